@@ -1,0 +1,132 @@
+/*
+ * util.h - the small base every casetrail folder stands on: error reporting,
+ * allocation that never returns NULL, a growable string and UTC time helpers.
+ *
+ * Memory: functions returning char * hand ownership to the caller unless the
+ * comment says "borrowed".
+ */
+#ifndef CT_UTIL_H
+#define CT_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#define CT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define CT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* Prints "casetrail: error: ..." on stderr and returns -1. */
+int ct_error(const char *fmt, ...) CT_PRINTF(1, 2);
+/* Prints "casetrail: warning: ..." on stderr. */
+void ct_warn(const char *fmt, ...) CT_PRINTF(1, 2);
+/* Prints "casetrail: hint: ..." on stderr. */
+void ct_hint(const char *fmt, ...) CT_PRINTF(1, 2);
+/* Broken invariant: prints and aborts. */
+_Noreturn void ct_bug_at(const char *file, int line, const char *fmt, ...) CT_PRINTF(3, 4);
+#define ct_bug(...) ct_bug_at(__FILE__, __LINE__, __VA_ARGS__)
+/* Fatal error (out of memory): prints and exits with status 1. */
+_Noreturn void ct_die(const char *fmt, ...) CT_PRINTF(1, 2);
+
+/* Silences ct_warn (tests and --quiet). */
+extern int ct_quiet;
+
+void *ct_malloc(size_t n);
+void *ct_calloc(size_t nmemb, size_t size);
+void *ct_realloc(void *p, size_t n);
+char *ct_strdup(const char *s);          /* NULL in, NULL out */
+char *ct_strndup(const char *s, size_t n);
+char *ct_xstrfmt(const char *fmt, ...) CT_PRINTF(1, 2);
+
+/* Grows an array of elements so that it holds at least n of them. */
+#define CT_ALLOC_GROW(arr, n, alloc)                                          \
+	do {                                                                  \
+		if ((size_t)(n) > (size_t)(alloc)) {                          \
+			size_t ct_ng_ = (alloc) ? (size_t)(alloc) * 2 : 8;    \
+			if (ct_ng_ < (size_t)(n))                             \
+				ct_ng_ = (n);                                 \
+			(arr) = ct_realloc((arr), ct_ng_ * sizeof(*(arr)));   \
+			(alloc) = ct_ng_;                                     \
+		}                                                             \
+	} while (0)
+
+/*
+ * struct ct_buf: a growable byte string. buf is never NULL and always
+ * NUL-terminated (it may also hold NUL bytes inside). max, when non-zero, is a
+ * hard limit: appends past it are cut and set truncated.
+ */
+struct ct_buf {
+	char *buf;
+	size_t len;
+	size_t alloc;
+	size_t max;
+	int truncated;
+};
+
+extern char ct_buf_slopbuf[];
+#define CT_BUF_INIT { ct_buf_slopbuf, 0, 0, 0, 0 }
+
+void ct_buf_init(struct ct_buf *b, size_t max);
+void ct_buf_release(struct ct_buf *b);          /* frees, back to INIT */
+void ct_buf_reset(struct ct_buf *b);            /* len = 0, keeps memory */
+void ct_buf_grow(struct ct_buf *b, size_t extra);
+void ct_buf_add(struct ct_buf *b, const void *data, size_t len);
+void ct_buf_addstr(struct ct_buf *b, const char *s);
+void ct_buf_addch(struct ct_buf *b, int c);
+void ct_buf_addf(struct ct_buf *b, const char *fmt, ...) CT_PRINTF(2, 3);
+void ct_buf_vaddf(struct ct_buf *b, const char *fmt, va_list ap);
+void ct_buf_setlen(struct ct_buf *b, size_t len);
+/* Hands the string over to the caller (never NULL) and resets b. */
+char *ct_buf_detach(struct ct_buf *b, size_t *len);
+/* Reads a whole file; 0 or -1 (reported). */
+int ct_buf_read_file(struct ct_buf *b, const char *path);
+
+/* A list of owned strings. */
+struct ct_strlist {
+	char **v;
+	size_t n, alloc;
+};
+#define CT_STRLIST_INIT { NULL, 0, 0 }
+void ct_strlist_push(struct ct_strlist *l, const char *s);       /* copies */
+void ct_strlist_push_owned(struct ct_strlist *l, char *s);       /* takes */
+int ct_strlist_has(const struct ct_strlist *l, const char *s);   /* exact */
+int ct_strlist_has_ci(const struct ct_strlist *l, const char *s);/* ASCII case-insensitive */
+void ct_strlist_clear(struct ct_strlist *l);
+/* Splits "a, b,c" on commas, trims blanks, skips empties. */
+void ct_strlist_split(struct ct_strlist *l, const char *s, char sep);
+
+/* String helpers. */
+char *ct_trim(char *s);                  /* in place; returns s moved past blanks */
+void ct_lower_ascii(char *s);
+int ct_starts_with_ci(const char *s, const char *prefix);
+int ct_ends_with(const char *s, const char *suffix);
+
+/* Time: seconds since the epoch, UTC. */
+typedef int64_t ct_time;
+/* Formats t as 2024-03-04T09:12:01Z into out (at least 21 bytes). */
+void ct_time_iso(ct_time t, char out[32]);
+/*
+ * Parses ISO 8601 / RFC 3339 ("2024-03-04", "2024-03-04T09:12:01Z",
+ * "...+02:00", "2024-03-04 09:12:01"). Returns 0 or -1 (not reported).
+ */
+int ct_time_parse(const char *s, ct_time *out);
+/* timegm() without the environment dance. */
+ct_time ct_timegm(int year, int mon, int mday, int hour, int min, int sec);
+/* Monotonic clock in seconds. */
+double ct_now_mono(void);
+
+/* FNV-1a 64 over bytes, for content ids and hash tables. */
+uint64_t ct_hash64(const void *data, size_t len, uint64_t seed);
+/* SHA-256 would be nicer; a 128-bit pair of FNV variants is enough for stable ids. */
+void ct_hash_hex(const void *data, size_t len, char out[33]);
+
+/* Valid UTF-8? */
+int ct_utf8_valid(const char *s, size_t len);
+/* Length of the UTF-8 sequence starting at s (1 for an invalid byte). */
+size_t ct_utf8_seqlen(const unsigned char *s, size_t avail);
+/* Number of terminal columns a UTF-8 string takes (approximation: 1 per code point, 2 for CJK/wide). */
+size_t ct_utf8_width(const char *s, size_t len);
+
+#include "banned.h"
+#endif

@@ -1,0 +1,76 @@
+/* item.c - lifecycle of struct ct_item, the record every fetcher produces. */
+#include "ingest.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ct_item_init(struct ct_item *it)
+{
+	memset(it, 0, sizeof(*it));
+}
+
+void ct_addrlist_push(struct ct_addrlist *l, const char *name, const char *addr)
+{
+	CT_ALLOC_GROW(l->v, l->n + 1, l->alloc);
+	l->v[l->n].name = name && *name ? ct_strdup(name) : NULL;
+	l->v[l->n].addr = ct_strdup(addr ? addr : "");
+	ct_lower_ascii(l->v[l->n].addr);
+	l->n++;
+}
+
+void ct_addrlist_clear(struct ct_addrlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].addr);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+void ct_item_warn(struct ct_item *it, const char *fmt, ...)
+{
+	struct ct_buf b = CT_BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	ct_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	ct_strlist_push_owned(&it->warnings, ct_buf_detach(&b, NULL));
+}
+
+void ct_item_free(struct ct_item *it)
+{
+	free(it->external_id);
+	free(it->message_id);
+	free(it->in_reply_to);
+	ct_strlist_clear(&it->references);
+	free(it->x_forwarded_id);
+	free(it->subject);
+	free(it->from.name);
+	free(it->from.addr);
+	ct_addrlist_clear(&it->to);
+	ct_addrlist_clear(&it->cc);
+	free(it->body);
+	for (size_t i = 0; i < it->nfwd; i++) {
+		free(it->fwd[i].message_id);
+		free(it->fwd[i].subject);
+		free(it->fwd[i].from);
+		free(it->fwd[i].body);
+	}
+	free(it->fwd);
+	for (size_t i = 0; i < it->natt; i++) {
+		free(it->att[i].name);
+		free(it->att[i].type);
+	}
+	free(it->att);
+	ct_strlist_clear(&it->warnings);
+	free(it->source);
+	free(it->mailbox_dept);
+	free(it->location);
+	free(it->ticket_system);
+	free(it->ticket_id);
+	free(it->ticket_group);
+	free(it->ticket_group_from);
+	free(it->department);
+	memset(it, 0, sizeof(*it));
+}
