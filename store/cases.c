@@ -1,0 +1,276 @@
+/* cases.c - reading cases for `cases` and `case show`. */
+#include "store_p.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A case is open unless a ticket of it was closed last, or staff answered last more than 14 days ago. */
+#define CT_STALE_DAYS 14
+
+void ct_case_release(struct ct_case *c)
+{
+	free(c->subject);
+	free(c->customer);
+	ct_strlist_clear(&c->departments);
+	for (size_t i = 0; i < c->ntagc; i++)
+		free(c->tagc[i].category);
+	free(c->tagc);
+	for (size_t i = 0; i < c->nitems; i++) {
+		struct ct_case_item *it = &c->items[i];
+		free(it->external_id);
+		free(it->from);
+		free(it->from_name);
+		free(it->department);
+		free(it->subject);
+		free(it->body);
+		free(it->link_reason);
+		free(it->link_detail);
+		free(it->warnings);
+		ct_strlist_clear(&it->mailboxes);
+		for (size_t j = 0; j < it->ntags; j++) {
+			free(it->tags[j].category);
+			free(it->tags[j].rule_id);
+			free(it->tags[j].snippet);
+		}
+		free(it->tags);
+	}
+	free(c->items);
+	for (size_t i = 0; i < c->nrouting; i++) {
+		free(c->routing[i].from_department);
+		free(c->routing[i].to_department);
+		free(c->routing[i].via);
+		free(c->routing[i].actor);
+	}
+	free(c->routing);
+	for (size_t i = 0; i < c->nmerges; i++) {
+		free(c->merges[i].reason);
+		free(c->merges[i].detail);
+	}
+	free(c->merges);
+	memset(c, 0, sizeof(*c));
+}
+
+static void tagc_add(struct ct_case *c, const char *cat)
+{
+	for (size_t i = 0; i < c->ntagc; i++)
+		if (!strcmp(c->tagc[i].category, cat)) {
+			c->tagc[i].n++;
+			return;
+		}
+	CT_ALLOC_GROW(c->tagc, c->ntagc + 1, c->tagc_alloc);
+	c->tagc[c->ntagc].category = ct_strdup(cat);
+	c->tagc[c->ntagc].n = 1;
+	c->ntagc++;
+}
+
+static int cmp_tagc(const void *a, const void *b)
+{
+	return strcmp(((const struct ct_tag_count *)a)->category, ((const struct ct_tag_count *)b)->category);
+}
+
+#define CASE_COLS "id, subject, customer, opened_at, last_activity_at, closed_at, last_role, trail, handoffs, ping_pong"
+
+static void fill_case_row(sqlite3_stmt *q, struct ct_case *c, ct_time now)
+{
+	c->id = sqlite3_column_int64(q, 0);
+	c->subject = ct_store_col_strdup(q, 1);
+	c->customer = ct_store_col_strdup(q, 2);
+	c->opened_at = sqlite3_column_int64(q, 3);
+	c->last_activity_at = sqlite3_column_int64(q, 4);
+	c->closed_at = sqlite3_column_type(q, 5) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 5);
+	int last_role = sqlite3_column_int(q, 6);
+	c->open = !c->closed_at &&
+		  !(last_role == 2 && c->last_activity_at < now - CT_STALE_DAYS * 86400);
+	json_t *t = json_loads((const char *)sqlite3_column_text(q, 7), 0, NULL);
+	for (size_t i = 0; t && i < json_array_size(t); i++)
+		ct_strlist_push(&c->departments, json_string_value(json_array_get(t, i)));
+	json_decref(t);
+	c->handoffs = sqlite3_column_int(q, 8);
+	c->ping_pong = sqlite3_column_int(q, 9);
+}
+
+/* Loads items (with tags and mailboxes) of c; with_body adds bodies. */
+static int load_items(struct ct_store *st, struct ct_case *c, int with_body)
+{
+	sqlite3_stmt *qi = ct_store_stmt(st, 54,
+		"SELECT i.id, i.kind, i.external_id, i.date, i.from_addr, i.from_name, i.department,"
+		" i.subject, l.reason, l.detail, i.warnings, i.body"
+		" FROM items i LEFT JOIN case_links l ON l.item_id = i.id WHERE i.case_id = ?"
+		" ORDER BY i.date, i.id");
+	sqlite3_bind_int64(qi, 1, c->id);
+	int rc;
+	while ((rc = sqlite3_step(qi)) == SQLITE_ROW) {
+		CT_ALLOC_GROW(c->items, c->nitems + 1, c->items_alloc);
+		struct ct_case_item *it = &c->items[c->nitems++];
+		memset(it, 0, sizeof(*it));
+		it->id = sqlite3_column_int64(qi, 0);
+		it->kind = sqlite3_column_int(qi, 1);
+		it->external_id = ct_store_col_strdup(qi, 2);
+		it->date = sqlite3_column_int64(qi, 3);
+		it->from = ct_store_col_strdup(qi, 4);
+		it->from_name = ct_store_col_strdup(qi, 5);
+		it->department = ct_store_col_strdup(qi, 6);
+		it->subject = ct_store_col_strdup(qi, 7);
+		it->link_reason = ct_store_col_strdup(qi, 8);
+		it->link_detail = ct_store_col_strdup(qi, 9);
+		it->warnings = ct_store_col_strdup(qi, 10);
+		if (with_body)
+			it->body = ct_store_col_strdup(qi, 11);
+	}
+	if (rc != SQLITE_DONE)
+		return ct_store_sqlerr(st, "reading a case's items");
+	sqlite3_reset(qi);
+	for (size_t i = 0; i < c->nitems; i++) {
+		struct ct_case_item *it = &c->items[i];
+		sqlite3_stmt *qt = ct_store_stmt(st, 55,
+			"SELECT category, rule_id, snippet, span_start, span_end FROM tags WHERE item_id = ?"
+			" ORDER BY span_start, id");
+		sqlite3_bind_int64(qt, 1, it->id);
+		struct ct_strlist cats = CT_STRLIST_INIT;
+		while (sqlite3_step(qt) == SQLITE_ROW) {
+			CT_ALLOC_GROW(it->tags, it->ntags + 1, it->tags_alloc);
+			struct ct_case_tag *t = &it->tags[it->ntags++];
+			t->category = ct_store_col_strdup(qt, 0);
+			t->rule_id = ct_store_col_strdup(qt, 1);
+			t->snippet = ct_store_col_strdup(qt, 2);
+			t->start = (size_t)sqlite3_column_int64(qt, 3);
+			t->end = (size_t)sqlite3_column_int64(qt, 4);
+			if (!ct_strlist_has(&cats, t->category)) {
+				ct_strlist_push(&cats, t->category);
+				tagc_add(c, t->category);
+			}
+		}
+		sqlite3_reset(qt);
+		ct_strlist_clear(&cats);
+		sqlite3_stmt *qm = ct_store_stmt(st, 56,
+			"SELECT DISTINCT department FROM item_mailboxes WHERE item_id = ? AND department <> ''"
+			" ORDER BY department");
+		sqlite3_bind_int64(qm, 1, it->id);
+		while (sqlite3_step(qm) == SQLITE_ROW)
+			ct_strlist_push(&it->mailboxes, (const char *)sqlite3_column_text(qm, 0));
+		sqlite3_reset(qm);
+	}
+	qsort(c->tagc, c->ntagc, sizeof(*c->tagc), cmp_tagc);
+	return 0;
+}
+
+int ct_store_list_cases(struct ct_store *st, const struct ct_case_filter *f,
+			int (*cb)(const struct ct_case *c, void *data), void *data)
+{
+	sqlite3_stmt *q;
+	ct_time now = (ct_time)time(NULL);
+	int rc, ret = 0;
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT " CASE_COLS " FROM cases c WHERE merged_into IS NULL AND item_count > 0"
+		" AND (?1 IS NULL OR EXISTS (SELECT 1 FROM items i JOIN tags t ON t.item_id = i.id"
+		"      WHERE i.case_id = c.id AND t.category = ?1))"
+		" AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.trail) WHERE value = ?2))"
+		" AND (?3 = 0 OR last_activity_at >= ?3) AND (?4 = 0 OR opened_at < ?4)"
+		" AND handoffs >= ?5 AND (?6 = 0 OR ping_pong = 1)"
+		" AND (?7 = 0 OR (closed_at IS NULL AND NOT (last_role = 2 AND last_activity_at < ?8)))"
+		" ORDER BY last_activity_at DESC, id DESC", -1, &q, NULL) != SQLITE_OK)
+		return ct_store_sqlerr(st, "listing cases");
+	ct_store_bind_text(q, 1, f ? f->tag : NULL);
+	ct_store_bind_text(q, 2, f ? f->department : NULL);
+	sqlite3_bind_int64(q, 3, f ? f->since : 0);
+	sqlite3_bind_int64(q, 4, f ? f->until : 0);
+	sqlite3_bind_int(q, 5, f ? f->min_handoffs : 0);
+	sqlite3_bind_int(q, 6, f ? f->ping_pong_only : 0);
+	sqlite3_bind_int(q, 7, f ? f->open_only : 0);
+	sqlite3_bind_int64(q, 8, now - CT_STALE_DAYS * 86400);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct ct_case c;
+		memset(&c, 0, sizeof(c));
+		fill_case_row(q, &c, now);
+		if (load_items(st, &c, 0)) {
+			ct_case_release(&c);
+			ret = -1;
+			break;
+		}
+		int stop = cb(&c, data);
+		ct_case_release(&c);
+		if (stop) {
+			ret = stop < 0 ? -1 : 0;
+			break;
+		}
+	}
+	if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = ct_store_sqlerr(st, "listing cases");
+	sqlite3_finalize(q);
+	return ret;
+}
+
+int64_t ct_store_resolve_case(struct ct_store *st, int64_t id)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "SELECT merged_into FROM cases WHERE id = ?", -1, &q, NULL) != SQLITE_OK)
+		return id;
+	for (int hops = 0; hops < 64; hops++) {
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, id);
+		if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_type(q, 0) == SQLITE_NULL)
+			break;
+		id = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	return id;
+}
+
+int ct_store_get_case(struct ct_store *st, int64_t id, struct ct_case *c)
+{
+	sqlite3_stmt *q;
+	memset(c, 0, sizeof(*c));
+	id = ct_store_resolve_case(st, id);
+	if (sqlite3_prepare_v2(st->db, "SELECT " CASE_COLS " FROM cases WHERE id = ?", -1, &q, NULL) != SQLITE_OK)
+		return ct_store_sqlerr(st, "reading a case");
+	sqlite3_bind_int64(q, 1, id);
+	int rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(q);
+		return rc == SQLITE_DONE ? 1 : ct_store_sqlerr(st, "reading a case");
+	}
+	fill_case_row(q, c, (ct_time)time(NULL));
+	sqlite3_finalize(q);
+	if (load_items(st, c, 1))
+		goto fail;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT at, from_department, to_department, via, actor, observed FROM routing_events"
+			       " WHERE case_id = ? ORDER BY seq", -1, &q, NULL) != SQLITE_OK) {
+		ct_store_sqlerr(st, "reading routing events");
+		goto fail;
+	}
+	sqlite3_bind_int64(q, 1, id);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		CT_ALLOC_GROW(c->routing, c->nrouting + 1, c->routing_alloc);
+		struct ct_routing_event *e = &c->routing[c->nrouting++];
+		e->at = sqlite3_column_int64(q, 0);
+		e->from_department = ct_store_col_strdup(q, 1);
+		e->to_department = ct_store_col_strdup(q, 2);
+		e->via = ct_store_col_strdup(q, 3);
+		e->actor = ct_store_col_strdup(q, 4);
+		e->observed = sqlite3_column_int(q, 5);
+	}
+	sqlite3_finalize(q);
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT from_case, reason, detail, at FROM case_merges WHERE into_case = ? ORDER BY id",
+			       -1, &q, NULL) != SQLITE_OK) {
+		ct_store_sqlerr(st, "reading merges");
+		goto fail;
+	}
+	sqlite3_bind_int64(q, 1, id);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		CT_ALLOC_GROW(c->merges, c->nmerges + 1, c->merges_alloc);
+		struct ct_case_merge *m = &c->merges[c->nmerges++];
+		m->from_case = sqlite3_column_int64(q, 0);
+		m->reason = ct_store_col_strdup(q, 1);
+		m->detail = ct_store_col_strdup(q, 2);
+		m->at = sqlite3_column_int64(q, 3);
+	}
+	sqlite3_finalize(q);
+	return 0;
+fail:
+	ct_case_release(c);
+	return -1;
+}

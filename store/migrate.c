@@ -1,0 +1,206 @@
+/*
+ * migrate.c - the SQLite schema and its migrations. PRAGMA user_version is
+ * the number of migrations applied; each runs in its own transaction, so a
+ * store is always at a known version.
+ */
+#include "store_p.h"
+
+#include <string.h>
+
+/*
+ * Version 1. Times are seconds since the epoch (UTC). Address lists are
+ * stored as ", "-joined lower-case addresses for display; item_addrs holds
+ * them one per row for joins.
+ */
+static const char *const migration_1 =
+	"CREATE TABLE cases ("
+	"  id INTEGER PRIMARY KEY,"
+	"  subject TEXT NOT NULL DEFAULT '',"
+	"  customer TEXT,"                       /* first customer address seen */
+	"  opened_at INTEGER,"
+	"  last_activity_at INTEGER,"
+	"  last_role INTEGER NOT NULL DEFAULT 0," /* role of the last item's sender */
+	"  closed_at INTEGER,"                   /* set when a ticket of the case is solved/closed */
+	"  trail TEXT NOT NULL DEFAULT '[]',"     /* JSON array of departments, routing order */
+	"  first_department TEXT,"
+	"  last_department TEXT,"
+	"  handoffs INTEGER NOT NULL DEFAULT 0,"
+	"  ping_pong INTEGER NOT NULL DEFAULT 0,"
+	"  item_count INTEGER NOT NULL DEFAULT 0,"
+	"  merged_into INTEGER REFERENCES cases(id)" /* non-NULL: this case was merged away */
+	");"
+	"CREATE INDEX cases_opened ON cases(opened_at);"
+	"CREATE INDEX cases_activity ON cases(last_activity_at);"
+	"CREATE INDEX cases_merged ON cases(merged_into);"
+	"CREATE TABLE items ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind INTEGER NOT NULL,"               /* 0 email, 1 ticket comment, 2 ticket move */
+	"  external_id TEXT NOT NULL UNIQUE,"
+	"  message_id TEXT,"
+	"  in_reply_to TEXT,"
+	"  subject TEXT NOT NULL DEFAULT '',"
+	"  subject_norm TEXT NOT NULL DEFAULT '',"
+	"  from_addr TEXT NOT NULL DEFAULT '',"
+	"  from_name TEXT,"
+	"  role INTEGER NOT NULL DEFAULT 0,"     /* 1 customer, 2 staff */
+	"  to_addrs TEXT NOT NULL DEFAULT '',"
+	"  cc_addrs TEXT NOT NULL DEFAULT '',"
+	"  date INTEGER NOT NULL,"
+	"  date_from_file INTEGER NOT NULL DEFAULT 0,"
+	"  body TEXT NOT NULL DEFAULT '',"
+	"  body_from_html INTEGER NOT NULL DEFAULT 0,"
+	"  department TEXT,"
+	"  ticket_system TEXT,"
+	"  ticket_id TEXT,"
+	"  ticket_group TEXT,"
+	"  ticket_group_from TEXT,"
+	"  ticket_status TEXT,"
+	"  ticket_public INTEGER,"
+	"  observed INTEGER NOT NULL DEFAULT 0,"
+	"  raw_size INTEGER NOT NULL DEFAULT 0,"
+	"  warnings TEXT,"                       /* newline-separated, NULL when clean */
+	"  rules_hash TEXT,"                     /* rule set that tagged it; NULL = not classified */
+	"  is_reply INTEGER NOT NULL DEFAULT 0,"  /* subject had a reply/forward prefix or dangling references */
+	"  case_id INTEGER REFERENCES cases(id)"
+	");"
+	"CREATE INDEX items_message_id ON items(message_id);"
+	"CREATE INDEX items_case ON items(case_id, date);"
+	"CREATE INDEX items_subject ON items(subject_norm, date);"
+	"CREATE INDEX items_ticket ON items(ticket_system, ticket_id, date);"
+	"CREATE INDEX items_date ON items(date);"
+	"CREATE INDEX items_from ON items(from_addr);"
+	/* message ids an item points at: references, in-reply-to, forwards, same-as */
+	"CREATE TABLE item_refs ("
+	"  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+	"  ref TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"                  /* in-reply-to | references | forward | same-as | ticket */
+	"  PRIMARY KEY (item_id, ref, kind)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX item_refs_ref ON item_refs(ref);"
+	"CREATE TABLE item_addrs ("
+	"  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+	"  addr TEXT NOT NULL,"
+	"  field TEXT NOT NULL,"                 /* from | to | cc */
+	"  PRIMARY KEY (item_id, addr, field)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX item_addrs_addr ON item_addrs(addr);"
+	/* every mailbox/source an item was found in */
+	"CREATE TABLE item_mailboxes ("
+	"  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+	"  source TEXT NOT NULL,"
+	"  department TEXT NOT NULL DEFAULT '',"
+	"  copies INTEGER NOT NULL DEFAULT 1,"
+	"  PRIMARY KEY (item_id, source, department)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE forwards ("
+	"  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+	"  n INTEGER NOT NULL,"
+	"  message_id TEXT, subject TEXT, from_addr TEXT, date INTEGER, body TEXT,"
+	"  PRIMARY KEY (item_id, n)"
+	");"
+	"CREATE TABLE attachments ("
+	"  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+	"  n INTEGER NOT NULL,"
+	"  name TEXT, type TEXT, size INTEGER,"
+	"  PRIMARY KEY (item_id, n)"
+	");"
+	"CREATE TABLE tags ("
+	"  id INTEGER PRIMARY KEY,"
+	"  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+	"  category TEXT NOT NULL,"
+	"  rule_id TEXT NOT NULL,"
+	"  span_start INTEGER NOT NULL,"         /* byte offsets into items.body */
+	"  span_end INTEGER NOT NULL,"
+	"  snippet TEXT NOT NULL"
+	");"
+	"CREATE INDEX tags_item ON tags(item_id);"
+	"CREATE INDEX tags_category ON tags(category, item_id);"
+	/* why an item belongs to its case */
+	"CREATE TABLE case_links ("
+	"  item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  reason TEXT NOT NULL,"                /* new | in-reply-to | references | forward | ticket | ticket-ref | same-as | subject+participants | child */
+	"  detail TEXT"
+	");"
+	"CREATE TABLE case_merges ("
+	"  id INTEGER PRIMARY KEY,"
+	"  from_case INTEGER NOT NULL REFERENCES cases(id),"
+	"  into_case INTEGER NOT NULL REFERENCES cases(id),"
+	"  item_id INTEGER REFERENCES items(id),"
+	"  reason TEXT NOT NULL,"
+	"  detail TEXT,"
+	"  at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX case_merges_into ON case_merges(into_case);"
+	"CREATE TABLE routing_events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
+	"  seq INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  from_department TEXT NOT NULL,"
+	"  to_department TEXT NOT NULL,"
+	"  via TEXT NOT NULL,"                   /* email | ticket */
+	"  actor TEXT,"
+	"  item_id INTEGER REFERENCES items(id),"
+	"  observed INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX routing_case ON routing_events(case_id, seq);"
+	"CREATE INDEX routing_at ON routing_events(at);"
+	"CREATE TABLE seen ("
+	"  source TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  item_id INTEGER,"
+	"  PRIMARY KEY (source, key)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE cursors ("
+	"  source TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (source, name)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  started_at INTEGER NOT NULL,"
+	"  finished_at INTEGER,"
+	"  new_items INTEGER, seen_items INTEGER, warnings INTEGER, failed INTEGER, cases_touched INTEGER,"
+	"  pid INTEGER"
+	");";
+
+static const char *const migrations[] = { migration_1 };
+
+int ct_store_migrate(struct ct_store *st)
+{
+	int version = 0;
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+		return ct_store_sqlerr(st, "reading the schema version");
+	if (sqlite3_step(q) == SQLITE_ROW)
+		version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (version > (int)CT_ARRAY_SIZE(migrations))
+		return ct_error("store '%s' has schema version %d, newer than this casetrail (%zu)\n"
+				"hint: use a newer casetrail for this store",
+				st->path, version, CT_ARRAY_SIZE(migrations));
+	for (int v = version; v < (int)CT_ARRAY_SIZE(migrations); v++) {
+		char pragma[64];
+		char *err = NULL;
+		if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK)
+			goto fail;
+		if (sqlite3_exec(st->db, migrations[v], NULL, NULL, &err) != SQLITE_OK)
+			goto fail;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		if (sqlite3_exec(st->db, pragma, NULL, NULL, &err) != SQLITE_OK)
+			goto fail;
+		if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, &err) != SQLITE_OK)
+			goto fail;
+		continue;
+	fail:
+		ct_error("store '%s': migration to version %d failed: %s", st->path, v + 1,
+			 err ? err : sqlite3_errmsg(st->db));
+		sqlite3_free(err);
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,153 @@
+/*
+ * routing.c - derives a case's routing history from its items: the
+ * departments of its items and ticket moves in time order, consecutive
+ * repeats collapsed (the trail); each change is a routing event with its
+ * time, actor and channel; handoffs = trail length - 1; ping-pong = a
+ * department returns. Recomputed from scratch for each touched case, so items
+ * arriving out of order (another mailbox, a later run) give the same answer.
+ */
+#include "store_p.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *closed_statuses[] = { "solved", "closed", "resolved", "rejected", "deleted" };
+
+static int is_closed_status(const char *s)
+{
+	if (!s)
+		return 0;
+	for (size_t i = 0; i < CT_ARRAY_SIZE(closed_statuses); i++)
+		if (!strcasecmp(s, closed_statuses[i]))
+			return 1;
+	return 0;
+}
+
+int ct_store_route_case(struct ct_store *st, int64_t case_id)
+{
+	sqlite3_stmt *q;
+	json_t *trail = json_array();
+	char *holder = NULL, *subject = NULL, *customer = NULL, *first_dept = NULL;
+	ct_time opened = 0, last = 0, closed = 0;
+	int last_role = 0, nitems = 0, handoffs = 0, ping_pong = 0, seq = 0, ret = -1;
+	int last_is_ticket_close = 0;
+
+	q = ct_store_stmt(st, 50, "DELETE FROM routing_events WHERE case_id = ?");
+	sqlite3_bind_int64(q, 1, case_id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return ct_store_sqlerr(st, "clearing routing events");
+
+	q = ct_store_stmt(st, 51,
+		"SELECT id, kind, date, department, from_addr, role, subject, ticket_status, observed"
+		" FROM items WHERE case_id = ? ORDER BY date, id");
+	sqlite3_bind_int64(q, 1, case_id);
+	sqlite3_stmt *ins = NULL;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t item_id = sqlite3_column_int64(q, 0);
+		int kind = sqlite3_column_int(q, 1);
+		ct_time date = sqlite3_column_int64(q, 2);
+		const char *dept = (const char *)sqlite3_column_text(q, 3);
+		const char *from = (const char *)sqlite3_column_text(q, 4);
+		int role = sqlite3_column_int(q, 5);
+		const char *status = (const char *)sqlite3_column_text(q, 7);
+		int observed = sqlite3_column_int(q, 8);
+
+		if (!nitems) {
+			opened = date;
+			if (kind != 2)
+				subject = ct_store_col_strdup(q, 6);
+		}
+		if (!subject && kind != 2)
+			subject = ct_store_col_strdup(q, 6);
+		if (!customer && role == 1 && from && *from)
+			customer = ct_strdup(from);
+		nitems++;
+		last = date;
+		if (kind != 2)
+			last_role = role;
+		if (kind != 0 && status) {
+			last_is_ticket_close = is_closed_status(status);
+			if (last_is_ticket_close)
+				closed = date;
+		} else if (kind == 0 && role == 1) {
+			last_is_ticket_close = 0; /* the customer wrote again */
+		}
+
+		if (!dept || !*dept)
+			continue;
+		if (holder && !strcmp(holder, dept))
+			continue;
+		if (holder) {
+			if (!ins)
+				ins = ct_store_stmt(st, 52,
+					"INSERT INTO routing_events(case_id, seq, at, from_department,"
+					" to_department, via, actor, item_id, observed) VALUES (?,?,?,?,?,?,?,?,?)");
+			else {
+				sqlite3_reset(ins);
+				sqlite3_clear_bindings(ins);
+			}
+			sqlite3_bind_int64(ins, 1, case_id);
+			sqlite3_bind_int(ins, 2, ++seq);
+			sqlite3_bind_int64(ins, 3, date);
+			ct_store_bind_text(ins, 4, holder);
+			ct_store_bind_text(ins, 5, dept);
+			ct_store_bind_text(ins, 6, kind == 0 ? "email" : "ticket");
+			ct_store_bind_text(ins, 7, from && *from ? from : NULL);
+			sqlite3_bind_int64(ins, 8, item_id);
+			sqlite3_bind_int(ins, 9, observed);
+			if (sqlite3_step(ins) != SQLITE_DONE) {
+				ct_store_sqlerr(st, "writing a routing event");
+				goto out;
+			}
+			handoffs++;
+		}
+		for (size_t i = 0; i < json_array_size(trail); i++)
+			if (!strcmp(json_string_value(json_array_get(trail, i)), dept))
+				ping_pong = 1;
+		json_array_append_new(trail, json_string(dept));
+		free(holder);
+		holder = ct_strdup(dept);
+		if (!first_dept)
+			first_dept = ct_strdup(dept);
+	}
+	if (rc != SQLITE_DONE) {
+		ct_store_sqlerr(st, "reading a case's items");
+		goto out;
+	}
+	char *trail_s = json_dumps(trail, JSON_COMPACT);
+	q = ct_store_stmt(st, 53,
+		"UPDATE cases SET subject = coalesce(?2, subject), customer = ?3, opened_at = ?4,"
+		" last_activity_at = ?5, last_role = ?6, closed_at = ?7, trail = ?8,"
+		" first_department = ?9, last_department = ?10, handoffs = ?11, ping_pong = ?12,"
+		" item_count = ?13 WHERE id = ?1");
+	sqlite3_bind_int64(q, 1, case_id);
+	ct_store_bind_text(q, 2, subject);
+	ct_store_bind_text(q, 3, customer);
+	sqlite3_bind_int64(q, 4, opened);
+	sqlite3_bind_int64(q, 5, last);
+	sqlite3_bind_int(q, 6, last_role);
+	if (last_is_ticket_close && closed)
+		sqlite3_bind_int64(q, 7, closed);
+	ct_store_bind_text(q, 8, trail_s);
+	ct_store_bind_text(q, 9, first_dept);
+	ct_store_bind_text(q, 10, holder);
+	sqlite3_bind_int(q, 11, handoffs);
+	sqlite3_bind_int(q, 12, ping_pong);
+	sqlite3_bind_int(q, 13, nitems);
+	rc = sqlite3_step(q);
+	free(trail_s);
+	if (rc != SQLITE_DONE) {
+		ct_store_sqlerr(st, "updating a case");
+		goto out;
+	}
+	ret = 0;
+out:
+	json_decref(trail);
+	free(holder);
+	free(subject);
+	free(customer);
+	free(first_dept);
+	return ret;
+}

@@ -1,0 +1,661 @@
+/*
+ * store.c - opening the SQLite store, transactions, incremental state
+ * (seen keys, cursors), item insertion with dedupe, tags and run records.
+ * Threading lives in thread.c, routing in routing.c, case reading in cases.c.
+ */
+#include "store_p.h"
+#include "../ingest/ingest.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <time.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int ct_store_sqlerr(struct ct_store *st, const char *what)
+{
+	return ct_error("store '%s': %s: %s", st->path, what, sqlite3_errmsg(st->db));
+}
+
+sqlite3_stmt *ct_store_stmt(struct ct_store *st, int slot, const char *sql)
+{
+	if (slot < 0 || slot >= (int)CT_ARRAY_SIZE(st->stmts))
+		ct_bug("statement slot %d out of range", slot);
+	sqlite3_stmt *q = st->stmts[slot];
+	if (!q) {
+		if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q, NULL) != SQLITE_OK) {
+			ct_store_sqlerr(st, "preparing a statement");
+			ct_bug("bad SQL: %s", sql);
+		}
+		st->stmts[slot] = q;
+	} else {
+		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
+	}
+	return q;
+}
+
+int ct_store_bind_text(sqlite3_stmt *q, int i, const char *s)
+{
+	if (!s)
+		return sqlite3_bind_null(q, i);
+	return sqlite3_bind_text(q, i, s, -1, SQLITE_TRANSIENT);
+}
+
+char *ct_store_col_strdup(sqlite3_stmt *q, int i)
+{
+	const unsigned char *t = sqlite3_column_text(q, i);
+	if (!t)
+		return NULL;
+	return ct_strndup((const char *)t, (size_t)sqlite3_column_bytes(q, i));
+}
+
+const char *ct_store_path(const struct ct_store *st)
+{
+	return st->path;
+}
+
+static int exec(struct ct_store *st, const char *sql, const char *what)
+{
+	char *err = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		ct_error("store '%s': %s: %s", st->path, what, err ? err : sqlite3_errmsg(st->db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+int ct_store_open(const char *path, int writable, const struct ct_store_options *opt,
+		  struct ct_store **out)
+{
+	struct ct_store *st = ct_calloc(1, sizeof(*st));
+	int flags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+	st->path = ct_strdup(path);
+	st->writable = writable;
+	if (opt)
+		st->opt = *opt;
+	if (!st->opt.thread_window_days)
+		st->opt.thread_window_days = 30;
+	if (!st->opt.busy_timeout_ms)
+		st->opt.busy_timeout_ms = 10000;
+	*out = NULL;
+	if (!writable && access(path, R_OK) != 0) {
+		ct_error("store '%s' cannot be read: %s", path, strerror(errno));
+		if (errno == ENOENT)
+			ct_hint("run 'casetrail ingest' first, or point --db at an existing store");
+		goto fail;
+	}
+	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		ct_error("cannot open store '%s': %s", path,
+			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, st->opt.busy_timeout_ms);
+	sqlite3_extended_result_codes(st->db, 1);
+	if (exec(st, "PRAGMA foreign_keys = ON", "enabling foreign keys"))
+		goto fail;
+	if (writable) {
+		if (exec(st, "PRAGMA journal_mode = WAL", "switching to WAL") ||
+		    exec(st, "PRAGMA synchronous = NORMAL", "setting synchronous") ||
+		    ct_store_migrate(st))
+			goto fail;
+	} else {
+		sqlite3_stmt *q;
+		int v = 0;
+		if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK) {
+			if (sqlite3_step(q) == SQLITE_ROW)
+				v = sqlite3_column_int(q, 0);
+			sqlite3_finalize(q);
+		}
+		if (v == 0) {
+			ct_error("'%s' is not a casetrail store (or it is empty)", path);
+			goto fail;
+		}
+	}
+	exec(st, "PRAGMA cache_size = -65536", "setting the cache size");
+	exec(st, "PRAGMA temp_store = MEMORY", "setting temp_store");
+	*out = st;
+	return 0;
+fail:
+	ct_store_close(st);
+	return -1;
+}
+
+void ct_store_close(struct ct_store *st)
+{
+	if (!st)
+		return;
+	if (st->in_tx)
+		ct_store_rollback(st);
+	for (size_t i = 0; i < CT_ARRAY_SIZE(st->stmts); i++)
+		sqlite3_finalize(st->stmts[i]);
+	if (st->db)
+		sqlite3_close(st->db);
+	free(st->dirty);
+	free(st->touched);
+	free(st->path);
+	free(st);
+}
+
+/* Names the process that holds the store, from the runs table. */
+static void explain_busy(struct ct_store *st)
+{
+	sqlite3_stmt *q;
+	ct_error("store '%s' is busy: another process is writing it (waited %d ms)", st->path,
+		 st->opt.busy_timeout_ms);
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT pid, started_at FROM runs WHERE finished_at IS NULL "
+			       "ORDER BY id DESC LIMIT 1", -1, &q, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		char when[32];
+		long pid = (long)sqlite3_column_int64(q, 0);
+		ct_time_iso(sqlite3_column_int64(q, 1), when);
+		if (pid > 0 && kill((pid_t)pid, 0) == 0)
+			ct_hint("casetrail pid %ld (started %s) holds it; wait for it to finish", pid, when);
+	}
+	sqlite3_finalize(q);
+}
+
+int ct_store_begin(struct ct_store *st)
+{
+	if (st->in_tx)
+		ct_bug("nested transaction");
+	int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc == SQLITE_BUSY || (rc & 0xff) == SQLITE_BUSY) {
+		explain_busy(st);
+		return -1;
+	}
+	if (rc != SQLITE_OK)
+		return ct_store_sqlerr(st, "starting a transaction");
+	st->in_tx = 1;
+	st->ndirty = 0;
+	return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int ct_store_commit(struct ct_store *st)
+{
+	if (!st->in_tx)
+		ct_bug("commit without transaction");
+	qsort(st->dirty, st->ndirty, sizeof(*st->dirty), cmp_i64);
+	for (size_t i = 0; i < st->ndirty; i++) {
+		if (i && st->dirty[i] == st->dirty[i - 1])
+			continue;
+		if (ct_store_route_case(st, st->dirty[i]))
+			return -1;
+	}
+	st->ndirty = 0;
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		return ct_store_sqlerr(st, "committing");
+	st->in_tx = 0;
+	return 0;
+}
+
+int ct_store_rollback(struct ct_store *st)
+{
+	st->in_tx = 0;
+	st->ndirty = 0;
+	if (sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+		return ct_store_sqlerr(st, "rolling back");
+	return 0;
+}
+
+void ct_store_mark_dirty(struct ct_store *st, int64_t case_id)
+{
+	CT_ALLOC_GROW(st->dirty, st->ndirty + 1, st->dirty_alloc);
+	st->dirty[st->ndirty++] = case_id;
+	for (size_t i = st->ntouched; i > 0 && i + 8 > st->ntouched; i--)
+		if (st->touched[i - 1] == case_id)
+			return;
+	CT_ALLOC_GROW(st->touched, st->ntouched + 1, st->touched_alloc);
+	st->touched[st->ntouched++] = case_id;
+}
+
+size_t ct_store_cases_touched(const struct ct_store *st)
+{
+	int64_t *v = ct_malloc((st->ntouched + 1) * sizeof(*v));
+	size_t n = 0;
+	memcpy(v, st->touched, st->ntouched * sizeof(*v));
+	qsort(v, st->ntouched, sizeof(*v), cmp_i64);
+	for (size_t i = 0; i < st->ntouched; i++)
+		if (!i || v[i] != v[i - 1])
+			n++;
+	free(v);
+	return n;
+}
+
+/* ---- incremental state ---- */
+
+enum {
+	S_SEEN, S_MARK_SEEN, S_GET_CURSOR, S_SET_CURSOR, S_FIND_EXT, S_INS_ITEM, S_INS_REF,
+	S_INS_ADDR, S_INS_MAILBOX, S_INS_FWD, S_INS_ATT, S_CLEAR_TAGS, S_ADD_TAG, S_SET_HASH,
+	S_SEEN_KEYS,
+};
+
+int ct_store_seen(struct ct_store *st, const char *source, const char *key)
+{
+	sqlite3_stmt *q = ct_store_stmt(st, S_SEEN, "SELECT 1 FROM seen WHERE source = ? AND key = ?");
+	ct_store_bind_text(q, 1, source);
+	ct_store_bind_text(q, 2, key);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return ct_store_sqlerr(st, "looking up a seen key");
+}
+
+int ct_store_seen_keys(struct ct_store *st, const char *source,
+		       int (*cb)(const char *key, void *data), void *data)
+{
+	sqlite3_stmt *q = ct_store_stmt(st, S_SEEN_KEYS, "SELECT key FROM seen WHERE source = ?");
+	ct_store_bind_text(q, 1, source);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (cb((const char *)sqlite3_column_text(q, 0), data))
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ct_store_sqlerr(st, "reading seen keys");
+	sqlite3_reset(q);
+	return 0;
+}
+
+int ct_store_mark_seen(struct ct_store *st, const char *source, const char *key, int64_t item_id)
+{
+	sqlite3_stmt *q = ct_store_stmt(st, S_MARK_SEEN,
+		"INSERT OR REPLACE INTO seen(source, key, item_id) VALUES (?, ?, ?)");
+	ct_store_bind_text(q, 1, source);
+	ct_store_bind_text(q, 2, key);
+	if (item_id > 0)
+		sqlite3_bind_int64(q, 3, item_id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return ct_store_sqlerr(st, "recording a seen key");
+	return 0;
+}
+
+char *ct_store_get_cursor(struct ct_store *st, const char *source, const char *name)
+{
+	sqlite3_stmt *q = ct_store_stmt(st, S_GET_CURSOR,
+		"SELECT value FROM cursors WHERE source = ? AND name = ?");
+	ct_store_bind_text(q, 1, source);
+	ct_store_bind_text(q, 2, name);
+	char *v = NULL;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = ct_store_col_strdup(q, 0);
+	sqlite3_reset(q);
+	return v;
+}
+
+int ct_store_set_cursor(struct ct_store *st, const char *source, const char *name, const char *value)
+{
+	sqlite3_stmt *q = ct_store_stmt(st, S_SET_CURSOR,
+		"INSERT OR REPLACE INTO cursors(source, name, value) VALUES (?, ?, ?)");
+	ct_store_bind_text(q, 1, source);
+	ct_store_bind_text(q, 2, name);
+	ct_store_bind_text(q, 3, value ? value : "");
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return ct_store_sqlerr(st, "saving a cursor");
+	return 0;
+}
+
+/* ---- items ---- */
+
+static int add_mailbox(struct ct_store *st, int64_t id, const struct ct_item *it)
+{
+	sqlite3_stmt *q = ct_store_stmt(st, S_INS_MAILBOX,
+		"INSERT OR IGNORE INTO item_mailboxes(item_id, source, department) VALUES (?, ?, ?)");
+	sqlite3_bind_int64(q, 1, id);
+	ct_store_bind_text(q, 2, it->source ? it->source : "cli");
+	ct_store_bind_text(q, 3, it->mailbox_dept ? it->mailbox_dept : "");
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return ct_store_sqlerr(st, "recording a mailbox");
+	return 0;
+}
+
+static int add_ref(struct ct_store *st, int64_t id, const char *ref, const char *kind)
+{
+	if (!ref || !*ref)
+		return 0;
+	sqlite3_stmt *q = ct_store_stmt(st, S_INS_REF,
+		"INSERT OR IGNORE INTO item_refs(item_id, ref, kind) VALUES (?, ?, ?)");
+	sqlite3_bind_int64(q, 1, id);
+	ct_store_bind_text(q, 2, ref);
+	ct_store_bind_text(q, 3, kind);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return ct_store_sqlerr(st, "recording a reference");
+	return 0;
+}
+
+static int add_addr(struct ct_store *st, int64_t id, const char *addr, const char *field)
+{
+	if (!addr || !*addr)
+		return 0;
+	sqlite3_stmt *q = ct_store_stmt(st, S_INS_ADDR,
+		"INSERT OR IGNORE INTO item_addrs(item_id, addr, field) VALUES (?, ?, ?)");
+	sqlite3_bind_int64(q, 1, id);
+	ct_store_bind_text(q, 2, addr);
+	ct_store_bind_text(q, 3, field);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return ct_store_sqlerr(st, "recording an address");
+	return 0;
+}
+
+static char *join_addrs(const struct ct_addrlist *l)
+{
+	struct ct_buf b = CT_BUF_INIT;
+	for (size_t i = 0; i < l->n; i++) {
+		if (i)
+			ct_buf_addstr(&b, ", ");
+		ct_buf_addstr(&b, l->v[i].addr);
+	}
+	return ct_buf_detach(&b, NULL);
+}
+
+int ct_store_is_reply_subject(const char *subject);
+
+int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *item_id, int *is_new)
+{
+	sqlite3_stmt *q;
+	int64_t id = 0;
+	char *to = NULL, *cc = NULL, *norm = NULL, *warnings = NULL;
+	int ret = -1;
+
+	*is_new = 0;
+	q = ct_store_stmt(st, S_FIND_EXT, "SELECT id FROM items WHERE external_id = ?");
+	ct_store_bind_text(q, 1, it->external_id);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		id = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (id) {
+		/* The same message found again (another mailbox, Cc copy). */
+		*item_id = id;
+		return add_mailbox(st, id, it);
+	}
+
+	to = join_addrs(&it->to);
+	cc = join_addrs(&it->cc);
+	norm = ct_subject_normalize(it->kind == CT_ITEM_EMAIL || !it->ticket_subject
+				    ? it->subject : it->ticket_subject);
+	if (it->warnings.n) {
+		struct ct_buf b = CT_BUF_INIT;
+		for (size_t i = 0; i < it->warnings.n; i++) {
+			if (i)
+				ct_buf_addch(&b, '\n');
+			ct_buf_addstr(&b, it->warnings.v[i]);
+		}
+		warnings = ct_buf_detach(&b, NULL);
+	}
+	int is_reply = it->kind == CT_ITEM_EMAIL && ct_store_is_reply_subject(it->subject);
+
+	q = ct_store_stmt(st, S_INS_ITEM,
+		"INSERT INTO items(kind, external_id, message_id, in_reply_to, subject, subject_norm,"
+		" from_addr, from_name, role, to_addrs, cc_addrs, date, date_from_file, body,"
+		" body_from_html, department, ticket_system, ticket_id, ticket_group, ticket_group_from,"
+		" ticket_status, ticket_public, observed, raw_size, warnings, is_reply)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	sqlite3_bind_int(q, 1, it->kind);
+	ct_store_bind_text(q, 2, it->external_id);
+	ct_store_bind_text(q, 3, it->message_id);
+	ct_store_bind_text(q, 4, it->in_reply_to);
+	ct_store_bind_text(q, 5, it->subject ? it->subject : "");
+	ct_store_bind_text(q, 6, norm);
+	ct_store_bind_text(q, 7, it->from.addr ? it->from.addr : "");
+	ct_store_bind_text(q, 8, it->from.name);
+	sqlite3_bind_int(q, 9, it->role);
+	ct_store_bind_text(q, 10, to);
+	ct_store_bind_text(q, 11, cc);
+	sqlite3_bind_int64(q, 12, it->date);
+	sqlite3_bind_int(q, 13, it->date_from_file);
+	sqlite3_bind_text(q, 14, it->body ? it->body : "", it->body ? (int)it->body_len : 0,
+			  SQLITE_STATIC);
+	sqlite3_bind_int(q, 15, it->body_from_html);
+	ct_store_bind_text(q, 16, it->department);
+	ct_store_bind_text(q, 17, it->ticket_system);
+	ct_store_bind_text(q, 18, it->ticket_id);
+	ct_store_bind_text(q, 19, it->ticket_group);
+	ct_store_bind_text(q, 20, it->ticket_group_from);
+	ct_store_bind_text(q, 21, it->ticket_status);
+	if (it->kind != CT_ITEM_EMAIL)
+		sqlite3_bind_int(q, 22, it->ticket_public);
+	sqlite3_bind_int(q, 23, it->ticket_observed);
+	sqlite3_bind_int64(q, 24, (sqlite3_int64)it->raw_size);
+	ct_store_bind_text(q, 25, warnings);
+	sqlite3_bind_int(q, 26, is_reply);
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		ct_store_sqlerr(st, "storing an item");
+		goto out;
+	}
+	id = sqlite3_last_insert_rowid(st->db);
+
+	if (add_mailbox(st, id, it))
+		goto out;
+	if (add_ref(st, id, it->in_reply_to, "in-reply-to"))
+		goto out;
+	for (size_t i = 0; i < it->references.n; i++)
+		if (add_ref(st, id, it->references.v[i], "references"))
+			goto out;
+	if (add_ref(st, id, it->x_forwarded_id, "forward"))
+		goto out;
+	for (size_t i = 0; i < it->nfwd; i++)
+		if (add_ref(st, id, it->fwd[i].message_id, "forward"))
+			goto out;
+	if (it->kind != CT_ITEM_EMAIL && add_ref(st, id, it->message_id, "same-as"))
+		goto out;
+	for (size_t i = 0; i < it->ticket_refs.n; i++) {
+		char *r = ct_xstrfmt("T:%s", it->ticket_refs.v[i]);
+		int rc = add_ref(st, id, r, "ticket");
+		free(r);
+		if (rc)
+			goto out;
+	}
+	if (add_addr(st, id, it->from.addr, "from"))
+		goto out;
+	for (size_t i = 0; i < it->to.n; i++)
+		if (add_addr(st, id, it->to.v[i].addr, "to"))
+			goto out;
+	for (size_t i = 0; i < it->cc.n; i++)
+		if (add_addr(st, id, it->cc.v[i].addr, "cc"))
+			goto out;
+	if (it->requester && add_addr(st, id, it->requester, "requester"))
+		goto out;
+	for (size_t i = 0; i < it->nfwd; i++) {
+		q = ct_store_stmt(st, S_INS_FWD,
+			"INSERT INTO forwards(item_id, n, message_id, subject, from_addr, date, body)"
+			" VALUES (?,?,?,?,?,?,?)");
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int(q, 2, (int)i);
+		ct_store_bind_text(q, 3, it->fwd[i].message_id);
+		ct_store_bind_text(q, 4, it->fwd[i].subject);
+		ct_store_bind_text(q, 5, it->fwd[i].from);
+		sqlite3_bind_int64(q, 6, it->fwd[i].date);
+		ct_store_bind_text(q, 7, it->fwd[i].body);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			ct_store_sqlerr(st, "storing a forwarded message");
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < it->natt; i++) {
+		q = ct_store_stmt(st, S_INS_ATT,
+			"INSERT INTO attachments(item_id, n, name, type, size) VALUES (?,?,?,?,?)");
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int(q, 2, (int)i);
+		ct_store_bind_text(q, 3, it->att[i].name);
+		ct_store_bind_text(q, 4, it->att[i].type);
+		sqlite3_bind_int64(q, 5, (sqlite3_int64)it->att[i].size);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			ct_store_sqlerr(st, "storing an attachment");
+			goto out;
+		}
+	}
+	if (ct_store_thread_item(st, id, it))
+		goto out;
+	*item_id = id;
+	*is_new = 1;
+	ret = 0;
+out:
+	free(to);
+	free(cc);
+	free(norm);
+	free(warnings);
+	return ret;
+}
+
+/* ---- tags ---- */
+
+int ct_store_clear_tags(struct ct_store *st, int64_t item_id)
+{
+	sqlite3_stmt *q = ct_store_stmt(st, S_CLEAR_TAGS, "DELETE FROM tags WHERE item_id = ?");
+	sqlite3_bind_int64(q, 1, item_id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return ct_store_sqlerr(st, "clearing tags");
+	return 0;
+}
+
+int ct_store_add_tag(struct ct_store *st, int64_t item_id, const char *category, const char *rule_id,
+		     size_t start, size_t end, const char *snippet)
+{
+	sqlite3_stmt *q = ct_store_stmt(st, S_ADD_TAG,
+		"INSERT INTO tags(item_id, category, rule_id, span_start, span_end, snippet)"
+		" VALUES (?,?,?,?,?,?)");
+	sqlite3_bind_int64(q, 1, item_id);
+	ct_store_bind_text(q, 2, category);
+	ct_store_bind_text(q, 3, rule_id);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)start);
+	sqlite3_bind_int64(q, 5, (sqlite3_int64)end);
+	ct_store_bind_text(q, 6, snippet ? snippet : "");
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return ct_store_sqlerr(st, "storing a tag");
+	return 0;
+}
+
+int ct_store_set_rules_hash(struct ct_store *st, int64_t item_id, const char *hash)
+{
+	sqlite3_stmt *q = ct_store_stmt(st, S_SET_HASH, "UPDATE items SET rules_hash = ? WHERE id = ?");
+	ct_store_bind_text(q, 1, hash);
+	sqlite3_bind_int64(q, 2, item_id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return ct_store_sqlerr(st, "recording the rule set");
+	return 0;
+}
+
+int ct_store_items_to_classify(struct ct_store *st, const char *rules_hash,
+			       int (*cb)(const struct ct_stored_item *it, void *data), void *data)
+{
+	/* Collect ids first: the callback writes to the same tables. */
+	sqlite3_stmt *q;
+	int64_t *ids = NULL;
+	size_t n = 0, alloc = 0;
+	int ret = 0;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT id FROM items WHERE kind <> 2 AND (rules_hash IS NULL OR rules_hash <> ?)"
+			       " ORDER BY id", -1, &q, NULL) != SQLITE_OK)
+		return ct_store_sqlerr(st, "listing items to classify");
+	ct_store_bind_text(q, 1, rules_hash);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		CT_ALLOC_GROW(ids, n + 1, alloc);
+		ids[n++] = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT id, kind, external_id, subject, body, from_addr, role FROM items WHERE id = ?",
+			       -1, &q, NULL) != SQLITE_OK) {
+		free(ids);
+		return ct_store_sqlerr(st, "reading an item");
+	}
+	for (size_t i = 0; i < n && !ret; i++) {
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, ids[i]);
+		if (sqlite3_step(q) != SQLITE_ROW)
+			continue;
+		struct ct_stored_item it = {
+			.id = sqlite3_column_int64(q, 0),
+			.kind = sqlite3_column_int(q, 1),
+			.external_id = (char *)sqlite3_column_text(q, 2),
+			.subject = (char *)sqlite3_column_text(q, 3),
+			.body = (char *)sqlite3_column_text(q, 4),
+			.body_len = (size_t)sqlite3_column_bytes(q, 4),
+			.from_addr = (char *)sqlite3_column_text(q, 5),
+			.role = sqlite3_column_int(q, 6),
+		};
+		if (!it.body)
+			it.body = (char *)"";
+		ret = cb(&it, data);
+	}
+	sqlite3_finalize(q);
+	free(ids);
+	return ret < 0 ? -1 : 0;
+}
+
+/* ---- runs ---- */
+
+int ct_store_run_start(struct ct_store *st, int64_t *run_id)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO runs(started_at, pid) VALUES (?, ?)", -1, &q,
+			       NULL) != SQLITE_OK)
+		return ct_store_sqlerr(st, "recording the run");
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)getpid());
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc == SQLITE_BUSY || (rc & 0xff) == SQLITE_BUSY) {
+		explain_busy(st);
+		return -1;
+	}
+	if (rc != SQLITE_DONE)
+		return ct_store_sqlerr(st, "recording the run");
+	*run_id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int ct_store_run_finish(struct ct_store *st, int64_t run_id, long new_items, long seen_items,
+			long warnings, long failed, long cases_touched)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db,
+			       "UPDATE runs SET finished_at = ?, new_items = ?, seen_items = ?, warnings = ?,"
+			       " failed = ?, cases_touched = ? WHERE id = ?", -1, &q, NULL) != SQLITE_OK)
+		return ct_store_sqlerr(st, "finishing the run record");
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(q, 2, new_items);
+	sqlite3_bind_int64(q, 3, seen_items);
+	sqlite3_bind_int64(q, 4, warnings);
+	sqlite3_bind_int64(q, 5, failed);
+	sqlite3_bind_int64(q, 6, cases_touched);
+	sqlite3_bind_int64(q, 7, run_id);
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return ct_store_sqlerr(st, "finishing the run record");
+	return 0;
+}
+
+long ct_store_count(struct ct_store *st, const char *what)
+{
+	static const char *const tables[] = { "items", "cases", "tags", "routing_events" };
+	const char *sql = NULL;
+	for (size_t i = 0; i < CT_ARRAY_SIZE(tables); i++)
+		if (!strcmp(what, tables[i]))
+			sql = what;
+	if (!sql)
+		ct_bug("unknown count '%s'", what);
+	char *q_sql = !strcmp(what, "cases") ? ct_strdup("SELECT count(*) FROM cases WHERE merged_into IS NULL")
+					     : ct_xstrfmt("SELECT count(*) FROM %s", what);
+	sqlite3_stmt *q;
+	long n = -1;
+	if (sqlite3_prepare_v2(st->db, q_sql, -1, &q, NULL) == SQLITE_OK) {
+		if (sqlite3_step(q) == SQLITE_ROW)
+			n = (long)sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+	}
+	free(q_sql);
+	return n;
+}

@@ -1,0 +1,173 @@
+/*
+ * store.h - the public face of store/: the SQLite store of items, cases,
+ * tags, routing events, cursors. All SQL lives in store/; nothing outside
+ * knows which database is underneath.
+ *
+ * Memory: structs filled by the store own their strings; release them with
+ * the matching _release function. Errors are reported once by the store
+ * (ct_error with sqlite3_errmsg) and returned as -1.
+ */
+#ifndef CT_STORE_H
+#define CT_STORE_H
+
+#include "../cli/util.h"
+
+struct ct_store;
+struct ct_item;
+
+struct ct_store_options {
+	int thread_window_days;        /* subject+participants join window (default 30) */
+	int busy_timeout_ms;           /* wait for another writer (default 10000) */
+	/* 1 when addr belongs to the organisation (staff or department address);
+	   subject joins only count shared addresses outside it. May be NULL. */
+	int (*is_internal)(const char *addr, void *data);
+	void *is_internal_data;
+};
+
+/*
+ * Opens (creating and migrating when writable) the store at path. WAL mode,
+ * foreign keys on. A second writer waits up to busy_timeout_ms, then the
+ * error names the process that holds the store.
+ */
+int ct_store_open(const char *path, int writable, const struct ct_store_options *opt,
+		  struct ct_store **out);
+void ct_store_close(struct ct_store *st);
+const char *ct_store_path(const struct ct_store *st);
+
+/*
+ * Transactions. ct_store_commit() first recomputes the routing history of
+ * every case touched since ct_store_begin(), so a batch is all or nothing.
+ */
+int ct_store_begin(struct ct_store *st);
+int ct_store_commit(struct ct_store *st);
+int ct_store_rollback(struct ct_store *st);
+/* Case ids touched in this process (for the run summary). */
+size_t ct_store_cases_touched(const struct ct_store *st);
+
+/* Incremental fetch state. */
+int ct_store_seen(struct ct_store *st, const char *source, const char *key); /* 1, 0, -1 */
+int ct_store_mark_seen(struct ct_store *st, const char *source, const char *key, int64_t item_id);
+/* Loads every seen key of a source into memory for fast lookups (maildir with 100k files). */
+int ct_store_seen_keys(struct ct_store *st, const char *source,
+		       int (*cb)(const char *key, void *data), void *data);
+char *ct_store_get_cursor(struct ct_store *st, const char *source, const char *name); /* NULL if none */
+int ct_store_set_cursor(struct ct_store *st, const char *source, const char *name, const char *value);
+
+/*
+ * Adds one item (inside a transaction). A new item is filed into a case
+ * (threading, ticket references, subject + participants), and its case is
+ * marked for routing recomputation. An item whose external_id is already
+ * stored is not stored again: the mailbox it was found in is added to it
+ * (*is_new = 0). *item_id receives the item's row id either way.
+ */
+int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *item_id, int *is_new);
+/* Tags of an item: delete all, then add. Byte spans into the stored body. */
+int ct_store_clear_tags(struct ct_store *st, int64_t item_id);
+int ct_store_add_tag(struct ct_store *st, int64_t item_id, const char *category, const char *rule_id,
+		     size_t start, size_t end, const char *snippet);
+int ct_store_set_rules_hash(struct ct_store *st, int64_t item_id, const char *hash);
+
+/* Items to (re)classify: those whose rules_hash differs from hash. */
+struct ct_stored_item {
+	int64_t id;
+	int kind;
+	char *external_id;
+	char *subject;
+	char *body;
+	size_t body_len;
+	char *from_addr;
+	int role;            /* 1 customer, 2 staff, 0 unknown */
+};
+int ct_store_items_to_classify(struct ct_store *st, const char *rules_hash,
+			       int (*cb)(const struct ct_stored_item *it, void *data), void *data);
+
+/* Run bookkeeping (summary lines kept in the store). */
+int ct_store_run_start(struct ct_store *st, int64_t *run_id);
+int ct_store_run_finish(struct ct_store *st, int64_t run_id, long new_items, long seen_items,
+			long warnings, long failed, long cases_touched);
+
+/* ---- reading cases (cases, case show) ---- */
+
+struct ct_case_filter {
+	const char *tag;          /* only cases with an item tagged so */
+	const char *department;   /* only cases whose trail holds it */
+	ct_time since, until;     /* last activity in [since, until); 0 = open-ended */
+	int open_only;
+	int min_handoffs;
+	int ping_pong_only;
+};
+
+struct ct_tag_count {
+	char *category;
+	int n;
+};
+
+struct ct_case_tag {
+	char *category, *rule_id, *snippet;
+	size_t start, end;
+};
+
+struct ct_case_item {
+	int64_t id;
+	int kind;                 /* 0 email, 1 ticket comment, 2 ticket move */
+	char *external_id;
+	ct_time date;
+	char *from;
+	char *from_name;
+	char *department;
+	char *subject;
+	char *body;               /* only in ct_store_get_case */
+	char *link_reason;        /* why it is in the case */
+	char *link_detail;
+	char *warnings;           /* NULL when clean */
+	struct ct_strlist mailboxes;
+	struct ct_case_tag *tags;
+	size_t ntags, tags_alloc;
+};
+
+struct ct_routing_event {
+	ct_time at;
+	char *from_department, *to_department, *via, *actor;
+	int observed;
+};
+
+struct ct_case_merge {
+	int64_t from_case;
+	char *reason, *detail;
+	ct_time at;
+};
+
+struct ct_case {
+	int64_t id;
+	char *subject, *customer;
+	ct_time opened_at, last_activity_at, closed_at;
+	int open;
+	struct ct_strlist departments; /* trail */
+	int handoffs, ping_pong;
+	struct ct_tag_count *tagc;
+	size_t ntagc, tagc_alloc;
+	struct ct_case_item *items;
+	size_t nitems, items_alloc;
+	/* only in ct_store_get_case: */
+	struct ct_routing_event *routing;
+	size_t nrouting, routing_alloc;
+	struct ct_case_merge *merges;
+	size_t nmerges, merges_alloc;
+};
+
+/* Calls cb for each case matching f, newest activity first; cb returns 0 to go on. */
+int ct_store_list_cases(struct ct_store *st, const struct ct_case_filter *f,
+			int (*cb)(const struct ct_case *c, void *data), void *data);
+/* Loads one case with everything; returns 0, 1 when there is no such case, -1 error. */
+int ct_store_get_case(struct ct_store *st, int64_t id, struct ct_case *c);
+void ct_case_release(struct ct_case *c);
+/* A case merged away resolves to the case it was merged into. */
+int64_t ct_store_resolve_case(struct ct_store *st, int64_t id);
+
+/* Counters for tests and summaries. */
+long ct_store_count(struct ct_store *st, const char *what); /* "items", "cases", "tags", "routing_events" */
+
+/* Reports (report/) read through these: see store/report_queries.c. */
+/* @@REPORT-QUERIES@@ */
+
+#endif

@@ -1,0 +1,39 @@
+/* store_p.h - private to store/: the store handle and shared helpers. */
+#ifndef CT_STORE_P_H
+#define CT_STORE_P_H
+
+#include "store.h"
+#include <sqlite3.h>
+
+struct ct_store {
+	sqlite3 *db;
+	char *path;
+	int writable;
+	int in_tx;
+	struct ct_store_options opt;
+	/* cases touched in the open transaction (routing to recompute) */
+	int64_t *dirty;
+	size_t ndirty, dirty_alloc;
+	/* all cases touched in this process */
+	int64_t *touched;
+	size_t ntouched, touched_alloc;
+	/* prepared statements, created on first use */
+	sqlite3_stmt *stmts[64];
+};
+
+/* Reports sqlite3_errmsg with what failed and the store path; returns -1. */
+int ct_store_sqlerr(struct ct_store *st, const char *what);
+/* Cached prepared statement number slot for sql (reset, bindings cleared). */
+sqlite3_stmt *ct_store_stmt(struct ct_store *st, int slot, const char *sql);
+int ct_store_migrate(struct ct_store *st);
+/* Binds text or NULL. */
+int ct_store_bind_text(sqlite3_stmt *q, int i, const char *s);
+/* Column text as a new string (NULL for SQL NULL). */
+char *ct_store_col_strdup(sqlite3_stmt *q, int i);
+/* Threading (store/thread.c): files a new item into a case. */
+int ct_store_thread_item(struct ct_store *st, int64_t item_id, const struct ct_item *it);
+/* Routing (store/routing.c): recomputes trail and events of one case. */
+int ct_store_route_case(struct ct_store *st, int64_t case_id);
+void ct_store_mark_dirty(struct ct_store *st, int64_t case_id);
+
+#endif

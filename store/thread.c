@@ -1,0 +1,359 @@
+/*
+ * thread.c - files a new item into a case, in the spirit of JWZ threading:
+ * header links first (In-Reply-To, References, forwarded originals, the
+ * helpdesk copy of a mail), then ticket identity and ticket references, and
+ * only for replies whose header links lead nowhere, the normalised subject
+ * plus a shared outside participant within a time window. When an item links
+ * several cases they are merged, and the merge is recorded with its reason.
+ */
+#include "store_p.h"
+#include "../ingest/ingest.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct cand {
+	int64_t case_id;
+	const char *reason;
+	char *detail;
+};
+
+struct cands {
+	struct cand *v;
+	size_t n, alloc;
+};
+
+static void push(struct cands *c, int64_t case_id, const char *reason, char *detail)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].case_id == case_id) {
+			free(detail);
+			return;
+		}
+	CT_ALLOC_GROW(c->v, c->n + 1, c->alloc);
+	c->v[c->n].case_id = case_id;
+	c->v[c->n].reason = reason;
+	c->v[c->n].detail = detail;
+	c->n++;
+}
+
+/*
+ * 1 when a subject starts (after [tags]) with a reply or forward prefix:
+ * Re, Fwd, Fw, AW, WG, SV, Antw, TR, VS, RIF, with an optional [n] or (n).
+ */
+int ct_store_is_reply_subject(const char *s);
+int ct_store_is_reply_subject(const char *s)
+{
+	static const char *const prefixes[] = { "re", "fwd", "fw", "aw", "wg", "sv", "antw", "tr",
+						"vs", "rif", "r", "ref" };
+	if (!s)
+		return 0;
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s != '[')
+			break;
+		const char *e = strchr(s, ']');
+		if (!e)
+			break;
+		s = e + 1;
+	}
+	for (size_t i = 0; i < CT_ARRAY_SIZE(prefixes); i++) {
+		size_t n = strlen(prefixes[i]);
+		if (strncasecmp(s, prefixes[i], n))
+			continue;
+		const char *p = s + n;
+		if (*p == '[' || *p == '(') {
+			p++;
+			while (isdigit((unsigned char)*p))
+				p++;
+			if (*p == ']' || *p == ')')
+				p++;
+		}
+		while (*p == ' ')
+			p++;
+		if (*p == ':')
+			return 1;
+	}
+	return 0;
+}
+
+enum {
+	T_TICKET = 20, T_BY_MSGID, T_CHILDREN, T_TICKET_REF, T_TICKET_REF_REV, T_SUBJECT,
+	T_ORPHANS, T_NEW_CASE, T_SET_CASE, T_LINK,
+};
+
+static int by_msgid(struct ct_store *st, int64_t self, const char *ref, const char *reason,
+		    struct cands *c, int *found)
+{
+	if (!ref || !*ref)
+		return 0;
+	sqlite3_stmt *q = ct_store_stmt(st, T_BY_MSGID,
+		"SELECT case_id, external_id FROM items WHERE message_id = ? AND id <> ?"
+		" AND case_id IS NOT NULL ORDER BY id LIMIT 1");
+	ct_store_bind_text(q, 1, ref);
+	sqlite3_bind_int64(q, 2, self);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		push(c, sqlite3_column_int64(q, 0), reason,
+		     ct_xstrfmt("%s %s", reason, (const char *)sqlite3_column_text(q, 1)));
+		if (found)
+			*found = 1;
+	} else if (rc != SQLITE_DONE) {
+		return ct_store_sqlerr(st, "threading by Message-ID");
+	}
+	sqlite3_reset(q);
+	return 0;
+}
+
+static char *outside_addrs_json(struct ct_store *st, const struct ct_item *it)
+{
+	json_t *a = json_array();
+	const char *addrs[4096];
+	size_t n = 0;
+	if (it->from.addr)
+		addrs[n++] = it->from.addr;
+	for (size_t i = 0; i < it->to.n && n < 4000; i++)
+		addrs[n++] = it->to.v[i].addr;
+	for (size_t i = 0; i < it->cc.n && n < 4000; i++)
+		addrs[n++] = it->cc.v[i].addr;
+	if (it->requester)
+		addrs[n++] = it->requester;
+	for (size_t i = 0; i < n; i++) {
+		if (!addrs[i] || !*addrs[i])
+			continue;
+		if (st->opt.is_internal && st->opt.is_internal(addrs[i], st->opt.is_internal_data))
+			continue;
+		json_array_append_new(a, json_string(addrs[i]));
+	}
+	char *s = NULL;
+	if (json_array_size(a))
+		s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+static int merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t item_id,
+		      const char *reason, const char *detail, ct_time at)
+{
+	static const char *const sql[] = {
+		"UPDATE items SET case_id = ?2 WHERE case_id = ?1",
+		"UPDATE case_links SET case_id = ?2 WHERE case_id = ?1",
+		"DELETE FROM routing_events WHERE case_id = ?1",
+		"UPDATE cases SET merged_into = ?2 WHERE id = ?1 OR merged_into = ?1",
+	};
+	for (size_t i = 0; i < CT_ARRAY_SIZE(sql); i++) {
+		sqlite3_stmt *q = ct_store_stmt(st, 40 + (int)i, sql[i]);
+		sqlite3_bind_int64(q, 1, from);
+		sqlite3_bind_int64(q, 2, into);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			return ct_store_sqlerr(st, "merging cases");
+	}
+	sqlite3_stmt *q = ct_store_stmt(st, 45,
+		"INSERT INTO case_merges(from_case, into_case, item_id, reason, detail, at)"
+		" VALUES (?,?,?,?,?,?)");
+	sqlite3_bind_int64(q, 1, from);
+	sqlite3_bind_int64(q, 2, into);
+	sqlite3_bind_int64(q, 3, item_id);
+	ct_store_bind_text(q, 4, reason);
+	ct_store_bind_text(q, 5, detail);
+	sqlite3_bind_int64(q, 6, at);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return ct_store_sqlerr(st, "recording a merge");
+	ct_store_mark_dirty(st, into);
+	return 0;
+}
+
+int ct_store_thread_item(struct ct_store *st, int64_t id, const struct ct_item *it)
+{
+	struct cands c = { 0 };
+	sqlite3_stmt *q;
+	int parent_found = 0, has_refs = 0, ret = -1, rc;
+	int64_t target = 0;
+	char *addrs = NULL;
+	ct_time window = (ct_time)st->opt.thread_window_days * 86400;
+
+	/* Header links: the parent, ancestors, forwarded originals, the mail a ticket comment came from. */
+	has_refs = (it->in_reply_to && *it->in_reply_to) || it->references.n;
+	if (by_msgid(st, id, it->in_reply_to, "in-reply-to", &c, &parent_found))
+		goto out;
+	for (size_t i = it->references.n; i-- > 0;)
+		if (by_msgid(st, id, it->references.v[i], "references", &c, &parent_found))
+			goto out;
+	if (by_msgid(st, id, it->x_forwarded_id, "forward", &c, NULL))
+		goto out;
+	for (size_t i = 0; i < it->nfwd; i++)
+		if (by_msgid(st, id, it->fwd[i].message_id, "forward", &c, NULL))
+			goto out;
+	/* The same Message-ID under another identity: a ticket made from a mail, or the reverse. */
+	if (by_msgid(st, id, it->message_id, "same-as", &c, NULL))
+		goto out;
+
+	/* Children that arrived before their parent. */
+	if (it->message_id && *it->message_id) {
+		q = ct_store_stmt(st, T_CHILDREN,
+			"SELECT i.case_id, i.external_id, r.kind FROM item_refs r JOIN items i ON i.id = r.item_id"
+			" WHERE r.ref = ? AND i.id <> ? AND i.case_id IS NOT NULL");
+		ct_store_bind_text(q, 1, it->message_id);
+		sqlite3_bind_int64(q, 2, id);
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			const char *kind = (const char *)sqlite3_column_text(q, 2);
+			push(&c, sqlite3_column_int64(q, 0),
+			     !strcmp(kind, "forward") ? "forward" : !strcmp(kind, "same-as") ? "same-as" : kind,
+			     ct_xstrfmt("%s of %s", kind, (const char *)sqlite3_column_text(q, 1)));
+		}
+		if (rc != SQLITE_DONE) {
+			ct_store_sqlerr(st, "threading children");
+			goto out;
+		}
+	}
+
+	/* Ticket identity. */
+	int ticket_known = 0;
+	if (it->ticket_system && it->ticket_id) {
+		q = ct_store_stmt(st, T_TICKET,
+			"SELECT case_id FROM items WHERE ticket_system = ? AND ticket_id = ? AND id <> ?"
+			" AND case_id IS NOT NULL ORDER BY id LIMIT 1");
+		ct_store_bind_text(q, 1, it->ticket_system);
+		ct_store_bind_text(q, 2, it->ticket_id);
+		sqlite3_bind_int64(q, 3, id);
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			push(&c, sqlite3_column_int64(q, 0), "ticket",
+			     ct_xstrfmt("%s ticket #%s", it->ticket_system, it->ticket_id));
+			ticket_known = 1;
+		}
+		sqlite3_reset(q);
+		/* Mails that referred to this ticket before it was fetched. */
+		char *ref = ct_xstrfmt("T:%s", it->ticket_id);
+		q = ct_store_stmt(st, T_TICKET_REF_REV,
+			"SELECT DISTINCT i.case_id FROM item_refs r JOIN items i ON i.id = r.item_id"
+			" WHERE r.ref = ? AND r.kind = 'ticket' AND i.case_id IS NOT NULL");
+		ct_store_bind_text(q, 1, ref);
+		while (sqlite3_step(q) == SQLITE_ROW)
+			push(&c, sqlite3_column_int64(q, 0), "ticket-ref",
+			     ct_xstrfmt("a mail refers to ticket #%s", it->ticket_id));
+		sqlite3_reset(q);
+		free(ref);
+	}
+	/* Ticket references in a mail: [#4521], [rtname #12]. */
+	for (size_t i = 0; i < it->ticket_refs.n; i++) {
+		q = ct_store_stmt(st, T_TICKET_REF,
+			"SELECT case_id, ticket_system FROM items WHERE ticket_id = ? AND case_id IS NOT NULL"
+			" ORDER BY id LIMIT 1");
+		ct_store_bind_text(q, 1, it->ticket_refs.v[i]);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			push(&c, sqlite3_column_int64(q, 0), "ticket-ref",
+			     ct_xstrfmt("mentions %s ticket #%s", (const char *)sqlite3_column_text(q, 1),
+					it->ticket_refs.v[i]));
+		sqlite3_reset(q);
+	}
+
+	/*
+	 * Subject + participants: for replies whose header links lead nowhere,
+	 * and for the first event of a ticket (a ticket opened from a mail the
+	 * helpdesk does not link). Same subject with unrelated people stays apart.
+	 */
+	int reply_like = it->kind == CT_ITEM_EMAIL &&
+			 (ct_store_is_reply_subject(it->subject) || has_refs);
+	int new_ticket = it->kind != CT_ITEM_EMAIL && !ticket_known;
+	addrs = outside_addrs_json(st, it);
+	char *norm = ct_subject_normalize(it->kind == CT_ITEM_EMAIL || !it->ticket_subject
+					  ? it->subject : it->ticket_subject);
+	if (addrs && norm && *norm && !parent_found && c.n == 0 && (reply_like || new_ticket)) {
+		q = ct_store_stmt(st, T_SUBJECT,
+			"SELECT i.case_id, i.external_id FROM items i WHERE i.subject_norm = ?1"
+			" AND i.date BETWEEN ?2 AND ?3 AND i.id <> ?4 AND i.case_id IS NOT NULL"
+			" AND EXISTS (SELECT 1 FROM item_addrs a WHERE a.item_id = i.id"
+			"             AND a.addr IN (SELECT value FROM json_each(?5)))"
+			" ORDER BY abs(i.date - ?6), i.id LIMIT 1");
+		ct_store_bind_text(q, 1, norm);
+		sqlite3_bind_int64(q, 2, it->date - window);
+		sqlite3_bind_int64(q, 3, it->date + (new_ticket ? window : 0) + 60);
+		sqlite3_bind_int64(q, 4, id);
+		ct_store_bind_text(q, 5, addrs);
+		sqlite3_bind_int64(q, 6, it->date);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			push(&c, sqlite3_column_int64(q, 0), "subject+participants",
+			     ct_xstrfmt("same subject and participant as %s",
+					(const char *)sqlite3_column_text(q, 1)));
+		sqlite3_reset(q);
+	}
+	/* Replies that arrived earlier and found no parent: this may be their thread's start. */
+	if (addrs && norm && *norm && !reply_like) {
+		q = ct_store_stmt(st, T_ORPHANS,
+			"SELECT DISTINCT i.case_id FROM items i JOIN case_links l ON l.item_id = i.id"
+			" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND l.reason = 'new'"
+			" AND i.date BETWEEN ?2 AND ?3 AND i.id <> ?4"
+			" AND EXISTS (SELECT 1 FROM item_addrs a WHERE a.item_id = i.id"
+			"             AND a.addr IN (SELECT value FROM json_each(?5)))");
+		ct_store_bind_text(q, 1, norm);
+		sqlite3_bind_int64(q, 2, it->date - 60);
+		sqlite3_bind_int64(q, 3, it->date + window);
+		sqlite3_bind_int64(q, 4, id);
+		ct_store_bind_text(q, 5, addrs);
+		while (sqlite3_step(q) == SQLITE_ROW)
+			push(&c, sqlite3_column_int64(q, 0), "subject+participants",
+			     ct_xstrfmt("earlier reply with the same subject and participant"));
+		sqlite3_reset(q);
+	}
+	free(norm);
+
+	const char *reason = "new";
+	const char *detail = NULL;
+	if (c.n == 0) {
+		q = ct_store_stmt(st, T_NEW_CASE,
+			"INSERT INTO cases(subject, opened_at, last_activity_at) VALUES (?, ?, ?)");
+		ct_store_bind_text(q, 1, it->kind == CT_ITEM_EMAIL || !it->ticket_subject
+				   ? it->subject : it->ticket_subject);
+		sqlite3_bind_int64(q, 2, it->date);
+		sqlite3_bind_int64(q, 3, it->date);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			ct_store_sqlerr(st, "creating a case");
+			goto out;
+		}
+		target = sqlite3_last_insert_rowid(st->db);
+	} else {
+		size_t best = 0;
+		for (size_t i = 1; i < c.n; i++)
+			if (c.v[i].case_id < c.v[best].case_id)
+				best = i;
+		target = c.v[best].case_id;
+		reason = c.v[0].reason;
+		detail = c.v[0].detail;
+		for (size_t i = 0; i < c.n; i++) {
+			if (c.v[i].case_id == target)
+				continue;
+			if (merge_case(st, c.v[i].case_id, target, id, c.v[i].reason, c.v[i].detail,
+				       it->date))
+				goto out;
+		}
+	}
+	q = ct_store_stmt(st, T_SET_CASE, "UPDATE items SET case_id = ? WHERE id = ?");
+	sqlite3_bind_int64(q, 1, target);
+	sqlite3_bind_int64(q, 2, id);
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		ct_store_sqlerr(st, "filing an item");
+		goto out;
+	}
+	q = ct_store_stmt(st, T_LINK,
+		"INSERT OR REPLACE INTO case_links(item_id, case_id, reason, detail) VALUES (?,?,?,?)");
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, target);
+	ct_store_bind_text(q, 3, reason);
+	ct_store_bind_text(q, 4, detail);
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		ct_store_sqlerr(st, "recording a case link");
+		goto out;
+	}
+	ct_store_mark_dirty(st, target);
+	ret = 0;
+out:
+	for (size_t i = 0; i < c.n; i++)
+		free(c.v[i].detail);
+	free(c.v);
+	free(addrs);
+	return ret;
+}
