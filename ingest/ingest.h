@@ -92,12 +92,16 @@ struct ct_item {
 	char *ticket_id;      /* "4108" */
 	char *ticket_group;   /* group/queue name at that time */
 	char *ticket_group_from; /* CT_ITEM_TICKET_MOVE: previous group (NULL for the first) */
+	char *ticket_status;  /* helpdesk status at that time ("open", "solved", "resolved", ...) */
+	char *ticket_subject; /* the ticket's subject (for joining a ticket to a mail thread) */
+	char *requester;      /* the ticket requester's address (lower case), may be NULL */
 	int ticket_public;    /* 1 public comment, 0 internal note */
 	int ticket_observed;  /* 1: move observed at poll time (no history API) */
 	enum ct_sender_role role;
 
 	/* Filled by the pipeline before the store sees it. */
 	char *department;     /* computed department (see DESIGN "An email's department") */
+	struct ct_strlist ticket_refs; /* "zendesk:4108" style keys, or bare numbers "4108", found in subject/body */
 };
 
 void ct_item_init(struct ct_item *it);
@@ -127,8 +131,10 @@ char *ct_subject_normalize(const char *subject);
  * (classify + store, batched transactions). All callbacks return 0 or -1.
  *
  * seen():   1 if this source already stored location key, 0 if not, -1 error.
- * item():   takes ownership of *it (also on error) and stores it; key is
- *           remembered as seen for this source in the same transaction.
+ * item():   consumes the contents of *it: the sink calls ct_item_free(it)
+ *           (also on error), so the caller only owns the struct itself, which
+ *           may live on the stack. it->location is remembered as seen for
+ *           it->source in the same transaction as the item.
  * get_cursor()/set_cursor(): per-source named cursor (IMAP folder state,
  *           helpdesk export cursor); set_cursor is committed in the same
  *           transaction as the items handed over before it.
@@ -158,6 +164,21 @@ struct ct_fetcher {
 	const char *type;     /* "maildir", "mbox", "eml", "imap", "pop3", "zendesk", "rt", "freshdesk", "jsonl" */
 	int (*run)(const struct ct_config *cfg, const struct ct_source *src, struct ct_sink *sink);
 };
+
+/*
+ * Local sources without a configured [source] (ingest --maildir/--mbox/--eml).
+ * source names the origin in the store; dept may be NULL. Return 0 or -1.
+ */
+int ct_maildir_ingest(const char *path, const char *source, const char *dept, struct ct_sink *sink);
+int ct_mbox_ingest(const char *path, const char *source, const char *dept, struct ct_sink *sink);
+int ct_eml_ingest(const char *const *paths, size_t n, const char *source, const char *dept,
+		  struct ct_sink *sink);
+
+/*
+ * ingest --tickets FILE: a Zendesk export (JSON) or a JSONL event file
+ * (ingest/TICKETS.md), detected from the content. 0 or -1.
+ */
+int ct_tickets_ingest_file(const char *path, const char *source_name, struct ct_sink *sink);
 
 /* NULL when type is unknown. */
 const struct ct_fetcher *ct_fetcher_find(const char *type);

@@ -71,6 +71,10 @@ void ct_item_free(struct ct_item *it)
 	free(it->ticket_id);
 	free(it->ticket_group);
 	free(it->ticket_group_from);
+	free(it->ticket_status);
+	free(it->ticket_subject);
+	free(it->requester);
 	free(it->department);
+	ct_strlist_clear(&it->ticket_refs);
 	memset(it, 0, sizeof(*it));
 }

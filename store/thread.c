@@ -202,7 +202,7 @@ int ct_store_thread_item(struct ct_store *st, int64_t id, const struct ct_item *
 		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 			const char *kind = (const char *)sqlite3_column_text(q, 2);
 			push(&c, sqlite3_column_int64(q, 0),
-			     !strcmp(kind, "forward") ? "forward" : !strcmp(kind, "same-as") ? "same-as" : kind,
+			     !strcmp(kind, "forward") ? "forward" : !strcmp(kind, "same-as") ? "same-as" : "child",
 			     ct_xstrfmt("%s of %s", kind, (const char *)sqlite3_column_text(q, 1)));
 		}
 		if (rc != SQLITE_DONE) {

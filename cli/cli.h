@@ -1,0 +1,57 @@
+/*
+ * cli.h - sub-command dispatch. Each command lives in cli/cmd_NAME.c and is
+ * listed in the table in cli/main.c.
+ *
+ * How to add a command:
+ *  1. Write cli/cmd_NAME.c with "int ct_cmd_NAME(int argc, char **argv,
+ *     struct ct_cli *cli)"; argv[0] is the command name. Parse options with
+ *     getopt_long (reset optind = 0 first) and answer --help with usage on
+ *     stdout and exit status 0.
+ *  2. Declare it below and add a row to the table in cli/main.c with its
+ *     flags (CT_CMD_CONFIG: needs the configuration, CT_CMD_STORE: opens the
+ *     store, CT_CMD_WRITES: writes the store) and a one-line summary.
+ *  3. Document it in README.md and add a test under tests/.
+ * Return 0 ok, 1 finished with reported errors, 2 bad usage/configuration.
+ */
+#ifndef CT_CLI_H
+#define CT_CLI_H
+
+#include "util.h"
+#include "config.h"
+
+struct ct_store;
+
+enum {
+	CT_CMD_CONFIG = 1 << 0,   /* load the config (-c, default ./casetrail.conf) */
+	CT_CMD_CONFIG_OPT = 1 << 1, /* load it if present, else an empty config */
+	CT_CMD_STORE = 1 << 2,    /* open the store */
+	CT_CMD_WRITES = 1 << 3,   /* open it read-write */
+};
+
+struct ct_cli {
+	struct ct_config cfg;
+	int have_config;          /* 1 when a config file was loaded */
+	const char *config_path;  /* -c or NULL */
+	const char *db_path;      /* --db or NULL */
+	struct ct_store *store;   /* open when the command asked for it */
+	int quiet;
+};
+
+/* Output formats of --format. */
+enum ct_format { CT_FMT_TABLE, CT_FMT_CSV, CT_FMT_JSON, CT_FMT_MARKDOWN, CT_FMT_HTML };
+/* Parses a --format value; -1 (reported) when unknown. Default: table on a terminal, else json. */
+int ct_parse_format(const char *s, enum ct_format *out);
+enum ct_format ct_default_format(void);
+
+/* Opens cli->store when it is not open yet (the path from --db or [store] path). */
+int ct_cli_open_store(struct ct_cli *cli, int writable);
+
+int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli);
+int ct_cmd_classify(int argc, char **argv, struct ct_cli *cli);
+int ct_cmd_rules(int argc, char **argv, struct ct_cli *cli);
+int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli);
+int ct_cmd_case(int argc, char **argv, struct ct_cli *cli);
+int ct_cmd_report(int argc, char **argv, struct ct_cli *cli);
+int ct_cmd_audit(int argc, char **argv, struct ct_cli *cli);
+
+#endif

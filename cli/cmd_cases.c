@@ -1,0 +1,381 @@
+/* cmd_cases.c - `casetrail cases` (list) and `casetrail case show ID`. */
+#include "cli.h"
+#include "../store/store.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static const char cases_usage[] =
+	"usage: casetrail cases [--tag T] [--department D] [--since DATE] [--until DATE]\n"
+	"                       [--open] [--min-handoffs N] [--ping-pong] [--format F]\n"
+	"\n"
+	"Lists cases, most recent activity first.\n"
+	"\n"
+	"  --tag T            only cases with an item tagged T (overpromise, billing_dispute, ...)\n"
+	"  --department D     only cases that department held\n"
+	"  --since DATE       last activity on or after DATE (YYYY-MM-DD or ISO 8601, UTC)\n"
+	"  --until DATE       opened before DATE\n"
+	"  --open             only open cases\n"
+	"  --min-handoffs N   only cases passed on at least N times\n"
+	"  --ping-pong        only cases that returned to a department\n"
+	"  --format F         table (default on a terminal) or json (default otherwise)\n";
+
+static const char case_usage[] =
+	"usage: casetrail case show ID [--format table|json]\n"
+	"\n"
+	"Shows one case: its items in time order with their tags and evidence, its\n"
+	"routing history (which department held it, when, who moved it) and why its\n"
+	"items belong together (link and merge reasons).\n";
+
+static json_t *jtime(ct_time t)
+{
+	char b[32];
+	if (!t)
+		return json_null();
+	ct_time_iso(t, b);
+	return json_string(b);
+}
+
+static const char *kind_name(int kind)
+{
+	return kind == 0 ? "email" : kind == 1 ? "ticket" : "ticket_move";
+}
+
+static json_t *jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *case_json(const struct ct_case *c, int full)
+{
+	json_t *o = json_object(), *deps = json_array(), *tags = json_object(), *items = json_array();
+	json_object_set_new(o, "id", json_integer(c->id));
+	json_object_set_new(o, "subject", jstr(c->subject));
+	json_object_set_new(o, "customer", jstr(c->customer));
+	json_object_set_new(o, "opened_at", jtime(c->opened_at));
+	json_object_set_new(o, "last_activity_at", jtime(c->last_activity_at));
+	json_object_set_new(o, "open", json_boolean(c->open));
+	for (size_t i = 0; i < c->departments.n; i++)
+		json_array_append_new(deps, json_string(c->departments.v[i]));
+	json_object_set_new(o, "departments", deps);
+	json_object_set_new(o, "handoffs", json_integer(c->handoffs));
+	json_object_set_new(o, "ping_pong", json_boolean(c->ping_pong));
+	for (size_t i = 0; i < c->ntagc; i++)
+		json_object_set_new(tags, c->tagc[i].category, json_integer(c->tagc[i].n));
+	json_object_set_new(o, "tags", tags);
+	for (size_t i = 0; i < c->nitems; i++) {
+		const struct ct_case_item *it = &c->items[i];
+		if (it->kind == 2 && !full)
+			continue; /* ticket moves are routing, shown under "routing" */
+		json_t *j = json_object(), *t = json_array(), *mb = json_array();
+		json_object_set_new(j, "kind", json_string(kind_name(it->kind)));
+		json_object_set_new(j, "external_id", jstr(it->external_id));
+		json_object_set_new(j, "date", jtime(it->date));
+		json_object_set_new(j, "from", jstr(it->from));
+		json_object_set_new(j, "department", jstr(it->department));
+		for (size_t k = 0; k < it->ntags; k++) {
+			int dup = 0;
+			for (size_t m = 0; m < k; m++)
+				if (!strcmp(it->tags[m].category, it->tags[k].category))
+					dup = 1;
+			if (!dup)
+				json_array_append_new(t, json_string(it->tags[k].category));
+		}
+		json_object_set_new(j, "tags", t);
+		for (size_t k = 0; k < it->mailboxes.n; k++)
+			json_array_append_new(mb, json_string(it->mailboxes.v[k]));
+		json_object_set_new(j, "mailboxes", mb);
+		if (full) {
+			json_t *ev = json_array();
+			json_object_set_new(j, "subject", jstr(it->subject));
+			json_object_set_new(j, "from_name", jstr(it->from_name));
+			json_object_set_new(j, "link", jstr(it->link_reason));
+			json_object_set_new(j, "link_detail", jstr(it->link_detail));
+			for (size_t k = 0; k < it->ntags; k++) {
+				json_t *e = json_object();
+				json_object_set_new(e, "category", json_string(it->tags[k].category));
+				json_object_set_new(e, "rule", json_string(it->tags[k].rule_id));
+				json_object_set_new(e, "snippet", json_string(it->tags[k].snippet));
+				json_object_set_new(e, "start", json_integer((json_int_t)it->tags[k].start));
+				json_object_set_new(e, "end", json_integer((json_int_t)it->tags[k].end));
+				json_array_append_new(ev, e);
+			}
+			json_object_set_new(j, "evidence", ev);
+			json_object_set_new(j, "warnings", jstr(it->warnings));
+			json_object_set_new(j, "body", jstr(it->body));
+		}
+		json_array_append_new(items, j);
+	}
+	json_object_set_new(o, "items", items);
+	if (full) {
+		json_t *r = json_array(), *m = json_array();
+		for (size_t i = 0; i < c->nrouting; i++) {
+			const struct ct_routing_event *e = &c->routing[i];
+			json_t *j = json_object();
+			json_object_set_new(j, "at", jtime(e->at));
+			json_object_set_new(j, "from_department", jstr(e->from_department));
+			json_object_set_new(j, "to_department", jstr(e->to_department));
+			json_object_set_new(j, "via", jstr(e->via));
+			json_object_set_new(j, "actor", jstr(e->actor));
+			json_object_set_new(j, "observed", json_boolean(e->observed));
+			json_array_append_new(r, j);
+		}
+		json_object_set_new(o, "routing", r);
+		for (size_t i = 0; i < c->nmerges; i++) {
+			json_t *j = json_object();
+			json_object_set_new(j, "from_case", json_integer(c->merges[i].from_case));
+			json_object_set_new(j, "reason", jstr(c->merges[i].reason));
+			json_object_set_new(j, "detail", jstr(c->merges[i].detail));
+			json_object_set_new(j, "at", jtime(c->merges[i].at));
+			json_array_append_new(m, j);
+		}
+		json_object_set_new(o, "merges", m);
+	}
+	return o;
+}
+
+static int term_width(void)
+{
+	struct winsize ws;
+	const char *cols = getenv("COLUMNS");
+	if (cols && atoi(cols) > 20)
+		return atoi(cols);
+	if (isatty(1) && ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+		return ws.ws_col;
+	return 120;
+}
+
+/* Prints s cut to at most w columns (UTF-8 aware), padded to w. */
+static void cell(const char *s, int w)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t len = strlen((const char *)p), used = 0, i = 0;
+	while (i < len) {
+		size_t n = ct_utf8_seqlen(p + i, len - i);
+		size_t cw = ct_utf8_width((const char *)p + i, n);
+		if ((int)(used + cw) > w - (i + n < len ? 1 : 0) && i + n < len) {
+			if ((int)used < w) {
+				fputs("…", stdout);
+				used++;
+			}
+			break;
+		}
+		if (p[i] >= 0x20 && p[i] != 0x7f)
+			fwrite(p + i, 1, n, stdout);
+		else
+			fputc(' ', stdout);
+		used += cw;
+		i += n;
+	}
+	for (; (int)used < w; used++)
+		fputc(' ', stdout);
+}
+
+struct list_ctx {
+	enum ct_format fmt;
+	json_t *arr;
+	int width;
+	long n;
+};
+
+static int list_cb(const struct ct_case *c, void *data)
+{
+	struct list_ctx *x = data;
+	x->n++;
+	if (x->fmt == CT_FMT_JSON) {
+		json_array_append_new(x->arr, case_json(c, 0));
+		return 0;
+	}
+	char id[24], opened[32], trail[512] = "", tags[256] = "";
+	snprintf(id, sizeof(id), "%lld", (long long)c->id);
+	ct_time_iso(c->opened_at, opened);
+	opened[10] = '\0';
+	size_t off = 0;
+	for (size_t i = 0; i < c->departments.n && off < sizeof(trail) - 1; i++)
+		off += (size_t)snprintf(trail + off, sizeof(trail) - off, "%s%s", i ? " > " : "",
+					c->departments.v[i]);
+	off = 0;
+	for (size_t i = 0; i < c->ntagc && off < sizeof(tags) - 1; i++)
+		off += (size_t)snprintf(tags + off, sizeof(tags) - off, "%s%s:%d", i ? " " : "",
+					c->tagc[i].category, c->tagc[i].n);
+	int rest = x->width - (6 + 11 + 4 + 5 + 36 + 24 + 6);
+	cell(id, 6);
+	cell(opened, 11);
+	cell(c->open ? "open" : "done", 5);
+	char h[16];
+	snprintf(h, sizeof(h), "%d%s", c->handoffs, c->ping_pong ? "!" : "");
+	cell(h, 4);
+	cell(trail, 36);
+	cell(tags, 24);
+	cell(c->subject, rest > 10 ? rest : 10);
+	fputc('\n', stdout);
+	return 0;
+}
+
+int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "tag", required_argument, NULL, 't' },
+		{ "department", required_argument, NULL, 'd' },
+		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "open", no_argument, NULL, 'o' },
+		{ "min-handoffs", required_argument, NULL, 'm' },
+		{ "ping-pong", no_argument, NULL, 'p' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ct_case_filter f = { 0 };
+	struct list_ctx x = { ct_default_format(), NULL, term_width(), 0 };
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': f.tag = optarg; break;
+		case 'd': f.department = optarg; break;
+		case 's':
+		case 'u':
+			if (ct_time_parse(optarg, c == 's' ? &f.since : &f.until)) {
+				ct_error("--%s: '%s' is not a date (YYYY-MM-DD or ISO 8601)",
+					 c == 's' ? "since" : "until", optarg);
+				return 2;
+			}
+			break;
+		case 'o': f.open_only = 1; break;
+		case 'm': f.min_handoffs = atoi(optarg); break;
+		case 'p': f.ping_pong_only = 1; break;
+		case 'f':
+			if (ct_parse_format(optarg, &x.fmt))
+				return 2;
+			break;
+		case 'h': fputs(cases_usage, stdout); return 0;
+		default: fputs(cases_usage, stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fputs(cases_usage, stderr);
+		return 2;
+	}
+	if (x.fmt != CT_FMT_TABLE && x.fmt != CT_FMT_JSON) {
+		ct_error("cases: --format table or json");
+		return 2;
+	}
+	if (x.fmt == CT_FMT_JSON)
+		x.arr = json_array();
+	else {
+		int rest = x.width - (6 + 11 + 4 + 5 + 36 + 24 + 6);
+		cell("ID", 6); cell("OPENED", 11); cell("STATE", 5); cell("HO", 4);
+		cell("TRAIL", 36); cell("TAGS", 24); cell("SUBJECT", rest > 10 ? rest : 10);
+		fputc('\n', stdout);
+	}
+	if (ct_store_list_cases(cli->store, &f, list_cb, &x)) {
+		json_decref(x.arr);
+		return 1;
+	}
+	if (x.arr) {
+		json_dumpf(x.arr, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII * 0);
+		fputc('\n', stdout);
+		json_decref(x.arr);
+	} else {
+		printf("%ld case%s\n", x.n, x.n == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+static void show_table(const struct ct_case *c)
+{
+	char a[32], b[32];
+	ct_time_iso(c->opened_at, a);
+	ct_time_iso(c->last_activity_at, b);
+	printf("Case %lld: %s\n", (long long)c->id, c->subject ? c->subject : "");
+	printf("  customer:  %s\n", c->customer ? c->customer : "-");
+	printf("  opened:    %s   last activity: %s   %s\n", a, b, c->open ? "open" : "closed");
+	printf("  trail:     ");
+	for (size_t i = 0; i < c->departments.n; i++)
+		printf("%s%s", i ? " → " : "", c->departments.v[i]);
+	printf("\n  handoffs:  %d%s\n", c->handoffs, c->ping_pong ? " (ping-pong)" : "");
+	if (c->nrouting) {
+		printf("\nRouting:\n");
+		for (size_t i = 0; i < c->nrouting; i++) {
+			ct_time_iso(c->routing[i].at, a);
+			printf("  %s  %s → %s  via %s%s  by %s\n", a, c->routing[i].from_department,
+			       c->routing[i].to_department, c->routing[i].via,
+			       c->routing[i].observed ? " (observed at poll time)" : "",
+			       c->routing[i].actor ? c->routing[i].actor : "-");
+		}
+	}
+	printf("\nItems:\n");
+	for (size_t i = 0; i < c->nitems; i++) {
+		const struct ct_case_item *it = &c->items[i];
+		ct_time_iso(it->date, a);
+		printf("  %s  [%s] %s  %s\n", a, it->department ? it->department : "-",
+		       it->from ? it->from : "", it->kind == 2 ? "(ticket moved)" : it->subject);
+		printf("      %s  (%s%s%s)\n", it->external_id, it->link_reason ? it->link_reason : "",
+		       it->link_detail ? ": " : "", it->link_detail ? it->link_detail : "");
+		for (size_t k = 0; k < it->ntags; k++)
+			printf("      #%s (%s): “%s”\n", it->tags[k].category, it->tags[k].rule_id,
+			       it->tags[k].snippet);
+		if (it->warnings)
+			printf("      warning: %s\n", it->warnings);
+	}
+	for (size_t i = 0; i < c->nmerges; i++) {
+		ct_time_iso(c->merges[i].at, a);
+		printf("\nMerged case %lld at %s: %s (%s)\n", (long long)c->merges[i].from_case, a,
+		       c->merges[i].reason, c->merges[i].detail ? c->merges[i].detail : "");
+	}
+}
+
+int ct_cmd_case(int argc, char **argv, struct ct_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum ct_format fmt = ct_default_format();
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (ct_parse_format(optarg, &fmt))
+				return 2;
+			break;
+		case 'h': fputs(case_usage, stdout); return 0;
+		default: fputs(case_usage, stderr); return 2;
+		}
+	}
+	if (argc - optind != 2 || strcmp(argv[optind], "show")) {
+		fputs(case_usage, stderr);
+		return 2;
+	}
+	char *end;
+	long long id = strtoll(argv[optind + 1], &end, 10);
+	if (*end || id <= 0) {
+		ct_error("'%s' is not a case id", argv[optind + 1]);
+		return 2;
+	}
+	struct ct_case cs;
+	int rc = ct_store_get_case(cli->store, id, &cs);
+	if (rc < 0)
+		return 1;
+	if (rc == 1) {
+		ct_error("no case %lld in '%s'", id, ct_store_path(cli->store));
+		return 1;
+	}
+	if (fmt == CT_FMT_JSON) {
+		json_t *o = case_json(&cs, 1);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(o);
+	} else {
+		show_table(&cs);
+	}
+	ct_case_release(&cs);
+	return 0;
+}

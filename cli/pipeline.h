@@ -1,0 +1,47 @@
+/*
+ * pipeline.h - private to cli/: what happens to an item between its fetcher
+ * and the store: its department, staff/customer side and ticket references
+ * (from the configuration), its tags (classifier), then the store.
+ */
+#ifndef CT_PIPELINE_H
+#define CT_PIPELINE_H
+
+#include "config.h"
+#include "../ingest/ingest.h"
+
+struct ct_rules;
+struct ct_store;
+
+struct ct_pipeline {
+	const struct ct_config *cfg;
+	struct ct_store *store;
+	struct ct_rules *rules;      /* may be NULL: no tagging */
+	void *ticket_ref_re;         /* pcre2_code *, may be NULL */
+	void *rt_ref_re;             /* [rtname #N] */
+	void *match_data;
+	int dry_run;
+	int batch_size;              /* items per transaction */
+	int in_tx;                   /* a transaction is open */
+	/* counters */
+	long n_new, n_seen, n_dup, n_warn, n_failed, n_tags, n_pending;
+	long n_dry;                  /* dry run: items that would be stored */
+	/* progress */
+	int show_progress;
+	double started, last_progress;
+	int progress_shown;
+	struct ct_sink sink;
+};
+
+/* Sets up p (compiles ticket_ref). 0 or -1. */
+int ct_pipeline_init(struct ct_pipeline *p, const struct ct_config *cfg, struct ct_store *st,
+		     struct ct_rules *rules);
+/* Commits what is pending; 0 or -1. */
+int ct_pipeline_finish(struct ct_pipeline *p);
+void ct_pipeline_release(struct ct_pipeline *p);
+
+/* Fills it->department, it->role and it->ticket_refs from the configuration. */
+void ct_pipeline_prepare(const struct ct_pipeline *p, struct ct_item *it);
+/* The department of an email by the rules of DESIGN.md; borrowed or NULL. */
+const char *ct_email_department(const struct ct_config *cfg, const struct ct_item *it);
+
+#endif
