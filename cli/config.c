@@ -288,10 +288,9 @@ static int on_key(struct loader *ld, const char *name, const char *value)
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct loader *ld = user;
+	/* Sections are handled by reader(), which also sees empty ones. */
 	if (!name)
-		return on_section(ld, section);
-	if (strcmp(section, ld->section))
-		on_section(ld, section);
+		return 1;
 	return on_key(ld, name, value ? value : "");
 }
 
@@ -309,6 +308,18 @@ static char *reader(char *buf, int size, void *stream)
 		while ((c = fgetc(ld->fp)) != EOF && c != '\n')
 			;
 		buf[0] = '\0';
+	}
+	/* A [section] header: inih reports sections only with their first key. */
+	char *t = buf;
+	while (*t == ' ' || *t == '\t')
+		t++;
+	if (*t == '[') {
+		char *e = strrchr(t, ']');
+		if (e) {
+			char *name = ct_strndup(t + 1, (size_t)(e - t - 1));
+			on_section(ld, ct_trim(name));
+			free(name);
+		}
 	}
 	return buf;
 }

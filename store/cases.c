@@ -152,7 +152,8 @@ static int load_items(struct ct_store *st, struct ct_case *c, int with_body)
 			ct_strlist_push(&it->mailboxes, (const char *)sqlite3_column_text(qm, 0));
 		sqlite3_reset(qm);
 	}
-	qsort(c->tagc, c->ntagc, sizeof(*c->tagc), cmp_tagc);
+	if (c->ntagc)
+		qsort(c->tagc, c->ntagc, sizeof(*c->tagc), cmp_tagc);
 	return 0;
 }
 
@@ -273,4 +274,17 @@ int ct_store_get_case(struct ct_store *st, int64_t id, struct ct_case *c)
 fail:
 	ct_case_release(c);
 	return -1;
+}
+
+int64_t ct_store_case_of(struct ct_store *st, const char *external_id)
+{
+	sqlite3_stmt *q;
+	int64_t id = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT case_id FROM items WHERE external_id = ?", -1, &q, NULL) != SQLITE_OK)
+		return 0;
+	ct_store_bind_text(q, 1, external_id);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		id = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return id ? ct_store_resolve_case(st, id) : 0;
 }

@@ -185,7 +185,8 @@ int ct_store_commit(struct ct_store *st)
 {
 	if (!st->in_tx)
 		ct_bug("commit without transaction");
-	qsort(st->dirty, st->ndirty, sizeof(*st->dirty), cmp_i64);
+	if (st->ndirty)
+		qsort(st->dirty, st->ndirty, sizeof(*st->dirty), cmp_i64);
 	for (size_t i = 0; i < st->ndirty; i++) {
 		if (i && st->dirty[i] == st->dirty[i - 1])
 			continue;
@@ -223,8 +224,10 @@ size_t ct_store_cases_touched(const struct ct_store *st)
 {
 	int64_t *v = ct_malloc((st->ntouched + 1) * sizeof(*v));
 	size_t n = 0;
-	memcpy(v, st->touched, st->ntouched * sizeof(*v));
-	qsort(v, st->ntouched, sizeof(*v), cmp_i64);
+	if (st->ntouched) {
+		memcpy(v, st->touched, st->ntouched * sizeof(*v));
+		qsort(v, st->ntouched, sizeof(*v), cmp_i64);
+	}
 	for (size_t i = 0; i < st->ntouched; i++)
 		if (!i || v[i] != v[i - 1])
 			n++;

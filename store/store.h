@@ -164,6 +164,9 @@ void ct_case_release(struct ct_case *c);
 /* A case merged away resolves to the case it was merged into. */
 int64_t ct_store_resolve_case(struct ct_store *st, int64_t id);
 
+/* The case holding the item with this external id; 0 when there is none. */
+int64_t ct_store_case_of(struct ct_store *st, const char *external_id);
+
 /* Counters for tests and summaries. */
 long ct_store_count(struct ct_store *st, const char *what); /* "items", "cases", "tags", "routing_events" */
 

@@ -1,0 +1,280 @@
+/*
+ * test_store.c - threading (header links, broken References, same subject
+ * with other people, forwards), dedupe, routing history and ping-pong, on a
+ * real SQLite store in a temp file.
+ */
+#include "unit.h"
+#include "../../ingest/ingest.h"
+#include "../../store/store.h"
+
+#include <unistd.h>
+
+static struct ct_store *st;
+static char dbpath[64];
+
+static int internal(const char *addr, void *data)
+{
+	return strstr(addr, "@corp.example") != NULL;
+}
+
+static int setup(void **state)
+{
+	snprintf(dbpath, sizeof(dbpath), "/tmp/ct-store-test-%d.db", (int)getpid());
+	unlink(dbpath);
+	struct ct_store_options opt = { .thread_window_days = 30, .is_internal = internal };
+	assert_int_equal(ct_store_open(dbpath, 1, &opt, &st), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	ct_store_close(st);
+	st = NULL;
+	char p[80];
+	unlink(dbpath);
+	snprintf(p, sizeof(p), "%s-wal", dbpath);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", dbpath);
+	unlink(p);
+	return 0;
+}
+
+struct spec {
+	const char *id, *irt, *refs, *subject, *from, *to, *cc, *dept;
+	int day;  /* days after 2024-03-01 */
+	int hour;
+};
+
+/* Stores one mail; returns its case id. */
+static int64_t add(const struct spec *s)
+{
+	struct ct_item it;
+	int64_t id;
+	int is_new;
+	ct_item_init(&it);
+	it.kind = CT_ITEM_EMAIL;
+	it.message_id = ct_strdup(s->id);
+	it.external_id = ct_strdup(s->id);
+	it.in_reply_to = ct_strdup(s->irt);
+	if (s->refs)
+		ct_strlist_split(&it.references, s->refs, ' ');
+	it.subject = ct_strdup(s->subject);
+	it.from.addr = ct_strdup(s->from);
+	if (s->to)
+		ct_addrlist_push(&it.to, NULL, s->to);
+	if (s->cc)
+		ct_addrlist_push(&it.cc, NULL, s->cc);
+	it.date = ct_timegm(2024, 3, 1, 0, 0, 0) + s->day * 86400 + s->hour * 3600;
+	it.body = ct_strdup("text");
+	it.body_len = 4;
+	it.department = ct_strdup(s->dept);
+	it.mailbox_dept = ct_strdup(s->dept);
+	it.source = ct_strdup("test");
+	it.role = internal(s->from, NULL) ? CT_ROLE_STAFF : CT_ROLE_CUSTOMER;
+	assert_int_equal(ct_store_begin(st), 0);
+	assert_int_equal(ct_store_add_item(st, &it, &id, &is_new), 0);
+	assert_int_equal(ct_store_commit(st), 0);
+	ct_item_free(&it);
+	return ct_store_case_of(st, s->id);
+}
+
+/* The trail of a case as "A>B>C". */
+static char *trail(int64_t case_id, int *handoffs, int *ping_pong)
+{
+	struct ct_case c;
+	struct ct_buf b = CT_BUF_INIT;
+	assert_int_equal(ct_store_get_case(st, case_id, &c), 0);
+	for (size_t i = 0; i < c.departments.n; i++) {
+		if (i)
+			ct_buf_addch(&b, '>');
+		ct_buf_addstr(&b, c.departments.v[i]);
+	}
+	if (handoffs)
+		*handoffs = c.handoffs;
+	if (ping_pong)
+		*ping_pong = c.ping_pong;
+	assert_int_equal((int)c.nrouting, c.handoffs);
+	ct_case_release(&c);
+	return ct_buf_detach(&b, NULL);
+}
+
+static void test_reply_joins_parent_by_in_reply_to(void **state)
+{
+	struct spec a = { "a@x", NULL, NULL, "Invoice wrong", "cust@acme.example", "billing@corp.example", NULL, "Billing", 1, 0 };
+	struct spec b = { "b@x", "a@x", "a@x", "Re: Invoice wrong", "billing@corp.example", "cust@acme.example", NULL, "Billing", 1, 2 };
+	int64_t ca = add(&a), cb = add(&b);
+	assert_true(ca > 0);
+	assert_int_equal(ca, cb);
+}
+
+static void test_child_before_parent_merges_into_one_case(void **state)
+{
+	struct spec b = { "b@x", "a@x", "a@x", "Re: Order", "support@corp.example", "cust@acme.example", NULL, "Support", 2, 0 };
+	struct spec a = { "a@x", NULL, NULL, "Order", "cust@acme.example", "support@corp.example", NULL, "Support", 1, 0 };
+	int64_t cb = add(&b), ca = add(&a);
+	assert_int_equal(ca, cb);
+	assert_int_equal(ct_store_count(st, "cases"), 1);
+}
+
+static void test_broken_references_join_by_subject_and_participant(void **state)
+{
+	struct spec a = { "a@x", NULL, NULL, "Login fails", "cust@acme.example", "support@corp.example", NULL, "Support", 1, 0 };
+	/* the client lost the headers: no In-Reply-To; References point nowhere */
+	struct spec b = { "b@x", NULL, "junk@nowhere", "RE: Login fails", "cust@acme.example", "support@corp.example", NULL, "Support", 3, 0 };
+	struct spec c = { "c@x", NULL, NULL, "AW: Login fails", "cust@acme.example", "support@corp.example", NULL, "Support", 4, 0 };
+	int64_t ca = add(&a);
+	assert_int_equal(add(&b), ca);
+	assert_int_equal(add(&c), ca);
+}
+
+static void test_same_subject_different_people_stay_apart(void **state)
+{
+	struct spec a = { "a@x", NULL, NULL, "Invoice question", "one@acme.example", "billing@corp.example", NULL, "Billing", 1, 0 };
+	struct spec b = { "b@x", NULL, NULL, "Re: Invoice question", "two@other.example", "billing@corp.example", NULL, "Billing", 2, 0 };
+	assert_int_not_equal(add(&a), add(&b));
+}
+
+static void test_subject_join_respects_the_window(void **state)
+{
+	struct spec a = { "a@x", NULL, NULL, "Contract", "one@acme.example", "sales@corp.example", NULL, "Sales", 1, 0 };
+	struct spec b = { "b@x", NULL, NULL, "Re: Contract", "one@acme.example", "sales@corp.example", NULL, "Sales", 90, 0 };
+	assert_int_not_equal(add(&a), add(&b));
+}
+
+static void test_new_thread_with_same_subject_is_not_a_reply(void **state)
+{
+	/* Without a reply prefix or references, a mail starts its own case. */
+	struct spec a = { "a@x", NULL, NULL, "Question", "one@acme.example", "sales@corp.example", NULL, "Sales", 1, 0 };
+	struct spec b = { "b@x", NULL, NULL, "Question", "one@acme.example", "sales@corp.example", NULL, "Sales", 5, 0 };
+	assert_int_not_equal(add(&a), add(&b));
+}
+
+static void test_forward_to_another_department_is_a_handoff(void **state)
+{
+	struct spec a = { "a@x", NULL, NULL, "Refund", "cust@acme.example", "sales@corp.example", NULL, "Sales", 1, 0 };
+	/* forwarded without References: joined by subject + the customer in Cc */
+	struct spec b = { "b@x", NULL, NULL, "Fwd: Refund", "sales@corp.example", "billing@corp.example", "cust@acme.example", "Billing", 1, 3 };
+	struct spec c = { "c@x", "b@x", "b@x", "Re: Fwd: Refund", "billing@corp.example", "cust@acme.example", NULL, "Billing", 2, 0 };
+	int64_t ca = add(&a);
+	assert_int_equal(add(&b), ca);
+	assert_int_equal(add(&c), ca);
+	int h, pp;
+	char *t = trail(ca, &h, &pp);
+	assert_str(t, "Sales>Billing");
+	assert_int_equal(h, 1);
+	assert_int_equal(pp, 0);
+	free(t);
+}
+
+static void test_ping_pong_is_detected_and_routing_recorded(void **state)
+{
+	const struct spec s[] = {
+		{ "1@x", NULL, NULL, "Help", "cust@acme.example", "sales@corp.example", NULL, "Sales", 1, 0 },
+		{ "2@x", "1@x", "1@x", "Fwd: Help", "sales@corp.example", "billing@corp.example", NULL, "Billing", 1, 1 },
+		{ "3@x", "2@x", "1@x 2@x", "Fwd: Help", "billing@corp.example", "support@corp.example", NULL, "Support", 2, 0 },
+		{ "4@x", "3@x", "1@x 2@x 3@x", "Fwd: Help", "support@corp.example", "billing@corp.example", NULL, "Billing", 3, 0 },
+		{ "5@x", "4@x", "1@x 2@x 3@x 4@x", "Re: Help", "billing@corp.example", "cust@acme.example", NULL, "Billing", 3, 5 },
+	};
+	int64_t c = 0;
+	for (size_t i = 0; i < CT_ARRAY_SIZE(s); i++) {
+		int64_t x = add(&s[i]);
+		if (i)
+			assert_int_equal(x, c);
+		c = x;
+	}
+	int h, pp;
+	char *t = trail(c, &h, &pp);
+	assert_str(t, "Sales>Billing>Support>Billing");
+	assert_int_equal(h, 3);
+	assert_int_equal(pp, 1);
+	free(t);
+	struct ct_case cs;
+	assert_int_equal(ct_store_get_case(st, c, &cs), 0);
+	assert_str(cs.routing[1].from_department, "Billing");
+	assert_str(cs.routing[1].to_department, "Support");
+	assert_str(cs.routing[1].actor, "billing@corp.example");
+	assert_str(cs.routing[1].via, "email");
+	ct_case_release(&cs);
+}
+
+static void test_out_of_order_items_give_the_same_trail(void **state)
+{
+	/* The Billing mailbox is read before the Sales one. */
+	struct spec b = { "b@x", "a@x", "a@x", "Fwd: Deal", "sales@corp.example", "billing@corp.example", NULL, "Billing", 2, 0 };
+	struct spec a = { "a@x", NULL, NULL, "Deal", "cust@acme.example", "sales@corp.example", NULL, "Sales", 1, 0 };
+	add(&b);
+	int64_t c = add(&a);
+	char *t = trail(c, NULL, NULL);
+	assert_str(t, "Sales>Billing");
+	free(t);
+}
+
+static void test_same_message_twice_is_stored_once(void **state)
+{
+	struct spec a = { "a@x", NULL, NULL, "Dup", "cust@acme.example", "billing@corp.example", "support@corp.example", "Billing", 1, 0 };
+	add(&a);
+	struct spec again = a;
+	again.dept = "Support";
+	add(&again);
+	assert_int_equal(ct_store_count(st, "items"), 1);
+	struct ct_case c;
+	assert_int_equal(ct_store_get_case(st, ct_store_case_of(st, "a@x"), &c), 0);
+	assert_int_equal((int)c.items[0].mailboxes.n, 2);
+	ct_case_release(&c);
+}
+
+static void test_two_threads_joined_by_a_later_mail_are_merged(void **state)
+{
+	struct spec a = { "a@x", NULL, NULL, "One", "cust@acme.example", "sales@corp.example", NULL, "Sales", 1, 0 };
+	struct spec b = { "b@x", NULL, NULL, "Two", "cust@acme.example", "billing@corp.example", NULL, "Billing", 1, 1 };
+	struct spec c = { "c@x", "b@x", "a@x b@x", "Re: Two", "billing@corp.example", "cust@acme.example", NULL, "Billing", 2, 0 };
+	int64_t ca = add(&a), cb = add(&b);
+	assert_int_not_equal(ca, cb);
+	int64_t cc = add(&c);
+	assert_int_equal(ct_store_case_of(st, "a@x"), cc);
+	assert_int_equal(ct_store_case_of(st, "b@x"), cc);
+	struct ct_case cs;
+	assert_int_equal(ct_store_get_case(st, cc, &cs), 0);
+	assert_int_equal((int)cs.nmerges, 1);
+	assert_non_null(cs.merges[0].reason);
+	ct_case_release(&cs);
+}
+
+static void test_seen_keys_and_cursors_commit_with_items(void **state)
+{
+	assert_int_equal(ct_store_begin(st), 0);
+	assert_int_equal(ct_store_mark_seen(st, "src", "k1", 0), 0);
+	assert_int_equal(ct_store_set_cursor(st, "src", "INBOX:last_uid", "42"), 0);
+	assert_int_equal(ct_store_rollback(st), 0);
+	assert_int_equal(ct_store_seen(st, "src", "k1"), 0);
+	assert_null(ct_store_get_cursor(st, "src", "INBOX:last_uid"));
+	assert_int_equal(ct_store_begin(st), 0);
+	assert_int_equal(ct_store_mark_seen(st, "src", "k1", 0), 0);
+	assert_int_equal(ct_store_set_cursor(st, "src", "INBOX:last_uid", "42"), 0);
+	assert_int_equal(ct_store_commit(st), 0);
+	assert_int_equal(ct_store_seen(st, "src", "k1"), 1);
+	char *v = ct_store_get_cursor(st, "src", "INBOX:last_uid");
+	assert_str(v, "42");
+	free(v);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_reply_joins_parent_by_in_reply_to),
+		T(test_child_before_parent_merges_into_one_case),
+		T(test_broken_references_join_by_subject_and_participant),
+		T(test_same_subject_different_people_stay_apart),
+		T(test_subject_join_respects_the_window),
+		T(test_new_thread_with_same_subject_is_not_a_reply),
+		T(test_forward_to_another_department_is_a_handoff),
+		T(test_ping_pong_is_detected_and_routing_recorded),
+		T(test_out_of_order_items_give_the_same_trail),
+		T(test_same_message_twice_is_stored_once),
+		T(test_two_threads_joined_by_a_later_mail_are_merged),
+		T(test_seen_keys_and_cursors_commit_with_items),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
