@@ -27,7 +27,7 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 WARN = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Wformat=2 -Wno-format-nonliteral
 OPT ?= -O2 -g
-CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -pthread $(PKG_CFLAGS) $(CFLAGS)
+CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -DPCRE2_CODE_UNIT_WIDTH=8 -pthread $(PKG_CFLAGS) $(CFLAGS)
 ifneq ($(SANITIZE),)
 CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS_ALL = -fsanitize=$(SANITIZE)
@@ -61,19 +61,21 @@ $(BUILD)/libcasetrail.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/casetrail: $(BUILD)/cli/main.o $(BUILD)/libcasetrail.a
+# Objects are linked directly (not through the archive) so strong definitions
+# always win over the weak fallbacks in cli/pending.c.
+$(BUILD)/casetrail: $(BUILD)/cli/main.o $(LIB_OBJ)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS_ALL) $(LDFLAGS_ALL)
 
 casetrail: $(BUILD)/casetrail
 	cp $< $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcasetrail.a tests/unit/unit.h
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libcasetrail.a $(LIBS_ALL) $(CMOCKA_LIBS) $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_OBJ) $(LIBS_ALL) $(CMOCKA_LIBS) $(LDFLAGS_ALL)
 
-$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libcasetrail.a
+$(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libcasetrail.a $(LIBS_ALL) $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_OBJ) $(LIBS_ALL) $(LDFLAGS_ALL)
 
 # make check: everything under ASan+UBSan in its own build directory.
 check: deps deps-test

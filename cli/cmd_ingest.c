@@ -27,7 +27,7 @@ static const char usage[] =
 	"  --department NAME   department of the mailbox read with the options above\n"
 	"  --dry-run           count what would be read; store nothing\n"
 	"  --no-classify       store without tagging (tag later with 'casetrail classify')\n"
-	"  --batch N           items per transaction (default 500)\n"
+	"  --batch N           items per transaction (default 1000)\n"
 	"  -q, --quiet         no per-message warnings (still counted in the summary)\n"
 	"  -h, --help          this help\n"
 	"\n"
@@ -86,7 +86,7 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 	struct local_opt lo = { 0 };
 	struct ct_pipeline p;
 	struct ct_rules *rules = NULL;
-	int dry = 0, classify = 1, batch = 500, c, ret = 0, failed_sources = 0;
+	int dry = 0, classify = 1, batch = 1000, c, ret = 0, failed_sources = 0;
 	int64_t run_id = 0;
 
 	optind = 0;
@@ -163,7 +163,7 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 	p.batch_size = batch;
 	p.dry_run = dry;
 	p.sink.dry_run = dry;
-	if (!dry && ct_store_run_start(cli->store, &run_id)) {
+	if (!dry && (ct_store_run_start(cli->store, &run_id) || ct_pipeline_start(&p))) {
 		ret = 1;
 		goto out;
 	}
@@ -180,9 +180,9 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 					    &p.sink) ? 1 : 0;
 		if (!rc && lo.tickets)
 			rc |= ct_tickets_ingest_file(lo.tickets, "cli:tickets", &p.sink) ? 1 : 0;
+		if (ct_pipeline_finish(&p) || ct_pipeline_failed(&p))
+			rc = 1;
 		if (rc)
-			failed_sources++;
-		if (ct_pipeline_finish(&p))
 			failed_sources++;
 	} else {
 		for (size_t i = 0; i < cli->cfg.nsources; i++) {
@@ -203,12 +203,8 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 			long before = dry ? p.n_dry : p.n_new;
 			int rc = f->run(&cli->cfg, src, &p.sink);
 			/* Whatever the source delivered before it failed is kept. */
-			if (ct_pipeline_finish(&p)) {
+			if (ct_pipeline_finish(&p) || ct_pipeline_failed(&p))
 				rc = -1;
-				if (p.in_tx)
-					ct_store_rollback(cli->store);
-				p.in_tx = 0;
-			}
 			if (rc) {
 				failed_sources++;
 				ct_error("source '%s' stopped with errors; continuing with the others", src->name);
@@ -219,12 +215,13 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 	}
 	if (failed_sources || p.n_failed)
 		ret = 1;
+out:
+	/* Stops the writer; after this the store is ours again. */
+	ct_pipeline_release(&p);
 	summary(&p, cli->store, ct_now_mono() - p.started, dry);
-	if (!dry)
+	if (!dry && run_id)
 		ct_store_run_finish(cli->store, run_id, p.n_new, p.n_seen + p.n_dup, p.n_warn,
 				    p.n_failed, (long)ct_store_cases_touched(cli->store));
-out:
-	ct_pipeline_release(&p);
 	ct_rules_free(rules);
 	ct_strlist_clear(&lo.eml);
 	return ret;

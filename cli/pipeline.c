@@ -93,13 +93,39 @@ static void progress_line(struct ct_pipeline *p, const char *source, size_t done
 		return;
 	p->last_progress = now;
 	p->progress_shown = 1;
+	pthread_mutex_lock(&p->lock);
+	long n_new = p->n_new;
+	pthread_mutex_unlock(&p->lock);
 	if (total)
-		fprintf(stderr, "\r%s: %zu/%zu (%ld new)\033[K", source, done, total, p->n_new);
+		fprintf(stderr, "\r%s: %zu/%zu (%ld new)\033[K", source, done, total, n_new);
 	else
-		fprintf(stderr, "\r%s: %zu (%ld new)\033[K", source, done, p->n_new);
+		fprintf(stderr, "\r%s: %zu (%ld new)\033[K", source, done, n_new);
 }
 
-static int begin_if_needed(struct ct_pipeline *p)
+enum job_type { JOB_ITEM, JOB_CURSOR, JOB_FLUSH, JOB_STOP };
+
+struct ct_job {
+	enum job_type type;
+	struct ct_item it;
+	struct ct_tags tags;
+	int tagged;
+	char *source, *name, *value;
+	struct ct_job *next;
+};
+
+static void job_free(struct ct_job *j)
+{
+	ct_item_free(&j->it);
+	ct_tags_clear(&j->tags);
+	free(j->source);
+	free(j->name);
+	free(j->value);
+	free(j);
+}
+
+/* ---- writer thread (holds p->lock while it touches the store) ---- */
+
+static int w_begin(struct ct_pipeline *p)
 {
 	if (p->in_tx)
 		return 0;
@@ -109,7 +135,7 @@ static int begin_if_needed(struct ct_pipeline *p)
 	return 0;
 }
 
-static int commit(struct ct_pipeline *p)
+static int w_commit(struct ct_pipeline *p)
 {
 	if (!p->in_tx)
 		return 0;
@@ -118,39 +144,145 @@ static int commit(struct ct_pipeline *p)
 	return ct_store_commit(p->store);
 }
 
+static int w_item(struct ct_pipeline *p, struct ct_job *j)
+{
+	struct ct_item *it = &j->it;
+	int64_t id = 0;
+	int is_new = 0;
+	if (w_begin(p) || ct_store_add_item(p->store, it, &id, &is_new))
+		return -1;
+	if (is_new) {
+		p->n_new++;
+		if (it->warnings.n) {
+			p->n_warn++;
+			for (size_t i = 0; i < it->warnings.n; i++)
+				ct_warn("%s: %s: %s", it->source ? it->source : "?",
+					it->location ? it->location : it->external_id, it->warnings.v[i]);
+		}
+		for (size_t i = 0; i < j->tags.n; i++)
+			if (ct_store_add_tag(p->store, id, j->tags.v[i].category, j->tags.v[i].rule_id,
+					     j->tags.v[i].start, j->tags.v[i].end, j->tags.v[i].snippet))
+				return -1;
+		p->n_tags += (long)j->tags.n;
+		if (j->tagged && ct_store_set_rules_hash(p->store, id, ct_rules_hash(p->rules)))
+			return -1;
+	} else {
+		p->n_dup++;
+	}
+	if (it->location && it->source && ct_store_mark_seen(p->store, it->source, it->location, id))
+		return -1;
+	if (++p->n_pending >= p->batch_size && w_commit(p))
+		return -1;
+	return 0;
+}
+
+static void *writer_main(void *arg)
+{
+	struct ct_pipeline *p = arg;
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!p->head)
+			pthread_cond_wait(&p->cond, &p->lock);
+		struct ct_job *j = p->head;
+		p->head = j->next;
+		if (!p->head)
+			p->tail = NULL;
+		p->queued--;
+		pthread_cond_broadcast(&p->cond);
+		int rc = 0;
+		if (!p->failed) {
+			switch (j->type) {
+			case JOB_ITEM:
+				rc = w_item(p, j);
+				break;
+			case JOB_CURSOR:
+				rc = w_begin(p) ? -1 : ct_store_set_cursor(p->store, j->source, j->name, j->value);
+				break;
+			case JOB_FLUSH:
+			case JOB_STOP:
+				rc = w_commit(p);
+				break;
+			}
+		}
+		if (rc) {
+			p->failed = 1;
+			if (p->in_tx) {
+				ct_store_rollback(p->store);
+				p->in_tx = 0;
+			}
+		}
+		enum job_type t = j->type;
+		job_free(j);
+		if (t == JOB_FLUSH || t == JOB_STOP) {
+			p->flush_rc = p->failed ? -1 : 0;
+			p->flushes_done++;
+			pthread_cond_broadcast(&p->cond);
+		}
+		if (t == JOB_STOP)
+			break;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* Queues a job (the fetcher's thread); waits while the queue is full. */
+static int enqueue(struct ct_pipeline *p, struct ct_job *j)
+{
+	pthread_mutex_lock(&p->lock);
+	while (p->queued >= p->max_queued && !p->failed)
+		pthread_cond_wait(&p->cond, &p->lock);
+	if (p->failed && j->type == JOB_ITEM) {
+		pthread_mutex_unlock(&p->lock);
+		job_free(j);
+		return -1;
+	}
+	j->next = NULL;
+	if (p->tail)
+		p->tail->next = j;
+	else
+		p->head = j;
+	p->tail = j;
+	p->queued++;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+/* Queues a flush and waits until the writer committed everything before it. */
+static int flush_wait(struct ct_pipeline *p, enum job_type type)
+{
+	if (!p->writer_started)
+		return 0;
+	struct ct_job *j = ct_calloc(1, sizeof(*j));
+	j->type = type;
+	pthread_mutex_lock(&p->lock);
+	long want = ++p->flushes_asked;
+	pthread_mutex_unlock(&p->lock);
+	enqueue(p, j);
+	pthread_mutex_lock(&p->lock);
+	while (p->flushes_done < want)
+		pthread_cond_wait(&p->cond, &p->lock);
+	int rc = p->flush_rc;
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+/* ---- the sink, called in the fetcher's thread ---- */
+
 static int sink_seen(struct ct_sink *s, const char *source, const char *key)
 {
 	struct ct_pipeline *p = s->data;
+	pthread_mutex_lock(&p->lock);
 	int r = ct_store_seen(p->store, source, key);
 	if (r == 1)
 		p->n_seen++;
+	pthread_mutex_unlock(&p->lock);
 	return r;
-}
-
-static int store_tags(struct ct_pipeline *p, struct ct_item *it, int64_t id)
-{
-	struct ct_tags tags = { 0 };
-	int ret = 0;
-	if (!p->rules)
-		return 0;
-	if (ct_classify(p->rules, it->subject ? it->subject : "", it->body ? it->body : "",
-			it->body_len, it->role == CT_ROLE_STAFF, &tags))
-		return -1;
-	for (size_t i = 0; i < tags.n && !ret; i++)
-		ret = ct_store_add_tag(p->store, id, tags.v[i].category, tags.v[i].rule_id,
-				       tags.v[i].start, tags.v[i].end, tags.v[i].snippet);
-	p->n_tags += (long)tags.n;
-	ct_tags_clear(&tags);
-	if (!ret)
-		ret = ct_store_set_rules_hash(p->store, id, ct_rules_hash(p->rules));
-	return ret;
 }
 
 static int sink_item(struct ct_sink *s, struct ct_item *it)
 {
 	struct ct_pipeline *p = s->data;
-	int64_t id = 0;
-	int is_new = 0, ret = -1;
 
 	if (!it->external_id || !*it->external_id) {
 		char *what = ct_xstrfmt("%s: item without an id at '%s'", it->source ? it->source : "?",
@@ -169,39 +301,34 @@ static int sink_item(struct ct_sink *s, struct ct_item *it)
 		ct_item_free(it);
 		return 0;
 	}
-	ct_pipeline_prepare(p, it);
-	if (begin_if_needed(p))
-		goto out;
-	if (ct_store_add_item(p->store, it, &id, &is_new))
-		goto out;
-	if (is_new) {
-		p->n_new++;
-		if (it->warnings.n) {
-			p->n_warn++;
-			if (!ct_quiet)
-				for (size_t i = 0; i < it->warnings.n; i++)
-					ct_warn("%s: %s: %s", it->source ? it->source : "?",
-						it->location ? it->location : it->external_id, it->warnings.v[i]);
+	struct ct_job *j = ct_calloc(1, sizeof(*j));
+	j->type = JOB_ITEM;
+	j->it = *it;           /* the job takes the item's contents */
+	memset(it, 0, sizeof(*it));
+	ct_pipeline_prepare(p, &j->it);
+	if (p->rules && j->it.kind != CT_ITEM_TICKET_MOVE) {
+		if (ct_classify(p->rules, j->it.subject, j->it.body, j->it.body_len,
+				j->it.role == CT_ROLE_STAFF, &j->tags)) {
+			job_free(j);
+			return -1;
 		}
-		if (it->kind != CT_ITEM_TICKET_MOVE && store_tags(p, it, id))
-			goto out;
-	} else {
-		p->n_dup++;
+		j->tagged = 1;
 	}
-	if (it->location && it->source &&
-	    ct_store_mark_seen(p->store, it->source, it->location, id))
-		goto out;
-	if (++p->n_pending >= p->batch_size && commit(p))
-		goto out;
-	ret = 0;
-out:
-	ct_item_free(it);
-	return ret;
+	return enqueue(p, j);
 }
 
 static char *sink_get_cursor(struct ct_sink *s, const char *source, const char *name)
 {
 	struct ct_pipeline *p = s->data;
+	/* Cursors queued before must be visible: let the writer catch up. */
+	if (p->writer_started) {
+		pthread_mutex_lock(&p->lock);
+		while (p->queued && !p->failed)
+			pthread_cond_wait(&p->cond, &p->lock);
+		char *v = ct_store_get_cursor(p->store, source, name);
+		pthread_mutex_unlock(&p->lock);
+		return v;
+	}
 	return ct_store_get_cursor(p->store, source, name);
 }
 
@@ -210,20 +337,25 @@ static int sink_set_cursor(struct ct_sink *s, const char *source, const char *na
 	struct ct_pipeline *p = s->data;
 	if (p->dry_run)
 		return 0;
-	if (begin_if_needed(p))
-		return -1;
-	return ct_store_set_cursor(p->store, source, name, value);
+	struct ct_job *j = ct_calloc(1, sizeof(*j));
+	j->type = JOB_CURSOR;
+	j->source = ct_strdup(source);
+	j->name = ct_strdup(name);
+	j->value = ct_strdup(value ? value : "");
+	return enqueue(p, j);
 }
 
 static int sink_flush(struct ct_sink *s)
 {
-	return commit(s->data);
+	return flush_wait(s->data, JOB_FLUSH);
 }
 
 static void sink_fail(struct ct_sink *s, const char *what)
 {
 	struct ct_pipeline *p = s->data;
+	pthread_mutex_lock(&p->lock);
 	p->n_failed++;
+	pthread_mutex_unlock(&p->lock);
 	ct_error("%s", what);
 }
 
@@ -239,7 +371,7 @@ int ct_pipeline_init(struct ct_pipeline *p, const struct ct_config *cfg, struct 
 	p->cfg = cfg;
 	p->store = st;
 	p->rules = rules;
-	p->batch_size = 500;
+	p->batch_size = 1000;
 	p->started = ct_now_mono();
 	p->show_progress = isatty(2);
 	p->match_data = pcre2_match_data_create(4, NULL);
@@ -267,6 +399,19 @@ int ct_pipeline_init(struct ct_pipeline *p, const struct ct_config *cfg, struct 
 	p->sink.fail = sink_fail;
 	p->sink.progress = sink_progress;
 	p->sink.data = p;
+	p->max_queued = 256;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	return 0;
+}
+
+int ct_pipeline_start(struct ct_pipeline *p)
+{
+	if (p->dry_run || p->writer_started)
+		return 0;
+	if (pthread_create(&p->writer, NULL, writer_main, p))
+		return ct_error("cannot start the store writer thread");
+	p->writer_started = 1;
 	return 0;
 }
 
@@ -276,15 +421,31 @@ int ct_pipeline_finish(struct ct_pipeline *p)
 		fputs("\r\033[K", stderr);
 		p->progress_shown = 0;
 	}
-	return commit(p);
+	return flush_wait(p, JOB_FLUSH);
+}
+
+int ct_pipeline_failed(struct ct_pipeline *p)
+{
+	pthread_mutex_lock(&p->lock);
+	int f = p->failed;
+	p->failed = 0;           /* the next source starts clean */
+	pthread_mutex_unlock(&p->lock);
+	return f;
 }
 
 void ct_pipeline_release(struct ct_pipeline *p)
 {
+	if (p->writer_started) {
+		flush_wait(p, JOB_STOP);
+		pthread_join(p->writer, NULL);
+		p->writer_started = 0;
+	}
 	if (p->in_tx) {
 		ct_store_rollback(p->store);
 		p->in_tx = 0;
 	}
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
 	pcre2_code_free(p->ticket_ref_re);
 	pcre2_code_free(p->rt_ref_re);
 	pcre2_match_data_free(p->match_data);

@@ -9,8 +9,11 @@
 #include "config.h"
 #include "../ingest/ingest.h"
 
+#include <pthread.h>
+
 struct ct_rules;
 struct ct_store;
+struct ct_job;
 
 struct ct_pipeline {
 	const struct ct_config *cfg;
@@ -25,6 +28,20 @@ struct ct_pipeline {
 	/* counters */
 	long n_new, n_seen, n_dup, n_warn, n_failed, n_tags, n_pending;
 	long n_dry;                  /* dry run: items that would be stored */
+	/*
+	 * The writer thread owns the store's transactions: the fetcher's thread
+	 * decodes and tags, the writer files items into cases, so the two run on
+	 * two cores. Jobs keep their order (items, cursors, flushes).
+	 */
+	pthread_t writer;
+	int writer_started;
+	pthread_mutex_t lock;        /* queue, counters, and the SQLite connection */
+	pthread_cond_t cond;
+	struct ct_job *head, *tail;
+	size_t queued, max_queued;
+	int stop, failed;            /* failed: a store write failed, stop the fetcher */
+	long flushes_done, flushes_asked;
+	int flush_rc;
 	/* progress */
 	int show_progress;
 	double started, last_progress;
@@ -35,8 +52,12 @@ struct ct_pipeline {
 /* Sets up p (compiles ticket_ref). 0 or -1. */
 int ct_pipeline_init(struct ct_pipeline *p, const struct ct_config *cfg, struct ct_store *st,
 		     struct ct_rules *rules);
-/* Commits what is pending; 0 or -1. */
+/* Starts the writer thread (not for dry runs). 0 or -1. */
+int ct_pipeline_start(struct ct_pipeline *p);
+/* Waits until everything handed over is committed; 0 or -1. */
 int ct_pipeline_finish(struct ct_pipeline *p);
+/* 1 when a store write failed since the last call (and clears it). */
+int ct_pipeline_failed(struct ct_pipeline *p);
 void ct_pipeline_release(struct ct_pipeline *p);
 
 /* Fills it->department, it->role and it->ticket_refs from the configuration. */

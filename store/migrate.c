@@ -66,7 +66,7 @@ static const char *const migration_1 =
 	"CREATE INDEX items_message_id ON items(message_id);"
 	"CREATE INDEX items_case ON items(case_id, date);"
 	"CREATE INDEX items_subject ON items(subject_norm, date);"
-	"CREATE INDEX items_ticket ON items(ticket_system, ticket_id, date);"
+	"CREATE INDEX items_ticket ON items(ticket_id, ticket_system);"
 	"CREATE INDEX items_date ON items(date);"
 	"CREATE INDEX items_from ON items(from_addr);"
 	/* message ids an item points at: references, in-reply-to, forwards, same-as */
@@ -83,7 +83,6 @@ static const char *const migration_1 =
 	"  field TEXT NOT NULL,"                 /* from | to | cc */
 	"  PRIMARY KEY (item_id, addr, field)"
 	") WITHOUT ROWID;"
-	"CREATE INDEX item_addrs_addr ON item_addrs(addr);"
 	/* every mailbox/source an item was found in */
 	"CREATE TABLE item_mailboxes ("
 	"  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
@@ -122,6 +121,7 @@ static const char *const migration_1 =
 	"  reason TEXT NOT NULL,"                /* new | in-reply-to | references | forward | ticket | ticket-ref | same-as | subject+participants | child */
 	"  detail TEXT"
 	");"
+	"CREATE INDEX case_links_case ON case_links(case_id);"
 	"CREATE TABLE case_merges ("
 	"  id INTEGER PRIMARY KEY,"
 	"  from_case INTEGER NOT NULL REFERENCES cases(id),"

@@ -67,6 +67,20 @@ static int exec(struct ct_store *st, const char *sql, const char *what)
 	return 0;
 }
 
+/* CASETRAIL_SQL_SLOW_MS=N prints every statement slower than N ms (tuning aid). */
+static int slow_ms = -1;
+
+static int trace_slow(unsigned type, void *ctx, void *p, void *x)
+{
+	sqlite3_int64 ns = *(sqlite3_int64 *)x;
+	if (ns / 1000000 >= slow_ms) {
+		char *sql = sqlite3_expanded_sql(p);
+		fprintf(stderr, "casetrail: slow SQL (%.1f ms): %.300s\n", (double)ns / 1e6, sql ? sql : "?");
+		sqlite3_free(sql);
+	}
+	return 0;
+}
+
 int ct_store_open(const char *path, int writable, const struct ct_store_options *opt,
 		  struct ct_store **out)
 {
@@ -93,12 +107,18 @@ int ct_store_open(const char *path, int writable, const struct ct_store_options 
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, st->opt.busy_timeout_ms);
+	if (getenv("CASETRAIL_SQL_SLOW_MS")) {
+		slow_ms = atoi(getenv("CASETRAIL_SQL_SLOW_MS"));
+		sqlite3_trace_v2(st->db, SQLITE_TRACE_PROFILE, trace_slow, NULL);
+	}
 	sqlite3_extended_result_codes(st->db, 1);
 	if (exec(st, "PRAGMA foreign_keys = ON", "enabling foreign keys"))
 		goto fail;
 	if (writable) {
 		if (exec(st, "PRAGMA journal_mode = WAL", "switching to WAL") ||
 		    exec(st, "PRAGMA synchronous = NORMAL", "setting synchronous") ||
+		    /* Fewer, larger checkpoints: a nightly run writes in bursts. */
+		    exec(st, "PRAGMA wal_autocheckpoint = 8192", "setting the checkpoint size") ||
 		    ct_store_migrate(st))
 			goto fail;
 	} else {
