@@ -258,6 +258,109 @@ static void test_seen_keys_and_cursors_commit_with_items(void **state)
 	free(v);
 }
 
+/* Stores one ticket event; returns its case id. */
+static int64_t add_ticket(const char *ext, int kind, const char *ticket, const char *group,
+			  const char *from_group, const char *dept, const char *msgid, const char *from,
+			  int day, int hour)
+{
+	struct ct_item it;
+	int64_t id;
+	int is_new;
+	ct_item_init(&it);
+	it.kind = kind;
+	it.external_id = ct_strdup(ext);
+	it.message_id = ct_strdup(msgid);
+	it.subject = ct_strdup("Charged twice");
+	it.ticket_subject = ct_strdup("Charged twice");
+	it.from.addr = ct_strdup(from);
+	it.requester = ct_strdup("cust@acme.example");
+	it.date = ct_timegm(2024, 3, 1, 0, 0, 0) + day * 86400 + hour * 3600;
+	it.body = ct_strdup(kind == CT_ITEM_TICKET_MOVE ? "" : "text");
+	it.body_len = strlen(it.body);
+	it.ticket_system = ct_strdup("zendesk");
+	it.ticket_id = ct_strdup(ticket);
+	it.ticket_group = ct_strdup(group);
+	it.ticket_group_from = ct_strdup(from_group);
+	it.department = ct_strdup(dept);
+	it.source = ct_strdup("helpdesk");
+	it.role = internal(from, NULL) ? CT_ROLE_STAFF : CT_ROLE_CUSTOMER;
+	assert_int_equal(ct_store_begin(st), 0);
+	assert_int_equal(ct_store_add_item(st, &it, &id, &is_new), 0);
+	assert_int_equal(ct_store_commit(st), 0);
+	ct_item_free(&it);
+	return ct_store_case_of(st, ext);
+}
+
+static void test_ticket_made_from_a_mail_joins_the_mail_case(void **state)
+{
+	struct spec m = { "mail1@acme", NULL, NULL, "Charged twice", "cust@acme.example", "support@corp.example", NULL, "Support", 1, 0 };
+	int64_t cm = add(&m);
+	/* the helpdesk copy: same Message-ID */
+	int64_t ct = add_ticket("zendesk:4100#1", CT_ITEM_TICKET, "4100", "Support", NULL, "Support",
+				"mail1@acme", "cust@acme.example", 1, 1);
+	assert_int_equal(cm, ct);
+	/* the ticket moves to Billing: a routing event via ticket */
+	assert_int_equal(add_ticket("zendesk:4100#move-7", CT_ITEM_TICKET_MOVE, "4100", "Billing",
+				    "Support", "Billing", NULL, "agent@corp.example", 2, 0), cm);
+	/* a later comment on the ticket stays in the case */
+	assert_int_equal(add_ticket("zendesk:4100#2", CT_ITEM_TICKET, "4100", "Billing", NULL, "Billing",
+				    NULL, "billing@corp.example", 2, 3), cm);
+	/* a mail mentioning [#4100] joins it too */
+	struct spec r = { "mail2@acme", NULL, NULL, "Still waiting [#4100]", "cust@acme.example", "billing@corp.example", NULL, "Billing", 4, 0 };
+	struct ct_item it;
+	int64_t id;
+	int is_new;
+	ct_item_init(&it);
+	it.kind = CT_ITEM_EMAIL;
+	it.external_id = ct_strdup(r.id);
+	it.message_id = ct_strdup(r.id);
+	it.subject = ct_strdup(r.subject);
+	it.from.addr = ct_strdup(r.from);
+	ct_addrlist_push(&it.to, NULL, r.to);
+	it.date = ct_timegm(2024, 3, 5, 0, 0, 0);
+	it.body = ct_strdup("x");
+	it.body_len = 1;
+	it.department = ct_strdup("Billing");
+	ct_strlist_push(&it.ticket_refs, "4100");
+	assert_int_equal(ct_store_begin(st), 0);
+	assert_int_equal(ct_store_add_item(st, &it, &id, &is_new), 0);
+	assert_int_equal(ct_store_commit(st), 0);
+	ct_item_free(&it);
+	assert_int_equal(ct_store_case_of(st, "mail2@acme"), cm);
+	struct ct_case c;
+	assert_int_equal(ct_store_get_case(st, cm, &c), 0);
+	assert_int_equal((int)c.nrouting, 1);
+	assert_str(c.routing[0].via, "ticket");
+	assert_str(c.routing[0].from_department, "Support");
+	assert_str(c.routing[0].to_department, "Billing");
+	assert_str(c.routing[0].actor, "agent@corp.example");
+	ct_case_release(&c);
+}
+
+static void test_ticket_ref_before_the_ticket_is_joined_later(void **state)
+{
+	struct ct_item it;
+	int64_t id;
+	int is_new;
+	ct_item_init(&it);
+	it.kind = CT_ITEM_EMAIL;
+	it.external_id = ct_strdup("early@acme");
+	it.message_id = ct_strdup("early@acme");
+	it.subject = ct_strdup("About [#4200]");
+	it.from.addr = ct_strdup("other@acme.example");
+	it.date = ct_timegm(2024, 3, 10, 0, 0, 0);
+	it.body = ct_strdup("x");
+	it.body_len = 1;
+	ct_strlist_push(&it.ticket_refs, "4200");
+	assert_int_equal(ct_store_begin(st), 0);
+	assert_int_equal(ct_store_add_item(st, &it, &id, &is_new), 0);
+	assert_int_equal(ct_store_commit(st), 0);
+	ct_item_free(&it);
+	int64_t c = add_ticket("zendesk:4200#1", CT_ITEM_TICKET, "4200", "Support", NULL, "Support", NULL,
+			       "cust@acme.example", 9, 0);
+	assert_int_equal(ct_store_case_of(st, "early@acme"), c);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -275,6 +378,8 @@ int main(void)
 		T(test_same_message_twice_is_stored_once),
 		T(test_two_threads_joined_by_a_later_mail_are_merged),
 		T(test_seen_keys_and_cursors_commit_with_items),
+		T(test_ticket_made_from_a_mail_joins_the_mail_case),
+		T(test_ticket_ref_before_the_ticket_is_joined_later),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
