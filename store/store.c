@@ -11,6 +11,8 @@
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 int ct_store_sqlerr(struct ct_store *st, const char *what)
@@ -81,6 +83,61 @@ static int trace_slow(unsigned type, void *ctx, void *p, void *x)
 	return 0;
 }
 
+/*
+ * One writer at a time: a writer holds an exclusive flock on PATH.lock for
+ * as long as the store is open, with its pid and start time written in it.
+ * A second writer waits up to busy_timeout_ms, then names the holder.
+ */
+static int lock_store(struct ct_store *st)
+{
+	char *lp = ct_xstrfmt("%s.lock", st->path);
+	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		int e = errno;
+		ct_error("cannot create the lock file '%s': %s", lp, strerror(e));
+		free(lp);
+		return -1;
+	}
+	double deadline = ct_now_mono() + st->opt.busy_timeout_ms / 1000.0;
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			ct_error("cannot lock '%s': %s", lp, strerror(errno));
+			goto fail;
+		}
+		if (ct_now_mono() >= deadline) {
+			char who[128] = "";
+			ssize_t n = pread(fd, who, sizeof(who) - 1, 0);
+			if (n > 0) {
+				who[n] = '\0';
+				who[strcspn(who, "\n")] = '\0';
+			}
+			long pid = 0;
+			char started[64] = "?";
+			sscanf(who, "%ld %63s", &pid, started);
+			ct_error("store '%s' is in use by another casetrail run (pid %ld, started %s); "
+				 "gave up after %.1f s", st->path, pid, started,
+				 st->opt.busy_timeout_ms / 1000.0);
+			ct_hint("wait for it to finish, or raise CASETRAIL_BUSY_TIMEOUT_MS");
+			goto fail;
+		}
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	char line[96], when[32];
+	ct_time_iso((ct_time)time(NULL), when);
+	int len = snprintf(line, sizeof(line), "%ld %s\n", (long)getpid(), when);
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, line, (size_t)len, 0) != len) {
+		/* only informative; the lock itself is what counts */
+	}
+	st->lock_fd = fd;
+	free(lp);
+	return 0;
+fail:
+	close(fd);
+	free(lp);
+	return -1;
+}
+
 int ct_store_open(const char *path, int writable, const struct ct_store_options *opt,
 		  struct ct_store **out)
 {
@@ -88,6 +145,7 @@ int ct_store_open(const char *path, int writable, const struct ct_store_options 
 	int flags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
 	st->path = ct_strdup(path);
 	st->writable = writable;
+	st->lock_fd = -1;
 	if (opt)
 		st->opt = *opt;
 	if (!st->opt.thread_window_days)
@@ -101,6 +159,8 @@ int ct_store_open(const char *path, int writable, const struct ct_store_options 
 			ct_hint("run 'casetrail ingest' first, or point --db at an existing store");
 		goto fail;
 	}
+	if (writable && lock_store(st))
+		goto fail;
 	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		ct_error("cannot open store '%s': %s", path,
 			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
@@ -153,6 +213,8 @@ void ct_store_close(struct ct_store *st)
 		sqlite3_finalize(st->stmts[i]);
 	if (st->db)
 		sqlite3_close(st->db);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
 	free(st->dirty);
 	free(st->touched);
 	free(st->path);

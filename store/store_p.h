@@ -10,6 +10,7 @@ struct ct_store {
 	char *path;
 	int writable;
 	int in_tx;
+	int lock_fd;         /* writers hold an flock on PATH.lock for the whole run */
 	struct ct_store_options opt;
 	/* cases touched in the open transaction (routing to recompute) */
 	int64_t *dirty;
