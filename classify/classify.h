@@ -1,0 +1,105 @@
+/*
+ * classify.h - the public face of classify/: rule files (INI, one [rule ID]
+ * section per rule, see config/rules.conf), the text preparation that keeps
+ * only what an item's author wrote, and PCRE2 (JIT) matching that tags an
+ * item with evidence (byte span + snippet).
+ *
+ * Memory: struct ct_rules owns everything it points to; pointers into it
+ * (category, rule_id of a tag) stay valid until ct_rules_free(). A tag owns
+ * its snippet; ct_tags_clear() frees them.
+ *
+ * Threads: a loaded rule set is read-only. ct_classify() may run in several
+ * threads at once on the same rules; each thread keeps its own PCRE2 match
+ * data and scratch space.
+ */
+#ifndef CT_CLASSIFY_H
+#define CT_CLASSIFY_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct ct_rules;
+
+/*
+ * Loads and JIT-compiles a rule file. Every problem is printed on stderr as
+ * "file:line: rule ID: PCRE2 message at offset N" (bad pattern) or
+ * "file:line: problem"; returns 0, or -1 after printing all of them.
+ */
+int ct_rules_load(const char *path, struct ct_rules **out);
+/* The same, printing problems to err. */
+int ct_rules_load_file(const char *path, FILE *err, struct ct_rules **out);
+/* The same from a string; name stands for the file name in messages. */
+int ct_rules_load_string(const char *name, const char *text, FILE *err, struct ct_rules **out);
+void ct_rules_free(struct ct_rules *r);
+
+/*
+ * Hex digest (32 characters) of what decides the tags: every rule's id,
+ * category, pattern, unless, fields, sender, caseless, anchors and weight,
+ * and the version of the text preparation. Examples do not count. Stable
+ * across runs and machines. Borrowed.
+ */
+const char *ct_rules_hash(const struct ct_rules *r);
+size_t ct_rules_count(const struct ct_rules *r);
+/* The file the rules came from. Borrowed. */
+const char *ct_rules_file(const struct ct_rules *r);
+
+struct ct_tag {
+	const char *category;   /* borrowed from the rules */
+	const char *rule_id;    /* borrowed from the rules */
+	size_t start, end;      /* byte span in the body, or in the subject when in_subject */
+	int in_subject;
+	char *snippet;          /* owned: ~60 characters each side, one line */
+};
+
+struct ct_tags {
+	struct ct_tag *v;
+	size_t n, alloc;
+};
+#define CT_TAGS_INIT { NULL, 0, 0 }
+
+/*
+ * Tags one item: appends to out at most one tag per rule (its first match in
+ * the text the author wrote). is_staff: the sender is staff
+ * (organization.internal_domains). body need not be NUL-terminated; invalid
+ * UTF-8 is matched as if each bad byte were '?', spans still index body.
+ * Thread-safe for concurrent calls with the same rules. Returns 0 or -1.
+ */
+int ct_classify(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
+		int is_staff, struct ct_tags *out);
+void ct_tags_clear(struct ct_tags *t);
+
+/*
+ * rules check: runs every example (must match its rule) and counter_example
+ * (must not), prints each failure to out as "file:line: rule ID: ...".
+ * Returns the number of failures, or -1.
+ */
+int ct_rules_check(const struct ct_rules *r, FILE *out);
+/* Lists each rule: id, category, sender, fields and its prefilter anchors. */
+void ct_rules_describe(const struct ct_rules *r, FILE *out);
+/* Number of example + counter_example lines in the rule set. */
+size_t ct_rules_examples(const struct ct_rules *r);
+
+/* A byte range [start, end) of a body. */
+struct ct_span {
+	size_t start, end;
+};
+struct ct_spans {
+	struct ct_span *v;
+	size_t n, alloc;
+};
+/*
+ * The parts of body its author wrote: quoted replies, reply headers
+ * ("On ... wrote:", Outlook header blocks), forwarded originals, signatures,
+ * sign-off blocks, legal footers and newsletters removed. Resets out and
+ * fills it with the kept ranges of body, in order (free out->v when done).
+ */
+void ct_strip_authored(const char *body, size_t len, struct ct_spans *out);
+
+/*
+ * A snippet of text around [start, end): up to width characters each side,
+ * cut on UTF-8 boundaries within [lo, hi), whitespace runs holding a newline
+ * folded to one space. Returns a new string.
+ */
+char *ct_snippet(const char *text, size_t lo, size_t hi, size_t start, size_t end, size_t width);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * classify_p.h - what the files of classify/ share: the compiled rule, the
+ * literal prefilter and the per-thread scratch space.
+ */
+#ifndef CT_CLASSIFY_P_H
+#define CT_CLASSIFY_P_H
+
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
+#include <stdint.h>
+
+#include "classify.h"
+#include "../cli/util.h"
+
+/* Bumped whenever text preparation or matching changes what gets tagged. */
+#define CT_CLASSIFY_VERSION "casetrail-classify-1"
+
+enum { FIELD_BODY = 1, FIELD_SUBJECT = 2 };
+enum { SENDER_ANY = 0, SENDER_CUSTOMER = 1, SENDER_STAFF = 2 };
+
+struct example {
+	char *text;
+	int line;
+};
+
+struct rule {
+	char *id, *category, *pattern, *unless, *anchors_decl;
+	int fields, sender, caseless;
+	double weight;
+	int line, pattern_line, unless_line, category_line;
+	struct example *ex, *cex;
+	size_t nex, ex_alloc, ncex, cex_alloc;
+	pcre2_code *re, *unless_re;
+	/* Literals (lower case ASCII, >= 3 bytes) one of which every match holds; none: always run. */
+	struct ct_strlist anchors;
+};
+
+/* One anchor literal of the prefilter and the rules that need it. */
+struct anchor {
+	char *lit;
+	size_t len;
+	uint32_t *rules;
+	size_t nrules, rules_alloc;
+};
+
+#define PF_BITS 16
+struct prefilter {
+	uint64_t bitmap[(1u << PF_BITS) / 64];
+	uint32_t *bucket;      /* (1 << PF_BITS) + 1 offsets into order */
+	uint32_t *order;       /* anchor indexes sorted by hash */
+	struct anchor *v;
+	size_t n, alloc;
+	uint32_t *always;      /* rules without anchors */
+	size_t nalways, always_alloc;
+};
+
+struct ct_rules {
+	char *file;
+	struct rule *v;
+	size_t n, alloc;
+	char hash[33];
+	struct prefilter pf;
+	int has_subject;
+};
+
+/* Hash of three bytes folded to lower case (ASCII; other bytes collide harmlessly). */
+static inline uint32_t pf_hash3(const unsigned char *p)
+{
+	uint32_t w = ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16) | 0x202020u;
+	return (w * 0x9E3779B1u) >> (32 - PF_BITS);
+}
+
+/* prefilter.c */
+int ct_pf_extract(const char *pattern, struct ct_strlist *out);
+void ct_pf_build(struct ct_rules *r);
+void ct_pf_release(struct prefilter *pf);
+
+/* match.c */
+/* Sentence around [s, e) inside [lo, hi). */
+void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e, size_t *ws, size_t *we);
+/*
+ * Runs rule ru over text[from, to) (text valid UTF-8); first match whose
+ * sentence (within [lo, hi)) does not match unless. 1 found (*ms, *me), 0 none,
+ * -1 error.
+ */
+int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, size_t from, size_t to,
+		 size_t *ms, size_t *me);
+
+#endif

@@ -1,0 +1,400 @@
+/*
+ * match.c - tags one item. The body is validated as UTF-8 once, cut down to
+ * what its author wrote (strip.c), scanned once for every rule's anchor
+ * literals (prefilter.c), and only the sentences around an anchor hit go
+ * through the rule's JIT-compiled pattern (PCRE2_NO_UTF_CHECK). A match
+ * whose sentence also matches the rule's "unless" pattern does not count.
+ *
+ * Each thread keeps its own match data and scratch arrays (a pthread key
+ * frees them when the thread ends), so calls on one rule set may run in
+ * parallel.
+ */
+#include "classify_p.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct hit {
+	uint32_t rule, seg;
+	size_t pos, len;
+};
+
+struct scratch {
+	pcre2_match_data *md;
+	struct ct_spans segs;
+	struct hit *hits;
+	size_t nhits, hits_alloc;
+	unsigned char *done;
+	size_t *covered;
+	size_t nrules_alloc;
+	char *fixed;
+	size_t fixed_alloc;
+};
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p)
+{
+	struct scratch *sc = p;
+	if (!sc)
+		return;
+	pcre2_match_data_free(sc->md);
+	free(sc->segs.v);
+	free(sc->hits);
+	free(sc->done);
+	free(sc->covered);
+	free(sc->fixed);
+	free(sc);
+}
+
+static void scratch_key_init(void)
+{
+	if (pthread_key_create(&scratch_key, scratch_free))
+		ct_die("cannot create a thread key for the classifier");
+}
+
+static struct scratch *scratch_get(void)
+{
+	pthread_once(&scratch_once, scratch_key_init);
+	struct scratch *sc = pthread_getspecific(scratch_key);
+	if (sc)
+		return sc;
+	sc = ct_calloc(1, sizeof(*sc));
+	/* 64 pairs: more captures than that only shorten the ovector, ovector[0..1] stay right. */
+	sc->md = pcre2_match_data_create(64, NULL);
+	if (!sc->md)
+		ct_die("out of memory (PCRE2 match data)");
+	pthread_setspecific(scratch_key, sc);
+	return sc;
+}
+
+static int is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Is there a blank line between the '\n' at nl and the previous one (looking back)? */
+static int blank_line_before(const char *t, size_t lo, size_t nl)
+{
+	size_t i = nl;
+	while (i > lo && (t[i - 1] == ' ' || t[i - 1] == '\t' || t[i - 1] == '\r'))
+		i--;
+	return i == lo || t[i - 1] == '\n';
+}
+
+static int blank_line_after(const char *t, size_t hi, size_t nl)
+{
+	size_t i = nl + 1;
+	while (i < hi && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r'))
+		i++;
+	return i >= hi || t[i] == '\n';
+}
+
+#define SENTENCE_MAX 600
+
+void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e, size_t *ws, size_t *we)
+{
+	size_t i = s;
+	while (i > lo && s - i < SENTENCE_MAX) {
+		unsigned char c = (unsigned char)t[i - 1];
+		if (c == '\n' && blank_line_before(t, lo, i - 1))
+			break;
+		if (is_space(c) && i - 1 > lo && (t[i - 2] == '.' || t[i - 2] == '!' || t[i - 2] == '?'))
+			break;
+		i--;
+	}
+	while (i < s && is_space((unsigned char)t[i]))
+		i++;
+	/* Never start inside a UTF-8 sequence (the length limit may stop there). */
+	while (i > lo && i < s && ((unsigned char)t[i] & 0xC0) == 0x80)
+		i--;
+	*ws = i;
+	i = e;
+	while (i < hi && i - e < SENTENCE_MAX) {
+		unsigned char c = (unsigned char)t[i];
+		if ((c == '.' || c == '!' || c == '?') && (i + 1 >= hi || is_space((unsigned char)t[i + 1]))) {
+			i++;
+			break;
+		}
+		if (c == '\n' && blank_line_after(t, hi, i))
+			break;
+		i++;
+	}
+	while (i < hi && i > e && ((unsigned char)t[i] & 0xC0) == 0x80)
+		i++;
+	*we = i;
+}
+
+int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, size_t from, size_t to,
+		 size_t *ms, size_t *me)
+{
+	struct scratch *sc = scratch_get();
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
+	while (from <= to) {
+		int rc = pcre2_match(ru->re, (PCRE2_SPTR)text, to, from, PCRE2_NO_UTF_CHECK, sc->md, NULL);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			return 0;
+		if (rc < 0) {
+			PCRE2_UCHAR msg[256];
+			pcre2_get_error_message(rc, msg, sizeof(msg));
+			return ct_error("rule '%s': matching failed: %s", ru->id, (char *)msg);
+		}
+		size_t s = ov[0], e = ov[1];
+		if (e <= s) {
+			/* An empty match is no evidence: try one character further. */
+			if (s >= to)
+				return 0;
+			from = s + ct_utf8_seqlen((const unsigned char *)text + s, to - s);
+			continue;
+		}
+		if (ru->unless_re) {
+			size_t ws, we;
+			ct_sentence_bounds(text, lo, hi, s, e, &ws, &we);
+			rc = pcre2_match(ru->unless_re, (PCRE2_SPTR)text, we, ws, PCRE2_NO_UTF_CHECK, sc->md, NULL);
+			if (rc >= 0 || rc == PCRE2_ERROR_PARTIAL) {
+				/* Negated: the rest of this sentence is cancelled too. */
+				from = we > e ? we : e;
+				continue;
+			}
+			if (rc != PCRE2_ERROR_NOMATCH)
+				return ct_error("rule '%s': matching 'unless' failed", ru->id);
+		}
+		*ms = s;
+		*me = e;
+		return 1;
+	}
+	return 0;
+}
+
+char *ct_snippet(const char *text, size_t lo, size_t hi, size_t start, size_t end, size_t width)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	size_t a = start, z = end, n;
+	for (n = 0; a > lo && n < width;) {
+		a--;
+		if ((t[a] & 0xC0) != 0x80)
+			n++;
+	}
+	while (a > lo && a < start && (t[a] & 0xC0) == 0x80)
+		a--;
+	for (n = 0; z < hi && n < width; n++) {
+		z++;
+		while (z < hi && (t[z] & 0xC0) == 0x80)
+			z++;
+	}
+	struct ct_buf b = CT_BUF_INIT;
+	int space = 0;
+	for (size_t i = a; i < z; i++) {
+		unsigned char c = t[i];
+		if (is_space(c)) {
+			space = 1;
+			continue;
+		}
+		/* One line: every run of blanks and line ends becomes one space. */
+		if (space && b.len)
+			ct_buf_addch(&b, ' ');
+		space = 0;
+		ct_buf_addch(&b, c);
+	}
+	return ct_buf_detach(&b, NULL);
+}
+
+/* Validates UTF-8 with an ASCII fast path (8 bytes at a time). */
+static int utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+	while (p < e) {
+		while (e - p >= 8) {
+			uint64_t w;
+			memcpy(&w, p, 8);
+			if (w & 0x8080808080808080ull)
+				break;
+			p += 8;
+		}
+		if (p >= e)
+			break;
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		size_t n = ct_utf8_seqlen(p, (size_t)(e - p));
+		if (n == 1)
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+/* A copy of s with every byte that is not valid UTF-8 replaced by '?' (same length). */
+static const char *sanitize(struct scratch *sc, const char *s, size_t len)
+{
+	CT_ALLOC_GROW(sc->fixed, len + 1, sc->fixed_alloc);
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		size_t n = p[i] < 0x80 ? 1 : ct_utf8_seqlen(p + i, len - i);
+		if (n == 1 && p[i] >= 0x80) {
+			sc->fixed[i++] = '?';
+			continue;
+		}
+		memcpy(sc->fixed + i, s + i, n);
+		i += n;
+	}
+	sc->fixed[len] = '\0';
+	return sc->fixed;
+}
+
+static int sender_ok(const struct rule *ru, int is_staff)
+{
+	return ru->sender == SENDER_ANY || (ru->sender == SENDER_STAFF) == !!is_staff;
+}
+
+static void add_tag(struct ct_tags *out, const struct rule *ru, const char *t, size_t lo, size_t hi, size_t s,
+		    size_t e, int in_subject)
+{
+	CT_ALLOC_GROW(out->v, out->n + 1, out->alloc);
+	struct ct_tag *tg = &out->v[out->n++];
+	tg->category = ru->category;
+	tg->rule_id = ru->id;
+	tg->start = s;
+	tg->end = e;
+	tg->in_subject = in_subject;
+	tg->snippet = ct_snippet(t, lo, hi, s, e, 60);
+}
+
+static int fold_eq(const unsigned char *t, const char *lit, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((t[i] | 0x20) != ((unsigned char)lit[i] | 0x20))
+			return 0;
+	return 1;
+}
+
+/* One pass over text[s, e) for every anchor; hits for rules this sender may trigger. */
+static void scan(const struct ct_rules *r, struct scratch *sc, const unsigned char *t, size_t s, size_t e,
+		 uint32_t seg, int is_staff)
+{
+	const struct prefilter *pf = &r->pf;
+	if (e - s < 3)
+		return;
+	for (size_t i = s; i + 3 <= e; i++) {
+		uint32_t h = pf_hash3(t + i);
+		if (!((pf->bitmap[h >> 6] >> (h & 63)) & 1))
+			continue;
+		for (uint32_t k = pf->bucket[h]; k < pf->bucket[h + 1]; k++) {
+			const struct anchor *an = &pf->v[pf->order[k]];
+			if (i + an->len > e || !fold_eq(t + i, an->lit, an->len))
+				continue;
+			for (size_t j = 0; j < an->nrules; j++) {
+				uint32_t ri = an->rules[j];
+				if (sc->done[ri] || !sender_ok(&r->v[ri], is_staff))
+					continue;
+				CT_ALLOC_GROW(sc->hits, sc->nhits + 1, sc->hits_alloc);
+				sc->hits[sc->nhits].rule = ri;
+				sc->hits[sc->nhits].seg = seg;
+				sc->hits[sc->nhits].pos = i;
+				sc->hits[sc->nhits].len = an->len;
+				sc->nhits++;
+			}
+		}
+	}
+}
+
+static int tag_cmp(const void *a, const void *b)
+{
+	const struct ct_tag *x = a, *y = b;
+	if (x->in_subject != y->in_subject)
+		return y->in_subject - x->in_subject;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return strcmp(x->rule_id, y->rule_id);
+}
+
+int ct_classify(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
+		int is_staff, struct ct_tags *out)
+{
+	struct scratch *sc = scratch_get();
+	size_t first = out->n;
+	const char *t = body ? body : "";
+	if (!body)
+		body_len = 0;
+	if (sc->nrules_alloc < r->n) {
+		sc->done = ct_realloc(sc->done, r->n);
+		sc->covered = ct_realloc(sc->covered, r->n * sizeof(*sc->covered));
+		sc->nrules_alloc = r->n;
+	}
+	memset(sc->done, 0, r->n);
+	memset(sc->covered, 0, r->n * sizeof(*sc->covered));
+
+	if (!utf8_valid(t, body_len))
+		t = sanitize(sc, t, body_len);
+	ct_strip_authored(t, body_len, &sc->segs);
+	sc->nhits = 0;
+	for (size_t g = 0; g < sc->segs.n; g++)
+		scan(r, sc, (const unsigned char *)t, sc->segs.v[g].start, sc->segs.v[g].end, (uint32_t)g,
+		     is_staff);
+	for (size_t h = 0; h < sc->nhits; h++) {
+		const struct hit *hi = &sc->hits[h];
+		const struct rule *ru = &r->v[hi->rule];
+		const struct ct_span *sg = &sc->segs.v[hi->seg];
+		size_t ws, we, ms, me;
+		if (sc->done[hi->rule] || hi->pos < sc->covered[hi->rule])
+			continue;
+		ct_sentence_bounds(t, sg->start, sg->end, hi->pos, hi->pos + hi->len, &ws, &we);
+		int rc = ct_rule_find(ru, t, sg->start, sg->end, ws, we, &ms, &me);
+		if (rc < 0)
+			return -1;
+		if (rc) {
+			add_tag(out, ru, t, sg->start, sg->end, ms, me, 0);
+			sc->done[hi->rule] = 1;
+		} else {
+			sc->covered[hi->rule] = we;
+		}
+	}
+	for (size_t k = 0; k < r->pf.nalways; k++) {
+		const struct rule *ru = &r->v[r->pf.always[k]];
+		if (!sender_ok(ru, is_staff))
+			continue;
+		for (size_t g = 0; g < sc->segs.n; g++) {
+			const struct ct_span *sg = &sc->segs.v[g];
+			size_t ms, me;
+			int rc = ct_rule_find(ru, t, sg->start, sg->end, sg->start, sg->end, &ms, &me);
+			if (rc < 0)
+				return -1;
+			if (rc) {
+				add_tag(out, ru, t, sg->start, sg->end, ms, me, 0);
+				break;
+			}
+		}
+	}
+	if (r->has_subject && subject && *subject) {
+		size_t slen = strlen(subject);
+		const char *st = subject;
+		if (!utf8_valid(st, slen))
+			st = sanitize(sc, st, slen);
+		for (size_t i = 0; i < r->n; i++) {
+			const struct rule *ru = &r->v[i];
+			size_t ms, me;
+			if (!(ru->fields & FIELD_SUBJECT) || !sender_ok(ru, is_staff))
+				continue;
+			int rc = ct_rule_find(ru, st, 0, slen, 0, slen, &ms, &me);
+			if (rc < 0)
+				return -1;
+			if (rc)
+				add_tag(out, ru, st, 0, slen, ms, me, 1);
+		}
+	}
+	if (out->n - first > 1)
+		qsort(out->v + first, out->n - first, sizeof(*out->v), tag_cmp);
+	return 0;
+}
+
+void ct_tags_clear(struct ct_tags *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].snippet);
+	free(t->v);
+	t->v = NULL;
+	t->n = t->alloc = 0;
+}

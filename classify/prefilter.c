@@ -1,0 +1,453 @@
+/*
+ * prefilter.c - the literal prefilter: for each rule a set of literals
+ * ("anchors") one of which every match must contain, taken from the pattern
+ * (or declared with "anchors ="), and a table that finds all of them in one
+ * pass over the text. PCRE2 then runs only on the sentences around a hit.
+ *
+ * The extraction is conservative: it reads the pattern as a sequence of
+ * atoms and quantifiers and keeps only what every match must contain. A
+ * branch it cannot vouch for (no required literal of 3 or more ASCII bytes)
+ * leaves the rule without anchors, and such a rule simply always runs.
+ */
+#include "classify_p.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A set of literals; ok = 0 means "no requirement known". */
+struct litset {
+	struct ct_strlist v;
+	int ok;
+};
+
+struct px {
+	const char *p, *end;
+	int fail;     /* something we do not understand: give up on the whole pattern */
+};
+
+static void set_clear(struct litset *s)
+{
+	ct_strlist_clear(&s->v);
+	s->ok = 0;
+}
+
+static size_t set_score(const struct litset *s)
+{
+	size_t m = SIZE_MAX;
+	if (!s->ok || !s->v.n)
+		return 0;
+	for (size_t i = 0; i < s->v.n; i++) {
+		size_t l = strlen(s->v.v[i]);
+		if (l < m)
+			m = l;
+	}
+	return m;
+}
+
+/* Better candidate: longer shortest literal, then fewer literals. */
+static int set_better(const struct litset *a, const struct litset *b)
+{
+	size_t sa = set_score(a), sb = set_score(b);
+	if (sa != sb)
+		return sa > sb;
+	return a->v.n < b->v.n;
+}
+
+static void take_candidate(struct litset *best, struct litset *cand)
+{
+	if (set_score(cand) >= 3 && (!best->ok || set_better(cand, best))) {
+		set_clear(best);
+		*best = *cand;
+		memset(cand, 0, sizeof(*cand));
+		return;
+	}
+	set_clear(cand);
+}
+
+static void end_run(struct ct_buf *run, struct litset *best)
+{
+	size_t s = 0, e = run->len;
+	while (s < e && run->buf[s] == ' ')
+		s++;
+	while (e > s && run->buf[e - 1] == ' ')
+		e--;
+	if (e - s >= 3) {
+		struct litset c = { CT_STRLIST_INIT, 1 };
+		ct_strlist_push_owned(&c.v, ct_strndup(run->buf + s, e - s));
+		take_candidate(best, &c);
+	}
+	ct_buf_reset(run);
+}
+
+/* Index of the ')' closing the group whose '(' is at p (or end). */
+static const char *group_end(const char *p, const char *end)
+{
+	int depth = 0;
+	for (; p < end; p++) {
+		if (*p == '\\') {
+			p++;
+			continue;
+		}
+		if (*p == '[') {
+			p++;
+			if (p < end && *p == '^')
+				p++;
+			if (p < end && *p == ']')
+				p++;
+			for (; p < end && *p != ']'; p++) {
+				if (*p == '\\')
+					p++;
+				else if (*p == '[' && p + 1 < end && p[1] == ':') {
+					const char *q = strstr(p, ":]");
+					if (q && q < end)
+						p = q + 1;
+				}
+			}
+			continue;
+		}
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth == 0)
+			return p;
+	}
+	return end;
+}
+
+enum quant { Q_NONE, Q_OPT, Q_PLUS };
+
+/* Reads a quantifier at x->p, if any. */
+static enum quant read_quant(struct px *x)
+{
+	enum quant q = Q_NONE;
+	const char *p = x->p;
+	if (p >= x->end)
+		return Q_NONE;
+	if (*p == '?' || *p == '*') {
+		q = Q_OPT;
+		p++;
+	} else if (*p == '+') {
+		q = Q_PLUS;
+		p++;
+	} else if (*p == '{') {
+		const char *s = p + 1;
+		long n = 0;
+		int digits = 0;
+		while (s < x->end && *s >= '0' && *s <= '9') {
+			n = n * 10 + (*s - '0');
+			s++;
+			digits++;
+		}
+		if (!digits)
+			return Q_NONE; /* a literal '{' (PCRE2 reads "{,n}" as such too, in older versions) */
+		if (s < x->end && *s == ',') {
+			s++;
+			while (s < x->end && *s >= '0' && *s <= '9')
+				s++;
+		}
+		if (s >= x->end || *s != '}')
+			return Q_NONE;
+		p = s + 1;
+		q = n == 0 ? Q_OPT : Q_PLUS;
+	} else {
+		return Q_NONE;
+	}
+	if (p < x->end && (*p == '?' || *p == '+'))
+		p++;
+	x->p = p;
+	return q;
+}
+
+static void parse_alt(struct px *x, const char *end, struct litset *out);
+
+/* One branch (no top-level '|') from x->p to end. */
+static void parse_seq(struct px *x, const char *end, struct litset *best)
+{
+	struct ct_buf run = CT_BUF_INIT;
+	best->ok = 0;
+	memset(&best->v, 0, sizeof(best->v));
+	while (x->p < end && !x->fail) {
+		unsigned char c = (unsigned char)*x->p;
+		if (c == '\\') {
+			x->p++;
+			if (x->p >= end) {
+				x->fail = 1;
+				break;
+			}
+			unsigned char e = (unsigned char)*x->p++;
+			if (e == 'Q') {
+				const char *q = strstr(x->p, "\\E");
+				x->p = q && q < end ? q + 2 : end;
+				end_run(&run, best);
+				read_quant(x);
+				continue;
+			}
+			if ((e == 'p' || e == 'P' || e == 'x' || e == 'o' || e == 'g' || e == 'k' || e == 'N') &&
+			    x->p < end && (*x->p == '{' || *x->p == '<' || *x->p == '\'')) {
+				char close = *x->p == '{' ? '}' : *x->p == '<' ? '>' : '\'';
+				const char *q = memchr(x->p, close, (size_t)(end - x->p));
+				x->p = q ? q + 1 : end;
+			} else if (e == 'x') {
+				for (int k = 0; k < 2 && x->p < end && strchr("0123456789abcdefABCDEF", *x->p); k++)
+					x->p++;
+			} else if (e == 'c' && x->p < end) {
+				x->p++;
+			}
+			if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9') || e >= 0x80) {
+				end_run(&run, best);
+				read_quant(x);
+				continue;
+			}
+			/* An escaped punctuation character is itself. */
+			size_t before = run.len;
+			ct_buf_addch(&run, e);
+			enum quant q = read_quant(x);
+			if (q == Q_OPT) {
+				ct_buf_setlen(&run, before);
+				end_run(&run, best);
+			} else if (q == Q_PLUS) {
+				end_run(&run, best);
+			}
+			continue;
+		}
+		if (c == '[') {
+			const char *p = x->p + 1;
+			if (p < end && *p == '^')
+				p++;
+			if (p < end && *p == ']')
+				p++;
+			for (; p < end && *p != ']'; p++) {
+				if (*p == '\\')
+					p++;
+				else if (*p == '[' && p + 1 < end && p[1] == ':') {
+					const char *q = strstr(p, ":]");
+					if (q && q < end)
+						p = q + 1;
+				}
+			}
+			x->p = p < end ? p + 1 : end;
+			end_run(&run, best);
+			read_quant(x);
+			continue;
+		}
+		if (c == '(') {
+			const char *ge = group_end(x->p, end);
+			const char *in = x->p + 1;
+			int usable = 1;
+			if (ge >= end) {
+				x->fail = 1;
+				break;
+			}
+			if (*in == '*') {
+				usable = 0;     /* (*MARK:...), (*UCP) and other verbs */
+			} else if (*in == '?') {
+				in++;
+				if (*in == ':' || *in == '>' || *in == '|') {
+					in++;
+				} else if (*in == 'P' && in[1] == '<') {
+					in = memchr(in, '>', (size_t)(ge - in));
+					in = in ? in + 1 : ge;
+				} else if ((*in == '<' && in[1] != '=' && in[1] != '!') || *in == '\'') {
+					char close = *in == '<' ? '>' : '\'';
+					in = memchr(in + 1, close, (size_t)(ge - in - 1));
+					in = in ? in + 1 : ge;
+				} else if (*in == '=' || *in == '!' || *in == '<' || *in == '#' || *in == '(' ||
+					   *in == 'R' || *in == '&' || (*in >= '0' && *in <= '9') || *in == '+' ||
+					   *in == 'C') {
+					usable = 0; /* lookaround, comment, condition, recursion, callout */
+				} else {
+					/* Option setting: (?i) (?-i) (?i:...). Extended mode changes what a literal is. */
+					const char *f = in;
+					while (f < ge && *f != ':' && *f != ')') {
+						if (*f == 'x') {
+							x->fail = 1;
+							break;
+						}
+						f++;
+					}
+					if (f < ge && *f == ':')
+						in = f + 1;
+					else
+						usable = 0; /* (?i) alone: nothing to read inside */
+				}
+			}
+			struct litset g = { CT_STRLIST_INIT, 0 };
+			if (usable && !x->fail) {
+				struct px sub = { in, ge, 0 };
+				parse_alt(&sub, ge, &g);
+				if (sub.fail)
+					x->fail = 1;
+			}
+			x->p = ge + 1;
+			end_run(&run, best);
+			enum quant q = read_quant(x);
+			if (q == Q_OPT)
+				set_clear(&g);
+			take_candidate(best, &g);
+			continue;
+		}
+		if (c == '|' || c == ')') {
+			x->fail = 1;  /* parse_alt splits branches; a stray ')' is not ours to read */
+			break;
+		}
+		if (c == '.' || c == '^' || c == '$' || c >= 0x80 || c < 0x20) {
+			x->p++;
+			while (c >= 0x80 && x->p < end && ((unsigned char)*x->p & 0xC0) == 0x80)
+				x->p++;
+			end_run(&run, best);
+			read_quant(x);
+			continue;
+		}
+		if (c == '*' || c == '+' || c == '?') {
+			x->fail = 1;
+			break;
+		}
+		x->p++;
+		size_t before = run.len;
+		ct_buf_addch(&run, (c >= 'A' && c <= 'Z') ? c + 32 : c);
+		enum quant q = read_quant(x);
+		if (q == Q_OPT) {
+			ct_buf_setlen(&run, before);
+			end_run(&run, best);
+		} else if (q == Q_PLUS) {
+			end_run(&run, best);
+		}
+	}
+	end_run(&run, best);
+	ct_buf_release(&run);
+	if (x->fail)
+		set_clear(best);
+}
+
+static void parse_alt(struct px *x, const char *end, struct litset *out)
+{
+	out->ok = 1;
+	memset(&out->v, 0, sizeof(out->v));
+	while (!x->fail) {
+		/* Find the end of this branch: the next top-level '|'. */
+		const char *p = x->p, *be = end;
+		for (; p < end; p++) {
+			if (*p == '\\') {
+				p++;
+				continue;
+			}
+			if (*p == '[' || *p == '(') {
+				const char *q;
+				if (*p == '(') {
+					q = group_end(p, end);
+				} else {
+					q = p + 1;
+					if (q < end && *q == '^')
+						q++;
+					if (q < end && *q == ']')
+						q++;
+					for (; q < end && *q != ']'; q++)
+						if (*q == '\\')
+							q++;
+				}
+				p = q < end ? q : end - 1;
+				continue;
+			}
+			if (*p == '|') {
+				be = p;
+				break;
+			}
+		}
+		struct litset b;
+		parse_seq(x, be, &b);
+		if (!b.ok || !b.v.n) {
+			set_clear(&b);
+			set_clear(out);
+			/* Skip the rest: one branch without a requirement spoils the group. */
+			x->p = end;
+			return;
+		}
+		for (size_t i = 0; i < b.v.n; i++)
+			if (!ct_strlist_has(&out->v, b.v.v[i]))
+				ct_strlist_push(&out->v, b.v.v[i]);
+		set_clear(&b);
+		if (be >= end)
+			break;
+		x->p = be + 1;
+	}
+	if (x->fail || out->v.n > 64)
+		set_clear(out);
+	x->p = end;
+}
+
+int ct_pf_extract(const char *pattern, struct ct_strlist *out)
+{
+	struct px x = { pattern, pattern + strlen(pattern), 0 };
+	struct litset s;
+	parse_alt(&x, x.end, &s);
+	if (x.fail || !s.ok || set_score(&s) < 3) {
+		set_clear(&s);
+		return 0;
+	}
+	for (size_t i = 0; i < s.v.n; i++)
+		ct_strlist_push(out, s.v.v[i]);
+	set_clear(&s);
+	return (int)out->n;
+}
+
+void ct_pf_build(struct ct_rules *r)
+{
+	struct prefilter *pf = &r->pf;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rule *ru = &r->v[i];
+		if (!(ru->fields & FIELD_BODY))
+			continue;
+		if (!ru->anchors.n) {
+			CT_ALLOC_GROW(pf->always, pf->nalways + 1, pf->always_alloc);
+			pf->always[pf->nalways++] = (uint32_t)i;
+			continue;
+		}
+		for (size_t k = 0; k < ru->anchors.n; k++) {
+			const char *lit = ru->anchors.v[k];
+			size_t a;
+			for (a = 0; a < pf->n; a++)
+				if (!strcmp(pf->v[a].lit, lit))
+					break;
+			if (a == pf->n) {
+				CT_ALLOC_GROW(pf->v, pf->n + 1, pf->alloc);
+				memset(&pf->v[a], 0, sizeof(pf->v[a]));
+				pf->v[a].lit = ct_strdup(lit);
+				pf->v[a].len = strlen(lit);
+				pf->n++;
+			}
+			struct anchor *an = &pf->v[a];
+			if (an->nrules && an->rules[an->nrules - 1] == i)
+				continue;
+			CT_ALLOC_GROW(an->rules, an->nrules + 1, an->rules_alloc);
+			an->rules[an->nrules++] = (uint32_t)i;
+		}
+	}
+	size_t nb = (size_t)1 << PF_BITS;
+	pf->bucket = ct_calloc(nb + 1, sizeof(*pf->bucket));
+	pf->order = ct_calloc(pf->n ? pf->n : 1, sizeof(*pf->order));
+	for (size_t a = 0; a < pf->n; a++) {
+		uint32_t h = pf_hash3((const unsigned char *)pf->v[a].lit);
+		pf->bitmap[h >> 6] |= (uint64_t)1 << (h & 63);
+		pf->bucket[h + 1]++;
+	}
+	for (size_t h = 0; h < nb; h++)
+		pf->bucket[h + 1] += pf->bucket[h];
+	uint32_t *fill = ct_calloc(nb, sizeof(*fill));
+	for (size_t a = 0; a < pf->n; a++) {
+		uint32_t h = pf_hash3((const unsigned char *)pf->v[a].lit);
+		pf->order[pf->bucket[h] + fill[h]++] = (uint32_t)a;
+	}
+	free(fill);
+}
+
+void ct_pf_release(struct prefilter *pf)
+{
+	for (size_t a = 0; a < pf->n; a++) {
+		free(pf->v[a].lit);
+		free(pf->v[a].rules);
+	}
+	free(pf->v);
+	free(pf->bucket);
+	free(pf->order);
+	free(pf->always);
+	memset(pf, 0, sizeof(*pf));
+}

@@ -1,0 +1,526 @@
+/*
+ * rules.c - rule files: INI through inih, one [rule ID] section per rule,
+ * compiled once with PCRE2 (UTF + UCP, caseless unless the rule says
+ * otherwise) and JIT. Every problem is reported as "file:line: ..." and the
+ * load fails only after all of them were printed.
+ *
+ * inih (Debian build) passes no line numbers, cuts lines at 200 bytes and
+ * treats an indented line as the continuation of the key above (one more
+ * callback with the same key). The reader below counts lines, refuses long
+ * lines instead of letting them be cut, and notes whether a line is a
+ * continuation, so that a pattern may go on over several indented lines
+ * (joined without a separator) while a repeated key stays a repeated key.
+ */
+#include "classify_p.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct loader {
+	const char *file;
+	FILE *err;
+	FILE *fp;
+	const char *text;       /* ct_rules_load_string */
+	size_t pos, text_len;
+	int line;
+	int cont;               /* the current line continues the previous key */
+	int errors;
+	struct ct_rules *r;
+	struct rule *cur;       /* NULL outside [rule ID] */
+	int in_other;           /* inside a section that is not a rule (already reported) */
+	char last_key[32];
+};
+
+CT_PRINTF(3, 4) static void lerr(struct loader *ld, int line, const char *fmt, ...)
+{
+	va_list ap;
+	if (line > 0)
+		fprintf(ld->err, "%s:%d: ", ld->file, line);
+	else
+		fprintf(ld->err, "%s: ", ld->file);
+	va_start(ap, fmt);
+	vfprintf(ld->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', ld->err);
+	ld->errors++;
+}
+
+static int valid_name(const char *s, int allow_punct)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
+			continue;
+		if (allow_punct && (c == '.' || c == '-'))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+static void on_section(struct loader *ld, const char *name)
+{
+	ld->cur = NULL;
+	ld->in_other = 0;
+	ld->last_key[0] = '\0';
+	if (strncmp(name, "rule", 4) || (name[4] != ' ' && name[4] != '\t')) {
+		lerr(ld, ld->line, "unknown section [%s] (a rule file holds [rule ID] sections)", name);
+		ld->in_other = 1;
+		return;
+	}
+	const char *id = name + 5;
+	while (*id == ' ' || *id == '\t')
+		id++;
+	if (!valid_name(id, 1)) {
+		lerr(ld, ld->line, "bad rule id '%s' (letters, digits, '.', '-', '_')", id);
+		ld->in_other = 1;
+		return;
+	}
+	for (size_t i = 0; i < ld->r->n; i++)
+		if (!strcmp(ld->r->v[i].id, id)) {
+			lerr(ld, ld->line, "duplicate rule '%s' (first on line %d)", id, ld->r->v[i].line);
+			ld->in_other = 1;
+			return;
+		}
+	CT_ALLOC_GROW(ld->r->v, ld->r->n + 1, ld->r->alloc);
+	struct rule *ru = &ld->r->v[ld->r->n++];
+	memset(ru, 0, sizeof(*ru));
+	ru->id = ct_strdup(id);
+	ru->fields = FIELD_BODY;
+	ru->sender = SENDER_ANY;
+	ru->caseless = 1;
+	ru->weight = 1.0;
+	ru->line = ld->line;
+	ld->cur = ru;
+}
+
+/* Sets a single-valued key; a repeat is an error, a continuation appends. */
+static void set_single(struct loader *ld, char **slot, int *line_slot, const char *key, const char *value,
+		       const char *joiner)
+{
+	if (ld->cont && *slot && !strcmp(ld->last_key, key)) {
+		char *n = ct_xstrfmt("%s%s%s", *slot, joiner, value);
+		free(*slot);
+		*slot = n;
+		return;
+	}
+	if (*slot) {
+		lerr(ld, ld->line, "rule %s: duplicate key '%s' (first on line %d)", ld->cur->id, key,
+		     line_slot ? *line_slot : ld->cur->line);
+		return;
+	}
+	*slot = ct_strdup(value);
+	if (line_slot)
+		*line_slot = ld->line;
+}
+
+static void add_example(struct loader *ld, struct example **v, size_t *n, size_t *alloc, const char *key,
+			const char *value)
+{
+	if (ld->cont && *n && !strcmp(ld->last_key, key)) {
+		char *s = ct_xstrfmt("%s %s", (*v)[*n - 1].text, value);
+		free((*v)[*n - 1].text);
+		(*v)[*n - 1].text = s;
+		return;
+	}
+	CT_ALLOC_GROW(*v, *n + 1, *alloc);
+	(*v)[*n].text = ct_strdup(value);
+	(*v)[*n].line = ld->line;
+	(*n)++;
+}
+
+static void on_key(struct loader *ld, const char *key, const char *value)
+{
+	struct rule *ru = ld->cur;
+	if (ld->in_other)
+		return;
+	if (!ru) {
+		lerr(ld, ld->line, "key '%s' outside of a [rule ID] section", key);
+		return;
+	}
+	if (!strcmp(key, "pattern")) {
+		set_single(ld, &ru->pattern, &ru->pattern_line, key, value, "");
+	} else if (!strcmp(key, "unless")) {
+		set_single(ld, &ru->unless, &ru->unless_line, key, value, "");
+	} else if (!strcmp(key, "anchors")) {
+		set_single(ld, &ru->anchors_decl, NULL, key, value, ", ");
+	} else if (!strcmp(key, "category")) {
+		if (!valid_name(value, 0))
+			lerr(ld, ld->line, "rule %s: bad category '%s' (letters, digits, '_')", ru->id, value);
+		else
+			set_single(ld, &ru->category, &ru->category_line, key, value, "");
+	} else if (!strcmp(key, "example")) {
+		add_example(ld, &ru->ex, &ru->nex, &ru->ex_alloc, key, value);
+	} else if (!strcmp(key, "counter_example")) {
+		add_example(ld, &ru->cex, &ru->ncex, &ru->cex_alloc, key, value);
+	} else if (!strcmp(key, "fields")) {
+		struct ct_strlist l = CT_STRLIST_INIT;
+		int f = 0;
+		ct_strlist_split(&l, value, ',');
+		for (size_t i = 0; i < l.n; i++) {
+			if (!strcmp(l.v[i], "body"))
+				f |= FIELD_BODY;
+			else if (!strcmp(l.v[i], "subject"))
+				f |= FIELD_SUBJECT;
+			else if (!strcmp(l.v[i], "any"))
+				f |= FIELD_BODY | FIELD_SUBJECT;
+			else {
+				lerr(ld, ld->line, "rule %s: bad fields value '%s' (subject, body, any)", ru->id, l.v[i]);
+				f = -1;
+				break;
+			}
+		}
+		if (f == 0)
+			lerr(ld, ld->line, "rule %s: bad fields value '' (subject, body, any)", ru->id);
+		else if (f > 0)
+			ru->fields = f;
+		ct_strlist_clear(&l);
+	} else if (!strcmp(key, "sender")) {
+		if (!strcmp(value, "any"))
+			ru->sender = SENDER_ANY;
+		else if (!strcmp(value, "customer"))
+			ru->sender = SENDER_CUSTOMER;
+		else if (!strcmp(value, "staff"))
+			ru->sender = SENDER_STAFF;
+		else
+			lerr(ld, ld->line, "rule %s: bad sender value '%s' (customer, staff, any)", ru->id, value);
+	} else if (!strcmp(key, "caseless")) {
+		if (!strcmp(value, "yes") || !strcmp(value, "true"))
+			ru->caseless = 1;
+		else if (!strcmp(value, "no") || !strcmp(value, "false"))
+			ru->caseless = 0;
+		else
+			lerr(ld, ld->line, "rule %s: caseless must be yes or no, not '%s'", ru->id, value);
+	} else if (!strcmp(key, "weight")) {
+		char *end;
+		errno = 0;
+		double w = strtod(value, &end);
+		if (errno || end == value || *end || w < 0 || w > 1000)
+			lerr(ld, ld->line, "rule %s: bad weight '%s' (a number from 0 to 1000)", ru->id, value);
+		else
+			ru->weight = w;
+	} else {
+		lerr(ld, ld->line,
+		     "rule %s: unknown key '%s' (known: category, pattern, fields, sender, unless, example, counter_example, weight, caseless, anchors)",
+		     ru->id, key);
+	}
+	snprintf(ld->last_key, sizeof(ld->last_key), "%s", key);
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct loader *ld = user;
+	(void)section;
+	if (name)
+		on_key(ld, name, value ? value : "");
+	return 1;
+}
+
+/* Next line of the file or string into buf (inih's reader contract). */
+static char *next_line(struct loader *ld, char *buf, int size)
+{
+	if (ld->fp)
+		return fgets(buf, size, ld->fp);
+	if (ld->pos >= ld->text_len)
+		return NULL;
+	size_t n = 0;
+	while (ld->pos < ld->text_len && n + 1 < (size_t)size) {
+		char c = ld->text[ld->pos++];
+		buf[n++] = c;
+		if (c == '\n')
+			break;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static int at_eof(struct loader *ld)
+{
+	return ld->fp ? feof(ld->fp) : ld->pos >= ld->text_len;
+}
+
+static int skip_rest(struct loader *ld)
+{
+	int c;
+	if (ld->fp) {
+		while ((c = fgetc(ld->fp)) != EOF && c != '\n')
+			;
+		return 0;
+	}
+	while (ld->pos < ld->text_len && ld->text[ld->pos++] != '\n')
+		;
+	return 0;
+}
+
+static char *reader(char *buf, int size, void *stream)
+{
+	struct loader *ld = stream;
+	if (!next_line(ld, buf, size))
+		return NULL;
+	ld->line++;
+	size_t n = strlen(buf);
+	if (n == (size_t)size - 1 && buf[n - 1] != '\n' && !at_eof(ld)) {
+		lerr(ld, ld->line, "line longer than %d characters", size - 2);
+		fprintf(ld->err, "hint: continue a long value on indented lines (a pattern's lines are joined without a space)\n");
+		skip_rest(ld);
+		buf[0] = '\0';
+		ld->cont = 0;
+		return buf;
+	}
+	char *t = buf;
+	while (*t == ' ' || *t == '\t')
+		t++;
+	ld->cont = t > buf && *t && *t != '\n' && *t != '\r' && *t != ';' && *t != '#';
+	if (*t == '[') {
+		char *e = strrchr(t, ']');
+		if (e) {
+			char *name = ct_strndup(t + 1, (size_t)(e - t - 1));
+			on_section(ld, ct_trim(name));
+			free(name);
+		}
+		ld->cont = 0;
+	}
+	return buf;
+}
+
+static void compile_one(struct loader *ld, struct rule *ru, const char *pat, int line, pcre2_code **out)
+{
+	int errcode;
+	PCRE2_SIZE off;
+	uint32_t opts = PCRE2_UTF | PCRE2_UCP | (ru->caseless ? PCRE2_CASELESS : 0);
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, opts, &errcode, &off, NULL);
+	if (!re) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(errcode, msg, sizeof(msg));
+		lerr(ld, line, "rule %s: %s at offset %zu", ru->id, (char *)msg, (size_t)off);
+		return;
+	}
+	/* No JIT on this platform is fine: the interpreter gives the same answers. */
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	*out = re;
+}
+
+static void validate(struct loader *ld)
+{
+	struct ct_rules *r = ld->r;
+	for (size_t i = 0; i < r->n; i++) {
+		struct rule *ru = &r->v[i];
+		if (!ru->category)
+			lerr(ld, ru->line, "rule %s: missing 'category'", ru->id);
+		if (!ru->pattern) {
+			lerr(ld, ru->line, "rule %s: missing 'pattern'", ru->id);
+			continue;
+		}
+		if (!*ru->pattern) {
+			lerr(ld, ru->pattern_line, "rule %s: empty 'pattern'", ru->id);
+			continue;
+		}
+		compile_one(ld, ru, ru->pattern, ru->pattern_line, &ru->re);
+		if (ru->unless && *ru->unless)
+			compile_one(ld, ru, ru->unless, ru->unless_line, &ru->unless_re);
+		if (ru->anchors_decl) {
+			struct ct_strlist l = CT_STRLIST_INIT;
+			ct_strlist_split(&l, ru->anchors_decl, ',');
+			for (size_t k = 0; k < l.n; k++) {
+				ct_lower_ascii(l.v[k]);
+				if (strlen(l.v[k]) < 3)
+					lerr(ld, ru->line, "rule %s: anchor '%s' is shorter than 3 bytes", ru->id, l.v[k]);
+				else
+					ct_strlist_push(&ru->anchors, l.v[k]);
+			}
+			ct_strlist_clear(&l);
+		} else if (ru->re) {
+			ct_pf_extract(ru->pattern, &ru->anchors);
+		}
+		if (ru->fields & FIELD_SUBJECT)
+			r->has_subject = 1;
+	}
+	if (r->n == 0 && !ld->errors)
+		lerr(ld, 0, "no [rule ID] sections");
+}
+
+static void compute_hash(struct ct_rules *r)
+{
+	struct ct_buf b = CT_BUF_INIT;
+	ct_buf_addstr(&b, CT_CLASSIFY_VERSION);
+	ct_buf_addch(&b, '\0');
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rule *ru = &r->v[i];
+		ct_buf_addf(&b, "%s%c%s%c%s%c%s%c%d%c%d%c%d%c%.6g%c", ru->id, 0, ru->category, 0, ru->pattern, 0,
+			    ru->unless ? ru->unless : "", 0, ru->fields, 0, ru->sender, 0, ru->caseless, 0,
+			    ru->weight, 0);
+		for (size_t k = 0; k < ru->anchors.n; k++)
+			ct_buf_addf(&b, "%s%c", ru->anchors.v[k], 1);
+		ct_buf_addch(&b, '\n');
+	}
+	ct_hash_hex(b.buf, b.len, r->hash);
+	ct_buf_release(&b);
+}
+
+static int load(struct loader *ld, struct ct_rules **out)
+{
+	struct ct_rules *r = ct_calloc(1, sizeof(*r));
+	r->file = ct_strdup(ld->file);
+	ld->r = r;
+	int rc = ini_parse_stream(reader, ld, handler, ld);
+	if (rc > 0)
+		lerr(ld, rc, "not a 'key = value' line or a [section] header");
+	else if (rc < 0)
+		lerr(ld, 0, "cannot parse the file");
+	if (!ld->errors)
+		validate(ld);
+	if (ld->errors) {
+		ct_rules_free(r);
+		*out = NULL;
+		return -1;
+	}
+	compute_hash(r);
+	ct_pf_build(r);
+	*out = r;
+	return 0;
+}
+
+int ct_rules_load_file(const char *path, FILE *err, struct ct_rules **out)
+{
+	struct loader ld;
+	memset(&ld, 0, sizeof(ld));
+	ld.file = path;
+	ld.err = err ? err : stderr;
+	ld.fp = fopen(path, "r");
+	*out = NULL;
+	if (!ld.fp) {
+		fprintf(ld.err, "%s: cannot read rule file: %s\n", path, strerror(errno));
+		return -1;
+	}
+	int rc = load(&ld, out);
+	fclose(ld.fp);
+	return rc;
+}
+
+int ct_rules_load(const char *path, struct ct_rules **out)
+{
+	return ct_rules_load_file(path, stderr, out);
+}
+
+int ct_rules_load_string(const char *name, const char *text, FILE *err, struct ct_rules **out)
+{
+	struct loader ld;
+	memset(&ld, 0, sizeof(ld));
+	ld.file = name;
+	ld.err = err ? err : stderr;
+	ld.text = text;
+	ld.text_len = strlen(text);
+	return load(&ld, out);
+}
+
+static void free_examples(struct example *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].text);
+	free(v);
+}
+
+void ct_rules_free(struct ct_rules *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		struct rule *ru = &r->v[i];
+		free(ru->id);
+		free(ru->category);
+		free(ru->pattern);
+		free(ru->unless);
+		free(ru->anchors_decl);
+		free_examples(ru->ex, ru->nex);
+		free_examples(ru->cex, ru->ncex);
+		pcre2_code_free(ru->re);
+		pcre2_code_free(ru->unless_re);
+		ct_strlist_clear(&ru->anchors);
+	}
+	free(r->v);
+	ct_pf_release(&r->pf);
+	free(r->file);
+	free(r);
+}
+
+const char *ct_rules_hash(const struct ct_rules *r)
+{
+	return r->hash;
+}
+
+size_t ct_rules_count(const struct ct_rules *r)
+{
+	return r->n;
+}
+
+const char *ct_rules_file(const struct ct_rules *r)
+{
+	return r->file;
+}
+
+size_t ct_rules_examples(const struct ct_rules *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n; i++)
+		n += r->v[i].nex + r->v[i].ncex;
+	return n;
+}
+
+void ct_rules_describe(const struct ct_rules *r, FILE *out)
+{
+	static const char *const senders[] = { "any", "customer", "staff" };
+	static const char *const fields[] = { "", "body", "subject", "any" };
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rule *ru = &r->v[i];
+		fprintf(out, "%s:%d: rule %s: category %s, sender %s, fields %s, anchors ", r->file, ru->line, ru->id,
+			ru->category, senders[ru->sender], fields[ru->fields & 3]);
+		if (!ru->anchors.n)
+			fputs("none (always runs)", out);
+		for (size_t k = 0; k < ru->anchors.n; k++)
+			fprintf(out, "%s\"%s\"", k ? ", " : "", ru->anchors.v[k]);
+		fputc('\n', out);
+	}
+}
+
+/* Runs one rule over a whole example sentence: 1 match, 0 none, -1 error. */
+static int example_hits(const struct rule *ru, const char *text, size_t *ms, size_t *me)
+{
+	size_t len = strlen(text);
+	if (!ct_utf8_valid(text, len))
+		return -1;
+	return ct_rule_find(ru, text, 0, len, 0, len, ms, me);
+}
+
+int ct_rules_check(const struct ct_rules *r, FILE *out)
+{
+	int failures = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rule *ru = &r->v[i];
+		size_t ms, me;
+		for (size_t k = 0; k < ru->nex; k++) {
+			int rc = example_hits(ru, ru->ex[k].text, &ms, &me);
+			if (rc == 1)
+				continue;
+			failures++;
+			fprintf(out, "%s:%d: rule %s: example %s: \"%s\"\n", r->file, ru->ex[k].line, ru->id,
+				rc < 0 ? "is not valid UTF-8 or failed to match" : "does not match", ru->ex[k].text);
+		}
+		for (size_t k = 0; k < ru->ncex; k++) {
+			int rc = example_hits(ru, ru->cex[k].text, &ms, &me);
+			if (rc == 0)
+				continue;
+			failures++;
+			if (rc < 0)
+				fprintf(out, "%s:%d: rule %s: counter_example is not valid UTF-8 or failed to match: \"%s\"\n",
+					r->file, ru->cex[k].line, ru->id, ru->cex[k].text);
+			else
+				fprintf(out, "%s:%d: rule %s: counter_example matches at \"%.*s\": \"%s\"\n", r->file,
+					ru->cex[k].line, ru->id, (int)(me - ms), ru->cex[k].text + ms, ru->cex[k].text);
+		}
+	}
+	return failures;
+}

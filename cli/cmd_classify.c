@@ -1,0 +1,147 @@
+/*
+ * cmd_classify.c - "casetrail classify [--rescan]": tags the stored items
+ * that the current rule set has not tagged yet. Each item remembers the hash
+ * of the rule set that tagged it, so after a rule change only a rescan does
+ * work, and with unchanged rules it does nothing at all.
+ */
+#include "cli.h"
+#include "../classify/classify.h"
+#include "../store/store.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* cli/cmd_ingest.c: [organization] rules, else config/rules.conf, else the installed one. */
+const char *ct_cli_rules_path(const struct ct_cli *cli);
+
+static const char usage[] =
+	"usage: casetrail classify [--rescan] [--rules FILE] [--batch N]\n"
+	"\n"
+	"Tags every stored item that the current rule set has not tagged yet (new\n"
+	"items stored with --no-classify, and all items after the rules changed):\n"
+	"its old tags are replaced. Items tagged by the same rule set are skipped.\n"
+	"\n"
+	"  --rescan        re-tag items whose rule set differs (the default; kept for clarity)\n"
+	"  --rules FILE    rule file (default: [organization] rules, else config/rules.conf)\n"
+	"  --batch N       items per transaction (default 1000)\n"
+	"  -h, --help      this help\n"
+	"\n"
+	"Exit status: 0 ok, 1 an error was reported, 2 bad usage or rule file.\n";
+
+struct run {
+	struct ct_cli *cli;
+	const struct ct_rules *rules;
+	struct ct_tags tags;
+	long items, ntags, pending, batch;
+	int in_tx;
+};
+
+static int classify_one(const struct ct_stored_item *it, void *data)
+{
+	struct run *r = data;
+	struct ct_store *st = r->cli->store;
+	int staff = it->role == 2 ? 1
+		  : it->role == 1 ? 0
+				  : ct_config_is_internal(&r->cli->cfg, it->from_addr ? it->from_addr : "");
+	if (!r->in_tx) {
+		if (ct_store_begin(st))
+			return -1;
+		r->in_tx = 1;
+	}
+	r->tags.n = 0;
+	if (ct_classify(r->rules, it->subject ? it->subject : "", it->body ? it->body : "", it->body_len, staff,
+			&r->tags))
+		return -1;
+	if (ct_store_clear_tags(st, it->id))
+		return -1;
+	for (size_t i = 0; i < r->tags.n; i++) {
+		const struct ct_tag *t = &r->tags.v[i];
+		if (ct_store_add_tag(st, it->id, t->category, t->rule_id, t->start, t->end, t->snippet))
+			return -1;
+	}
+	if (ct_store_set_rules_hash(st, it->id, ct_rules_hash(r->rules)))
+		return -1;
+	r->items++;
+	r->ntags += (long)r->tags.n;
+	for (size_t i = 0; i < r->tags.n; i++)
+		free(r->tags.v[i].snippet);
+	r->tags.n = 0;
+	if (++r->pending >= r->batch) {
+		r->pending = 0;
+		r->in_tx = 0;
+		if (ct_store_commit(st))
+			return -1;
+	}
+	return 0;
+}
+
+int ct_cmd_classify(int argc, char **argv, struct ct_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "rescan", no_argument, NULL, 'R' },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *rules_path = NULL;
+	struct ct_rules *rules = NULL;
+	struct run run;
+	int c, ret = 0;
+	long batch = 1000;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'R': break;
+		case 'r': rules_path = optarg; break;
+		case 'b': {
+			char *end;
+			batch = strtol(optarg, &end, 10);
+			if (*end || batch < 1 || batch > 1000000) {
+				ct_error("--batch takes a number from 1 to 1000000, not '%s'", optarg);
+				return 2;
+			}
+			break;
+		}
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (!rules_path && !(rules_path = ct_cli_rules_path(cli))) {
+		ct_error("no rule file: none configured, no config/rules.conf here, nothing installed");
+		ct_hint("pass --rules FILE, or set [organization] rules in the configuration");
+		return 2;
+	}
+	if (ct_rules_load(rules_path, &rules))
+		return 2;
+	if (!cli->store && ct_cli_open_store(cli, 1)) {
+		ct_rules_free(rules);
+		return 1;
+	}
+	memset(&run, 0, sizeof(run));
+	run.cli = cli;
+	run.rules = rules;
+	run.batch = batch;
+	if (ct_store_items_to_classify(cli->store, ct_rules_hash(rules), classify_one, &run)) {
+		if (run.in_tx)
+			ct_store_rollback(cli->store);
+		ret = 1;
+	} else if (run.in_tx && ct_store_commit(cli->store)) {
+		ret = 1;
+	}
+	if (!ret) {
+		if (run.items)
+			printf("classified %ld items (%ld tags), rules %.12s\n", run.items, run.ntags,
+			       ct_rules_hash(rules));
+		else
+			printf("nothing to do: rules unchanged\n");
+	}
+	ct_tags_clear(&run.tags);
+	ct_rules_free(rules);
+	return ret;
+}
