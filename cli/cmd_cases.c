@@ -173,6 +173,7 @@ static void cell(const char *s, int w)
 	}
 	for (; (int)used < w; used++)
 		fputc(' ', stdout);
+	fputc(' ', stdout);
 }
 
 struct list_ctx {
@@ -202,7 +203,7 @@ static int list_cb(const struct ct_case *c, void *data)
 	for (size_t i = 0; i < c->ntagc && off < sizeof(tags) - 1; i++)
 		off += (size_t)snprintf(tags + off, sizeof(tags) - off, "%s%s:%d", i ? " " : "",
 					c->tagc[i].category, c->tagc[i].n);
-	int rest = x->width - (6 + 11 + 4 + 5 + 36 + 24 + 6);
+	int rest = x->width - (6 + 11 + 5 + 4 + 36 + 24 + 7);
 	cell(id, 6);
 	cell(opened, 11);
 	cell(c->open ? "open" : "done", 5);
@@ -268,7 +269,7 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 	if (x.fmt == CT_FMT_JSON)
 		x.arr = json_array();
 	else {
-		int rest = x.width - (6 + 11 + 4 + 5 + 36 + 24 + 6);
+		int rest = x.width - (6 + 11 + 5 + 4 + 36 + 24 + 7);
 		cell("ID", 6); cell("OPENED", 11); cell("STATE", 5); cell("HO", 4);
 		cell("TRAIL", 36); cell("TAGS", 24); cell("SUBJECT", rest > 10 ? rest : 10);
 		fputc('\n', stdout);
