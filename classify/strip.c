@@ -17,6 +17,13 @@
 
 #include <string.h>
 
+/* A literal with its length, so that tests do not call strlen per line. */
+struct lit {
+	const char *s;
+	size_t n;
+};
+#define L_(x) { x, sizeof(x) - 1 }
+
 struct line {
 	size_t s, e;       /* [s, e) without the line end */
 };
@@ -60,18 +67,50 @@ static int has_prefix_ci(const char *s, size_t n, const char *prefix)
 	return 1;
 }
 
+static inline unsigned char lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* s starts with the n bytes of lower-case p, ignoring ASCII case (s holds at least n bytes). */
+static inline int prefix_n(const char *s, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lower((unsigned char)s[i]) != (unsigned char)p[i])
+			return 0;
+	return 1;
+}
+
+/* One of the literals is a case-insensitive prefix of s (first byte checked first). */
+static int any_prefix(const char *s, size_t n, const struct lit *v, size_t nv)
+{
+	if (!n)
+		return 0;
+	unsigned char c0 = lower((unsigned char)s[0]);
+	for (size_t i = 0; i < nv; i++)
+		if ((unsigned char)v[i].s[0] == c0 && v[i].n <= n && prefix_n(s, v[i].s, v[i].n))
+			return 1;
+	return 0;
+}
+
 static int has_suffix(const char *s, size_t n, const char *suffix)
 {
 	size_t sl = strlen(suffix);
 	return sl <= n && !memcmp(s + n - sl, suffix, sl);
 }
 
+/* Case-insensitive (ASCII) substring test; needle is lower case. */
 static int contains_ci(const char *s, size_t n, const char *needle)
 {
 	size_t nl = strlen(needle);
-	for (size_t i = 0; i + nl <= n; i++)
-		if (has_prefix_ci(s + i, n - i, needle))
+	unsigned char c0 = (unsigned char)needle[0], u0 = c0 >= 'a' && c0 <= 'z' ? c0 - 32 : c0;
+	if (nl > n)
+		return 0;
+	for (size_t i = 0; i + nl <= n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c == c0 || c == u0) && has_prefix_ci(s + i + 1, n - i - 1, needle + 1))
 			return 1;
+	}
 	return 0;
 }
 
@@ -95,9 +134,8 @@ static int attribution_end(const char *s, size_t n)
 
 static int attribution_start(const char *s, size_t n)
 {
-	return has_prefix_ci(s, n, "on ") || has_prefix_ci(s, n, "am ") || has_prefix_ci(s, n, "le ") ||
-	       has_prefix_ci(s, n, "el ") || has_prefix_ci(s, n, "il ") || has_prefix_ci(s, n, "op ") ||
-	       has_prefix_ci(s, n, "den ");
+	static const struct lit starts[] = { L_("on "), L_("am "), L_("le "), L_("el "), L_("il "), L_("op "), L_("den ") };
+	return any_prefix(s, n, starts, CT_ARRAY_SIZE(starts));
 }
 
 /* Lines that open a quoted or forwarded original: everything below goes. */
@@ -124,60 +162,56 @@ static int separator_line(const char *s, size_t n)
 	return 0;
 }
 
-static int header_key(const char *s, size_t n, const char *const *keys, size_t nkeys)
+static int header_key(const char *s, size_t n, const struct lit *keys, size_t nkeys)
 {
 	if (n && *s == '*') {  /* "*From:* ..." from an HTML-to-text conversion */
 		s++;
 		n--;
 	}
-	for (size_t i = 0; i < nkeys; i++)
-		if (has_prefix_ci(s, n, keys[i]))
-			return 1;
-	return 0;
+	return any_prefix(s, n, keys, nkeys);
 }
 
-static const char *const from_keys[] = { "from:", "von:", "de:", "de :", "da:", "van:", "fra:", "från:" };
-static const char *const sent_keys[] = {
-	"sent:", "date:", "gesendet:", "datum:", "envoyé :", "envoyé:", "enviado el:", "enviado:", "inviato:",
-	"verzonden:", "sendt:", "skickat:", "to:", "an:", "à :", "para:", "subject:", "betreff:", "objet :",
-	"asunto:",
+static const struct lit from_keys[] = {
+	L_("from:"), L_("von:"), L_("de:"), L_("de :"), L_("da:"), L_("van:"), L_("fra:"), L_("från:"),
+};
+static const struct lit sent_keys[] = {
+	L_("sent:"), L_("date:"), L_("gesendet:"), L_("datum:"), L_("envoyé :"), L_("envoyé:"), L_("enviado el:"),
+	L_("enviado:"), L_("inviato:"), L_("verzonden:"), L_("sendt:"), L_("skickat:"), L_("to:"), L_("an:"),
+	L_("à :"), L_("para:"), L_("subject:"), L_("betreff:"), L_("objet :"), L_("asunto:"),
 };
 
 static int fwd_intro(const char *s, size_t n)
 {
-	return has_prefix_ci(s, n, "begin forwarded message") ||
-	       has_prefix_ci(s, n, "anfang der weitergeleiteten") ||
-	       has_prefix_ci(s, n, "début du message réexpédié") ||
-	       has_prefix_ci(s, n, "inicio del mensaje reenviado") ||
-	       has_prefix_ci(s, n, "forwarded message:");
+	static const struct lit intros[] = {
+		L_("begin forwarded message"), L_("anfang der weitergeleiteten"), L_("début du message réexpédié"),
+		L_("inicio del mensaje reenviado"), L_("forwarded message:"),
+	};
+	return any_prefix(s, n, intros, CT_ARRAY_SIZE(intros));
 }
 
 /* The first line of a legal/confidentiality footer. */
 static int footer_start(const char *s, size_t n)
 {
-	static const char *const starts[] = {
-		"this e-mail and any", "this email and any", "this message and any", "this e-mail message and any",
-		"this email message and any", "this e-mail is confidential", "this email is confidential",
-		"this message is confidential", "this e-mail may contain", "this email may contain",
-		"this message may contain", "this communication is confidential", "this e-mail (including",
-		"this email (including", "the information contained in this", "the information in this e-mail",
-		"the information in this email", "the content of this email", "the contents of this e-mail",
-		"the contents of this email", "confidentiality notice", "confidentiality note", "confidential:",
-		"privileged and confidential", "disclaimer:", "legal notice:", "if you are not the intended recipient",
-		"if you have received this e-mail in error", "if you have received this email in error",
-		"if you received this e-mail in error", "if you received this email in error",
-		"diese e-mail enthält vertrauliche", "diese email enthält vertrauliche",
-		"diese nachricht enthält vertrauliche", "diese e-mail ist vertraulich", "diese e-mail kann vertrauliche",
-		"diese e-mail könnte vertrauliche", "wenn sie nicht der richtige adressat",
-		"sollten sie nicht der richtige adressat", "falls sie nicht der richtige adressat",
-		"vertraulichkeitshinweis", "haftungsausschluss", "ce message et toutes", "ce courriel et ",
-		"ce message est confidentiel", "este mensaje y sus anexos", "este correo electrónico y",
-		"este mensaje es confidencial",
+	static const struct lit starts[] = {
+		L_("this e-mail and any"), L_("this email and any"), L_("this message and any"), L_("this e-mail message and any"),
+		L_("this email message and any"), L_("this e-mail is confidential"), L_("this email is confidential"),
+		L_("this message is confidential"), L_("this e-mail may contain"), L_("this email may contain"),
+		L_("this message may contain"), L_("this communication is confidential"), L_("this e-mail (including"),
+		L_("this email (including"), L_("the information contained in this"), L_("the information in this e-mail"),
+		L_("the information in this email"), L_("the content of this email"), L_("the contents of this e-mail"),
+		L_("the contents of this email"), L_("confidentiality notice"), L_("confidentiality note"), L_("confidential:"),
+		L_("privileged and confidential"), L_("disclaimer:"), L_("legal notice:"), L_("if you are not the intended recipient"),
+		L_("if you have received this e-mail in error"), L_("if you have received this email in error"),
+		L_("if you received this e-mail in error"), L_("if you received this email in error"),
+		L_("diese e-mail enthält vertrauliche"), L_("diese email enthält vertrauliche"),
+		L_("diese nachricht enthält vertrauliche"), L_("diese e-mail ist vertraulich"), L_("diese e-mail kann vertrauliche"),
+		L_("diese e-mail könnte vertrauliche"), L_("wenn sie nicht der richtige adressat"),
+		L_("sollten sie nicht der richtige adressat"), L_("falls sie nicht der richtige adressat"),
+		L_("vertraulichkeitshinweis"), L_("haftungsausschluss"), L_("ce message et toutes"), L_("ce courriel et "),
+		L_("ce message est confidentiel"), L_("este mensaje y sus anexos"), L_("este correo electrónico y"),
+		L_("este mensaje es confidencial"),
 	};
-	for (size_t i = 0; i < CT_ARRAY_SIZE(starts); i++)
-		if (has_prefix_ci(s, n, starts[i]))
-			return 1;
-	return 0;
+	return any_prefix(s, n, starts, CT_ARRAY_SIZE(starts));
 }
 
 /* Newsletter / bulk mail footers (checked in the last paragraph only). */
@@ -199,29 +233,27 @@ static int bulk_footer(const char *s, size_t n)
 /* A sign-off on a line of its own: "Best regards," "Thanks!" "Mit freundlichen Grüßen". */
 static int signoff(const char *s, size_t n)
 {
-	static const char *const offs[] = {
-		"best regards", "kind regards", "warm regards", "warmest regards", "regards", "best wishes",
-		"with best regards", "with kind regards", "many thanks", "thanks", "thank you", "thanks again",
-		"thanks in advance", "thank you in advance", "thx", "cheers", "best", "all the best", "sincerely",
-		"yours sincerely", "sincerely yours", "yours truly", "yours faithfully", "respectfully", "warmly",
-		"take care", "talk soon", "mit freundlichen grüßen", "mit freundlichen grüssen",
-		"mit freundlichem gruß", "mit freundlichem gruss", "freundliche grüße", "freundliche grüsse",
-		"viele grüße", "viele grüsse", "beste grüße", "beste grüsse", "liebe grüße", "liebe grüsse",
-		"herzliche grüße", "herzliche grüsse", "schöne grüße", "schöne grüsse", "besten dank",
-		"vielen dank", "danke", "gruß", "gruss", "grüße", "grüsse", "mfg", "lg", "vg", "cordialement",
-		"bien cordialement", "bien à vous", "salutations", "merci", "saludos", "un saludo", "atentamente",
-		"saludos cordiales", "cordiali saluti", "met vriendelijke groet", "groeten", "hälsningar",
-		"med venlig hilsen", "mvh",
+	static const struct lit offs[] = {
+		L_("best regards"), L_("kind regards"), L_("warm regards"), L_("warmest regards"), L_("regards"), L_("best wishes"),
+		L_("with best regards"), L_("with kind regards"), L_("many thanks"), L_("thanks"), L_("thank you"), L_("thanks again"),
+		L_("thanks in advance"), L_("thank you in advance"), L_("thx"), L_("cheers"), L_("best"), L_("all the best"), L_("sincerely"),
+		L_("yours sincerely"), L_("sincerely yours"), L_("yours truly"), L_("yours faithfully"), L_("respectfully"), L_("warmly"),
+		L_("take care"), L_("talk soon"), L_("mit freundlichen grüßen"), L_("mit freundlichen grüssen"),
+		L_("mit freundlichem gruß"), L_("mit freundlichem gruss"), L_("freundliche grüße"), L_("freundliche grüsse"),
+		L_("viele grüße"), L_("viele grüsse"), L_("beste grüße"), L_("beste grüsse"), L_("liebe grüße"), L_("liebe grüsse"),
+		L_("herzliche grüße"), L_("herzliche grüsse"), L_("schöne grüße"), L_("schöne grüsse"), L_("besten dank"),
+		L_("vielen dank"), L_("danke"), L_("gruß"), L_("gruss"), L_("grüße"), L_("grüsse"), L_("mfg"), L_("lg"), L_("vg"), L_("cordialement"),
+		L_("bien cordialement"), L_("bien à vous"), L_("salutations"), L_("merci"), L_("saludos"), L_("un saludo"), L_("atentamente"),
+		L_("saludos cordiales"), L_("cordiali saluti"), L_("met vriendelijke groet"), L_("groeten"), L_("hälsningar"),
+		L_("med venlig hilsen"), L_("mvh"),
 	};
 	while (n && (s[n - 1] == ',' || s[n - 1] == '!' || s[n - 1] == '.' || s[n - 1] == ' '))
 		n--;
 	if (!n || n > 32)
 		return 0;
-	for (size_t i = 0; i < CT_ARRAY_SIZE(offs); i++) {
-		size_t l = strlen(offs[i]);
-		if (l == n && has_prefix_ci(s, n, offs[i]))
+	for (size_t i = 0; i < CT_ARRAY_SIZE(offs); i++)
+		if (offs[i].n == n && has_prefix_ci(s, n, offs[i].s))
 			return 1;
-	}
 	return 0;
 }
 
@@ -359,19 +391,18 @@ void ct_strip_authored(const char *b, size_t len, struct ct_spans *out)
 
 	/* A newsletter: an unsubscribe footer in the last kept paragraph. */
 	{
+		int seen = 0;
 		for (i = L.n; i-- > 0;) {
 			if (!keep[i])
 				continue;
 			if (is_blank(b + L.v[i].s, L.v[i].e - L.v[i].s)) {
-				/* Blank line: end of the last paragraph if something was seen after it. */
-				size_t k = i + 1;
-				while (k < L.n && (!keep[k] || is_blank(b + L.v[k].s, L.v[k].e - L.v[k].s)))
-					k++;
-				if (k < L.n)
-					break;
+				if (seen)
+					break;  /* the paragraph above the last one */
 				continue;
 			}
-			if (bulk_footer(b + L.v[i].s, L.v[i].e - L.v[i].s)) {
+			if (++seen > 4)
+				break;  /* a footer is short */
+			if (L.v[i].e - L.v[i].s <= 400 && bulk_footer(b + L.v[i].s, L.v[i].e - L.v[i].s)) {
 				memset(keep, 0, L.n);
 				break;
 			}
