@@ -371,8 +371,7 @@ static int load(struct loader *ld, struct ct_rules **out)
 		lerr(ld, rc, "not a 'key = value' line or a [section] header");
 	else if (rc < 0)
 		lerr(ld, 0, "cannot parse the file");
-	if (!ld->errors)
-		validate(ld);
+	validate(ld);
 	if (ld->errors) {
 		ct_rules_free(r);
 		*out = NULL;
