@@ -1,0 +1,247 @@
+/* test_classify.c - tagging: unless, sender side, spans and snippets, quotes, fields, prefilter, threads. */
+#include "unit.h"
+#include "../../classify/classify.h"
+#include "../../classify/classify_p.h"
+#include "../../cli/util.h"
+
+#include <pthread.h>
+
+static const char rules_text[] =
+	"[rule billing.charged-twice]\n"
+	"category = billing_dispute\n"
+	"sender = customer\n"
+	"pattern = \\b(?:charged|billed)\\s+(?:us\\s+|me\\s+)?twice\\b\n"
+	"unless = \\b(?:not|never|didn['’]t)\\b\n"
+	"[rule promise.guarantee]\n"
+	"category = overpromise\n"
+	"sender = staff\n"
+	"pattern = \\bi\\s+guarantee\\b\n"
+	"[rule handoff.transfer]\n"
+	"category = handoff\n"
+	"pattern = \\btransferring\\s+you\\b\n"
+	"unless = \\bno\\s+need\\b\n"
+	"[rule subject.urgent]\n"
+	"category = urgent\n"
+	"fields = subject\n"
+	"pattern = \\burgent\\b\n"
+	"[rule exact.case]\n"
+	"category = shout\n"
+	"caseless = no\n"
+	"pattern = \\bREFUND NOW\\b\n"
+	"[rule de.doppelt]\n"
+	"category = billing_dispute\n"
+	"pattern = doppelt\\s+abgebucht\n";
+
+static struct ct_rules *rules;
+
+static int setup(void **state)
+{
+	return ct_rules_load_string("t.conf", rules_text, stderr, &rules);
+}
+
+static int teardown(void **state)
+{
+	ct_rules_free(rules);
+	return 0;
+}
+
+/* The tags of body as "category/rule" joined with ' '. */
+static char *tag_list(const char *subject, const char *body, int staff)
+{
+	struct ct_tags t = CT_TAGS_INIT;
+	struct ct_buf b = CT_BUF_INIT;
+	if (ct_classify(rules, subject, body, strlen(body), staff, &t))
+		ct_buf_addstr(&b, "ERROR");
+	for (size_t i = 0; i < t.n; i++)
+		ct_buf_addf(&b, "%s%s/%s", i ? " " : "", t.v[i].category, t.v[i].rule_id);
+	ct_tags_clear(&t);
+	return ct_buf_detach(&b, NULL);
+}
+
+struct tag_case {
+	const char *name, *subject, *body;
+	int staff;
+	const char *want;
+};
+
+static const struct tag_case cases[] = {
+	{ "customer complaint", "", "Hello,\nyou charged us twice for March.\n", 0,
+	  "billing_dispute/billing.charged-twice" },
+	{ "unless cancels the sentence", "", "We did not charge you twice, and we never billed you twice.\n", 0, "" },
+	{ "unless is per sentence", "", "We were not happy. You billed me twice!\n", 0,
+	  "billing_dispute/billing.charged-twice" },
+	{ "unless cancels handoff", "", "There is no need for transferring you, I can fix it.\n", 1, "" },
+	{ "handoff any sender", "", "I am transferring you to Billing.\n", 1, "handoff/handoff.transfer" },
+	{ "quoted text does not count", "",
+	  "Thanks.\n\nOn Mon, 4 Mar 2024 at 09:00, Ana <a@example.com> wrote:\n> You charged us twice.\n", 0, "" },
+	{ "signature does not count", "", "All fine now.\n\n-- \nSofia\nI guarantee it works!\n", 1, "" },
+	{ "subject field only with fields = subject", "URGENT: invoice", "charged twice\n", 0,
+	  "urgent/subject.urgent billing_dispute/billing.charged-twice" },
+	{ "body rules ignore the subject", "charged us twice", "Hello\n", 0, "" },
+	{ "caseless = no", "", "Please REFUND NOW. And refund now.\n", 0, "shout/exact.case" },
+	{ "caseless = no rejects other case", "", "please refund now\n", 0, "" },
+	{ "case folded prefilter", "", "YOU CHARGED US TWICE\n", 0, "billing_dispute/billing.charged-twice" },
+	{ "match across a wrapped line", "", "you charged us\ntwice last month\n", 0,
+	  "billing_dispute/billing.charged-twice" },
+	{ "german", "", "Sie haben doppelt abgebucht.\n", 0, "billing_dispute/de.doppelt" },
+};
+
+static void test_classify_table(void **state)
+{
+	int bad = 0;
+	for (size_t i = 0; i < CT_ARRAY_SIZE(cases); i++) {
+		char *got = tag_list(cases[i].subject, cases[i].body, cases[i].staff);
+		if (strcmp(got, cases[i].want)) {
+			print_error("%s: got \"%s\", want \"%s\"\n", cases[i].name, got, cases[i].want);
+			bad++;
+		}
+		free(got);
+	}
+	assert_int_equal(bad, 0);
+}
+
+static void test_customer_rule_ignores_staff_sender(void **state)
+{
+	char *got = tag_list("", "You charged us twice.", 1);
+	assert_str(got, "");
+	free(got);
+}
+
+static void test_staff_rule_ignores_customer_sender(void **state)
+{
+	char *got = tag_list("", "I guarantee it will be fixed by Friday.", 0);
+	assert_str(got, "");
+	free(got);
+	got = tag_list("", "I guarantee it will be fixed by Friday.", 1);
+	assert_str(got, "overpromise/promise.guarantee");
+	free(got);
+}
+
+static void test_span_and_snippet_on_multibyte_text(void **state)
+{
+	/* 70 two-byte characters before the match, 70 three-byte ones after. */
+	struct ct_buf b = CT_BUF_INIT;
+	for (int i = 0; i < 70; i++)
+		ct_buf_addstr(&b, "é");
+	ct_buf_addstr(&b, "\nyou charged us twice\n");
+	for (int i = 0; i < 70; i++)
+		ct_buf_addstr(&b, "€");
+	struct ct_tags t = CT_TAGS_INIT;
+	assert_int_equal(ct_classify(rules, "", b.buf, b.len, 0, &t), 0);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.v[0].start, 140 + 1 + 4);
+	assert_int_equal(t.v[0].end, 140 + 1 + strlen("you charged us twice"));
+	assert_memory_equal(b.buf + t.v[0].start, "charged us twice", 16);
+	assert_int_equal(t.v[0].in_subject, 0);
+	/* 60 characters each side, cut on character boundaries, newlines folded. */
+	struct ct_buf want = CT_BUF_INIT;
+	for (int i = 0; i < 55; i++)   /* 60 = "you " + "\n" + 55 */
+		ct_buf_addstr(&want, "é");
+	ct_buf_addstr(&want, " you charged us twice ");
+	for (int i = 0; i < 59; i++)
+		ct_buf_addstr(&want, "€");
+	assert_str(t.v[0].snippet, want.buf);
+	assert_true(ct_utf8_valid(t.v[0].snippet, strlen(t.v[0].snippet)));
+	ct_tags_clear(&t);
+	ct_buf_release(&b);
+	ct_buf_release(&want);
+}
+
+static void test_span_points_into_the_stored_body(void **state)
+{
+	const char *body = "> You charged us twice.\n\nReally: you charged me twice!\n";
+	struct ct_tags t = CT_TAGS_INIT;
+	assert_int_equal(ct_classify(rules, "", body, strlen(body), 0, &t), 0);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.v[0].start, (size_t)(strstr(body, "charged me") - body));
+	assert_memory_equal(body + t.v[0].start, "charged me twice", t.v[0].end - t.v[0].start);
+	assert_str(t.v[0].snippet, "Really: you charged me twice!");
+	ct_tags_clear(&t);
+}
+
+static void test_invalid_utf8_is_matched_safely(void **state)
+{
+	const char body[] = "bad \xff\xfe bytes: you charged us twice \xc3";
+	struct ct_tags t = CT_TAGS_INIT;
+	assert_int_equal(ct_classify(rules, "", body, sizeof(body) - 1, 0, &t), 0);
+	assert_int_equal(t.n, 1);
+	assert_memory_equal(body + t.v[0].start, "charged us twice", 16);
+	assert_true(ct_utf8_valid(t.v[0].snippet, strlen(t.v[0].snippet)));
+	ct_tags_clear(&t);
+}
+
+struct pf_case {
+	const char *pattern, *want;
+};
+
+static const struct pf_case pf_cases[] = {
+	{ "\\bcharged\\s+twice\\b", "charged" },
+	{ "\\b(?:charged|billed)\\s+(?:us\\s+)?twice", "charged,billed" }, /* shortest 6 beats "twice" */
+	{ "(?:refund|credit note)s? missing", "missing" },
+	{ "colou?r scheme", "r scheme" },
+	{ "abc|xy", "" },                       /* a branch without a 3-byte literal */
+	{ "(?=foo)bar", "bar" },                 /* lookahead skipped, "bar" is still required */
+	{ "(?x) charged twice", "" },            /* extended mode: give up */
+	{ "(?:a|b)+cd", "" },
+	{ "over\\s+to\\s+(?:billing|sales)", "billing,sales" },
+	{ "(?i:Transfer)ring", "transfer" },
+};
+
+static void test_prefilter_extracts_required_literals(void **state)
+{
+	int bad = 0;
+	for (size_t i = 0; i < CT_ARRAY_SIZE(pf_cases); i++) {
+		struct ct_strlist l = CT_STRLIST_INIT;
+		struct ct_buf b = CT_BUF_INIT;
+		ct_pf_extract(pf_cases[i].pattern, &l);
+		for (size_t k = 0; k < l.n; k++)
+			ct_buf_addf(&b, "%s%s", k ? "," : "", l.v[k]);
+		if (strcmp(b.buf, pf_cases[i].want)) {
+			print_error("%s: got \"%s\", want \"%s\"\n", pf_cases[i].pattern, b.buf, pf_cases[i].want);
+			bad++;
+		}
+		ct_strlist_clear(&l);
+		ct_buf_release(&b);
+	}
+	assert_int_equal(bad, 0);
+}
+
+static void *worker(void *arg)
+{
+	long *fails = arg;
+	for (int i = 0; i < 500; i++) {
+		struct ct_tags t = CT_TAGS_INIT;
+		const char *body = (i & 1) ? "you charged us twice" : "I am transferring you now";
+		if (ct_classify(rules, "", body, strlen(body), 0, &t) || t.n != 1)
+			(*fails)++;
+		ct_tags_clear(&t);
+	}
+	return NULL;
+}
+
+static void test_classify_is_thread_safe(void **state)
+{
+	pthread_t th[4];
+	long fails[4] = { 0, 0, 0, 0 };
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, worker, &fails[i]), 0);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(fails[i], 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_classify_table),
+		cmocka_unit_test(test_customer_rule_ignores_staff_sender),
+		cmocka_unit_test(test_staff_rule_ignores_customer_sender),
+		cmocka_unit_test(test_span_and_snippet_on_multibyte_text),
+		cmocka_unit_test(test_span_points_into_the_stored_body),
+		cmocka_unit_test(test_invalid_utf8_is_matched_safely),
+		cmocka_unit_test(test_prefilter_extracts_required_literals),
+		cmocka_unit_test(test_classify_is_thread_safe),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
