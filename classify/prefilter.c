@@ -31,6 +31,31 @@ static void set_clear(struct litset *s)
 	s->ok = 0;
 }
 
+/*
+ * Words so frequent in mail that an anchor on them would send most sentences
+ * to PCRE2: they count as the shortest usable literal, so a rarer one wins.
+ */
+static int common_word(const char *w)
+{
+	static const char *const words[] = {
+		"with", "have", "that", "this", "your", "from", "will", "what", "when", "been", "they", "them",
+		"then", "than", "over", "send", "sent", "back", "still", "said", "best", "right", "take", "make",
+		"call", "plan", "the", "and", "for", "you", "our", "not", "are", "was", "were", "can", "all",
+		"time", "team", "email", "mail", "thank", "thanks", "please", "would", "could", "should",
+		"there", "here", "about", "just", "know", "let", "get", "any", "more", "also", "only", "need",
+		"help", "sure", "done", "live", "ready", "hand", "pass", "mov", "rout", "refer", "keep", "give",
+		"account", "service", "update", "reply", "answer", "message", "request", "asked", "pay",
+		"payment", "charge", "invoice", "bill", "amount", "price", "total", "agree", "agreed", "match",
+		"contract", "signed", "nicht", "leider", "weiter", "melden", "gesetzt", "sollte", "bereits",
+		"antwort", "rechnung", "vertrag",
+	};
+	for (size_t i = 0; i < CT_ARRAY_SIZE(words); i++)
+		if (!strcmp(w, words[i]))
+			return 1;
+	return 0;
+}
+
+/* Shortest literal of the set (0 when there is no set). */
 static size_t set_score(const struct litset *s)
 {
 	size_t m = SIZE_MAX;
@@ -44,13 +69,26 @@ static size_t set_score(const struct litset *s)
 	return m;
 }
 
-/* Better candidate: longer shortest literal, then fewer literals. */
+/*
+ * Expected cost of scanning for a set: the sum over its literals of how often
+ * each is likely to occur (frequent words and short literals cost more).
+ */
+static size_t set_cost(const struct litset *s)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < s->v.n; i++) {
+		size_t l = strlen(s->v.v[i]);
+		c += common_word(s->v.v[i]) ? 100 : l >= 6 ? 1 : l == 5 ? 2 : l == 4 ? 5 : 20;
+	}
+	return c;
+}
+
+/* Better candidate: usable (3 bytes or more) and cheaper. */
 static int set_better(const struct litset *a, const struct litset *b)
 {
-	size_t sa = set_score(a), sb = set_score(b);
-	if (sa != sb)
-		return sa > sb;
-	return a->v.n < b->v.n;
+	if ((set_score(a) >= 3) != (set_score(b) >= 3))
+		return set_score(a) >= 3;
+	return set_cost(a) < set_cost(b);
 }
 
 static void take_candidate(struct litset *best, struct litset *cand)

@@ -15,6 +15,8 @@
  */
 #include "classify_p.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 /* A literal with its length, so that tests do not call strlen per line. */
@@ -26,21 +28,22 @@ struct lit {
 
 struct line {
 	size_t s, e;       /* [s, e) without the line end */
+	size_t ts, te;     /* the same without leading/trailing blanks */
+	unsigned char keep;
 };
 
-/* Per-call line list; strip runs inside ct_classify's per-thread scratch. */
+/*
+ * The lines of a body, split on demand: most bodies end in a long quoted
+ * history that is cut at its first line and never needs splitting.
+ */
+#define LINES_STACK 128
 struct lines {
+	const char *b;
+	size_t len, p;     /* split up to p */
 	struct line *v;
 	size_t n, alloc;
+	struct line stack[LINES_STACK];
 };
-
-static int is_blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\f')
-			return 0;
-	return 1;
-}
 
 /* Trims blanks (and a trailing \r) off [*s, *e). */
 static void trim(const char *b, size_t *s, size_t *e)
@@ -81,10 +84,18 @@ static inline int prefix_n(const char *s, const char *p, size_t n)
 	return 1;
 }
 
-/* One of the literals is a case-insensitive prefix of s (first byte checked first). */
-static int any_prefix(const char *s, size_t n, const struct lit *v, size_t nv)
+/*
+ * Which groups of literals start with a given pair of (lower-cased) bytes:
+ * most lines are rejected with one lookup instead of a loop over a list.
+ */
+enum { G_FOOTER = 1, G_FROM = 2, G_SENT = 4, G_INTRO = 8, G_ATTR = 16, G_BULK = 32 };
+static uint8_t pair_tab[65536];
+static pthread_once_t pair_once = PTHREAD_ONCE_INIT;
+
+/* One of the literals is a case-insensitive prefix of s. */
+static int any_prefix(const char *s, size_t n, const struct lit *v, size_t nv, unsigned g)
 {
-	if (!n)
+	if (n < 2 || !(pair_tab[lower((unsigned char)s[0]) << 8 | lower((unsigned char)s[1])] & g))
 		return 0;
 	unsigned char c0 = lower((unsigned char)s[0]);
 	for (size_t i = 0; i < nv; i++)
@@ -132,10 +143,11 @@ static int attribution_end(const char *s, size_t n)
 	return 0;
 }
 
+static const struct lit attr_starts[] = { L_("on "), L_("am "), L_("le "), L_("el "), L_("il "), L_("op "), L_("den ") };
+
 static int attribution_start(const char *s, size_t n)
 {
-	static const struct lit starts[] = { L_("on "), L_("am "), L_("le "), L_("el "), L_("il "), L_("op "), L_("den ") };
-	return any_prefix(s, n, starts, CT_ARRAY_SIZE(starts));
+		return any_prefix(s, n, attr_starts, CT_ARRAY_SIZE(attr_starts), G_ATTR);
 }
 
 /* Lines that open a quoted or forwarded original: everything below goes. */
@@ -162,13 +174,13 @@ static int separator_line(const char *s, size_t n)
 	return 0;
 }
 
-static int header_key(const char *s, size_t n, const struct lit *keys, size_t nkeys)
+static int header_key(const char *s, size_t n, const struct lit *keys, size_t nkeys, unsigned g)
 {
 	if (n && *s == '*') {  /* "*From:* ..." from an HTML-to-text conversion */
 		s++;
 		n--;
 	}
-	return any_prefix(s, n, keys, nkeys);
+	return any_prefix(s, n, keys, nkeys, g);
 }
 
 static const struct lit from_keys[] = {
@@ -180,53 +192,64 @@ static const struct lit sent_keys[] = {
 	L_("à :"), L_("para:"), L_("subject:"), L_("betreff:"), L_("objet :"), L_("asunto:"),
 };
 
+static const struct lit fwd_intros[] = {
+	L_("begin forwarded message"), L_("anfang der weitergeleiteten"), L_("début du message réexpédié"),
+	L_("inicio del mensaje reenviado"), L_("forwarded message:"),
+};
+
 static int fwd_intro(const char *s, size_t n)
 {
-	static const struct lit intros[] = {
-		L_("begin forwarded message"), L_("anfang der weitergeleiteten"), L_("début du message réexpédié"),
-		L_("inicio del mensaje reenviado"), L_("forwarded message:"),
-	};
-	return any_prefix(s, n, intros, CT_ARRAY_SIZE(intros));
+		return any_prefix(s, n, fwd_intros, CT_ARRAY_SIZE(fwd_intros), G_INTRO);
 }
+
+static const struct lit footer_starts[] = {
+	L_("this e-mail and any"), L_("this email and any"), L_("this message and any"), L_("this e-mail message and any"),
+	L_("this email message and any"), L_("this e-mail is confidential"), L_("this email is confidential"),
+	L_("this message is confidential"), L_("this e-mail may contain"), L_("this email may contain"),
+	L_("this message may contain"), L_("this communication is confidential"), L_("this e-mail (including"),
+	L_("this email (including"), L_("the information contained in this"), L_("the information in this e-mail"),
+	L_("the information in this email"), L_("the content of this email"), L_("the contents of this e-mail"),
+	L_("the contents of this email"), L_("confidentiality notice"), L_("confidentiality note"), L_("confidential:"),
+	L_("privileged and confidential"), L_("disclaimer:"), L_("legal notice:"), L_("if you are not the intended recipient"),
+	L_("if you have received this e-mail in error"), L_("if you have received this email in error"),
+	L_("if you received this e-mail in error"), L_("if you received this email in error"),
+	L_("diese e-mail enthält vertrauliche"), L_("diese email enthält vertrauliche"),
+	L_("diese nachricht enthält vertrauliche"), L_("diese e-mail ist vertraulich"), L_("diese e-mail kann vertrauliche"),
+	L_("diese e-mail könnte vertrauliche"), L_("wenn sie nicht der richtige adressat"),
+	L_("sollten sie nicht der richtige adressat"), L_("falls sie nicht der richtige adressat"),
+	L_("vertraulichkeitshinweis"), L_("haftungsausschluss"), L_("ce message et toutes"), L_("ce courriel et "),
+	L_("ce message est confidentiel"), L_("este mensaje y sus anexos"), L_("este correo electrónico y"),
+	L_("este mensaje es confidencial"),
+};
 
 /* The first line of a legal/confidentiality footer. */
 static int footer_start(const char *s, size_t n)
 {
-	static const struct lit starts[] = {
-		L_("this e-mail and any"), L_("this email and any"), L_("this message and any"), L_("this e-mail message and any"),
-		L_("this email message and any"), L_("this e-mail is confidential"), L_("this email is confidential"),
-		L_("this message is confidential"), L_("this e-mail may contain"), L_("this email may contain"),
-		L_("this message may contain"), L_("this communication is confidential"), L_("this e-mail (including"),
-		L_("this email (including"), L_("the information contained in this"), L_("the information in this e-mail"),
-		L_("the information in this email"), L_("the content of this email"), L_("the contents of this e-mail"),
-		L_("the contents of this email"), L_("confidentiality notice"), L_("confidentiality note"), L_("confidential:"),
-		L_("privileged and confidential"), L_("disclaimer:"), L_("legal notice:"), L_("if you are not the intended recipient"),
-		L_("if you have received this e-mail in error"), L_("if you have received this email in error"),
-		L_("if you received this e-mail in error"), L_("if you received this email in error"),
-		L_("diese e-mail enthält vertrauliche"), L_("diese email enthält vertrauliche"),
-		L_("diese nachricht enthält vertrauliche"), L_("diese e-mail ist vertraulich"), L_("diese e-mail kann vertrauliche"),
-		L_("diese e-mail könnte vertrauliche"), L_("wenn sie nicht der richtige adressat"),
-		L_("sollten sie nicht der richtige adressat"), L_("falls sie nicht der richtige adressat"),
-		L_("vertraulichkeitshinweis"), L_("haftungsausschluss"), L_("ce message et toutes"), L_("ce courriel et "),
-		L_("ce message est confidentiel"), L_("este mensaje y sus anexos"), L_("este correo electrónico y"),
-		L_("este mensaje es confidencial"),
-	};
-	return any_prefix(s, n, starts, CT_ARRAY_SIZE(starts));
+		return any_prefix(s, n, footer_starts, CT_ARRAY_SIZE(footer_starts), G_FOOTER);
 }
 
-/* Newsletter / bulk mail footers (checked in the last paragraph only). */
+static const struct lit bulk_marks[] = {
+	L_("unsubscribe"), L_("you receive this because"), L_("you are receiving this"),
+	L_("you're receiving this"), L_("you received this email because"),
+	L_("you received this e-mail because"), L_("manage your preferences"),
+	L_("manage your email preferences"), L_("update your preferences"), L_("newsletter abbestellen"),
+	L_("vom newsletter abmelden"), L_("sie erhalten diese"), L_("abmelden können sie sich"),
+	L_("se désabonner"), L_("se désinscrire"), L_("darse de baja"), L_("cancelar la suscripción"),
+};
+
+/* Newsletter / bulk mail footers (checked in the last lines only). */
 static int bulk_footer(const char *s, size_t n)
 {
-	static const char *const marks[] = {
-		"unsubscribe", "you receive this because", "you are receiving this", "you're receiving this",
-		"you received this email because", "you received this e-mail because", "manage your preferences",
-		"manage your email preferences", "update your preferences", "newsletter abbestellen",
-		"vom newsletter abmelden", "sie erhalten diese", "abmelden können sie sich", "se désabonner",
-		"se désinscrire", "darse de baja", "cancelar la suscripción",
-	};
-	for (size_t i = 0; i < CT_ARRAY_SIZE(marks); i++)
-		if (contains_ci(s, n, marks[i]))
-			return 1;
+		/* One pass: only positions whose letter starts some mark are compared. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = lower((unsigned char)s[i]);
+		if (i + 1 >= n || !(pair_tab[c << 8 | lower((unsigned char)s[i + 1])] & G_BULK))
+			continue;
+		for (size_t k = 0; k < CT_ARRAY_SIZE(bulk_marks); k++)
+			if ((unsigned char)bulk_marks[k].s[0] == c && bulk_marks[k].n <= n - i &&
+			    prefix_n(s + i, bulk_marks[k].s, bulk_marks[k].n))
+				return 1;
+	}
 	return 0;
 }
 
@@ -257,58 +280,77 @@ static int signoff(const char *s, size_t n)
 	return 0;
 }
 
-static void split_lines(const char *b, size_t len, struct lines *L)
+static void pair_add(const struct lit *v, size_t n, unsigned g)
 {
-	size_t p = 0;
-	L->n = 0;
-	while (p < len) {
-		const char *nl = memchr(b + p, '\n', len - p);
-		size_t e = nl ? (size_t)(nl - b) : len;
-		CT_ALLOC_GROW(L->v, L->n + 1, L->alloc);
-		L->v[L->n].s = p;
-		L->v[L->n].e = e;
-		L->n++;
-		p = nl ? e + 1 : len;
-	}
+	for (size_t i = 0; i < n; i++)
+		pair_tab[(unsigned char)v[i].s[0] << 8 | (unsigned char)v[i].s[1]] |= (uint8_t)g;
 }
 
-/* Index of the next non-blank line at or after i, or n. */
-static size_t next_nonblank(const char *b, const struct lines *L, size_t i)
+static void pair_init(void)
 {
-	while (i < L->n && is_blank(b + L->v[i].s, L->v[i].e - L->v[i].s))
+	pair_add(footer_starts, CT_ARRAY_SIZE(footer_starts), G_FOOTER);
+	pair_add(from_keys, CT_ARRAY_SIZE(from_keys), G_FROM);
+	pair_add(sent_keys, CT_ARRAY_SIZE(sent_keys), G_SENT);
+	pair_add(fwd_intros, CT_ARRAY_SIZE(fwd_intros), G_INTRO);
+	pair_add(attr_starts, CT_ARRAY_SIZE(attr_starts), G_ATTR);
+	pair_add(bulk_marks, CT_ARRAY_SIZE(bulk_marks), G_BULK);
+}
+
+/* Makes line k available; 0 when the body has fewer lines. */
+static int have_line(struct lines *L, size_t k)
+{
+	while (L->n <= k) {
+		if (L->p >= L->len)
+			return 0;
+		const char *nl = memchr(L->b + L->p, '\n', L->len - L->p);
+		size_t e = nl ? (size_t)(nl - L->b) : L->len;
+		if (L->n == L->alloc) {
+			size_t na = L->alloc * 2;
+			if (L->v == L->stack) {
+				L->v = ct_malloc(na * sizeof(*L->v));
+				memcpy(L->v, L->stack, L->n * sizeof(*L->v));
+			} else {
+				L->v = ct_realloc(L->v, na * sizeof(*L->v));
+			}
+			L->alloc = na;
+		}
+		struct line *l = &L->v[L->n++];
+		l->s = l->ts = L->p;
+		l->e = l->te = e;
+		trim(L->b, &l->ts, &l->te);
+		l->keep = 1;
+		L->p = nl ? e + 1 : L->len;
+	}
+	return 1;
+}
+
+/* Index of the next non-blank line at or after i, or L->n. */
+static size_t next_nonblank(struct lines *L, size_t i)
+{
+	while (have_line(L, i) && L->v[i].ts == L->v[i].te)
 		i++;
 	return i;
 }
 
-static int quoted(const char *b, const struct line *l)
-{
-	size_t s = l->s;
-	while (s < l->e && (b[s] == ' ' || b[s] == '\t'))
-		s++;
-	return s < l->e && b[s] == '>';
-}
-
 void ct_strip_authored(const char *b, size_t len, struct ct_spans *out)
 {
-	struct lines L = { NULL, 0, 0 };
-	unsigned char *keep;
-	size_t i, cut;
+	struct lines L;
+	size_t i, cut = SIZE_MAX;
 	out->n = 0;
-	split_lines(b, len, &L);
-	if (!L.n)
-		goto done;
-	keep = ct_malloc(L.n);
-	memset(keep, 1, L.n);
-	cut = L.n;
-	for (i = 0; i < L.n && i < cut; i++) {
-		size_t s = L.v[i].s, e = L.v[i].e;
-		trim(b, &s, &e);
-		const char *t = b + s;
-		size_t n = e - s;
+	pthread_once(&pair_once, pair_init);
+	L.b = b;
+	L.len = len;
+	L.p = 0;
+	L.v = L.stack;
+	L.n = 0;
+	L.alloc = LINES_STACK;
+	for (i = 0; have_line(&L, i); i++) {
+		const char *t = b + L.v[i].ts;
+		size_t n = L.v[i].te - L.v[i].ts;
 		if (!n)
 			continue;
 		if (*t == '>') {
-			keep[i] = 0;
+			L.v[i].keep = 0;
 			continue;
 		}
 		/* Signature delimiter "-- " (also "--" after a careless editor). */
@@ -320,17 +362,15 @@ void ct_strip_authored(const char *b, size_t len, struct ct_spans *out)
 			cut = i;
 			break;
 		}
-		if (header_key(t, n, from_keys, CT_ARRAY_SIZE(from_keys))) {
+		if (header_key(t, n, from_keys, CT_ARRAY_SIZE(from_keys), G_FROM)) {
 			/* An Outlook header block: From: then Sent:/Date:/To: within the next lines. */
 			int block = 0;
-			for (size_t k = i + 1; k < L.n && k <= i + 3; k++) {
-				size_t ks = L.v[k].s, ke = L.v[k].e;
-				trim(b, &ks, &ke);
-				if (header_key(b + ks, ke - ks, sent_keys, CT_ARRAY_SIZE(sent_keys))) {
+			for (size_t k = i + 1; k <= i + 3 && have_line(&L, k); k++)
+				if (header_key(b + L.v[k].ts, L.v[k].te - L.v[k].ts, sent_keys, CT_ARRAY_SIZE(sent_keys),
+					       G_SENT)) {
 					block = 1;
 					break;
 				}
-			}
 			if (block) {
 				cut = i;
 				break;
@@ -338,21 +378,20 @@ void ct_strip_authored(const char *b, size_t len, struct ct_spans *out)
 		}
 		size_t last = i;
 		int attr = attribution_end(t, n) && (attribution_start(t, n) || n < 200);
-		if (!attr && attribution_start(t, n) && i + 1 < L.n) {
+		if (!attr && attribution_start(t, n) && have_line(&L, i + 1)) {
 			/* Wrapped: "On Mon, 4 Mar 2024 at 09:12, Name <" / "name@example.org> wrote:" */
-			size_t ks = L.v[i + 1].s, ke = L.v[i + 1].e;
-			trim(b, &ks, &ke);
+			size_t ks = L.v[i + 1].ts, ke = L.v[i + 1].te;
 			if (ke > ks && b[ks] != '>' && attribution_end(b + ks, ke - ks) && n + (ke - ks) < 300) {
 				attr = 1;
 				last = i + 1;
 			}
 		}
 		if (attr) {
-			size_t k = next_nonblank(b, &L, last + 1);
-			if (k < L.n && quoted(b, &L.v[k])) {
+			size_t k = next_nonblank(&L, last + 1);
+			if (k < L.n && b[L.v[k].ts] == '>') {
 				/* Inline quoting: the '>' lines go, the author may write below them. */
 				for (size_t j = i; j <= last; j++)
-					keep[j] = 0;
+					L.v[j].keep = 0;
 				i = last;
 				continue;
 			}
@@ -361,49 +400,45 @@ void ct_strip_authored(const char *b, size_t len, struct ct_spans *out)
 			break;
 		}
 	}
-	for (i = cut; i < L.n; i++)
-		keep[i] = 0;
+	if (cut > L.n)
+		cut = L.n;
 
 	/* A sign-off block at the end: "Best regards,\nSofia\nBilling". */
 	{
-		size_t first = L.n, after = 0;
-		for (i = 0; i < L.n; i++)
-			if (keep[i] && !is_blank(b + L.v[i].s, L.v[i].e - L.v[i].s)) {
+		size_t first = cut, after = 0;
+		for (i = 0; i < cut; i++)
+			if (L.v[i].keep && L.v[i].ts < L.v[i].te) {
 				first = i;
 				break;
 			}
-		for (i = L.n; i-- > 0;) {
-			if (!keep[i])
+		for (i = cut; i-- > 0;) {
+			if (!L.v[i].keep || L.v[i].ts == L.v[i].te)
 				continue;
-			size_t s = L.v[i].s, e = L.v[i].e;
-			trim(b, &s, &e);
-			if (s == e)
-				continue;
-			if (signoff(b + s, e - s) && i != first) {
-				for (size_t j = i; j < L.n; j++)
-					keep[j] = 0;
+			size_t n = L.v[i].te - L.v[i].ts;
+			if (signoff(b + L.v[i].ts, n) && i != first) {
+				cut = i;
 				break;
 			}
-			if (++after > 8 || e - s > 90)
+			if (++after > 8 || n > 90)
 				break;
 		}
 	}
 
-	/* A newsletter: an unsubscribe footer in the last kept paragraph. */
+	/* A newsletter: an unsubscribe footer in the last lines of the last paragraph. */
 	{
 		int seen = 0;
-		for (i = L.n; i-- > 0;) {
-			if (!keep[i])
+		for (i = cut; i-- > 0;) {
+			if (!L.v[i].keep)
 				continue;
-			if (is_blank(b + L.v[i].s, L.v[i].e - L.v[i].s)) {
+			if (L.v[i].ts == L.v[i].te) {
 				if (seen)
 					break;  /* the paragraph above the last one */
 				continue;
 			}
 			if (++seen > 4)
 				break;  /* a footer is short */
-			if (L.v[i].e - L.v[i].s <= 400 && bulk_footer(b + L.v[i].s, L.v[i].e - L.v[i].s)) {
-				memset(keep, 0, L.n);
+			if (L.v[i].te - L.v[i].ts <= 400 && bulk_footer(b + L.v[i].ts, L.v[i].te - L.v[i].ts)) {
+				cut = 0;
 				break;
 			}
 		}
@@ -412,12 +447,12 @@ void ct_strip_authored(const char *b, size_t len, struct ct_spans *out)
 	/* Kept lines into ranges; blank lines join, a dropped line separates. */
 	{
 		int chain = 0;
-		for (i = 0; i < L.n; i++) {
-			if (!keep[i]) {
+		for (i = 0; i < cut; i++) {
+			if (!L.v[i].keep) {
 				chain = 0;
 				continue;
 			}
-			if (is_blank(b + L.v[i].s, L.v[i].e - L.v[i].s))
+			if (L.v[i].ts == L.v[i].te)
 				continue;
 			if (chain) {
 				out->v[out->n - 1].end = L.v[i].e;
@@ -430,7 +465,6 @@ void ct_strip_authored(const char *b, size_t len, struct ct_spans *out)
 			chain = 1;
 		}
 	}
-	free(keep);
-done:
-	free(L.v);
+	if (L.v != L.stack)
+		free(L.v);
 }
