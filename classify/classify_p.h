@@ -35,6 +35,7 @@ struct rule {
 	pcre2_code *re, *unless_re;
 	/* Literals (lower case ASCII, >= 3 bytes) one of which every match holds; none: always run. */
 	struct ct_strlist anchors;
+	int anchored;   /* every match begins at an anchor: one anchored attempt per hit */
 };
 
 /* One anchor literal of the prefilter and the rules that need it. */
@@ -73,7 +74,11 @@ static inline uint32_t pf_hash3(const unsigned char *p)
 }
 
 /* prefilter.c */
-int ct_pf_extract(const char *pattern, struct ct_strlist *out);
+/*
+ * Literals one of which every match of pattern holds (appended to out);
+ * *at_start = 1 when every match begins with one of them. Returns how many.
+ */
+int ct_pf_extract(const char *pattern, struct ct_strlist *out, int *at_start);
 void ct_pf_build(struct ct_rules *r);
 void ct_pf_release(struct prefilter *pf);
 
@@ -87,5 +92,8 @@ void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e,
  */
 int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, size_t from, size_t to,
 		 size_t *ms, size_t *me);
+/* One anchored attempt at offset at (bounded by to), with the unless check. Same returns. */
+int ct_rule_find_at(const struct rule *ru, const char *text, size_t lo, size_t hi, size_t at, size_t to,
+		    size_t *ms, size_t *me);
 
 #endif

@@ -168,6 +168,36 @@ int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, 
 	return 0;
 }
 
+int ct_rule_find_at(const struct rule *ru, const char *text, size_t lo, size_t hi, size_t at, size_t to,
+		    size_t *ms, size_t *me)
+{
+	struct scratch *sc = scratch_get();
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
+	int rc = pcre2_match(ru->re, (PCRE2_SPTR)text, to, at, PCRE2_NO_UTF_CHECK | PCRE2_ANCHORED, sc->md, NULL);
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (rc < 0) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(rc, msg, sizeof(msg));
+		return ct_error("rule '%s': matching failed: %s", ru->id, (char *)msg);
+	}
+	size_t s = ov[0], e = ov[1];
+	if (e <= s)
+		return 0;
+	if (ru->unless_re) {
+		size_t ws, we;
+		ct_sentence_bounds(text, lo, hi, s, e, &ws, &we);
+		rc = pcre2_match(ru->unless_re, (PCRE2_SPTR)text, we, ws, PCRE2_NO_UTF_CHECK, sc->md, NULL);
+		if (rc >= 0)
+			return 0;
+		if (rc != PCRE2_ERROR_NOMATCH)
+			return ct_error("rule '%s': matching 'unless' failed", ru->id);
+	}
+	*ms = s;
+	*me = e;
+	return 1;
+}
+
 char *ct_snippet(const char *text, size_t lo, size_t hi, size_t start, size_t end, size_t width)
 {
 	const unsigned char *t = (const unsigned char *)text;
@@ -341,15 +371,22 @@ int ct_classify(const struct ct_rules *r, const char *subject, const char *body,
 		size_t ws, we, ms, me;
 		if (sc->done[hi->rule] || hi->pos < sc->covered[hi->rule])
 			continue;
-		ct_sentence_bounds(t, sg->start, sg->end, hi->pos, hi->pos + hi->len, &ws, &we);
-		int rc = ct_rule_find(ru, t, sg->start, sg->end, ws, we, &ms, &me);
+		int rc;
+		if (ru->anchored) {
+			/* The match can only begin at this hit: one anchored attempt, up to the sentence end. */
+			ct_sentence_bounds(t, sg->start, sg->end, hi->pos, hi->pos + hi->len, &ws, &we);
+			rc = ct_rule_find_at(ru, t, sg->start, sg->end, hi->pos, we, &ms, &me);
+		} else {
+			ct_sentence_bounds(t, sg->start, sg->end, hi->pos, hi->pos + hi->len, &ws, &we);
+			rc = ct_rule_find(ru, t, sg->start, sg->end, ws, we, &ms, &me);
+			if (!rc)
+				sc->covered[hi->rule] = we;
+		}
 		if (rc < 0)
 			return -1;
 		if (rc) {
 			add_tag(out, ru, t, sg->start, sg->end, ms, me, 0);
 			sc->done[hi->rule] = 1;
-		} else {
-			sc->covered[hi->rule] = we;
 		}
 	}
 	for (size_t k = 0; k < r->pf.nalways; k++) {

@@ -18,6 +18,7 @@
 struct litset {
 	struct ct_strlist v;
 	int ok;
+	int start;    /* every literal begins the match (only \b and the like before it) */
 };
 
 struct px {
@@ -37,20 +38,29 @@ static void set_clear(struct litset *s)
  */
 static int common_word(const char *w)
 {
-	static const char *const words[] = {
-		"with", "have", "that", "this", "your", "from", "will", "what", "when", "been", "they", "them",
-		"then", "than", "over", "send", "sent", "back", "still", "said", "best", "right", "take", "make",
-		"call", "plan", "the", "and", "for", "you", "our", "not", "are", "was", "were", "can", "all",
-		"time", "team", "email", "mail", "thank", "thanks", "please", "would", "could", "should",
-		"there", "here", "about", "just", "know", "let", "get", "any", "more", "also", "only", "need",
-		"help", "sure", "done", "live", "ready", "hand", "pass", "mov", "rout", "refer", "keep", "give",
-		"account", "service", "update", "reply", "answer", "message", "request", "asked", "pay",
-		"payment", "charge", "invoice", "bill", "amount", "price", "total", "agree", "agreed", "match",
-		"contract", "signed", "nicht", "leider", "weiter", "melden", "gesetzt", "sollte", "bereits",
-		"antwort", "rechnung", "vertrag",
+	/* 2: in nearly every sentence; 1: in many. */
+	static const char *const very[] = {
+		"the", "and", "for", "you", "our", "not", "are", "was", "can", "all", "any", "get", "let", "one",
+		"end", "with", "have", "that", "this", "your", "from", "will", "please", "more", "did", "didn",
+		"when", "than", "then", "they", "them", "been", "what", "here", "there", "about", "just", "also",
+		"only", "were", "would", "could", "should", "thank", "thanks", "know", "need", "sure", "nicht",
+		"und", "die", "der", "das", "sie", "wir", "ich", "mit", "ein", "eine",
 	};
-	for (size_t i = 0; i < CT_ARRAY_SIZE(words); i++)
-		if (!strcmp(w, words[i]))
+	static const char *const often[] = {
+		"over", "send", "sent", "back", "still", "said", "best", "right", "take", "make", "call", "plan",
+		"time", "team", "email", "mail", "help", "done", "live", "ready", "hand", "pass", "mov", "rout",
+		"refer", "keep", "give", "account", "service", "update", "reply", "answer", "message", "request",
+		"asked", "pay", "payment", "charge", "invoice", "bill", "amount", "price", "total", "agree",
+		"agreed", "match", "contract", "signed", "support", "sales", "customer", "product", "manager",
+		"question", "issue", "matter", "able", "other", "another", "leider", "weiter", "melden",
+		"gesetzt", "sollte", "bereits", "antwort", "rechnung", "vertrag", "show", "list", "before", "after",
+		"since", "though", "although", "close", "leave", "something", "request", "area", "desk",
+	};
+	for (size_t i = 0; i < CT_ARRAY_SIZE(very); i++)
+		if (!strcmp(w, very[i]))
+			return 2;
+	for (size_t i = 0; i < CT_ARRAY_SIZE(often); i++)
+		if (!strcmp(w, often[i]))
 			return 1;
 	return 0;
 }
@@ -78,7 +88,8 @@ static size_t set_cost(const struct litset *s)
 	size_t c = 0;
 	for (size_t i = 0; i < s->v.n; i++) {
 		size_t l = strlen(s->v.v[i]);
-		c += common_word(s->v.v[i]) ? 100 : l >= 6 ? 1 : l == 5 ? 2 : l == 4 ? 5 : 20;
+		int cw = common_word(s->v.v[i]);
+		c += cw == 2 ? 10000 : cw ? 100 : l >= 6 ? 1 : l == 5 ? 2 : l == 4 ? 5 : 20;
 	}
 	return c;
 }
@@ -88,7 +99,8 @@ static int set_better(const struct litset *a, const struct litset *b)
 {
 	if ((set_score(a) >= 3) != (set_score(b) >= 3))
 		return set_score(a) >= 3;
-	return set_cost(a) < set_cost(b);
+	/* A set that begins the match allows one anchored attempt per hit instead of a sentence search. */
+	return set_cost(a) * (a->start ? 1 : 3) < set_cost(b) * (b->start ? 1 : 3);
 }
 
 static void take_candidate(struct litset *best, struct litset *cand)
@@ -102,7 +114,7 @@ static void take_candidate(struct litset *best, struct litset *cand)
 	set_clear(cand);
 }
 
-static void end_run(struct ct_buf *run, struct litset *best)
+static void end_run(struct ct_buf *run, struct litset *best, int start)
 {
 	size_t s = 0, e = run->len;
 	while (s < e && run->buf[s] == ' ')
@@ -110,7 +122,7 @@ static void end_run(struct ct_buf *run, struct litset *best)
 	while (e > s && run->buf[e - 1] == ' ')
 		e--;
 	if (e - s >= 3) {
-		struct litset c = { CT_STRLIST_INIT, 1 };
+		struct litset c = { CT_STRLIST_INIT, 1, start && s == 0 };
 		ct_strlist_push_owned(&c.v, ct_strndup(run->buf + s, e - s));
 		take_candidate(best, &c);
 	}
@@ -201,7 +213,10 @@ static void parse_alt(struct px *x, const char *end, struct litset *out);
 static void parse_seq(struct px *x, const char *end, struct litset *best)
 {
 	struct ct_buf run = CT_BUF_INIT;
+	int at_first = 1;     /* nothing that consumes text seen yet */
+	int run_first = 0;    /* the current run began at the first consuming item */
 	best->ok = 0;
+	best->start = 0;
 	memset(&best->v, 0, sizeof(best->v));
 	while (x->p < end && !x->fail) {
 		unsigned char c = (unsigned char)*x->p;
@@ -212,11 +227,17 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 				break;
 			}
 			unsigned char e = (unsigned char)*x->p++;
+			if (e == 'b' || e == 'B' || e == 'A' || e == 'G') {
+				/* Zero-width: the match may still begin right here. */
+				end_run(&run, best, run_first);
+				continue;
+			}
 			if (e == 'Q') {
 				const char *q = strstr(x->p, "\\E");
 				x->p = q && q < end ? q + 2 : end;
-				end_run(&run, best);
+				end_run(&run, best, run_first);
 				read_quant(x);
+				at_first = 0;
 				continue;
 			}
 			if ((e == 'p' || e == 'P' || e == 'x' || e == 'o' || e == 'g' || e == 'k' || e == 'N') &&
@@ -231,19 +252,23 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 				x->p++;
 			}
 			if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9') || e >= 0x80) {
-				end_run(&run, best);
+				end_run(&run, best, run_first);
 				read_quant(x);
+				at_first = 0;
 				continue;
 			}
 			/* An escaped punctuation character is itself. */
 			size_t before = run.len;
+			if (!run.len)
+				run_first = at_first;
+			at_first = 0;
 			ct_buf_addch(&run, e);
 			enum quant q = read_quant(x);
 			if (q == Q_OPT) {
 				ct_buf_setlen(&run, before);
-				end_run(&run, best);
+				end_run(&run, best, run_first);
 			} else if (q == Q_PLUS) {
-				end_run(&run, best);
+				end_run(&run, best, run_first);
 			}
 			continue;
 		}
@@ -263,20 +288,22 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 				}
 			}
 			x->p = p < end ? p + 1 : end;
-			end_run(&run, best);
+			end_run(&run, best, run_first);
 			read_quant(x);
+			at_first = 0;
 			continue;
 		}
 		if (c == '(') {
 			const char *ge = group_end(x->p, end);
 			const char *in = x->p + 1;
-			int usable = 1;
+			int usable = 1, zero_width = 0;
 			if (ge >= end) {
 				x->fail = 1;
 				break;
 			}
 			if (*in == '*') {
 				usable = 0;     /* (*MARK:...), (*UCP) and other verbs */
+				zero_width = 1;
 			} else if (*in == '?') {
 				in++;
 				if (*in == ':' || *in == '>' || *in == '|') {
@@ -292,6 +319,7 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 					   *in == 'R' || *in == '&' || (*in >= '0' && *in <= '9') || *in == '+' ||
 					   *in == 'C') {
 					usable = 0; /* lookaround, comment, condition, recursion, callout */
+					zero_width = *in == '=' || *in == '!' || *in == '<' || *in == '#' || *in == 'C';
 				} else {
 					/* Option setting: (?i) (?-i) (?i:...). Extended mode changes what a literal is. */
 					const char *f = in;
@@ -304,11 +332,13 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 					}
 					if (f < ge && *f == ':')
 						in = f + 1;
-					else
+					else {
 						usable = 0; /* (?i) alone: nothing to read inside */
+						zero_width = 1;
+					}
 				}
 			}
-			struct litset g = { CT_STRLIST_INIT, 0 };
+			struct litset g = { CT_STRLIST_INIT, 0, 0 };
 			if (usable && !x->fail) {
 				struct px sub = { in, ge, 0 };
 				parse_alt(&sub, ge, &g);
@@ -316,10 +346,13 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 					x->fail = 1;
 			}
 			x->p = ge + 1;
-			end_run(&run, best);
+			end_run(&run, best, run_first);
 			enum quant q = read_quant(x);
 			if (q == Q_OPT)
 				set_clear(&g);
+			g.start = g.start && at_first;
+			if (!zero_width)
+				at_first = 0;
 			take_candidate(best, &g);
 			continue;
 		}
@@ -331,8 +364,10 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 			x->p++;
 			while (c >= 0x80 && x->p < end && ((unsigned char)*x->p & 0xC0) == 0x80)
 				x->p++;
-			end_run(&run, best);
+			end_run(&run, best, run_first);
 			read_quant(x);
+			if (c != '^')
+				at_first = 0;
 			continue;
 		}
 		if (c == '*' || c == '+' || c == '?') {
@@ -341,16 +376,19 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 		}
 		x->p++;
 		size_t before = run.len;
+		if (!run.len)
+			run_first = at_first;
+		at_first = 0;
 		ct_buf_addch(&run, (c >= 'A' && c <= 'Z') ? c + 32 : c);
 		enum quant q = read_quant(x);
 		if (q == Q_OPT) {
 			ct_buf_setlen(&run, before);
-			end_run(&run, best);
+			end_run(&run, best, run_first);
 		} else if (q == Q_PLUS) {
-			end_run(&run, best);
+			end_run(&run, best, run_first);
 		}
 	}
-	end_run(&run, best);
+	end_run(&run, best, run_first);
 	ct_buf_release(&run);
 	if (x->fail)
 		set_clear(best);
@@ -359,6 +397,7 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 static void parse_alt(struct px *x, const char *end, struct litset *out)
 {
 	out->ok = 1;
+	out->start = 1;
 	memset(&out->v, 0, sizeof(out->v));
 	while (!x->fail) {
 		/* Find the end of this branch: the next top-level '|'. */
@@ -399,6 +438,7 @@ static void parse_alt(struct px *x, const char *end, struct litset *out)
 			x->p = end;
 			return;
 		}
+		out->start = out->start && b.start;
 		for (size_t i = 0; i < b.v.n; i++)
 			if (!ct_strlist_has(&out->v, b.v.v[i]))
 				ct_strlist_push(&out->v, b.v.v[i]);
@@ -412,15 +452,17 @@ static void parse_alt(struct px *x, const char *end, struct litset *out)
 	x->p = end;
 }
 
-int ct_pf_extract(const char *pattern, struct ct_strlist *out)
+int ct_pf_extract(const char *pattern, struct ct_strlist *out, int *at_start)
 {
 	struct px x = { pattern, pattern + strlen(pattern), 0 };
 	struct litset s;
+	*at_start = 0;
 	parse_alt(&x, x.end, &s);
 	if (x.fail || !s.ok || set_score(&s) < 3) {
 		set_clear(&s);
 		return 0;
 	}
+	*at_start = s.start;
 	for (size_t i = 0; i < s.v.n; i++)
 		ct_strlist_push(out, s.v.v[i]);
 	set_clear(&s);

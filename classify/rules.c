@@ -333,8 +333,9 @@ static void validate(struct loader *ld)
 					ct_strlist_push(&ru->anchors, l.v[k]);
 			}
 			ct_strlist_clear(&l);
+			ru->anchored = 0;
 		} else if (ru->re) {
-			ct_pf_extract(ru->pattern, &ru->anchors);
+			ct_pf_extract(ru->pattern, &ru->anchors, &ru->anchored);
 		}
 		if (ru->fields & FIELD_SUBJECT)
 			r->has_subject = 1;
@@ -479,6 +480,8 @@ void ct_rules_describe(const struct ct_rules *r, FILE *out)
 			ru->category, senders[ru->sender], fields[ru->fields & 3]);
 		if (!ru->anchors.n)
 			fputs("none (always runs)", out);
+		else if (ru->anchored)
+			fputs("(match starts at one) ", out);
 		for (size_t k = 0; k < ru->anchors.n; k++)
 			fprintf(out, "%s\"%s\"", k ? ", " : "", ru->anchors.v[k]);
 		fputc('\n', out);
