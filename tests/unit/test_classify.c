@@ -72,6 +72,9 @@ static const struct tag_case cases[] = {
 	  "billing_dispute/billing.charged-twice" },
 	{ "unless cancels handoff", "", "There is no need for transferring you, I can fix it.\n", 1, "" },
 	{ "handoff any sender", "", "I am transferring you to Billing.\n", 1, "handoff/handoff.transfer" },
+	{ "anchored attempt needs the word boundary", "", "We are retransferring you.\n", 1, "" },
+	{ "second hit of an anchored rule", "", "Retransferring you? No: transferring you now.\n", 1,
+	  "handoff/handoff.transfer" },
 	{ "quoted text does not count", "",
 	  "Thanks.\n\nOn Mon, 4 Mar 2024 at 09:00, Ana <a@example.com> wrote:\n> You charged us twice.\n", 0, "" },
 	{ "signature does not count", "", "All fine now.\n\n-- \nSofia\nI guarantee it works!\n", 1, "" },
@@ -172,19 +175,23 @@ static void test_invalid_utf8_is_matched_safely(void **state)
 
 struct pf_case {
 	const char *pattern, *want;
+	int at_start;
 };
 
+/* Required literals, frequency-aware; sets that begin the match are preferred. */
 static const struct pf_case pf_cases[] = {
-	{ "\\bcharged\\s+twice\\b", "charged" },
-	{ "\\b(?:charged|billed)\\s+(?:us\\s+)?twice", "charged,billed" }, /* shortest 6 beats "twice" */
-	{ "(?:refund|credit note)s? missing", "missing" },
-	{ "colou?r scheme", "r scheme" },
-	{ "abc|xy", "" },                       /* a branch without a 3-byte literal */
-	{ "(?=foo)bar", "bar" },                 /* lookahead skipped, "bar" is still required */
-	{ "(?x) charged twice", "" },            /* extended mode: give up */
-	{ "(?:a|b)+cd", "" },
-	{ "over\\s+to\\s+(?:billing|sales)", "billing,sales" },
-	{ "(?i:Transfer)ring", "transfer" },
+	{ "\\bcharged\\s+twice\\b", "charged", 1 },
+	{ "\\b(?:charged|billed)\\s+(?:us\\s+)?twice", "charged,billed", 1 },
+	{ "(?:refund|credit note)s? missing", "refund,credit note", 1 },
+	{ "the (?:refund|credit note)s? (?:is|are) missing", "missing", 0 },
+	{ "colou?r scheme", "r scheme", 0 },
+	{ "abc|xy", "", 0 },                       /* a branch without a 3-byte literal */
+	{ "(?=foo)bar", "bar", 1 },                /* lookahead skipped, "bar" still begins the match */
+	{ "(?x) charged twice", "", 0 },           /* extended mode: give up */
+	{ "(?:a|b)+cd", "", 0 },
+	{ "over\\s+to\\s+(?:billing|finance)", "billing,finance", 0 },
+	{ "(?i:Transfer)ring", "transfer", 1 },
+	{ "\\b(?:i|we)\\s+guarantee\\b", "guarantee", 0 },
 };
 
 static void test_prefilter_extracts_required_literals(void **state)
@@ -197,8 +204,9 @@ static void test_prefilter_extracts_required_literals(void **state)
 		ct_pf_extract(pf_cases[i].pattern, &l, &at_start);
 		for (size_t k = 0; k < l.n; k++)
 			ct_buf_addf(&b, "%s%s", k ? "," : "", l.v[k]);
-		if (strcmp(b.buf, pf_cases[i].want)) {
-			print_error("%s: got \"%s\", want \"%s\"\n", pf_cases[i].pattern, b.buf, pf_cases[i].want);
+		if (strcmp(b.buf, pf_cases[i].want) || (l.n && at_start != pf_cases[i].at_start)) {
+			print_error("%s: got \"%s\" (start %d), want \"%s\" (start %d)\n", pf_cases[i].pattern, b.buf,
+				    at_start, pf_cases[i].want, pf_cases[i].at_start);
 			bad++;
 		}
 		ct_strlist_clear(&l);
