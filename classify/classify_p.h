@@ -25,6 +25,18 @@ struct example {
 	int line;
 };
 
+/*
+ * One top-level branch of a pattern for the prefilter: every match of the
+ * branch holds one of anchors (start: and begins with it) and one literal of
+ * each confirm set.
+ */
+struct pf_branch {
+	struct ct_strlist anchors;
+	int start;
+	struct ct_strlist *confirm;
+	size_t nconfirm, confirm_alloc;
+};
+
 struct rule {
 	char *id, *category, *pattern, *unless, *anchors_decl;
 	int fields, sender, caseless;
@@ -36,13 +48,15 @@ struct rule {
 	/* Literals (lower case ASCII, >= 3 bytes) one of which every match holds; none: always run. */
 	struct ct_strlist anchors;
 	int anchored;   /* every match begins at an anchor: one anchored attempt per hit */
+	struct pf_branch *br;  /* per branch (from the pattern); NULL with declared anchors */
+	size_t nbr;
 };
 
 /* One anchor literal of the prefilter and the rules that need it. */
 struct anchor {
 	char *lit;
 	size_t len;
-	uint32_t *rules;
+	uint32_t *rules;       /* rule index << 16 | branch index */
 	size_t nrules, rules_alloc;
 };
 
@@ -79,6 +93,9 @@ static inline uint32_t pf_hash3(const unsigned char *p)
  * *at_start = 1 when every match begins with one of them. Returns how many.
  */
 int ct_pf_extract(const char *pattern, struct ct_strlist *out, int *at_start);
+/* Per-branch anchors and confirm sets of pattern; -1 when some branch has none. */
+int ct_pf_branches(const char *pattern, struct pf_branch **out, size_t *n);
+void ct_pf_branches_free(struct pf_branch *v, size_t n);
 void ct_pf_build(struct ct_rules *r);
 void ct_pf_release(struct prefilter *pf);
 

@@ -16,7 +16,7 @@
 #include <string.h>
 
 struct hit {
-	uint32_t rule, seg;
+	uint32_t rule, seg, branch;
 	size_t pos, len;
 };
 
@@ -317,11 +317,12 @@ static void scan(const struct ct_rules *r, struct scratch *sc, const unsigned ch
 			if (i + an->len > e || !fold_eq(t + i, an->lit, an->len))
 				continue;
 			for (size_t j = 0; j < an->nrules; j++) {
-				uint32_t ri = an->rules[j];
+				uint32_t ri = an->rules[j] >> 16;
 				if (sc->done[ri] || !sender_ok(&r->v[ri], is_staff))
 					continue;
 				CT_ALLOC_GROW(sc->hits, sc->nhits + 1, sc->hits_alloc);
 				sc->hits[sc->nhits].rule = ri;
+				sc->hits[sc->nhits].branch = an->rules[j] & 0xffff;
 				sc->hits[sc->nhits].seg = seg;
 				sc->hits[sc->nhits].pos = i;
 				sc->hits[sc->nhits].len = an->len;
@@ -329,6 +330,35 @@ static void scan(const struct ct_rules *r, struct scratch *sc, const unsigned ch
 			}
 		}
 	}
+}
+
+/* Does t[s, e) hold lit (lower case; ASCII case folded)? memchr finds the first byte. */
+static int find_ci(const unsigned char *t, size_t s, size_t e, const char *lit, size_t n)
+{
+	unsigned char lc = (unsigned char)lit[0], uc = lc >= 'a' && lc <= 'z' ? lc - 32 : lc;
+	if (s + n > e)
+		return 0;
+	for (int pass = 0; pass < (uc != lc ? 2 : 1); pass++) {
+		size_t i = s;
+		while (i + n <= e) {
+			const unsigned char *p = memchr(t + i, pass ? uc : lc, e - n + 1 - i);
+			if (!p)
+				break;
+			if (fold_eq(p, lit, n))
+				return 1;
+			i = (size_t)(p - t) + 1;
+		}
+	}
+	return 0;
+}
+
+/* Does text[s, e) hold one of the literals? */
+static int has_any(const char *text, size_t s, size_t e, const struct ct_strlist *l)
+{
+	for (size_t k = 0; k < l->n; k++)
+		if (find_ci((const unsigned char *)text, s, e, l->v[k], strlen(l->v[k])))
+			return 1;
+	return 0;
 }
 
 static int tag_cmp(const void *a, const void *b)
@@ -364,6 +394,7 @@ int ct_classify(const struct ct_rules *r, const char *subject, const char *body,
 	for (size_t g = 0; g < sc->segs.n; g++)
 		scan(r, sc, (const unsigned char *)t, sc->segs.v[g].start, sc->segs.v[g].end, (uint32_t)g,
 		     is_staff);
+	size_t cws = 0, cwe = 0, cseg = SIZE_MAX;  /* the last sentence computed: hits come in text order */
 	for (size_t h = 0; h < sc->nhits; h++) {
 		const struct hit *hi = &sc->hits[h];
 		const struct rule *ru = &r->v[hi->rule];
@@ -371,13 +402,26 @@ int ct_classify(const struct ct_rules *r, const char *subject, const char *body,
 		size_t ws, we, ms, me;
 		if (sc->done[hi->rule] || hi->pos < sc->covered[hi->rule])
 			continue;
-		int rc;
-		if (ru->anchored) {
-			/* The match can only begin at this hit: one anchored attempt, up to the sentence end. */
-			ct_sentence_bounds(t, sg->start, sg->end, hi->pos, hi->pos + hi->len, &ws, &we);
-			rc = ct_rule_find_at(ru, t, sg->start, sg->end, hi->pos, we, &ms, &me);
+		const struct pf_branch *br = &ru->br[hi->branch];
+		int rc, ok = 1;
+		if (cseg == hi->seg && hi->pos >= cws && hi->pos + hi->len <= cwe) {
+			ws = cws;
+			we = cwe;
 		} else {
 			ct_sentence_bounds(t, sg->start, sg->end, hi->pos, hi->pos + hi->len, &ws, &we);
+			cws = ws;
+			cwe = we;
+			cseg = hi->seg;
+		}
+		/* Every other literal this branch needs must be in the sentence too. */
+		for (size_t c = 0; ok && c < br->nconfirm; c++)
+			ok = has_any(t, ws, we, &br->confirm[c]);
+		if (!ok)
+			continue;
+		if (br->start) {
+			/* The match can only begin at this hit: one anchored attempt, up to the sentence end. */
+			rc = ct_rule_find_at(ru, t, sg->start, sg->end, hi->pos, we, &ms, &me);
+		} else {
 			rc = ct_rule_find(ru, t, sg->start, sg->end, ws, we, &ms, &me);
 			if (!rc)
 				sc->covered[hi->rule] = we;

@@ -21,9 +21,16 @@ struct litset {
 	int start;    /* every literal begins the match (only \b and the like before it) */
 };
 
+/* Every required set of a branch (for the confirm step), when collected. */
+struct setlist {
+	struct litset *v;
+	size_t n, alloc;
+};
+
 struct px {
 	const char *p, *end;
 	int fail;     /* something we do not understand: give up on the whole pattern */
+	struct setlist *all;  /* top-level branch: collect every required set here */
 };
 
 static void set_clear(struct litset *s)
@@ -103,8 +110,17 @@ static int set_better(const struct litset *a, const struct litset *b)
 	return set_cost(a) * (a->start ? 1 : 3) < set_cost(b) * (b->start ? 1 : 3);
 }
 
-static void take_candidate(struct litset *best, struct litset *cand)
+static void take_candidate(struct px *x, struct litset *best, struct litset *cand)
 {
+	if (x->all && set_score(cand) >= 3) {
+		CT_ALLOC_GROW(x->all->v, x->all->n + 1, x->all->alloc);
+		struct litset *c = &x->all->v[x->all->n++];
+		memset(c, 0, sizeof(*c));
+		c->ok = 1;
+		c->start = cand->start;
+		for (size_t i = 0; i < cand->v.n; i++)
+			ct_strlist_push(&c->v, cand->v.v[i]);
+	}
 	if (set_score(cand) >= 3 && (!best->ok || set_better(cand, best))) {
 		set_clear(best);
 		*best = *cand;
@@ -114,7 +130,7 @@ static void take_candidate(struct litset *best, struct litset *cand)
 	set_clear(cand);
 }
 
-static void end_run(struct ct_buf *run, struct litset *best, int start)
+static void end_run(struct px *x, struct ct_buf *run, struct litset *best, int start)
 {
 	size_t s = 0, e = run->len;
 	while (s < e && run->buf[s] == ' ')
@@ -124,7 +140,7 @@ static void end_run(struct ct_buf *run, struct litset *best, int start)
 	if (e - s >= 3) {
 		struct litset c = { CT_STRLIST_INIT, 1, start && s == 0 };
 		ct_strlist_push_owned(&c.v, ct_strndup(run->buf + s, e - s));
-		take_candidate(best, &c);
+		take_candidate(x, best, &c);
 	}
 	ct_buf_reset(run);
 }
@@ -229,13 +245,13 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 			unsigned char e = (unsigned char)*x->p++;
 			if (e == 'b' || e == 'B' || e == 'A' || e == 'G') {
 				/* Zero-width: the match may still begin right here. */
-				end_run(&run, best, run_first);
+				end_run(x, &run, best, run_first);
 				continue;
 			}
 			if (e == 'Q') {
 				const char *q = strstr(x->p, "\\E");
 				x->p = q && q < end ? q + 2 : end;
-				end_run(&run, best, run_first);
+				end_run(x, &run, best, run_first);
 				read_quant(x);
 				at_first = 0;
 				continue;
@@ -252,7 +268,7 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 				x->p++;
 			}
 			if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9') || e >= 0x80) {
-				end_run(&run, best, run_first);
+				end_run(x, &run, best, run_first);
 				read_quant(x);
 				at_first = 0;
 				continue;
@@ -266,9 +282,9 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 			enum quant q = read_quant(x);
 			if (q == Q_OPT) {
 				ct_buf_setlen(&run, before);
-				end_run(&run, best, run_first);
+				end_run(x, &run, best, run_first);
 			} else if (q == Q_PLUS) {
-				end_run(&run, best, run_first);
+				end_run(x, &run, best, run_first);
 			}
 			continue;
 		}
@@ -288,7 +304,7 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 				}
 			}
 			x->p = p < end ? p + 1 : end;
-			end_run(&run, best, run_first);
+			end_run(x, &run, best, run_first);
 			read_quant(x);
 			at_first = 0;
 			continue;
@@ -340,20 +356,20 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 			}
 			struct litset g = { CT_STRLIST_INIT, 0, 0 };
 			if (usable && !x->fail) {
-				struct px sub = { in, ge, 0 };
+				struct px sub = { in, ge, 0, NULL };
 				parse_alt(&sub, ge, &g);
 				if (sub.fail)
 					x->fail = 1;
 			}
 			x->p = ge + 1;
-			end_run(&run, best, run_first);
+			end_run(x, &run, best, run_first);
 			enum quant q = read_quant(x);
 			if (q == Q_OPT)
 				set_clear(&g);
 			g.start = g.start && at_first;
 			if (!zero_width)
 				at_first = 0;
-			take_candidate(best, &g);
+			take_candidate(x, best, &g);
 			continue;
 		}
 		if (c == '|' || c == ')') {
@@ -364,7 +380,7 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 			x->p++;
 			while (c >= 0x80 && x->p < end && ((unsigned char)*x->p & 0xC0) == 0x80)
 				x->p++;
-			end_run(&run, best, run_first);
+			end_run(x, &run, best, run_first);
 			read_quant(x);
 			if (c != '^')
 				at_first = 0;
@@ -383,12 +399,12 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 		enum quant q = read_quant(x);
 		if (q == Q_OPT) {
 			ct_buf_setlen(&run, before);
-			end_run(&run, best, run_first);
+			end_run(x, &run, best, run_first);
 		} else if (q == Q_PLUS) {
-			end_run(&run, best, run_first);
+			end_run(x, &run, best, run_first);
 		}
 	}
-	end_run(&run, best, run_first);
+	end_run(x, &run, best, run_first);
 	ct_buf_release(&run);
 	if (x->fail)
 		set_clear(best);
@@ -452,9 +468,113 @@ static void parse_alt(struct px *x, const char *end, struct litset *out)
 	x->p = end;
 }
 
+static int strlist_equal(const struct ct_strlist *a, const struct ct_strlist *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return 0;
+	return 1;
+}
+
+void ct_pf_branches_free(struct pf_branch *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		ct_strlist_clear(&v[i].anchors);
+		for (size_t k = 0; k < v[i].nconfirm; k++)
+			ct_strlist_clear(&v[i].confirm[k]);
+		free(v[i].confirm);
+	}
+	free(v);
+}
+
+int ct_pf_branches(const char *pattern, struct pf_branch **out, size_t *nout)
+{
+	const char *end = pattern + strlen(pattern);
+	struct px x = { pattern, end, 0, NULL };
+	struct pf_branch *v = NULL;
+	size_t n = 0, alloc = 0;
+	*out = NULL;
+	*nout = 0;
+	while (!x.fail) {
+		/* The next top-level '|' ends this branch (as in parse_alt). */
+		const char *p = x.p, *be = end;
+		for (; p < end; p++) {
+			if (*p == '\\') {
+				p++;
+				continue;
+			}
+			if (*p == '(') {
+				const char *q = group_end(p, end);
+				p = q < end ? q : end - 1;
+				continue;
+			}
+			if (*p == '[') {
+				const char *q = p + 1;
+				if (q < end && *q == '^')
+					q++;
+				if (q < end && *q == ']')
+					q++;
+				for (; q < end && *q != ']'; q++)
+					if (*q == '\\')
+						q++;
+				p = q < end ? q : end - 1;
+				continue;
+			}
+			if (*p == '|') {
+				be = p;
+				break;
+			}
+		}
+		struct setlist all = { NULL, 0, 0 };
+		struct litset best;
+		x.all = &all;
+		parse_seq(&x, be, &best);
+		x.all = NULL;
+		int usable = !x.fail && best.ok && set_score(&best) >= 3;
+		if (usable) {
+			CT_ALLOC_GROW(v, n + 1, alloc);
+			struct pf_branch *br = &v[n++];
+			memset(br, 0, sizeof(*br));
+			br->start = best.start;
+			for (size_t i = 0; i < best.v.n; i++)
+				ct_strlist_push(&br->anchors, best.v.v[i]);
+			/* Every other required set must also be in the sentence: checked before PCRE2 runs. */
+			for (size_t k = 0; k < all.n; k++) {
+				if (strlist_equal(&all.v[k].v, &best.v) || all.v[k].v.n > 16)
+					continue;
+				CT_ALLOC_GROW(br->confirm, br->nconfirm + 1, br->confirm_alloc);
+				memset(&br->confirm[br->nconfirm], 0, sizeof(br->confirm[0]));
+				for (size_t i = 0; i < all.v[k].v.n; i++)
+					ct_strlist_push(&br->confirm[br->nconfirm], all.v[k].v.v[i]);
+				br->nconfirm++;
+			}
+		}
+		for (size_t k = 0; k < all.n; k++)
+			set_clear(&all.v[k]);
+		free(all.v);
+		set_clear(&best);
+		if (!usable) {
+			ct_pf_branches_free(v, n);
+			return -1;
+		}
+		if (be >= end)
+			break;
+		x.p = be + 1;
+	}
+	if (x.fail) {
+		ct_pf_branches_free(v, n);
+		return -1;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
 int ct_pf_extract(const char *pattern, struct ct_strlist *out, int *at_start)
 {
-	struct px x = { pattern, pattern + strlen(pattern), 0 };
+	struct px x = { pattern, pattern + strlen(pattern), 0, NULL };
 	struct litset s;
 	*at_start = 0;
 	parse_alt(&x, x.end, &s);
@@ -476,30 +596,32 @@ void ct_pf_build(struct ct_rules *r)
 		const struct rule *ru = &r->v[i];
 		if (!(ru->fields & FIELD_BODY))
 			continue;
-		if (!ru->anchors.n) {
+		if (!ru->nbr) {
 			CT_ALLOC_GROW(pf->always, pf->nalways + 1, pf->always_alloc);
 			pf->always[pf->nalways++] = (uint32_t)i;
 			continue;
 		}
-		for (size_t k = 0; k < ru->anchors.n; k++) {
-			const char *lit = ru->anchors.v[k];
-			size_t a;
-			for (a = 0; a < pf->n; a++)
-				if (!strcmp(pf->v[a].lit, lit))
-					break;
-			if (a == pf->n) {
-				CT_ALLOC_GROW(pf->v, pf->n + 1, pf->alloc);
-				memset(&pf->v[a], 0, sizeof(pf->v[a]));
-				pf->v[a].lit = ct_strdup(lit);
-				pf->v[a].len = strlen(lit);
-				pf->n++;
+		for (size_t b = 0; b < ru->nbr && b < 0xffff; b++)
+			for (size_t k = 0; k < ru->br[b].anchors.n; k++) {
+				const char *lit = ru->br[b].anchors.v[k];
+				uint32_t ref = (uint32_t)i << 16 | (uint32_t)b;
+				size_t a;
+				for (a = 0; a < pf->n; a++)
+					if (!strcmp(pf->v[a].lit, lit))
+						break;
+				if (a == pf->n) {
+					CT_ALLOC_GROW(pf->v, pf->n + 1, pf->alloc);
+					memset(&pf->v[a], 0, sizeof(pf->v[a]));
+					pf->v[a].lit = ct_strdup(lit);
+					pf->v[a].len = strlen(lit);
+					pf->n++;
+				}
+				struct anchor *an = &pf->v[a];
+				if (an->nrules && an->rules[an->nrules - 1] == ref)
+					continue;
+				CT_ALLOC_GROW(an->rules, an->nrules + 1, an->rules_alloc);
+				an->rules[an->nrules++] = ref;
 			}
-			struct anchor *an = &pf->v[a];
-			if (an->nrules && an->rules[an->nrules - 1] == i)
-				continue;
-			CT_ALLOC_GROW(an->rules, an->nrules + 1, an->rules_alloc);
-			an->rules[an->nrules++] = (uint32_t)i;
-		}
 	}
 	size_t nb = (size_t)1 << PF_BITS;
 	pf->bucket = ct_calloc(nb + 1, sizeof(*pf->bucket));

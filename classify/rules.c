@@ -336,6 +336,18 @@ static void validate(struct loader *ld)
 			ru->anchored = 0;
 		} else if (ru->re) {
 			ct_pf_extract(ru->pattern, &ru->anchors, &ru->anchored);
+			if (ru->anchors.n && ct_pf_branches(ru->pattern, &ru->br, &ru->nbr)) {
+				ru->br = NULL;
+				ru->nbr = 0;
+			}
+		}
+		if (ru->anchors.n && !ru->br) {
+			/* One branch holding all anchors, nothing to confirm. */
+			ru->br = ct_calloc(1, sizeof(*ru->br));
+			ru->nbr = 1;
+			ru->br[0].start = ru->anchored;
+			for (size_t k = 0; k < ru->anchors.n; k++)
+				ct_strlist_push(&ru->br[0].anchors, ru->anchors.v[k]);
 		}
 		if (ru->fields & FIELD_SUBJECT)
 			r->has_subject = 1;
@@ -440,6 +452,7 @@ void ct_rules_free(struct ct_rules *r)
 		pcre2_code_free(ru->re);
 		pcre2_code_free(ru->unless_re);
 		ct_strlist_clear(&ru->anchors);
+		ct_pf_branches_free(ru->br, ru->nbr);
 	}
 	free(r->v);
 	ct_pf_release(&r->pf);
@@ -485,6 +498,18 @@ void ct_rules_describe(const struct ct_rules *r, FILE *out)
 		for (size_t k = 0; k < ru->anchors.n; k++)
 			fprintf(out, "%s\"%s\"", k ? ", " : "", ru->anchors.v[k]);
 		fputc('\n', out);
+		for (size_t b = 0; ru->nbr > 1 && b < ru->nbr; b++) {
+			const struct pf_branch *br = &ru->br[b];
+			fprintf(out, "    branch %zu:%s", b + 1, br->start ? " starts with" : "");
+			for (size_t k = 0; k < br->anchors.n; k++)
+				fprintf(out, "%s\"%s\"", k ? ", " : " ", br->anchors.v[k]);
+			for (size_t c = 0; c < br->nconfirm; c++) {
+				fputs(c ? "; and" : "; also needs", out);
+				for (size_t k = 0; k < br->confirm[c].n; k++)
+					fprintf(out, "%s\"%s\"", k ? "|" : " ", br->confirm[c].v[k]);
+			}
+			fputc('\n', out);
+		}
 	}
 }
 

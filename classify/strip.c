@@ -358,11 +358,15 @@ void ct_strip_authored(const char *b, size_t len, struct ct_spans *out)
 			cut = i;
 			break;
 		}
-		if (separator_line(t, n) || fwd_intro(t, n) || footer_start(t, n)) {
+		/* One table lookup tells which of the prefix tests can succeed on this line. */
+		unsigned g = n >= 2 ? pair_tab[lower((unsigned char)t[0]) << 8 | lower((unsigned char)t[1])] : 0;
+		if (*t == '*' && n >= 3)
+			g |= pair_tab[lower((unsigned char)t[1]) << 8 | lower((unsigned char)t[2])] & G_FROM;
+		if (separator_line(t, n) || ((g & G_INTRO) && fwd_intro(t, n)) || ((g & G_FOOTER) && footer_start(t, n))) {
 			cut = i;
 			break;
 		}
-		if (header_key(t, n, from_keys, CT_ARRAY_SIZE(from_keys), G_FROM)) {
+		if ((g & G_FROM) && header_key(t, n, from_keys, CT_ARRAY_SIZE(from_keys), G_FROM)) {
 			/* An Outlook header block: From: then Sent:/Date:/To: within the next lines. */
 			int block = 0;
 			for (size_t k = i + 1; k <= i + 3 && have_line(&L, k); k++)
@@ -377,8 +381,9 @@ void ct_strip_authored(const char *b, size_t len, struct ct_spans *out)
 			}
 		}
 		size_t last = i;
-		int attr = attribution_end(t, n) && (attribution_start(t, n) || n < 200);
-		if (!attr && attribution_start(t, n) && have_line(&L, i + 1)) {
+		int astart = (g & G_ATTR) && attribution_start(t, n);
+		int attr = attribution_end(t, n) && (astart || n < 200);
+		if (!attr && astart && have_line(&L, i + 1)) {
 			/* Wrapped: "On Mon, 4 Mar 2024 at 09:12, Name <" / "name@example.org> wrote:" */
 			size_t ks = L.v[i + 1].ts, ke = L.v[i + 1].te;
 			if (ke > ks && b[ks] != '>' && attribution_end(b + ks, ke - ks) && n + (ke - ks) < 300) {
