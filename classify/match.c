@@ -214,7 +214,8 @@ char *ct_snippet(const char *text, size_t lo, size_t hi, size_t start, size_t en
 		while (z < hi && (t[z] & 0xC0) == 0x80)
 			z++;
 	}
-	struct ct_buf b = CT_BUF_INIT;
+	char *out = ct_malloc(z - a + 1);
+	size_t n_out = 0;
 	int space = 0;
 	for (size_t i = a; i < z; i++) {
 		unsigned char c = t[i];
@@ -223,12 +224,13 @@ char *ct_snippet(const char *text, size_t lo, size_t hi, size_t start, size_t en
 			continue;
 		}
 		/* One line: every run of blanks and line ends becomes one space. */
-		if (space && b.len)
-			ct_buf_addch(&b, ' ');
+		if (space && n_out)
+			out[n_out++] = ' ';
 		space = 0;
-		ct_buf_addch(&b, c);
+		out[n_out++] = (char)c;
 	}
-	return ct_buf_detach(&b, NULL);
+	out[n_out] = '\0';
+	return out;
 }
 
 /* Validates UTF-8 with an ASCII fast path (8 bytes at a time). */

@@ -28,6 +28,9 @@ static const char rules_text[] =
 	"category = shout\n"
 	"caseless = no\n"
 	"pattern = \\bREFUND NOW\\b\n"
+	"[rule two.words]\n"
+	"category = pair\n"
+	"pattern = \\bsupposed\\s+(?:\\w+\\s+){0,3}?delivered\\b|\\bnever\\s+arrived\\b\n"
 	"[rule de.doppelt]\n"
 	"category = billing_dispute\n"
 	"pattern = doppelt\\s+abgebucht\n";
@@ -87,6 +90,9 @@ static const struct tag_case cases[] = {
 	{ "match across a wrapped line", "", "you charged us\ntwice last month\n", 0,
 	  "billing_dispute/billing.charged-twice" },
 	{ "german", "", "Sie haben doppelt abgebucht.\n", 0, "billing_dispute/de.doppelt" },
+	{ "branch needs both words in one sentence", "", "It was supposed to be. Then delivered late.\n", 0, "" },
+	{ "branch with both words", "", "It was supposed to be delivered in May.\n", 0, "pair/two.words" },
+	{ "second branch", "", "The parcel never arrived.\n", 0, "pair/two.words" },
 };
 
 static void test_classify_table(void **state)
