@@ -249,6 +249,17 @@ int ct_store_thread_item(struct ct_store *st, int64_t id, const struct ct_item *
 			     ct_xstrfmt("mentions %s ticket #%s", (const char *)sqlite3_column_text(q, 1),
 					it->ticket_refs.v[i]));
 		sqlite3_reset(q);
+		/* Other mails about the same ticket, even before the ticket itself is fetched. */
+		char *ref = ct_xstrfmt("T:%s", it->ticket_refs.v[i]);
+		q = ct_store_stmt(st, T_TICKET_REF_REV,
+			"SELECT DISTINCT i.case_id FROM item_refs r JOIN items i ON i.id = r.item_id"
+			" WHERE r.ref = ? AND r.kind = 'ticket' AND i.case_id IS NOT NULL");
+		ct_store_bind_text(q, 1, ref);
+		while (sqlite3_step(q) == SQLITE_ROW)
+			push(&c, sqlite3_column_int64(q, 0), "ticket-ref",
+			     ct_xstrfmt("another mail about ticket #%s", it->ticket_refs.v[i]));
+		sqlite3_reset(q);
+		free(ref);
 	}
 
 	/*
