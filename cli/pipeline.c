@@ -93,9 +93,9 @@ static void progress_line(struct ct_pipeline *p, const char *source, size_t done
 		return;
 	p->last_progress = now;
 	p->progress_shown = 1;
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->dblock);
 	long n_new = p->n_new;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->dblock);
 	if (total)
 		fprintf(stderr, "\r%s: %zu/%zu (%ld new)\033[K", source, done, total, n_new);
 	else
@@ -123,7 +123,7 @@ static void job_free(struct ct_job *j)
 	free(j);
 }
 
-/* ---- writer thread (holds p->lock while it touches the store) ---- */
+/* ---- writer thread (holds p->dblock while it touches the store) ---- */
 
 static int w_begin(struct ct_pipeline *p)
 {
@@ -176,63 +176,94 @@ static int w_item(struct ct_pipeline *p, struct ct_job *j)
 	return 0;
 }
 
+static int w_job(struct ct_pipeline *p, struct ct_job *j)
+{
+	switch (j->type) {
+	case JOB_ITEM:
+		return w_item(p, j);
+	case JOB_CURSOR:
+		return w_begin(p) ? -1 : ct_store_set_cursor(p->store, j->source, j->name, j->value);
+	case JOB_FLUSH:
+	case JOB_STOP:
+		return w_commit(p);
+	}
+	return 0;
+}
+
+/*
+ * Takes the whole queue at once and works through it without the queue
+ * lock, so the fetcher is only woken when it waits for room.
+ */
 static void *writer_main(void *arg)
 {
 	struct ct_pipeline *p = arg;
-	pthread_mutex_lock(&p->lock);
-	for (;;) {
-		while (!p->head)
-			pthread_cond_wait(&p->cond, &p->lock);
-		struct ct_job *j = p->head;
-		p->head = j->next;
-		if (!p->head)
-			p->tail = NULL;
-		p->queued--;
-		pthread_cond_broadcast(&p->cond);
-		int rc = 0;
-		if (!p->failed) {
-			switch (j->type) {
-			case JOB_ITEM:
-				rc = w_item(p, j);
-				break;
-			case JOB_CURSOR:
-				rc = w_begin(p) ? -1 : ct_store_set_cursor(p->store, j->source, j->name, j->value);
-				break;
-			case JOB_FLUSH:
-			case JOB_STOP:
-				rc = w_commit(p);
-				break;
-			}
+	int stop = 0;
+	while (!stop) {
+		pthread_mutex_lock(&p->qlock);
+		while (!p->head) {
+			p->writer_waiting = 1;
+			pthread_cond_wait(&p->nonempty, &p->qlock);
+			p->writer_waiting = 0;
 		}
-		if (rc) {
+		struct ct_job *batch = p->head;
+		p->head = p->tail = NULL;
+		p->queued = 0;
+		if (p->producer_waiting)
+			pthread_cond_signal(&p->space);
+		int failed = p->failed;
+		pthread_mutex_unlock(&p->qlock);
+
+		long flushes = 0;
+		while (batch) {
+			struct ct_job *j = batch;
+			batch = j->next;
+			pthread_mutex_lock(&p->dblock);
+			if (!failed && w_job(p, j)) {
+				failed = 1;
+				if (p->in_tx) {
+					ct_store_rollback(p->store);
+					p->in_tx = 0;
+				}
+			}
+			pthread_mutex_unlock(&p->dblock);
+			if (j->type == JOB_FLUSH || j->type == JOB_STOP) {
+				flushes++;
+				/* report this flush now: later jobs may belong to the next source */
+				pthread_mutex_lock(&p->qlock);
+				if (failed)
+					p->failed = 1;
+				p->flush_rc = p->failed ? -1 : 0;
+				p->flushes_done++;
+				pthread_cond_broadcast(&p->flushed);
+				failed = p->failed;
+				pthread_mutex_unlock(&p->qlock);
+			}
+			if (j->type == JOB_STOP)
+				stop = 1;
+			job_free(j);
+		}
+		if (failed && !flushes) {
+			pthread_mutex_lock(&p->qlock);
 			p->failed = 1;
-			if (p->in_tx) {
-				ct_store_rollback(p->store);
-				p->in_tx = 0;
-			}
+			if (p->producer_waiting)
+				pthread_cond_signal(&p->space);
+			pthread_mutex_unlock(&p->qlock);
 		}
-		enum job_type t = j->type;
-		job_free(j);
-		if (t == JOB_FLUSH || t == JOB_STOP) {
-			p->flush_rc = p->failed ? -1 : 0;
-			p->flushes_done++;
-			pthread_cond_broadcast(&p->cond);
-		}
-		if (t == JOB_STOP)
-			break;
 	}
-	pthread_mutex_unlock(&p->lock);
 	return NULL;
 }
 
 /* Queues a job (the fetcher's thread); waits while the queue is full. */
 static int enqueue(struct ct_pipeline *p, struct ct_job *j)
 {
-	pthread_mutex_lock(&p->lock);
-	while (p->queued >= p->max_queued && !p->failed)
-		pthread_cond_wait(&p->cond, &p->lock);
+	pthread_mutex_lock(&p->qlock);
+	while (p->queued >= p->max_queued && !p->failed) {
+		p->producer_waiting = 1;
+		pthread_cond_wait(&p->space, &p->qlock);
+		p->producer_waiting = 0;
+	}
 	if (p->failed && j->type == JOB_ITEM) {
-		pthread_mutex_unlock(&p->lock);
+		pthread_mutex_unlock(&p->qlock);
 		job_free(j);
 		return -1;
 	}
@@ -243,8 +274,9 @@ static int enqueue(struct ct_pipeline *p, struct ct_job *j)
 		p->head = j;
 	p->tail = j;
 	p->queued++;
-	pthread_cond_broadcast(&p->cond);
-	pthread_mutex_unlock(&p->lock);
+	if (p->writer_waiting)
+		pthread_cond_signal(&p->nonempty);
+	pthread_mutex_unlock(&p->qlock);
 	return 0;
 }
 
@@ -255,15 +287,15 @@ static int flush_wait(struct ct_pipeline *p, enum job_type type)
 		return 0;
 	struct ct_job *j = ct_calloc(1, sizeof(*j));
 	j->type = type;
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->qlock);
 	long want = ++p->flushes_asked;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->qlock);
 	enqueue(p, j);
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->qlock);
 	while (p->flushes_done < want)
-		pthread_cond_wait(&p->cond, &p->lock);
+		pthread_cond_wait(&p->flushed, &p->qlock);
 	int rc = p->flush_rc;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->qlock);
 	return rc;
 }
 
@@ -272,11 +304,11 @@ static int flush_wait(struct ct_pipeline *p, enum job_type type)
 static int sink_seen(struct ct_sink *s, const char *source, const char *key)
 {
 	struct ct_pipeline *p = s->data;
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->dblock);
 	int r = ct_store_seen(p->store, source, key);
 	if (r == 1)
 		p->n_seen++;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->dblock);
 	return r;
 }
 
@@ -321,15 +353,12 @@ static char *sink_get_cursor(struct ct_sink *s, const char *source, const char *
 {
 	struct ct_pipeline *p = s->data;
 	/* Cursors queued before must be visible: let the writer catch up. */
-	if (p->writer_started) {
-		pthread_mutex_lock(&p->lock);
-		while (p->queued && !p->failed)
-			pthread_cond_wait(&p->cond, &p->lock);
-		char *v = ct_store_get_cursor(p->store, source, name);
-		pthread_mutex_unlock(&p->lock);
-		return v;
-	}
-	return ct_store_get_cursor(p->store, source, name);
+	if (p->writer_started)
+		flush_wait(p, JOB_FLUSH);
+	pthread_mutex_lock(&p->dblock);
+	char *v = ct_store_get_cursor(p->store, source, name);
+	pthread_mutex_unlock(&p->dblock);
+	return v;
 }
 
 static int sink_set_cursor(struct ct_sink *s, const char *source, const char *name, const char *value)
@@ -353,9 +382,9 @@ static int sink_flush(struct ct_sink *s)
 static void sink_fail(struct ct_sink *s, const char *what)
 {
 	struct ct_pipeline *p = s->data;
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->dblock);
 	p->n_failed++;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->dblock);
 	ct_error("%s", what);
 }
 
@@ -400,8 +429,11 @@ int ct_pipeline_init(struct ct_pipeline *p, const struct ct_config *cfg, struct 
 	p->sink.progress = sink_progress;
 	p->sink.data = p;
 	p->max_queued = 256;
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->cond, NULL);
+	pthread_mutex_init(&p->qlock, NULL);
+	pthread_mutex_init(&p->dblock, NULL);
+	pthread_cond_init(&p->nonempty, NULL);
+	pthread_cond_init(&p->space, NULL);
+	pthread_cond_init(&p->flushed, NULL);
 	return 0;
 }
 
@@ -426,10 +458,10 @@ int ct_pipeline_finish(struct ct_pipeline *p)
 
 int ct_pipeline_failed(struct ct_pipeline *p)
 {
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->qlock);
 	int f = p->failed;
 	p->failed = 0;           /* the next source starts clean */
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->qlock);
 	return f;
 }
 
@@ -444,8 +476,11 @@ void ct_pipeline_release(struct ct_pipeline *p)
 		ct_store_rollback(p->store);
 		p->in_tx = 0;
 	}
-	pthread_mutex_destroy(&p->lock);
-	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->qlock);
+	pthread_mutex_destroy(&p->dblock);
+	pthread_cond_destroy(&p->nonempty);
+	pthread_cond_destroy(&p->space);
+	pthread_cond_destroy(&p->flushed);
 	pcre2_code_free(p->ticket_ref_re);
 	pcre2_code_free(p->rt_ref_re);
 	pcre2_match_data_free(p->match_data);

@@ -35,13 +35,15 @@ struct ct_pipeline {
 	 */
 	pthread_t writer;
 	int writer_started;
-	pthread_mutex_t lock;        /* queue, counters, and the SQLite connection */
-	pthread_cond_t cond;
+	pthread_mutex_t qlock;       /* the queue, flush and failure state */
+	pthread_cond_t nonempty, space, flushed;
+	int writer_waiting, producer_waiting;
 	struct ct_job *head, *tail;
 	size_t queued, max_queued;
-	int stop, failed;            /* failed: a store write failed, stop the fetcher */
+	int failed;                  /* a store write failed: stop the fetcher */
 	long flushes_done, flushes_asked;
 	int flush_rc;
+	pthread_mutex_t dblock;      /* the SQLite connection and the counters */
 	/* progress */
 	int show_progress;
 	double started, last_progress;
