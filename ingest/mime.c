@@ -464,7 +464,7 @@ static int parse_loose_date(const char *v, ct_time *out)
 }
 
 struct hdr_state {
-	const char *date_raw;
+	char *date_raw;      /* owned copy: the parse tree is freed before it is read */
 	int have_date;
 };
 
@@ -536,7 +536,7 @@ static void read_fields(struct mailimf_fields *f, struct ct_item *it, struct hdr
 			if (!strcasecmp(name, "X-Forwarded-Message-Id") && !it->x_forwarded_id)
 				it->x_forwarded_id = strip_angles(value);
 			else if (!strcasecmp(name, "Date") && !hs->date_raw)
-				hs->date_raw = value;
+				hs->date_raw = ct_strdup(value);
 			else if (!strcasecmp(name, "Message-ID") && !it->message_id) {
 				struct ct_strlist l = CT_STRLIST_INIT;
 				ids_from_raw(value, &l);
@@ -829,6 +829,7 @@ static void add_forward(struct mailmime *m, struct walk *w)
 		  sw.html.len ? html_to_text(sw.html.buf, sw.html.len) : ct_strdup("");
 	ct_buf_release(&sw.plain);
 	ct_buf_release(&sw.html);
+	free(hs.date_raw);
 	for (size_t i = 0; i < sub.warnings.n; i++)
 		ct_item_warn(w->it, "forwarded message: %s", sub.warnings.v[i]);
 	ct_item_free(&sub);
@@ -1000,6 +1001,7 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 		ct_hash_hex(lf, lf_len, hex);
 		it->external_id = ct_xstrfmt("hash:%s", hex);
 	}
+	free(hs.date_raw);
 	free(lf);
 	return ret;
 }
