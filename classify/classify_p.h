@@ -61,10 +61,16 @@ struct anchor {
 };
 
 #define PF_BITS 16
+#define PF_BUCKET_BITS 12
+/* An anchor in its bucket: its first (up to) four bytes folded, for one compare. */
+struct pf_entry {
+	uint32_t key, mask;
+	uint32_t anchor;
+};
 struct prefilter {
-	uint64_t bitmap[(1u << PF_BITS) / 64];
-	uint32_t *bucket;      /* (1 << PF_BITS) + 1 offsets into order */
-	uint32_t *order;       /* anchor indexes sorted by hash */
+	uint64_t bitmap[(1u << PF_BITS) / 64];   /* 8 KiB: which 3-byte hashes start an anchor */
+	uint32_t bucket[(1u << PF_BUCKET_BITS) + 1]; /* 16 KiB: offsets into entries by hash >> 4 */
+	struct pf_entry *entries;
 	struct anchor *v;
 	size_t n, alloc;
 	uint32_t *always;      /* rules without anchors */

@@ -314,9 +314,18 @@ static void scan(const struct ct_rules *r, struct scratch *sc, const unsigned ch
 		uint32_t h = pf_hash3(t + i);
 		if (!((pf->bitmap[h >> 6] >> (h & 63)) & 1))
 			continue;
-		for (uint32_t k = pf->bucket[h]; k < pf->bucket[h + 1]; k++) {
-			const struct anchor *an = &pf->v[pf->order[k]];
-			if (i + an->len > e || !fold_eq(t + i, an->lit, an->len))
+		/* The next four bytes folded, compared with each candidate's first four at once. */
+		uint32_t w = (uint32_t)t[i] | (uint32_t)t[i + 1] << 8 | (uint32_t)t[i + 2] << 16;
+		if (i + 3 < e)
+			w |= (uint32_t)t[i + 3] << 24;
+		w |= 0x20202020u;
+		uint32_t b = h >> (PF_BITS - PF_BUCKET_BITS);
+		for (uint32_t k = pf->bucket[b]; k < pf->bucket[b + 1]; k++) {
+			const struct pf_entry *en = &pf->entries[k];
+			if ((w & en->mask) != en->key)
+				continue;
+			const struct anchor *an = &pf->v[en->anchor];
+			if (i + an->len > e || (an->len > 4 && !fold_eq(t + i + 4, an->lit + 4, an->len - 4)))
 				continue;
 			for (size_t j = 0; j < an->nrules; j++) {
 				uint32_t ri = an->rules[j] >> 16;

@@ -623,20 +623,29 @@ void ct_pf_build(struct ct_rules *r)
 				an->rules[an->nrules++] = ref;
 			}
 	}
-	size_t nb = (size_t)1 << PF_BITS;
-	pf->bucket = ct_calloc(nb + 1, sizeof(*pf->bucket));
-	pf->order = ct_calloc(pf->n ? pf->n : 1, sizeof(*pf->order));
+	size_t nb = (size_t)1 << PF_BUCKET_BITS;
+	pf->entries = ct_calloc(pf->n ? pf->n : 1, sizeof(*pf->entries));
+	memset(pf->bucket, 0, sizeof(pf->bucket));
 	for (size_t a = 0; a < pf->n; a++) {
 		uint32_t h = pf_hash3((const unsigned char *)pf->v[a].lit);
 		pf->bitmap[h >> 6] |= (uint64_t)1 << (h & 63);
-		pf->bucket[h + 1]++;
+		pf->bucket[(h >> (PF_BITS - PF_BUCKET_BITS)) + 1]++;
 	}
-	for (size_t h = 0; h < nb; h++)
-		pf->bucket[h + 1] += pf->bucket[h];
+	for (size_t b = 0; b < nb; b++)
+		pf->bucket[b + 1] += pf->bucket[b];
 	uint32_t *fill = ct_calloc(nb, sizeof(*fill));
 	for (size_t a = 0; a < pf->n; a++) {
-		uint32_t h = pf_hash3((const unsigned char *)pf->v[a].lit);
-		pf->order[pf->bucket[h] + fill[h]++] = (uint32_t)a;
+		const unsigned char *l = (const unsigned char *)pf->v[a].lit;
+		uint32_t h = pf_hash3(l) >> (PF_BITS - PF_BUCKET_BITS);
+		struct pf_entry *en = &pf->entries[pf->bucket[h] + fill[h]++];
+		size_t n = pf->v[a].len < 4 ? pf->v[a].len : 4;
+		en->key = 0;
+		en->mask = 0;
+		for (size_t k = 0; k < n; k++) {
+			en->key |= (uint32_t)(l[k] | 0x20) << (8 * k);
+			en->mask |= 0xffu << (8 * k);
+		}
+		en->anchor = (uint32_t)a;
 	}
 	free(fill);
 }
@@ -648,8 +657,7 @@ void ct_pf_release(struct prefilter *pf)
 		free(pf->v[a].rules);
 	}
 	free(pf->v);
-	free(pf->bucket);
-	free(pf->order);
+	free(pf->entries);
 	free(pf->always);
 	memset(pf, 0, sizeof(*pf));
 }
