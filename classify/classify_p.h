@@ -45,6 +45,9 @@ struct rule {
 	struct example *ex, *cex;
 	size_t nex, ex_alloc, ncex, cex_alloc;
 	pcre2_code *re, *unless_re;
+	/* The pattern compiled with PCRE2_ANCHORED for the anchored attempts (JIT does not honour
+	   PCRE2_ANCHORED given at match time); NULL when no branch begins at its anchor. */
+	pcre2_code *re_anchored;
 	/* Literals (lower case ASCII, >= 3 bytes) one of which every match holds; none: always run. */
 	struct ct_strlist anchors;
 	int anchored;   /* every match begins at an anchor: one anchored attempt per hit */

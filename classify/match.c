@@ -173,7 +173,9 @@ int ct_rule_find_at(const struct rule *ru, const char *text, size_t lo, size_t h
 {
 	struct scratch *sc = scratch_get();
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
-	int rc = pcre2_match(ru->re, (PCRE2_SPTR)text, to, at, PCRE2_NO_UTF_CHECK | PCRE2_ANCHORED, sc->md, NULL);
+	int rc = ru->re_anchored
+			 ? pcre2_match(ru->re_anchored, (PCRE2_SPTR)text, to, at, PCRE2_NO_UTF_CHECK, sc->md, NULL)
+			 : pcre2_match(ru->re, (PCRE2_SPTR)text, to, at, PCRE2_NO_UTF_CHECK | PCRE2_ANCHORED, sc->md, NULL);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
 	if (rc < 0) {

@@ -304,6 +304,18 @@ static void compile_one(struct loader *ld, struct rule *ru, const char *pat, int
 	*out = re;
 }
 
+/* The rule's pattern again, anchored at the start offset, JIT-compiled. NULL if that fails. */
+static pcre2_code *compile_anchored(const struct rule *ru)
+{
+	int errcode;
+	PCRE2_SIZE off;
+	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_ANCHORED | (ru->caseless ? PCRE2_CASELESS : 0);
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)ru->pattern, PCRE2_ZERO_TERMINATED, opts, &errcode, &off, NULL);
+	if (re)
+		(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
 static void validate(struct loader *ld)
 {
 	struct ct_rules *r = ld->r;
@@ -349,6 +361,9 @@ static void validate(struct loader *ld)
 			for (size_t k = 0; k < ru->anchors.n; k++)
 				ct_strlist_push(&ru->br[0].anchors, ru->anchors.v[k]);
 		}
+		for (size_t b = 0; ru->re && b < ru->nbr && !ru->re_anchored; b++)
+			if (ru->br[b].start)
+				ru->re_anchored = compile_anchored(ru);
 		if (ru->fields & FIELD_SUBJECT)
 			r->has_subject = 1;
 	}
@@ -451,6 +466,7 @@ void ct_rules_free(struct ct_rules *r)
 		free_examples(ru->cex, ru->ncex);
 		pcre2_code_free(ru->re);
 		pcre2_code_free(ru->unless_re);
+		pcre2_code_free(ru->re_anchored);
 		ct_strlist_clear(&ru->anchors);
 		ct_pf_branches_free(ru->br, ru->nbr);
 	}
