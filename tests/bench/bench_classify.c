@@ -11,7 +11,8 @@
  *  - every rule on every byte: each body tagged as a customer's and as
  *    staff's, so every rule runs over all the text as with rg; the figure is
  *    body bytes per second of both passes (the one compared with rg).
- * Also prints the text preparation alone.
+ * Each figure is the best of three timed runs after a warm-up round. Also
+ * prints the text preparation alone.
  */
 #include "../../classify/classify.h"
 #include "../../classify/classify_p.h"
@@ -112,40 +113,53 @@ int main(int argc, char **argv)
 
 	struct ct_tags tags = CT_TAGS_INIT;
 	struct ct_spans sp = { NULL, 0, 0 };
-	long ntags = 0, rounds = 0;
-	double t0 = ct_now_mono(), el;
-	do {
-		ntags = 0;
-		for (size_t i = 0; i < nbodies; i++) {
-			if (ct_classify(r, "", bodies[i].s, bodies[i].len, (int)(i & 1), &tags))
-				return 1;
-			ntags += (long)tags.n;
-			ct_tags_clear(&tags);
-		}
-		rounds++;
-		el = ct_now_mono() - t0;
-	} while (el < min_secs);
-	printf("classify: one pass, senders alternating: %.0f MiB/s (%zu bodies, %.1f MiB, %zu rules, %ld tags)\n",
-	       (double)total * (double)rounds / (1024.0 * 1024.0) / el, nbodies, (double)total / (1024.0 * 1024.0),
-	       ct_rules_count(r), ntags);
-
-	rounds = 0;
-	t0 = ct_now_mono();
-	do {
-		ntags = 0;
-		for (size_t i = 0; i < nbodies; i++)
-			for (int staff = 0; staff < 2; staff++) {
-				if (ct_classify(r, "", bodies[i].s, bodies[i].len, staff, &tags))
+	long ntags1 = 0, ntags2 = 0, rounds = 0;
+	double best1 = 0, best2 = 0, t0, el;
+	/* A warm-up round, then the best of three timed runs of each kind (the machine may be shared). */
+	for (size_t i = 0; i < nbodies; i++) {
+		if (ct_classify(r, "", bodies[i].s, bodies[i].len, (int)(i & 1), &tags))
+			return 1;
+		ct_tags_clear(&tags);
+	}
+	for (int rep = 0; rep < 3; rep++) {
+		rounds = 0;
+		t0 = ct_now_mono();
+		do {
+			ntags1 = 0;
+			for (size_t i = 0; i < nbodies; i++) {
+				if (ct_classify(r, "", bodies[i].s, bodies[i].len, (int)(i & 1), &tags))
 					return 1;
-				ntags += (long)tags.n;
+				ntags1 += (long)tags.n;
 				ct_tags_clear(&tags);
 			}
-		rounds++;
-		el = ct_now_mono() - t0;
-	} while (el < min_secs);
-	double mib = (double)total * (double)rounds / (1024.0 * 1024.0);
-	printf("classify: every rule on every byte: %.0f MiB/s (each body as customer and as staff, %ld tags, "
-	       "%ld rounds in %.2f s)\n", mib / el, ntags, rounds, el);
+			rounds++;
+			el = ct_now_mono() - t0;
+		} while (el < min_secs / 3);
+		double rate = (double)total * (double)rounds / (1024.0 * 1024.0) / el;
+		if (rate > best1)
+			best1 = rate;
+		rounds = 0;
+		t0 = ct_now_mono();
+		do {
+			ntags2 = 0;
+			for (size_t i = 0; i < nbodies; i++)
+				for (int staff = 0; staff < 2; staff++) {
+					if (ct_classify(r, "", bodies[i].s, bodies[i].len, staff, &tags))
+						return 1;
+					ntags2 += (long)tags.n;
+					ct_tags_clear(&tags);
+				}
+			rounds++;
+			el = ct_now_mono() - t0;
+		} while (el < min_secs / 3);
+		rate = (double)total * (double)rounds / (1024.0 * 1024.0) / el;
+		if (rate > best2)
+			best2 = rate;
+	}
+	printf("classify: one pass, senders alternating: %.0f MiB/s (%zu bodies, %.1f MiB, %zu rules, %ld tags)\n",
+	       best1, nbodies, (double)total / (1024.0 * 1024.0), ct_rules_count(r), ntags1);
+	printf("classify: every rule on every byte: %.0f MiB/s (each body as customer and as staff, %ld tags; "
+	       "best of 3)\n", best2, ntags2);
 
 	rounds = 0;
 	t0 = ct_now_mono();
