@@ -11,6 +11,15 @@
  * Threads: a loaded rule set is read-only. ct_classify() may run in several
  * threads at once on the same rules; each thread keeps its own PCRE2 match
  * data and scratch space.
+ *
+ * Matching: a rule's match must lie within one sentence (ended by . ! ? and
+ * a blank, or a blank line); "unless" is tried on that sentence. Each rule's
+ * pattern yields literals that every match contains (its "anchors", see
+ * "rules check -v"); the body is scanned once for all of them, ASCII case
+ * folded, and PCRE2 runs only on sentences that hold them. Caseless matches
+ * that need Unicode-only case folding of an anchor letter (the Kelvin sign
+ * for "k", long s for "s") are therefore not found; declare "anchors =" for
+ * such a rule if it matters.
  */
 #ifndef CT_CLASSIFY_H
 #define CT_CLASSIFY_H
