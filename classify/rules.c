@@ -529,6 +529,19 @@ void ct_rules_describe(const struct ct_rules *r, FILE *out)
 	}
 }
 
+/* Does the matched text hold one of the rule's anchors (ASCII case folded)? No anchors: yes. */
+static int has_anchor(const struct rule *ru, const char *s, size_t n)
+{
+	if (!ru->anchors.n)
+		return 1;
+	char *m = ct_strndup(s, n);
+	int found = 0;
+	for (size_t k = 0; k < ru->anchors.n && !found; k++)
+		found = strcasestr(m, ru->anchors.v[k]) != NULL;
+	free(m);
+	return found;
+}
+
 /* Runs one rule over a whole example sentence: 1 match, 0 none, -1 error. */
 static int example_hits(const struct rule *ru, const char *text, size_t *ms, size_t *me)
 {
@@ -546,6 +559,13 @@ int ct_rules_check(const struct ct_rules *r, FILE *out)
 		size_t ms, me;
 		for (size_t k = 0; k < ru->nex; k++) {
 			int rc = example_hits(ru, ru->ex[k].text, &ms, &me);
+			if (rc == 1 && !has_anchor(ru, ru->ex[k].text + ms, me - ms)) {
+				/* The pattern matches, but the prefilter would never let it run on this text. */
+				failures++;
+				fprintf(out, "%s:%d: rule %s: example matches the pattern but holds none of its anchors: \"%s\"\n",
+					r->file, ru->ex[k].line, ru->id, ru->ex[k].text);
+				continue;
+			}
 			if (rc == 1)
 				continue;
 			failures++;

@@ -134,6 +134,26 @@ static void test_rules_check_catches_failing_example(void **state)
 	ct_rules_free(r);
 }
 
+static void test_rules_check_catches_wrong_anchors(void **state)
+{
+	struct ct_rules *r;
+	int rc;
+	char *got = load_msgs("[rule a]\ncategory = x\npattern = \\bcharged\\s+twice\\b\nanchors = double\n"
+			      "example = We were charged twice.\n",
+			      &r, &rc);
+	assert_int_equal(rc, 0);
+	char *out = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&out, &len);
+	assert_int_equal(ct_rules_check(r, fp), 1);
+	fclose(fp);
+	assert_str(out, "t.conf:5: rule a: example matches the pattern but holds none of its anchors: "
+			"\"We were charged twice.\"\n");
+	free(out);
+	free(got);
+	ct_rules_free(r);
+}
+
 static void test_rules_hash_follows_content_not_examples(void **state)
 {
 	struct ct_rules *a, *b, *c;
@@ -178,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_rules_long_line_refused),
 		cmocka_unit_test(test_rules_continuation_and_repeated_examples),
 		cmocka_unit_test(test_rules_check_catches_failing_example),
+		cmocka_unit_test(test_rules_check_catches_wrong_anchors),
 		cmocka_unit_test(test_rules_hash_follows_content_not_examples),
 		cmocka_unit_test(test_default_rules_pass_their_examples),
 	};
