@@ -865,6 +865,12 @@ static void walk_mime(struct mailmime *m, struct walk *w, int in_alternative)
 		const char *fname = part_filename(m, &attachment);
 		int is_text = !strncmp(type, "text/", 5);
 		struct ct_buf raw = CT_BUF_INIT;
+		if (!strncmp(type, "multipart/", 10)) {
+			/* no boundary to split on: keep the whole thing as text */
+			ct_item_warn(w->it, "%s without a boundary; kept as plain text", type);
+			snprintf(type, sizeof(type), "text/plain");
+			is_text = 1;
+		}
 		if (!attachment && is_text && (!strcmp(type, "text/plain") || !strcmp(type, "text/html"))) {
 			const char *cs = m->mm_content_type ? param(m->mm_content_type->ct_parameters, "charset") : NULL;
 			decode_part(m, &raw, w->it);
