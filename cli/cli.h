@@ -43,6 +43,9 @@ enum ct_format { CT_FMT_TABLE, CT_FMT_CSV, CT_FMT_JSON, CT_FMT_MARKDOWN, CT_FMT_
 int ct_parse_format(const char *s, enum ct_format *out);
 enum ct_format ct_default_format(void);
 
+/* The rule set: [organization] rules, else ./config/rules.conf, else the installed one; NULL if none. */
+const char *ct_cli_rules_path(const struct ct_cli *cli);
+
 /* Opens cli->store when it is not open yet (the path from --db or [store] path). */
 int ct_cli_open_store(struct ct_cli *cli, int writable);
 

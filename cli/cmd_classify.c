@@ -13,7 +13,6 @@
 #include <string.h>
 
 /* cli/cmd_ingest.c: [organization] rules, else config/rules.conf, else the installed one. */
-const char *ct_cli_rules_path(const struct ct_cli *cli);
 
 static const char usage[] =
 	"usage: casetrail classify [--rescan] [--rules FILE] [--batch N]\n"

@@ -35,7 +35,6 @@ static const char usage[] =
 	"Exit status: 0 ok, 1 a source or a message failed (reported), 2 bad usage or config.\n";
 
 /* The rule set: [organization] rules, else config/rules.conf, else the installed one. */
-const char *ct_cli_rules_path(const struct ct_cli *cli);
 const char *ct_cli_rules_path(const struct ct_cli *cli)
 {
 #ifndef CT_DATADIR

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 
 /* cli/cmd_ingest.c: [organization] rules, else config/rules.conf, else the installed one. */
-const char *ct_cli_rules_path(const struct ct_cli *cli);
 
 static const char usage_main[] =
 	"usage: casetrail rules check [-v] [FILE]\n"
