@@ -1,0 +1,42 @@
+/*
+ * mime_p.h - helpers shared by the MIME decoder's files (mime.c, charset.c,
+ * html.c, subject.c); not part of ingest.h. Everything returns owned strings
+ * unless said otherwise; nothing here fails on bad input.
+ */
+#ifndef CT_MIME_P_H
+#define CT_MIME_P_H
+
+#include "ingest.h"
+
+/*
+ * Appends len bytes of text in charset to out as valid UTF-8 without NUL
+ * bytes (NUL becomes a blank). charset NULL or "" means undeclared: UTF-8
+ * when valid, else windows-1252. Bytes not valid in the charset become
+ * U+FFFD with a warning on it; an unknown charset is read as windows-1252
+ * with a warning. iconv descriptors are cached per thread, so this may run
+ * in several threads at once.
+ */
+void ct_mime_add_text(struct ct_buf *out, const char *s, size_t len, const char *charset,
+		      struct ct_item *it);
+
+/* Appends code point cp as UTF-8 (U+FFFD for surrogates and values past U+10FFFF). */
+void ct_mime_add_cp(struct ct_buf *out, unsigned long cp);
+
+/*
+ * Decodes a raw header value: RFC 2047 encoded words (B and Q; adjacent
+ * words joined, also when one character is split across two of them), raw
+ * 8-bit text as UTF-8 when valid else windows-1252, line folds unfolded,
+ * surrounding blanks trimmed. NULL gives "".
+ */
+char *ct_mime_decode_header(const char *v, struct ct_item *it);
+
+/*
+ * Readable text from HTML (UTF-8 in, UTF-8 out): script, style and head
+ * dropped, block elements and <br> become line breaks, list items get
+ * "- " (or "1. " in ordered lists), entities decoded (named, decimal, hex;
+ * &nbsp; becomes a blank), <pre> keeps its spacing, at most one empty line
+ * in a row.
+ */
+char *ct_html_to_text(const char *s, size_t len);
+
+#endif
