@@ -28,6 +28,8 @@ static size_t prefix_len(const char *s)
 		if (strncasecmp(s, prefixes[i], n))
 			continue;
 		const char *p = s + n;
+		while ((*p == ' ' || *p == '\t') && (p[1] == '[' || p[1] == '('))
+			p++;
 		if (*p == '[' || *p == '(') {
 			char close = *p == '[' ? ']' : ')';
 			const char *d = p + 1;
