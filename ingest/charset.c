@@ -271,7 +271,7 @@ void ct_mime_add_text(struct ct_buf *out, const char *s, size_t len, const char 
 		if (kind == CS_UTF8) {
 			bad = add_utf8_clean(out, s, len);
 			if (bad)
-				ct_item_warn(it, "%zu invalid UTF-8 byte%s replaced", bad, bad == 1 ? "" : "s");
+				ct_mime_warn(it, "%zu invalid UTF-8 byte%s replaced", bad, bad == 1 ? "" : "s");
 			return;
 		}
 		/* 8-bit text declared as ASCII or not at all: UTF-8 when valid, else windows-1252 */
@@ -288,14 +288,32 @@ void ct_mime_add_text(struct ct_buf *out, const char *s, size_t len, const char 
 	}
 	iconv_t cd = cs_open(iname);
 	if (cd == (iconv_t)-1) {
-		ct_item_warn(it, "unknown charset '%s', read as windows-1252", name);
+		ct_mime_warn(it, "unknown charset '%s', read as windows-1252", name);
 		add_cp1252(out, s, len);
 		return;
 	}
 	bad = add_iconv(out, cd, s, len);
 	if (bad)
-		ct_item_warn(it, "%zu byte%s not valid in charset '%s' replaced", bad, bad == 1 ? "" : "s",
+		ct_mime_warn(it, "%zu byte%s not valid in charset '%s' replaced", bad, bad == 1 ? "" : "s",
 			     name);
+}
+
+#define MAX_WARNINGS 32
+
+void ct_mime_warn(struct ct_item *it, const char *fmt, ...)
+{
+	struct ct_buf b = CT_BUF_INIT;
+	va_list ap;
+	if (it->warnings.n > MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	ct_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	if (it->warnings.n == MAX_WARNINGS)
+		ct_strlist_push(&it->warnings, "further warnings left out");
+	else if (!ct_strlist_has(&it->warnings, b.buf))
+		ct_strlist_push(&it->warnings, b.buf);
+	ct_buf_release(&b);
 }
 
 /* ---- RFC 2047 ---- */

@@ -14,7 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_DEPTH 16
+#define MAX_DEPTH 64
+#define MAX_CONTAINERS 1000
 
 /* ---- ids and addresses ---- */
 
@@ -612,7 +613,7 @@ static void decode_part(struct mailmime *m, struct ct_buf *out, struct ct_item *
 				junk++;
 		}
 		if (junk)
-			ct_item_warn(it, "base64 part with %zu invalid character%s (skipped)", junk,
+			ct_mime_warn(it, "base64 part with %zu invalid character%s (skipped)", junk,
 				     junk == 1 ? "" : "s");
 	} else if (enc == MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
 		size_t bad = 0;
@@ -630,7 +631,7 @@ static void decode_part(struct mailmime *m, struct ct_buf *out, struct ct_item *
 				break;
 		}
 		if (bad)
-			ct_item_warn(it, "quoted-printable part with %zu bad escape%s (kept as is)", bad,
+			ct_mime_warn(it, "quoted-printable part with %zu bad escape%s (kept as is)", bad,
 				     bad == 1 ? "" : "s");
 		qp_bad = bad != 0;
 	}
@@ -647,7 +648,7 @@ static void decode_part(struct mailmime *m, struct ct_buf *out, struct ct_item *
 			mailmime_decoded_part_free(res);
 			return;
 		}
-		ct_item_warn(it, "a part could not be transfer-decoded; kept as is");
+		ct_mime_warn(it, "a part could not be transfer-decoded; kept as is");
 	}
 	ct_buf_add(out, src, len);
 }
@@ -722,7 +723,7 @@ static void add_forward(struct mailmime *m, struct walk *w)
 	ct_buf_release(&sw.raw);
 	free(hs.date_raw);
 	for (size_t i = 0; i < sub.warnings.n; i++)
-		ct_item_warn(w->it, "forwarded message: %s", sub.warnings.v[i]);
+		ct_mime_warn(w->it, "forwarded message: %s", sub.warnings.v[i]);
 	ct_item_free(&sub);
 }
 
@@ -741,7 +742,7 @@ static void walk_single(struct mailmime *m, struct walk *w, char *type, size_t t
 
 	if (!strncmp(type, "multipart/", 10)) {
 		/* no boundary to split on: keep the whole thing as text */
-		ct_item_warn(w->it, "%s without a boundary; kept as plain text", type);
+		ct_mime_warn(w->it, "%s without a boundary; kept as plain text", type);
 		snprintf(type, typesz, "text/plain");
 		text = 1;
 	}
@@ -786,9 +787,9 @@ static void check_boundary(struct mailmime *m, struct ct_item *it, const char *t
 	for (const char *p = body; (p = memmem(p, blen - (size_t)(p - body), delim, n + 2)); p += n + 2)
 		last = p;
 	if (!last)
-		ct_item_warn(it, "%s boundary '%.40s' not found; kept as plain text", type, bnd);
+		ct_mime_warn(it, "%s boundary '%.40s' not found; kept as plain text", type, bnd);
 	else if ((size_t)(body + blen - last) < n + 4 || memcmp(last + n + 2, "--", 2))
-		ct_item_warn(it, "%s not closed (message truncated?)", type);
+		ct_mime_warn(it, "%s not closed (message truncated?)", type);
 	free(delim);
 }
 
@@ -798,7 +799,7 @@ static void walk_mime(struct mailmime *m, struct walk *w)
 	if (!m)
 		return;
 	if (w->depth > MAX_DEPTH) {
-		ct_item_warn(w->it, "MIME parts nested deeper than %d levels skipped", MAX_DEPTH);
+		ct_mime_warn(w->it, "MIME parts nested deeper than %d levels skipped", MAX_DEPTH);
 		return;
 	}
 	content_type(m->mm_content_type, type, sizeof(type));
@@ -806,11 +807,11 @@ static void walk_mime(struct mailmime *m, struct walk *w)
 	case MAILMIME_MULTIPLE: {
 		clist *parts = m->mm_data.mm_multipart.mm_mp_list;
 		if (!m->mm_content_type || !param(m->mm_content_type->ct_parameters, "boundary"))
-			ct_item_warn(w->it, "%s without a boundary", type);
+			ct_mime_warn(w->it, "%s without a boundary", type);
 		if (!parts || clist_isempty(parts)) {
 			/* the boundary never occurs: keep what is there as text */
 			struct mailmime_data *d = m->mm_body;
-			ct_item_warn(w->it, "%s with no parts (boundary not found); kept as plain text", type);
+			ct_mime_warn(w->it, "%s with no parts (boundary not found); kept as plain text", type);
 			if (d && d->dt_type == MAILMIME_DATA_TEXT && d->dt_data.dt_text.dt_data)
 				add_text_part(&w->plain, w, d->dt_data.dt_text.dt_data,
 					      d->dt_data.dt_text.dt_length, NULL);
@@ -889,6 +890,47 @@ static void set_body(struct ct_item *it, struct ct_buf *b)
 	it->body_len = n;
 }
 
+/*
+ * Counts header lines declaring multipart/ or message/ content. libetpan
+ * parses nested parts recursively, so tens of thousands of them nested
+ * would overflow the stack: such input is read flat instead.
+ */
+static size_t count_containers(const char *s, size_t len)
+{
+	const char *p = s, *e = s + len;
+	size_t n = 0;
+	while (p < e) {
+		if ((*p == 'C' || *p == 'c') && e - p > 24 && !strncasecmp(p, "content-type:", 13)) {
+			const char *v = p + 13;
+			while (v < e && (*v == ' ' || *v == '\t' || *v == '\n'))
+				v++;
+			if (e - v > 9 && (!strncasecmp(v, "multipart", 9) || !strncasecmp(v, "message/", 8)))
+				n++;
+		}
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return n;
+}
+
+/* The header fields and the rest as plain text, without the MIME tree. */
+static void parse_flat(const char *s, size_t len, struct ct_item *it, struct hdr_state *hs)
+{
+	struct mailimf_fields *f = NULL;
+	struct ct_buf b = CT_BUF_INIT;
+	size_t idx = 0;
+	if (mailimf_fields_parse(s, len, &idx, &f) == MAILIMF_NO_ERROR && f) {
+		read_fields(f, it, hs);
+		mailimf_fields_free(f);
+	}
+	if (idx < len && s[idx] == '\n')
+		idx++;
+	ct_mime_add_text(&b, s + idx, len - idx, NULL, it);
+	set_body(it, &b);
+}
+
 int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_item *it)
 {
 	size_t lf_len, idx = 0, skip = 0;
@@ -896,7 +938,7 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 	struct mailmime *mime = NULL;
 	struct hdr_state hs = { 0 };
 	struct walk w;
-	int ret = 0, rc = MAILIMF_ERROR_PARSE;
+	int ret = 0, rc = MAILIMF_ERROR_PARSE, flat = 0;
 
 	memset(&w, 0, sizeof(w));
 	w.it = it;
@@ -907,14 +949,22 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 		const char *nl = memchr(lf, '\n', lf_len);
 		skip = nl ? (size_t)(nl + 1 - lf) : lf_len;
 	}
-	if (lf_len > skip)
+	if (count_containers(lf + skip, lf_len - skip) > MAX_CONTAINERS) {
+		ct_mime_warn(it, "more than %d multipart/message parts; MIME structure ignored, kept as text",
+			     MAX_CONTAINERS);
+		parse_flat(lf + skip, lf_len - skip, it, &hs);
+		flat = 1;
+	} else if (lf_len > skip) {
 		rc = mailmime_parse(lf + skip, lf_len - skip, &idx, &mime);
-	if (rc != MAILIMF_NO_ERROR || !mime) {
+	}
+	if (flat) {
+		/* done */
+	} else if (rc != MAILIMF_NO_ERROR || !mime) {
 		struct ct_buf b = CT_BUF_INIT;
 		if (lf_len)
-			ct_item_warn(it, "not a MIME message (libetpan error %d); stored as plain text", rc);
+			ct_mime_warn(it, "not a MIME message (libetpan error %d); stored as plain text", rc);
 		else
-			ct_item_warn(it, "empty message");
+			ct_mime_warn(it, "empty message");
 		ct_mime_add_text(&b, lf, lf_len, NULL, it);
 		set_body(it, &b);
 		ret = -1;
@@ -922,7 +972,7 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 		if (mime->mm_type == MAILMIME_MESSAGE)
 			read_fields(mime->mm_data.mm_message.mm_fields, it, &hs);
 		if (!hs.nfields)
-			ct_item_warn(it, "no header fields");
+			ct_mime_warn(it, "no header fields");
 		walk_mime(mime, &w);
 		if (w.plain.len) {
 			set_body(it, &w.plain);
@@ -947,13 +997,13 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 		it->date = fallback_date;
 		it->date_from_file = 1;
 		if (hs.date_raw)
-			ct_item_warn(it, "bogus Date header '%.60s', using the file time", hs.date_raw);
+			ct_mime_warn(it, "bogus Date header '%.60s', using the file time", hs.date_raw);
 		else
-			ct_item_warn(it, "no Date header, using the file time");
+			ct_mime_warn(it, "no Date header, using the file time");
 	}
 	if (!it->from.addr) {
 		it->from.addr = ct_strdup("");
-		ct_item_warn(it, "no From address");
+		ct_mime_warn(it, "no From address");
 	}
 	if (it->message_id && *it->message_id) {
 		it->external_id = ct_strdup(it->message_id);

@@ -19,6 +19,12 @@
 void ct_mime_add_text(struct ct_buf *out, const char *s, size_t len, const char *charset,
 		      struct ct_item *it);
 
+/*
+ * ct_item_warn() for the decoder: a warning already on the item is not
+ * repeated, and after 32 of them one line says the rest was left out.
+ */
+void ct_mime_warn(struct ct_item *it, const char *fmt, ...) CT_PRINTF(2, 3);
+
 /* Appends code point cp as UTF-8 (U+FFFD for surrogates and values past U+10FFFF). */
 void ct_mime_add_cp(struct ct_buf *out, unsigned long cp);
 

@@ -613,6 +613,37 @@ static void test_mutated_messages_never_crash(void **state)
 	free(buf);
 }
 
+/* libetpan recurses per nesting level: a bomb of nested parts must not overflow the stack. */
+static void test_deeply_nested_parts_are_read_flat(void **state)
+{
+	struct ct_buf b = CT_BUF_INIT;
+	ct_buf_addstr(&b, "Subject: nested\nFrom: a@b.example\nDate: Mon, 4 Mar 2024 10:12:01 +0000\n");
+	for (int i = 0; i < 40000; i++)
+		ct_buf_addstr(&b, "Content-Type: message/rfc822\n\n");
+	ct_buf_addstr(&b, "Subject: inner\n\ninnermost text\n");
+	struct ct_item it = parse_n(b.buf, b.len);
+	assert_clean(&it);
+	assert_str(it.subject, "nested");
+	assert_str(it.from.addr, "a@b.example");
+	assert_true(has_warning(&it, "MIME structure ignored"));
+	assert_true(strstr(it.body, "innermost text") != NULL);
+	ct_item_free(&it);
+
+	/* nested below the limit: walked, the depth cut with one warning */
+	ct_buf_reset(&b);
+	ct_buf_addstr(&b, "Subject: deep\nFrom: a@b.example\nDate: Mon, 4 Mar 2024 10:12:01 +0000\n"
+			  "Content-Type: multipart/mixed; boundary=b0\n\n");
+	for (int i = 0; i < 200; i++)
+		ct_buf_addf(&b, "--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n", i, i + 1);
+	ct_buf_addstr(&b, "--b200\nContent-Type: text/plain\n\ndeep text\n");
+	it = parse_n(b.buf, b.len);
+	assert_clean(&it);
+	assert_true(has_warning(&it, "nested deeper than"));
+	assert_true(it.warnings.n <= 33);
+	ct_item_free(&it);
+	ct_buf_release(&b);
+}
+
 /* ---- threads: the iconv cache is per thread ---- */
 
 static const char *thread_msgs[] = {
@@ -665,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_fixture_messages),
 		cmocka_unit_test(test_random_bytes_never_crash),
 		cmocka_unit_test(test_mutated_messages_never_crash),
+		cmocka_unit_test(test_deeply_nested_parts_are_read_flat),
 		cmocka_unit_test(test_parsing_in_several_threads_at_once),
 	};
 	ct_quiet = 1;
