@@ -141,16 +141,19 @@ static const char *tag_end(const char *p, const char *e)
 	return NULL;
 }
 
-/* Skips to just past the closing tag </name...>, or to e. */
+/*
+ * Skips to just past the closing tag </name...>. Without one nothing is
+ * skipped: a <head> never closed must not swallow the whole mail.
+ */
 static const char *skip_element(const char *p, const char *e, const char *name)
 {
 	size_t n = strlen(name);
-	for (; p + n + 2 <= e; p++)
-		if (p[0] == '<' && p[1] == '/' && !strncasecmp(p + 2, name, n)) {
-			const char *gt = memchr(p, '>', (size_t)(e - p));
+	for (const char *q = p; q + n + 2 <= e; q++)
+		if (q[0] == '<' && q[1] == '/' && !strncasecmp(q + 2, name, n)) {
+			const char *gt = memchr(q, '>', (size_t)(e - q));
 			return gt ? gt + 1 : e;
 		}
-	return e;
+	return p;
 }
 
 static void add_newlines(struct ct_buf *out, int want)

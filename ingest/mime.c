@@ -279,6 +279,7 @@ static int parse_loose_date(const char *v, ct_time *out)
 struct hdr_state {
 	char *date_raw;      /* owned copy of a Date libetpan refused */
 	int have_date;
+	int date_invalid;    /* libetpan read a Date, but with values out of range */
 	size_t nfields;
 };
 
@@ -382,6 +383,8 @@ static void read_fields(struct mailimf_fields *f, struct ct_item *it, struct hdr
 				if (ok) {
 					it->date = t;
 					hs->have_date = 1;
+				} else {
+					hs->date_invalid = 1;
 				}
 			}
 			break;
@@ -868,6 +871,14 @@ static char *to_lf(const char *raw, size_t len, size_t *out_len)
 	return o;
 }
 
+static int blank(const char *s)
+{
+	for (; *s; s++)
+		if (!isspace((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
 /* Moves the text of b into it->body with LF line ends (decoded parts may carry CRs). */
 static void set_body(struct ct_item *it, struct ct_buf *b)
 {
@@ -974,7 +985,7 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 		if (!hs.nfields)
 			ct_mime_warn(it, "no header fields");
 		walk_mime(mime, &w);
-		if (w.plain.len) {
+		if (w.plain.len && (!w.html.len || !blank(w.plain.buf))) {
 			set_body(it, &w.plain);
 		} else if (w.html.len) {
 			char *t = ct_html_to_text(w.html.buf, w.html.len);
@@ -998,6 +1009,8 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 		it->date_from_file = 1;
 		if (hs.date_raw)
 			ct_mime_warn(it, "bogus Date header '%.60s', using the file time", hs.date_raw);
+		else if (hs.date_invalid)
+			ct_mime_warn(it, "bogus Date header (values out of range), using the file time");
 		else
 			ct_mime_warn(it, "no Date header, using the file time");
 	}

@@ -162,6 +162,11 @@ static const struct body_case {
 	  "Content-Type: text/html; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\n"
 	  "<div>Sch=F6ne Gr=FC=DFe</div>\n--b--\n",
 	  "h", "Schöne Grüße\n", NULL, NULL, 1 },
+	{ "empty text/plain gives way to html",
+	  "Date: Mon, 4 Mar 2024 10:00:00 +0000\nFrom: a@b.example\nSubject: e\nMIME-Version: 1.0\n"
+	  "Content-Type: multipart/alternative; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n\n\n"
+	  "--b\nContent-Type: text/html\n\n<p>Only here</p>\n--b--\n",
+	  "e", "Only here\n", NULL, NULL, 1 },
 	{ "multipart without a boundary parameter",
 	  "Date: Mon, 4 Mar 2024 10:00:00 +0000\nFrom: a@b.example\nSubject: nb\nContent-Type: multipart/mixed\n\n"
 	  "some text\n",
@@ -281,6 +286,7 @@ static const struct {
 	{ "<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", "a b\nc\n" },
 	{ "&#150; &#0; &#xD800;", "– \xEF\xBF\xBD \xEF\xBF\xBD\n" },
 	{ "cut <b", "cut\n" },
+	{ "<html><head><meta charset=utf-8><body>head never closed", "head never closed\n" },
 	{ "", "" },
 };
 
@@ -371,6 +377,7 @@ static const struct {
 	{ "Thu, 31 Dec 98 23:00:00 PST", "1999-01-01T07:00:00Z" },
 	{ "sometime soon", NULL },
 	{ "Mon, 45 Foo 2024 99:99:99", NULL },
+	{ "Mon, 4 Mar 2024 25:12:01 +0000", NULL },
 	{ "", NULL },
 };
 
