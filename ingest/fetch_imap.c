@@ -1,0 +1,461 @@
+/*
+ * fetch_imap.c - the IMAP fetcher (libetpan): reads every new message of the
+ * configured folders, read-only, and hands it to the sink.
+ *
+ * Folders are opened with EXAMINE and bodies fetched with BODY.PEEK[], so no
+ * flag on the server ever changes; nothing is stored, copied or expunged.
+ * Per folder the sink keeps the cursors "FOLDER:uidvalidity",
+ * "FOLDER:last_uid" (and "FOLDER:highestmodseq" with CONDSTORE), queued after
+ * each batch of items so that they commit in the same transaction as the
+ * items before them: a run killed at any point resumes after the last
+ * committed batch. A run with nothing new costs one EXAMINE per folder.
+ */
+#include "mailnet_p.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { OK = 0, PERMANENT = -1, TRANSIENT = -2 };
+
+struct imap_run {
+	const struct ct_config *cfg;
+	const struct ct_source *src;
+	struct ct_sink *sink;
+	struct ct_mailnet m;
+	char *secret;            /* password or OAuth2 token; never printed */
+	mailimap *s;
+	char *why;               /* last transient failure, for the final message */
+
+	/* The folder being fetched. */
+	const char *folder;
+	const char *dept;
+	uint32_t uidvalidity;
+	int sink_failed;
+	size_t done, total;
+};
+
+static const char *imap_response(mailimap *s)
+{
+	return s && s->imap_response && *s->imap_response ? s->imap_response : "no detail from the server";
+}
+
+static int is_transient(int r)
+{
+	return r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_CONNECTION_REFUSED ||
+	       r == MAILIMAP_ERROR_FATAL || r == MAILIMAP_ERROR_PARSE;
+}
+
+/* Remembers a transient failure; returns TRANSIENT. */
+static int transient(struct imap_run *run, const char *what, int r)
+{
+	free(run->why);
+	run->why = ct_xstrfmt("%s at %s:%u (libetpan error %d%s%s)", what, run->m.host, run->m.port, r,
+			      run->s && run->s->imap_response ? ": " : "",
+			      run->s && run->s->imap_response ? run->s->imap_response : "");
+	return TRANSIENT;
+}
+
+static void disconnect(struct imap_run *run)
+{
+	if (!run->s)
+		return;
+	if (run->s->imap_stream)
+		mailimap_logout(run->s);
+	mailimap_free(run->s);
+	run->s = NULL;
+}
+
+static int login(struct imap_run *run)
+{
+	struct ct_mailnet *m = &run->m;
+	int r;
+	if (!strcmp(m->auth, "xoauth2")) {
+		if (!mailimap_has_xoauth2(run->s))
+			return ct_error("source '%s': the IMAP server %s:%u does not offer AUTH=XOAUTH2",
+					m->source, m->host, m->port);
+		r = mailimap_oauth2_authenticate(run->s, m->user, run->secret);
+	} else if (!strcmp(m->auth, "plain")) {
+		r = mailimap_authenticate(run->s, "PLAIN", m->host, NULL, NULL, m->user, m->user,
+					  run->secret, NULL);
+	} else {
+		r = mailimap_login(run->s, m->user, run->secret);
+	}
+	if (r == MAILIMAP_NO_ERROR)
+		return OK;
+	if (is_transient(r))
+		return transient(run, "connection lost during login", r);
+	ct_error("source '%s': IMAP login failed for user '%s' at %s:%u: %s", m->source, m->user,
+		 m->host, m->port, imap_response(run->s));
+	if (!strcmp(m->auth, "xoauth2"))
+		ct_hint("check token_command (the token may have expired)");
+	else
+		ct_hint("check user and %s", ct_source_get(run->src, "password_command") ? "password_command"
+										: "password_env");
+	return PERMANENT;
+}
+
+static int connect_imap(struct imap_run *run)
+{
+	struct ct_mailnet *m = &run->m;
+	int r;
+	run->s = mailimap_new(0, NULL);
+	if (!run->s)
+		ct_die("out of memory");
+	mailimap_set_timeout(run->s, (time_t)m->timeout);
+	if (m->tls)
+		r = mailimap_ssl_connect_with_callback(run->s, m->host, (uint16_t)m->port,
+						       ct_mailnet_tls_setup, m->host);
+	else
+		r = mailimap_socket_connect(run->s, m->host, (uint16_t)m->port);
+	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
+		if (r == MAILIMAP_ERROR_SSL) {
+			ct_error("source '%s': TLS handshake with %s:%u failed", m->source, m->host, m->port);
+			ct_hint("check that the server speaks TLS on this port (imaps://) or use imap:// with starttls = yes");
+			return PERMANENT;
+		}
+		return transient(run, "cannot connect", r);
+	}
+	if (m->tls && ct_mailnet_tls_check(m, run->s->imap_stream, "IMAP"))
+		return PERMANENT;
+	if (m->starttls) {
+		r = mailimap_socket_starttls_with_callback(run->s, ct_mailnet_tls_setup, m->host);
+		if (r != MAILIMAP_NO_ERROR) {
+			if (is_transient(r))
+				return transient(run, "connection lost during STARTTLS", r);
+			ct_error("source '%s': STARTTLS failed at %s:%u: %s", m->source, m->host, m->port,
+				 imap_response(run->s));
+			ct_hint("check starttls and the server's TLS setup");
+			return PERMANENT;
+		}
+		if (ct_mailnet_tls_check(m, run->s->imap_stream, "IMAP"))
+			return PERMANENT;
+	}
+	if (!m->tls && !m->starttls && strcmp(m->host, "127.0.0.1") && strcmp(m->host, "localhost") &&
+	    strcmp(m->host, "::1"))
+		ct_warn("source '%s': the password goes to %s unencrypted (use imaps:// or starttls = yes)",
+			m->source, m->host);
+	struct mailimap_capability_data *cap = NULL;
+	r = mailimap_capability(run->s, &cap);
+	if (r != MAILIMAP_NO_ERROR)
+		return is_transient(r) ? transient(run, "CAPABILITY failed", r)
+				       : ct_error("source '%s': CAPABILITY failed at %s:%u: %s", m->source,
+						  m->host, m->port, imap_response(run->s));
+	mailimap_capability_data_free(cap);
+	return login(run);
+}
+
+/* Reads a numeric cursor of the current folder; 0 when absent. */
+static uint64_t cursor_get(struct imap_run *run, const char *what, int *present)
+{
+	char *name = ct_xstrfmt("%s:%s", run->folder, what);
+	char *v = run->sink->get_cursor(run->sink, run->m.source, name);
+	uint64_t n = v ? strtoull(v, NULL, 10) : 0;
+	if (present)
+		*present = v != NULL;
+	free(v);
+	free(name);
+	return n;
+}
+
+static int cursor_set(struct imap_run *run, const char *what, uint64_t value)
+{
+	char *name = ct_xstrfmt("%s:%s", run->folder, what);
+	char *v = ct_xstrfmt("%" PRIu64, value);
+	int r = run->sink->set_cursor(run->sink, run->m.source, name, v);
+	free(name);
+	free(v);
+	return r;
+}
+
+static void no_progress(size_t current, size_t maximum, void *context)
+{
+}
+
+/*
+ * Called by libetpan for each FETCH response as it is parsed (the response
+ * is freed right after), so a batch never sits in memory twice.
+ */
+static void on_message(struct mailimap_msg_att *att, void *data)
+{
+	struct imap_run *run = data;
+	uint32_t uid = 0;
+	const char *body = NULL;
+	size_t len = 0;
+	for (clistiter *c = clist_begin(att->att_list); c; c = clist_next(c)) {
+		struct mailimap_msg_att_item *item = clist_content(c);
+		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+			continue;
+		struct mailimap_msg_att_static *st = item->att_data.att_static;
+		if (st->att_type == MAILIMAP_MSG_ATT_UID) {
+			uid = st->att_data.att_uid;
+		} else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION && st->att_data.att_body_section) {
+			body = st->att_data.att_body_section->sec_body_part;
+			len = st->att_data.att_body_section->sec_length;
+		}
+	}
+	if (!uid || !body || run->sink_failed)
+		return;  /* an unsolicited FETCH (flags of another client) */
+	struct ct_item it;
+	ct_item_init(&it);
+	ct_mime_parse(body, len, (ct_time)time(NULL), &it);
+	it.source = ct_strdup(run->m.source);
+	it.mailbox_dept = ct_strdup(run->dept);
+	it.location = ct_xstrfmt("%s/%" PRIu32 "/%" PRIu32, run->folder, run->uidvalidity, uid);
+	if (run->sink->item(run->sink, &it))
+		run->sink_failed = 1;
+	run->done++;
+}
+
+/* The UIDs above last in the open folder, ascending. */
+static int search_new(struct imap_run *run, uint32_t last, uint32_t **uids, size_t *n)
+{
+	*uids = NULL;
+	*n = 0;
+	struct mailimap_set *set = mailimap_set_new_interval(last + 1, 0);
+	struct mailimap_search_key *key = mailimap_search_key_new_uid(set);
+	clist *res = NULL;
+	int r = mailimap_uid_search(run->s, NULL, key, &res);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR) {
+		if (is_transient(r))
+			return transient(run, "UID SEARCH failed", r);
+		return ct_error("source '%s': UID SEARCH in folder '%s' failed at %s:%u: %s", run->m.source,
+				run->folder, run->m.host, run->m.port, imap_response(run->s));
+	}
+	size_t alloc = 0;
+	for (clistiter *c = clist_begin(res); c; c = clist_next(c)) {
+		uint32_t u = *(uint32_t *)clist_content(c);
+		if (u <= last)
+			continue;  /* "N:*" always matches the highest UID */
+		if (*n == alloc) {
+			alloc = alloc ? 2 * alloc : 1024;
+			*uids = ct_realloc(*uids, alloc * sizeof(**uids));
+		}
+		(*uids)[(*n)++] = u;
+	}
+	mailimap_search_result_free(res);
+	/* Servers answer in ascending order in practice; make sure. */
+	for (size_t i = 1; i < *n; i++)
+		if ((*uids)[i] < (*uids)[i - 1]) {
+			uint32_t t = (*uids)[i];
+			size_t j = i;
+			for (; j && (*uids)[j - 1] > t; j--)
+				(*uids)[j] = (*uids)[j - 1];
+			(*uids)[j] = t;
+		}
+	return OK;
+}
+
+/* Fetches uids[0..n) (ascending) as one UID FETCH; the set is sent as ranges. */
+static int fetch_batch(struct imap_run *run, const uint32_t *uids, size_t n)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		mailimap_set_add_interval(set, uids[i], uids[j]);
+		i = j + 1;
+	}
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
+	mailimap_fetch_type_new_fetch_att_list_add(
+		ft, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+	clist *res = NULL;
+	mailimap_set_msg_att_handler(run->s, on_message, run);
+	mailimap_set_progress_callback(run->s, NULL, no_progress, NULL);
+	int r = mailimap_uid_fetch(run->s, set, ft, &res);
+	mailimap_set_msg_att_handler(run->s, NULL, NULL);
+	mailimap_set_progress_callback(run->s, NULL, NULL, NULL);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (res)
+		mailimap_fetch_list_free(res);
+	if (run->sink_failed)
+		return PERMANENT;  /* the sink reported it */
+	if (r != MAILIMAP_NO_ERROR) {
+		if (is_transient(r))
+			return transient(run, "connection lost during UID FETCH", r);
+		return ct_error("source '%s': UID FETCH in folder '%s' failed at %s:%u: %s", run->m.source,
+				run->folder, run->m.host, run->m.port, imap_response(run->s));
+	}
+	return OK;
+}
+
+/*
+ * Fetches what is new in one folder. Returns OK, PERMANENT (reported) or
+ * TRANSIENT (the caller reconnects; cursors say where to go on).
+ */
+static int fetch_folder(struct imap_run *run, const char *folder, int *progressed)
+{
+	struct ct_sink *sink = run->sink;
+	uint64_t modseq = 0;
+	int condstore = mailimap_has_condstore(run->s);
+	int r;
+	run->folder = folder;
+	run->dept = ct_mailnet_folder_dept(&run->m, folder);
+	run->sink_failed = 0;
+	r = condstore ? mailimap_examine_condstore(run->s, folder, &modseq) : mailimap_examine(run->s, folder);
+	if (r != MAILIMAP_NO_ERROR) {
+		if (is_transient(r))
+			return transient(run, "EXAMINE failed", r);
+		ct_error("source '%s': IMAP folder '%s' cannot be opened at %s:%u: %s", run->m.source, folder,
+			 run->m.host, run->m.port, imap_response(run->s));
+		ct_hint("check folders (or the url's folder) in [source %s]; folders = * takes every subscribed folder",
+			run->m.source);
+		return PERMANENT;
+	}
+	struct mailimap_selection_info *sel = run->s->imap_selection_info;
+	uint32_t uidvalidity = sel ? sel->sel_uidvalidity : 0;
+	uint32_t uidnext = sel ? sel->sel_uidnext : 0;
+	uint32_t exists = sel && sel->sel_has_exists ? sel->sel_exists : 1;
+	int had_uv = 0;
+	uint64_t old_uv = cursor_get(run, "uidvalidity", &had_uv);
+	uint64_t last = cursor_get(run, "last_uid", NULL);
+	run->uidvalidity = uidvalidity;
+	int uv_changed = !had_uv || old_uv != uidvalidity;
+	if (had_uv && old_uv != uidvalidity)
+		ct_warn("source '%s': folder '%s' has a new UIDVALIDITY (%" PRIu64 " -> %" PRIu32
+			"): reading it again; messages already stored are recognised by Message-ID",
+			run->m.source, folder, old_uv, uidvalidity);
+	if (uv_changed)
+		last = 0;
+	if (last > UINT32_MAX)
+		last = UINT32_MAX;
+
+	/* One round trip: the EXAMINE answer says whether anything is new. */
+	int nothing = exists == 0 || (uidnext && (uint64_t)uidnext - 1 <= last);
+	uint32_t *uids = NULL;
+	size_t n = 0;
+	if (!nothing && (r = search_new(run, (uint32_t)last, &uids, &n)) != OK)
+		return r;
+	if (sink->dry_run) {
+		printf("%s %s: %zu new\n", run->m.source, folder, n);
+		free(uids);
+		return OK;
+	}
+	if (uv_changed) {
+		if (cursor_set(run, "uidvalidity", uidvalidity) || cursor_set(run, "last_uid", 0))
+			goto sink_fail;
+	}
+	run->done = 0;
+	run->total = n;
+	for (size_t i = 0; i < n; i += (size_t)run->m.batch) {
+		size_t k = n - i < (size_t)run->m.batch ? n - i : (size_t)run->m.batch;
+		if ((r = fetch_batch(run, uids + i, k)) != OK) {
+			free(uids);
+			return r;
+		}
+		*progressed = 1;
+		/* Queued after the batch's items: committed with them. */
+		if (cursor_set(run, "last_uid", uids[i + k - 1]))
+			goto sink_fail;
+		if (sink->progress)
+			sink->progress(sink, run->m.source, run->done, run->total);
+	}
+	free(uids);
+	uids = NULL;
+	if (condstore && modseq && cursor_set(run, "highestmodseq", modseq))
+		goto sink_fail;
+	if (sink->flush(sink))
+		return PERMANENT;
+	return OK;
+sink_fail:
+	free(uids);
+	return PERMANENT;
+}
+
+/* folders = *: every subscribed folder that can be selected. */
+static int list_subscribed(struct imap_run *run, struct ct_strlist *out)
+{
+	clist *list = NULL;
+	int r = mailimap_lsub(run->s, "", "*", &list);
+	if (r != MAILIMAP_NO_ERROR) {
+		if (is_transient(r))
+			return transient(run, "LSUB failed", r);
+		return ct_error("source '%s': LSUB failed at %s:%u: %s", run->m.source, run->m.host,
+				run->m.port, imap_response(run->s));
+	}
+	for (clistiter *c = clist_begin(list); c; c = clist_next(c)) {
+		struct mailimap_mailbox_list *mb = clist_content(c);
+		int noselect = 0;
+		if (mb->mb_flag && mb->mb_flag->mbf_type == MAILIMAP_MBX_LIST_FLAGS_SFLAG &&
+		    mb->mb_flag->mbf_sflag == MAILIMAP_MBX_LIST_SFLAG_NOSELECT)
+			noselect = 1;
+		if (!noselect && mb->mb_name && !ct_strlist_has(out, mb->mb_name))
+			ct_strlist_push(out, mb->mb_name);
+	}
+	mailimap_list_result_free(list);
+	return OK;
+}
+
+static int run_imap(const struct ct_config *cfg, const struct ct_source *src, struct ct_sink *sink)
+{
+	struct imap_run run;
+	struct ct_strlist folders = CT_STRLIST_INIT;
+	int rc = -1, r = OK, attempt = 0;
+	size_t next = 0;     /* folders before it are done */
+	int listed = 0;
+
+	memset(&run, 0, sizeof(run));
+	run.cfg = cfg;
+	run.src = src;
+	run.sink = sink;
+	if (ct_mailnet_load(cfg, src, "imap", 143, 993, &run.m))
+		goto out;
+	if (!strcmp(run.m.auth, "xoauth2"))
+		run.secret = ct_source_secret(src, "token_command", "token_env");
+	else
+		run.secret = ct_source_secret(src, "password_command", "password_env");
+	if (!run.secret)
+		goto out;
+
+	for (;;) {
+		int progressed = 0;
+		r = connect_imap(&run);
+		if (r == OK && !listed) {
+			if (run.m.folders.n == 1 && !strcmp(run.m.folders.v[0], "*"))
+				r = list_subscribed(&run, &folders);
+			else
+				for (size_t i = 0; i < run.m.folders.n; i++)
+					ct_strlist_push(&folders, run.m.folders.v[i]);
+			listed = r == OK;
+		}
+		while (r == OK && next < folders.n) {
+			r = fetch_folder(&run, folders.v[next], &progressed);
+			if (r == OK)
+				next++;
+		}
+		disconnect(&run);
+		if (r == OK) {
+			rc = 0;
+			break;
+		}
+		if (r == PERMANENT)
+			break;
+		/* Transient: reconnect and go on from the committed cursors. */
+		if (progressed)
+			attempt = 0;
+		if (++attempt >= CT_MAILNET_TRIES) {
+			ct_error("source '%s': giving up after %d attempts: %s", run.m.source, attempt, run.why);
+			ct_hint("check url and that the server is reachable; timeout = %ld s", run.m.timeout);
+			break;
+		}
+		ct_warn("source '%s': %s; retrying", run.m.source, run.why);
+		ct_mailnet_backoff(attempt);
+	}
+out:
+	disconnect(&run);
+	if (run.secret) {
+		memset(run.secret, 0, strlen(run.secret));
+		free(run.secret);
+	}
+	free(run.why);
+	ct_strlist_clear(&folders);
+	ct_mailnet_release(&run.m);
+	return rc;
+}
+
+const struct ct_fetcher ct_fetch_imap = { "imap", run_imap };
