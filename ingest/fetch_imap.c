@@ -35,9 +35,22 @@ struct imap_run {
 	size_t done, total;
 };
 
+/*
+ * The text of the last tagged response, with its response code when the
+ * server sent one ("[AUTHENTICATIONFAILED] Authentication failed."). The
+ * string is kept in a static buffer until the next call.
+ */
 static const char *imap_response(mailimap *s)
 {
-	return s && s->imap_response && *s->imap_response ? s->imap_response : "no detail from the server";
+	static char buf[512];
+	const char *text = s && s->imap_response && *s->imap_response ? s->imap_response
+								       : "no detail from the server";
+	const char *code = s && s->imap_response_info ? s->imap_response_info->rsp_atom : NULL;
+	if (code && *code)
+		snprintf(buf, sizeof(buf), "[%s] %s", code, text);
+	else
+		snprintf(buf, sizeof(buf), "%s", text);
+	return buf;
 }
 
 static int is_transient(int r)
