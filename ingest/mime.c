@@ -158,15 +158,21 @@ static void addresses_from_raw(struct ct_addrlist *l, const char *v, struct ct_i
 
 static ct_time from_dt(const struct mailimf_date_time *d, int *ok)
 {
-	int y = d->dt_year;
+	int y = d->dt_year, z = d->dt_zone;
+	*ok = y >= 0 && y <= 2200 && d->dt_month >= 1 && d->dt_month <= 12 && d->dt_day >= 1 &&
+	      d->dt_day <= 31 && d->dt_hour >= 0 && d->dt_hour < 24 && d->dt_min >= 0 && d->dt_min < 60 &&
+	      d->dt_sec >= 0 && d->dt_sec <= 60 && z > -2400 && z < 2400;
+	if (!*ok)
+		return 0;
 	if (y < 50)
 		y += 2000;
 	else if (y < 1000)
 		y += 1900;
-	*ok = y >= 1970 && y <= 2200 && d->dt_month >= 1 && d->dt_month <= 12 && d->dt_day >= 1 &&
-	      d->dt_day <= 31 && d->dt_hour >= 0 && d->dt_hour < 24 && d->dt_min >= 0 && d->dt_min < 60 &&
-	      d->dt_sec >= 0 && d->dt_sec <= 60 && d->dt_zone > -2400 && d->dt_zone < 2400;
-	int z = d->dt_zone, sign = z < 0 ? -1 : 1;
+	if (y < 1970) {
+		*ok = 0;
+		return 0;
+	}
+	int sign = z < 0 ? -1 : 1;
 	z = abs(z);
 	/* libetpan reads obsolete zone names ("UT") as odd minute offsets; real zones are quarter hours */
 	if (z % 100 % 15)
@@ -268,7 +274,8 @@ static int parse_loose_date(const char *v, ct_time *out)
 					off = zones[i].hours * 3600L;
 		}
 	}
-	if (day < 1 || day > 31 || mon < 1 || year < 1970 || year > 2200 || h > 23 || m > 59 || s > 60)
+	if (day < 1 || day > 31 || mon < 1 || year < 1970 || year > 2200 || h < 0 || h > 23 || m < 0 ||
+	    m > 59 || s < 0 || s > 60)
 		return -1;
 	*out = ct_timegm(year, mon, day, h, m, s) - off;
 	return 0;
