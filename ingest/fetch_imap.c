@@ -13,6 +13,7 @@
 #include "mailnet_p.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -412,6 +413,9 @@ static int run_imap(const struct ct_config *cfg, const struct ct_source *src, st
 	size_t next = 0;     /* folders before it are done */
 	int listed = 0;
 
+	/* A server that hangs up makes the next write fail with EPIPE, which the
+	 * retry logic handles; SIGPIPE would kill the whole run instead. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&run, 0, sizeof(run));
 	run.cfg = cfg;
 	run.src = src;

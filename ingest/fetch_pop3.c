@@ -9,6 +9,7 @@
  */
 #include "mailnet_p.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,6 +182,9 @@ static int run_pop3(const struct ct_config *cfg, const struct ct_source *src, st
 	struct pop3_run run;
 	int rc = -1, attempt = 0;
 
+	/* A server that hangs up makes the next write fail with EPIPE, which the
+	 * retry logic handles; SIGPIPE would kill the whole run instead. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&run, 0, sizeof(run));
 	run.src = src;
 	run.sink = sink;
