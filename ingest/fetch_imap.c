@@ -63,10 +63,12 @@ static int is_transient(int r)
 /* Remembers a transient failure; returns TRANSIENT. */
 static int transient(struct imap_run *run, const char *what, int r)
 {
+	const char *how = r == MAILIMAP_ERROR_CONNECTION_REFUSED ? "connection refused"
+			  : r == MAILIMAP_ERROR_STREAM ? "connection closed or timed out"
+			  : r == MAILIMAP_ERROR_FATAL ? "the server ended the session"
+			  : "unreadable server response";
 	free(run->why);
-	run->why = ct_xstrfmt("%s at %s:%u (libetpan error %d%s%s)", what, run->m.host, run->m.port, r,
-			      run->s && run->s->imap_response ? ": " : "",
-			      run->s && run->s->imap_response ? run->s->imap_response : "");
+	run->why = ct_xstrfmt("%s at %s:%u (%s)", what, run->m.host, run->m.port, how);
 	return TRANSIENT;
 }
 

@@ -36,8 +36,11 @@ static int is_transient(int r)
 
 static int transient(struct pop3_run *run, const char *what, int r)
 {
+	const char *how = r == MAILPOP3_ERROR_CONNECTION_REFUSED ? "connection refused"
+			  : r == MAILPOP3_ERROR_STREAM ? "connection closed or timed out"
+			  : "unreadable server response";
 	free(run->why);
-	run->why = ct_xstrfmt("%s at %s:%u (libetpan error %d)", what, run->m.host, run->m.port, r);
+	run->why = ct_xstrfmt("%s at %s:%u (%s)", what, run->m.host, run->m.port, how);
 	return TRANSIENT;
 }
 

@@ -267,6 +267,8 @@ static inline int ct_mailnet_tls_check(const struct ct_mailnet *m, mailstream *s
 	if (status) {
 		gnutls_datum_t why = { NULL, 0 };
 		gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why, 0);
+		if (why.data)
+			ct_trim((char *)why.data);
 		ct_error("source '%s': TLS certificate of %s server %s:%u not trusted: %s", m->source, proto,
 			 m->host, m->port, why.data ? (char *)why.data : "verification failed");
 		gnutls_free(why.data);
