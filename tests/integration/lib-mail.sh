@@ -44,7 +44,7 @@ generate_message() {
 		*) echo "generate_message: unknown key '$_kv'" >&2; return 2 ;;
 		esac
 	done
-	mkdir -p "$_dir/cur" "$_dir/new"
+	[ -d "$_dir/new" ] && [ -d "$_dir/cur" ] || mkdir -p "$_dir/cur" "$_dir/new"
 	[ -n "$_name" ] || _name="1700000000.M${gen_msg_cnt}P$$.testhost"
 	if [ "$_folder" = cur ]; then
 		gen_msg_file="$_dir/cur/$_name:2,S"
