@@ -1,0 +1,61 @@
+#!/bin/sh
+# t33-pop3.sh - POP3 against a real Dovecot: UIDL tracking (a second run adds
+# nothing, new mail is picked up), messages stay on the server, dry run,
+# pop3s:// with the test CA, wrong password.
+set -u
+: "${CASETRAIL:?}" "${TMPDIR:?}" "${TOP:?}"
+cd "$TMPDIR"
+. "$TOP/tests/integration/lib-dovecot.sh"
+dovecot_start
+items() { sqlite3 ct.db "select count(*) from items"; }
+
+deliver 30 pop
+dv_config c.conf pop-inbox "pop3://127.0.0.1:$POP3_PORT" pop3 </dev/null
+
+"$CASETRAIL" -c c.conf ingest --dry-run >dry.out 2>dry.err || fail "dry run: $(cat dry.err)"
+grep -qx "pop-inbox INBOX: 30 new" dry.out || fail "dry run output: $(cat dry.out)"
+[ "$(items)" = 0 ] || fail "dry run stored items"
+
+"$CASETRAIL" -c c.conf ingest 2>r1.err || fail "first run: exit $?: $(cat r1.err)"
+[ "$(items)" = 30 ] || fail "first run: $(items) items, want 30"
+[ "$(sqlite3 ct.db "select count(*) from items where external_id like 'pop-%@test.example'")" = 30 ] ||
+	fail "external ids"
+[ "$(dv_count)" = 30 ] || fail "messages deleted from the server: $(dv_count) left"
+
+"$CASETRAIL" -c c.conf ingest 2>r2.err || fail "second run: $(cat r2.err)"
+grep -q "ingest: 0 new, 30 already seen" r2.err || fail "second run: $(cat r2.err)"
+[ "$(items)" = 30 ] || fail "second run added items"
+
+deliver 4 pop2
+"$CASETRAIL" -c c.conf ingest --dry-run >dry2.out 2>&1 || fail "dry run 2"
+grep -qx "pop-inbox INBOX: 4 new" dry2.out || fail "dry run 2: $(cat dry2.out)"
+"$CASETRAIL" -c c.conf ingest 2>r3.err || fail "third run: $(cat r3.err)"
+[ "$(items)" = 34 ] || fail "third run: $(items) items, want 34"
+grep -q "ingest: 4 new, 30 already seen" r3.err || fail "third run: $(cat r3.err)"
+[ "$(dv_count)" = 34 ] || fail "messages deleted from the server: $(dv_count) left"
+if grep -q "DELE" "$DV/dovecot.log"; then fail "DELE in the server log"; fi
+
+# the same mailbox over pop3s:// with the test CA: all already stored
+dv_config s.conf pop-inbox "pop3s://127.0.0.1:$POP3S_PORT" pop3 <<EOT
+tls_ca_file = $DV_CA
+EOT
+"$CASETRAIL" -c s.conf ingest 2>s.err || fail "pop3s: $(cat s.err)"
+grep -q "ingest: 0 new, 34 already seen" s.err || fail "pop3s run: $(cat s.err)"
+
+# pop3s:// without the CA: refused
+dv_config s2.conf pop-tls "pop3s://127.0.0.1:$POP3S_PORT" pop3 </dev/null
+rc=0
+"$CASETRAIL" -c s2.conf --db s2.db ingest 2>s2.err || rc=$?
+[ $rc = 1 ] || fail "pop3s without the CA: exit $rc"
+grep -q "source 'pop-tls': TLS certificate of POP3 server 127.0.0.1:$POP3S_PORT not trusted" s2.err ||
+	fail "pop3s without the CA: $(cat s2.err)"
+
+# wrong password
+rc=0
+CT_TEST_PASSWORD=not-it "$CASETRAIL" -c c.conf --db bad.db ingest 2>bad.err || rc=$?
+[ $rc = 1 ] || fail "wrong password: exit $rc"
+grep -q "casetrail: error: source 'pop-inbox': POP3 login failed for user 'billing' at 127.0.0.1:$POP3_PORT: " bad.err ||
+	fail "wrong password message: $(cat bad.err)"
+if grep -q "not-it" bad.err; then fail "password printed"; fi
+[ "$(dv_count)" = 34 ] || fail "messages on the server: $(dv_count)"
+echo ok
