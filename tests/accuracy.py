@@ -177,7 +177,9 @@ def evaluate(truth, cases, exe, db, top, with_routing):
             if loc:
                 votes[loc[0]] += 1
         if not votes:
-            mism.append({"case": tcase["key"], "truth": tcase["departments"], "got": None})
+            mism.append({"case": tcase["key"], "truth": tcase["departments"], "got": None,
+                         "scenario": tcase.get("scenario")})
+            ev_n += 1
             continue
         cid = votes.most_common(1)[0][0]
         c = case_by_id[cid]
@@ -272,11 +274,18 @@ def evaluate(truth, cases, exe, db, top, with_routing):
     per = {}
     for cat in cats:
         tp = fp = fn = 0
-        for want, got in judged.values():
+        missed, wrong = [], []
+        for key, (want, got) in judged.items():
             tp += cat in want and cat in got
-            fp += cat not in want and cat in got
-            fn += cat in want and cat not in got
+            if cat not in want and cat in got:
+                fp += 1
+                wrong.append(key)
+            if cat in want and cat not in got:
+                fn += 1
+                missed.append(key)
         per[cat] = prf(tp, fp, fn)
+        per[cat]["missed"] = sorted(missed)[:10]
+        per[cat]["false"] = sorted(wrong)[:10]
     res["categories"] = per
 
     res["pass"] = {
@@ -337,6 +346,10 @@ def show(res):
             mark = "  " + verdict(ok["f1_" + cat])
         print("  %-20s precision %.4f recall %.4f F1 %.4f (tp %d fp %d fn %d)%s"
               % (cat, m["precision"], m["recall"], m["f1"], m["tp"], m["fp"], m["fn"], mark))
+        for what in ("missed", "false"):
+            if m[what]:
+                print("      %s: %s%s" % (what, ", ".join(m[what][:3]),
+                                          " …" if len(m[what]) > 3 else ""))
     print()
     print("overall: %s" % verdict(all(ok.values())))
 
