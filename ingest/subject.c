@@ -112,6 +112,7 @@ char *ct_subject_normalize(const char *subject)
 	struct ct_buf b = CT_BUF_INIT;
 	const char *s = subject ? subject : "";
 	const char *e;
+	int wrapped = 0;
 
 	/* leading prefixes and tags, in any order and number: "Re: [list] AW: Fwd[2]: ..." */
 	for (;;) {
@@ -120,6 +121,12 @@ char *ct_subject_normalize(const char *subject)
 		size_t n = prefix_len(s);
 		if (n) {
 			s += n;
+			continue;
+		}
+		if (*s == '[' && prefix_len(s + 1)) {
+			/* old clients forward as "[Fwd: subject]" */
+			s += 1 + prefix_len(s + 1);
+			wrapped++;
 			continue;
 		}
 		if (*s == '[') {
@@ -136,6 +143,11 @@ char *ct_subject_normalize(const char *subject)
 	for (;;) {
 		while (e > s && is_blank(e - 1))
 			e--;
+		if (wrapped && e > s && e[-1] == ']' && !memchr(s, '[', (size_t)(e - s))) {
+			e--;
+			wrapped--;
+			continue;
+		}
 		if (e > s && e[-1] == ']') {
 			const char *o = e - 1;
 			while (o > s && *o != '[')

@@ -37,6 +37,8 @@ static const struct {
 	{ "Broken login [casetrail.test #12]  ", "broken login" },
 	{ "[list] [#7] Re: Fwd: Broken login [#7]", "broken login" },
 	{ "Invoice (fwd)", "invoice" },
+	{ "[Fwd: Invoice wrong]", "invoice wrong" },
+	{ "Re: [Fwd: Invoice [#12]]", "invoice" },
 	/* a tag in the middle is text */
 	{ "Invoice [#4521] wrong", "invoice [#4521] wrong" },
 	/* unclosed bracket */
