@@ -45,7 +45,10 @@ def die(msg):
 
 
 def run(cmd, cwd, want_json=False):
-    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as e:
+        die("cannot run %s: %s" % (cmd[0], e))
     if want_json:
         if p.returncode not in (0, 1):
             die("%s failed (exit %d): %s" % (" ".join(cmd), p.returncode,
