@@ -24,6 +24,20 @@ echo "$sum2" | grep -q ' 0 cases touched' || fail "second run touched cases: $su
 store_digest s.db >digest2
 cmp -s digest1 digest2 || { diff digest1 digest2 >&2; fail "store changed on the second run"; }
 
+# the example store agrees with the hand labels in examples/truth.json on everything that is mail:
+# case grouping, dedupe (thread 7 in two mailboxes), departments, trails of the mail-only cases
+python3 "$TOP/tests/accuracy.py" --casetrail "$CASETRAIL" --corpus "$TOP/examples" --json >acc.json ||
+	fail "accuracy script: exit $?"
+python3 - <<'PY' || fail "examples differ from examples/truth.json: $(head -c 4000 acc.json)"
+import json
+r = json.load(open("acc.json"))
+g = r["case_grouping_email"]
+assert g["precision"] == 1 and g["recall"] == 1, ("case grouping", g)
+assert r["dedupe"]["exact"], ("dedupe", r["dedupe"])
+assert r["department"]["accuracy"] == 1, ("departments", r["department"])
+assert r["routing"]["exact_email_cases"] == 1, ("trails", r["routing"]["mismatches"])
+PY
+
 # the same with a one-off source: an mbox read twice
 "$CASETRAIL" --db m.db ingest --mbox "$TOP/examples/mbox/crlf.mbox" --department Support 2>m1.err ||
 	fail "mbox run 1: $(cat m1.err)"
