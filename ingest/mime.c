@@ -856,7 +856,7 @@ static void walk_mime(struct mailmime *m, struct walk *w)
 /* Normalises line endings to LF (CRLF and lone CR). */
 static char *to_lf(const char *raw, size_t len, size_t *out_len)
 {
-	char *o = ct_malloc(len + 1);
+	char *o = ct_malloc(len + 2); /* room for the line end parse_len() may add */
 	const char *p = raw, *e = raw + len;
 	size_t n = 0;
 	while (p < e) {
@@ -967,13 +967,19 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 		const char *nl = memchr(lf, '\n', lf_len);
 		skip = nl ? (size_t)(nl + 1 - lf) : lf_len;
 	}
-	if (count_containers(lf + skip, lf_len - skip) > MAX_CONTAINERS) {
+	/* libetpan wants a line end after the last header field ("Subject: x" alone) */
+	size_t parse_len = lf_len;
+	if (lf_len && lf[lf_len - 1] != '\n') {
+		lf[parse_len++] = '\n';
+		lf[parse_len] = '\0';
+	}
+	if (count_containers(lf + skip, parse_len - skip) > MAX_CONTAINERS) {
 		ct_mime_warn(it, "more than %d multipart/message parts; MIME structure ignored, kept as text",
 			     MAX_CONTAINERS);
-		parse_flat(lf + skip, lf_len - skip, it, &hs);
+		parse_flat(lf + skip, parse_len - skip, it, &hs);
 		flat = 1;
-	} else if (lf_len > skip) {
-		rc = mailmime_parse(lf + skip, lf_len - skip, &idx, &mime);
+	} else if (parse_len > skip) {
+		rc = mailmime_parse(lf + skip, parse_len - skip, &idx, &mime);
 	}
 	if (flat) {
 		/* done */

@@ -186,6 +186,13 @@ static const struct body_case {
 	  "--b\nContent-Type: text/plain; name=\"server.log\"\nContent-Disposition: attachment; filename=\"server.log\"\n\n"
 	  "ERROR secret log line\n--b--\n",
 	  "at", "the body", NULL, NULL, 0 },
+	{ "last header without a line end",
+	  "Date: Mon, 4 Mar 2024 10:00:00 +0000\nFrom: a@b.example\nSubject: only headers",
+	  "only headers", "", NULL, NULL, 0 },
+	{ "mbox From_ line left on top",
+	  "From a@b.example Mon Mar  4 10:00:00 2024\nDate: Mon, 4 Mar 2024 10:00:00 +0000\n"
+	  "From: a@b.example\nSubject: mbox\n\nbody\n",
+	  "mbox", "body\n", NULL, NULL, 0 },
 	{ "no headers at all",
 	  "just some text\nwithout headers\n",
 	  "", "just some text\nwithout headers\n", NULL, "no header fields", 0 },
