@@ -13,6 +13,7 @@
 #include "mailnet_p.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,42 @@ struct imap_run {
 	const char *folder;
 	const char *dept;
 	uint32_t uidvalidity;
-	int sink_failed;
 	size_t done, total;
+};
+
+/* One message as fetched: raw bytes, parsed later in the caller's thread. */
+struct raw_msg {
+	uint32_t uid;
+	char *data;
+	size_t len;
+};
+
+/* The messages of one UID FETCH, and the highest UID it asked for. */
+struct batch {
+	struct raw_msg *v;
+	size_t n, alloc;
+	uint32_t last_uid;
+	struct batch *next;
+};
+
+/*
+ * The network side of a folder fetch. A thread of its own sends the UID
+ * FETCH commands and queues each answered batch, while the caller parses,
+ * classifies and stores the batch before; at most QUEUE_MAX batches wait.
+ * Only this thread touches the IMAP session until it is joined.
+ */
+#define QUEUE_MAX 2
+struct netq {
+	struct imap_run *run;
+	const uint32_t *uids;
+	size_t n;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct batch *head, *tail;
+	size_t queued;
+	int finished, stop;
+	int result;              /* OK, PERMANENT or TRANSIENT once finished */
+	struct batch *cur;       /* being filled by on_message */
 };
 
 /*
@@ -188,13 +223,24 @@ static void no_progress(size_t current, size_t maximum, void *context)
 {
 }
 
+static void batch_free(struct batch *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n; i++)
+		free(b->v[i].data);
+	free(b->v);
+	free(b);
+}
+
 /*
  * Called by libetpan for each FETCH response as it is parsed (the response
  * is freed right after), so a batch never sits in memory twice.
  */
 static void on_message(struct mailimap_msg_att *att, void *data)
 {
-	struct imap_run *run = data;
+	struct netq *q = data;
+	struct batch *b = q->cur;
 	uint32_t uid = 0;
 	const char *body = NULL;
 	size_t len = 0;
@@ -210,17 +256,18 @@ static void on_message(struct mailimap_msg_att *att, void *data)
 			len = st->att_data.att_body_section->sec_length;
 		}
 	}
-	if (!uid || !body || run->sink_failed)
+	if (!uid || !body || !b)
 		return;  /* an unsolicited FETCH (flags of another client) */
-	struct ct_item it;
-	ct_item_init(&it);
-	ct_mime_parse(body, len, (ct_time)time(NULL), &it);
-	it.source = ct_strdup(run->m.source);
-	it.mailbox_dept = ct_strdup(run->dept);
-	it.location = ct_xstrfmt("%s/%" PRIu32 "/%" PRIu32, run->folder, run->uidvalidity, uid);
-	if (run->sink->item(run->sink, &it))
-		run->sink_failed = 1;
-	run->done++;
+	if (b->n == b->alloc) {
+		b->alloc = b->alloc ? 2 * b->alloc : 64;
+		b->v = ct_realloc(b->v, b->alloc * sizeof(*b->v));
+	}
+	struct raw_msg *m = &b->v[b->n++];
+	m->uid = uid;
+	m->len = len;
+	m->data = ct_malloc(len + 1);
+	memcpy(m->data, body, len);
+	m->data[len] = '\0';
 }
 
 /* The UIDs above last in the open folder, ascending. */
@@ -263,8 +310,11 @@ static int search_new(struct imap_run *run, uint32_t last, uint32_t **uids, size
 	return OK;
 }
 
-/* Fetches uids[0..n) (ascending) as one UID FETCH; the set is sent as ranges. */
-static int fetch_batch(struct imap_run *run, const uint32_t *uids, size_t n)
+/*
+ * Fetches uids[0..n) (ascending) as one UID FETCH into q->cur; the set is
+ * sent as ranges. Runs in the network thread.
+ */
+static int fetch_batch(struct imap_run *run, struct netq *q, const uint32_t *uids, size_t n)
 {
 	struct mailimap_set *set = mailimap_set_new_empty();
 	for (size_t i = 0; i < n;) {
@@ -280,7 +330,7 @@ static int fetch_batch(struct imap_run *run, const uint32_t *uids, size_t n)
 	mailimap_fetch_type_new_fetch_att_list_add(
 		ft, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
 	clist *res = NULL;
-	mailimap_set_msg_att_handler(run->s, on_message, run);
+	mailimap_set_msg_att_handler(run->s, on_message, q);
 	mailimap_set_progress_callback(run->s, NULL, no_progress, NULL);
 	int r = mailimap_uid_fetch(run->s, set, ft, &res);
 	mailimap_set_msg_att_handler(run->s, NULL, NULL);
@@ -289,8 +339,6 @@ static int fetch_batch(struct imap_run *run, const uint32_t *uids, size_t n)
 	mailimap_set_free(set);
 	if (res)
 		mailimap_fetch_list_free(res);
-	if (run->sink_failed)
-		return PERMANENT;  /* the sink reported it */
 	if (r != MAILIMAP_NO_ERROR) {
 		if (is_transient(r))
 			return transient(run, "connection lost during UID FETCH", r);
@@ -298,6 +346,130 @@ static int fetch_batch(struct imap_run *run, const uint32_t *uids, size_t n)
 				run->folder, run->m.host, run->m.port, imap_response(run->s));
 	}
 	return OK;
+}
+
+static void *net_main(void *arg)
+{
+	struct netq *q = arg;
+	size_t step = (size_t)q->run->m.batch;
+	int r = OK;
+	for (size_t i = 0; i < q->n && r == OK; i += step) {
+		size_t k = q->n - i < step ? q->n - i : step;
+		pthread_mutex_lock(&q->lock);
+		while (q->queued >= QUEUE_MAX && !q->stop)
+			pthread_cond_wait(&q->cond, &q->lock);
+		int stop = q->stop;
+		pthread_mutex_unlock(&q->lock);
+		if (stop)
+			break;
+		q->cur = ct_calloc(1, sizeof(*q->cur));
+		r = fetch_batch(q->run, q, q->uids + i, k);
+		struct batch *b = q->cur;
+		q->cur = NULL;
+		if (r != OK) {
+			batch_free(b);
+			break;
+		}
+		b->last_uid = q->uids[i + k - 1];
+		pthread_mutex_lock(&q->lock);
+		if (q->tail)
+			q->tail->next = b;
+		else
+			q->head = b;
+		q->tail = b;
+		q->queued++;
+		pthread_cond_broadcast(&q->cond);
+		pthread_mutex_unlock(&q->lock);
+	}
+	pthread_mutex_lock(&q->lock);
+	q->result = r;
+	q->finished = 1;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+/* Parses a batch and hands its items over, then queues its cursor. */
+static int deliver(struct imap_run *run, struct batch *b)
+{
+	struct ct_sink *sink = run->sink;
+	for (size_t i = 0; i < b->n; i++) {
+		struct ct_item it;
+		ct_item_init(&it);
+		ct_mime_parse(b->v[i].data, b->v[i].len, (ct_time)time(NULL), &it);
+		free(b->v[i].data);
+		b->v[i].data = NULL;
+		it.source = ct_strdup(run->m.source);
+		it.mailbox_dept = ct_strdup(run->dept);
+		it.location = ct_xstrfmt("%s/%" PRIu32 "/%" PRIu32, run->folder, run->uidvalidity, b->v[i].uid);
+		if (sink->item(sink, &it))
+			return PERMANENT;
+		run->done++;
+	}
+	/* Queued after the batch's items: committed with them. */
+	if (cursor_set(run, "last_uid", b->last_uid))
+		return PERMANENT;
+	if (sink->progress)
+		sink->progress(sink, run->m.source, run->done, run->total);
+	return OK;
+}
+
+/*
+ * Fetches uids[0..n) in batches, the network in a thread of its own, the
+ * parsing and the sink in this one. Returns OK, PERMANENT or TRANSIENT; the
+ * batches handed over before a failure keep their cursors.
+ */
+static int fetch_uids(struct imap_run *run, const uint32_t *uids, size_t n, int *progressed)
+{
+	struct netq q;
+	pthread_t th;
+	int rc = OK;
+	memset(&q, 0, sizeof(q));
+	q.run = run;
+	q.uids = uids;
+	q.n = n;
+	pthread_mutex_init(&q.lock, NULL);
+	pthread_cond_init(&q.cond, NULL);
+	if (pthread_create(&th, NULL, net_main, &q)) {
+		pthread_mutex_destroy(&q.lock);
+		pthread_cond_destroy(&q.cond);
+		return ct_error("source '%s': cannot start a thread", run->m.source);
+	}
+	for (;;) {
+		pthread_mutex_lock(&q.lock);
+		while (!q.head && !q.finished)
+			pthread_cond_wait(&q.cond, &q.lock);
+		struct batch *b = q.head;
+		if (b) {
+			q.head = b->next;
+			if (!q.head)
+				q.tail = NULL;
+			q.queued--;
+			pthread_cond_broadcast(&q.cond);
+		}
+		pthread_mutex_unlock(&q.lock);
+		if (!b)
+			break;
+		rc = deliver(run, b);
+		batch_free(b);
+		if (rc != OK) {
+			pthread_mutex_lock(&q.lock);
+			q.stop = 1;
+			pthread_cond_broadcast(&q.cond);
+			pthread_mutex_unlock(&q.lock);
+			break;
+		}
+		*progressed = 1;
+	}
+	pthread_join(th, NULL);
+	while (q.head) {
+		struct batch *b = q.head;
+		q.head = b->next;
+		batch_free(b);
+	}
+	pthread_mutex_destroy(&q.lock);
+	pthread_cond_destroy(&q.cond);
+	return rc != OK ? rc : q.result;
 }
 
 /*
@@ -312,7 +484,6 @@ static int fetch_folder(struct imap_run *run, const char *folder, int *progresse
 	int r;
 	run->folder = folder;
 	run->dept = ct_mailnet_folder_dept(&run->m, folder);
-	run->sink_failed = 0;
 	r = condstore ? mailimap_examine_condstore(run->s, folder, &modseq) : mailimap_examine(run->s, folder);
 	if (r != MAILIMAP_NO_ERROR) {
 		if (is_transient(r))
@@ -358,18 +529,9 @@ static int fetch_folder(struct imap_run *run, const char *folder, int *progresse
 	}
 	run->done = 0;
 	run->total = n;
-	for (size_t i = 0; i < n; i += (size_t)run->m.batch) {
-		size_t k = n - i < (size_t)run->m.batch ? n - i : (size_t)run->m.batch;
-		if ((r = fetch_batch(run, uids + i, k)) != OK) {
-			free(uids);
-			return r;
-		}
-		*progressed = 1;
-		/* Queued after the batch's items: committed with them. */
-		if (cursor_set(run, "last_uid", uids[i + k - 1]))
-			goto sink_fail;
-		if (sink->progress)
-			sink->progress(sink, run->m.source, run->done, run->total);
+	if (n && (r = fetch_uids(run, uids, n, progressed)) != OK) {
+		free(uids);
+		return r;
 	}
 	free(uids);
 	uids = NULL;
