@@ -115,6 +115,17 @@ grep -q "casetrail: error: source 'billing-inbox': IMAP folder 'NoSuchFolder' ca
 	fail "the other source did not run: $(cat nf.err)"
 [ "$(items)" = 50 ] || fail "items after the unknown folder run: $(items)"
 
+# folders = *: every subscribed folder; auth = plain (SASL PLAIN)
+doveadm -c "$DV_CONF" mailbox subscribe -u "$DV_USER" INBOX Broken || fail "subscribe"
+dv_config star.conf everything "imap://127.0.0.1:$IMAP_PORT" <<EOT
+folders = *
+auth = plain
+EOT
+"$CASETRAIL" -c star.conf --db star.db ingest --dry-run >star.out 2>star.err || fail "folders = *: $(cat star.err)"
+grep -qx "everything INBOX: 47 new" star.out || fail "folders = *: $(cat star.out) $(cat star.err)"
+grep -qx "everything Broken: 3 new" star.out || fail "folders = *: $(cat star.out)"
+[ "$(grep -c '^everything [^:]*: [0-9]* new$' star.out)" = 2 ] || fail "folders = *: $(cat star.out)"
+
 # and the server still has every message, none deleted
 [ "$(dv_count)" = 47 ] || fail "messages on the server: $(dv_count)"
 echo ok
