@@ -101,8 +101,10 @@ int main(int argc, char **argv)
 	if (!cfg_path && stat("casetrail.conf", &st) == 0)
 		cfg_path = "casetrail.conf";
 	if (cfg_path) {
-		if (ct_config_load(cfg_path, &cli.cfg))
+		if (ct_config_load(cfg_path, &cli.cfg)) {
+			ct_config_release(&cli.cfg);
 			return 2;
+		}
 		cli.have_config = 1;
 	} else if (cmd->flags & CT_CMD_CONFIG) {
 		ct_error("no configuration: './casetrail.conf' does not exist");
