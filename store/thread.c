@@ -99,7 +99,7 @@ static int by_msgid(struct ct_store *st, int64_t self, const char *ref, const ch
 	int rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		push(c, sqlite3_column_int64(q, 0), reason,
-		     ct_xstrfmt("%s %s", reason, (const char *)sqlite3_column_text(q, 1)));
+		     ct_strdup((const char *)sqlite3_column_text(q, 1)));
 		if (found)
 			*found = 1;
 	} else if (rc != SQLITE_DONE) {
