@@ -36,6 +36,8 @@ static int teardown(void **state)
 	unlink(p);
 	snprintf(p, sizeof(p), "%s-shm", dbpath);
 	unlink(p);
+	snprintf(p, sizeof(p), "%s.lock", dbpath);
+	unlink(p);
 	return 0;
 }
 
