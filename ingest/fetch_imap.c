@@ -36,11 +36,11 @@ struct imap_run {
 	size_t done, total;
 };
 
-/* One message as fetched: raw bytes, parsed later in the caller's thread. */
+/* One message as fetched and parsed, waiting for the sink. */
 struct raw_msg {
 	uint32_t uid;
-	char *data;
-	size_t len;
+	struct ct_item it;
+	int handed;              /* the sink owns the item's contents now */
 };
 
 /* The messages of one UID FETCH, and the highest UID it asked for. */
@@ -53,8 +53,9 @@ struct batch {
 
 /*
  * The network side of a folder fetch. A thread of its own sends the UID
- * FETCH commands and queues each answered batch, while the caller parses,
- * classifies and stores the batch before; at most QUEUE_MAX batches wait.
+ * FETCH commands and parses each message as it arrives (ct_mime_parse is
+ * thread-safe), then queues the batch, while the caller classifies and
+ * stores the batch before; at most QUEUE_MAX batches wait.
  * Only this thread touches the IMAP session until it is joined.
  */
 #define QUEUE_MAX 2
@@ -228,7 +229,8 @@ static void batch_free(struct batch *b)
 	if (!b)
 		return;
 	for (size_t i = 0; i < b->n; i++)
-		free(b->v[i].data);
+		if (!b->v[i].handed)
+			ct_item_free(&b->v[i].it);
 	free(b->v);
 	free(b);
 }
@@ -264,10 +266,11 @@ static void on_message(struct mailimap_msg_att *att, void *data)
 	}
 	struct raw_msg *m = &b->v[b->n++];
 	m->uid = uid;
-	m->len = len;
-	m->data = ct_malloc(len + 1);
-	memcpy(m->data, body, len);
-	m->data[len] = '\0';
+	m->handed = 0;
+	/* Parsed here, in the network thread, while the body is still in
+	 * libetpan's buffer: no copy, and the caller's thread only classifies. */
+	ct_item_init(&m->it);
+	ct_mime_parse(body, len, (ct_time)time(NULL), &m->it);
 }
 
 /* The UIDs above last in the open folder, ascending. */
@@ -389,20 +392,17 @@ static void *net_main(void *arg)
 	return NULL;
 }
 
-/* Parses a batch and hands its items over, then queues its cursor. */
+/* Hands the items of a batch to the sink, then queues its cursor. */
 static int deliver(struct imap_run *run, struct batch *b)
 {
 	struct ct_sink *sink = run->sink;
 	for (size_t i = 0; i < b->n; i++) {
-		struct ct_item it;
-		ct_item_init(&it);
-		ct_mime_parse(b->v[i].data, b->v[i].len, (ct_time)time(NULL), &it);
-		free(b->v[i].data);
-		b->v[i].data = NULL;
-		it.source = ct_strdup(run->m.source);
-		it.mailbox_dept = ct_strdup(run->dept);
-		it.location = ct_xstrfmt("%s/%" PRIu32 "/%" PRIu32, run->folder, run->uidvalidity, b->v[i].uid);
-		if (sink->item(sink, &it))
+		struct ct_item *it = &b->v[i].it;
+		it->source = ct_strdup(run->m.source);
+		it->mailbox_dept = ct_strdup(run->dept);
+		it->location = ct_xstrfmt("%s/%" PRIu32 "/%" PRIu32, run->folder, run->uidvalidity, b->v[i].uid);
+		b->v[i].handed = 1;  /* item() frees it, also on error */
+		if (sink->item(sink, it))
 			return PERMANENT;
 		run->done++;
 	}

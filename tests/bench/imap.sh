@@ -4,7 +4,8 @@
 # store, then a run with nothing new, with wall time and peak RSS, and the
 # same messages ingested from the Maildir on disk for reference; and, in
 # the same run, mbsync (isync) pulling the same mailbox into an empty
-# Maildir (FSync no), then its no-op run. RSS flatness: the same fetch of a quarter of
+# Maildir (FSync no), then its no-op run. Each figure is the better of
+# two runs. RSS flatness: the same fetch of a quarter of
 # the mailbox (5,000 messages) for comparison.
 # Environment: as run.sh; IMAP_BENCH_N overrides the message count.
 set -u
@@ -90,9 +91,15 @@ t() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
 secs() { echo "$1" | cut -d' ' -f1; }
 rss() { echo $(($(echo "$1" | cut -d' ' -f2) / 1024)); }
 
+# Of two runs, the faster one (this machine may be shared): "secs rss".
+best() { echo "$1
+$2" | sort -n | head -1; }
 ct_full=$(t "$CASETRAIL" -q -c "$conf" ingest live)
 ct_noop=$(t "$CASETRAIL" -q -c "$conf" ingest live)
 items=$(sqlite3 "$work/bench.db" 'select count(*) from items')
+rm -f "$work/bench.db" "$work/bench.db-wal" "$work/bench.db-shm"
+ct_full=$(best "$ct_full" "$(t "$CASETRAIL" -q -c "$conf" ingest live)")
+ct_noop=$(best "$ct_noop" "$(t "$CASETRAIL" -q -c "$conf" ingest live)")
 rm -f "$work/bench.db" "$work/bench.db-wal" "$work/bench.db-shm"
 ct_quarter=$(t "$CASETRAIL" -q -c "$conf" ingest quarter)
 echo "imap: $n messages ($mib MiB) in a local Dovecot -> $items items"
@@ -141,6 +148,10 @@ EOT
 	mbsync -q -c "$mb/rc" -l pull >/dev/null 2>"$mb/err" || { echo "imap: mbsync config refused: $(cat "$mb/err")"; exit 1; }
 	mb_full=$(t mbsync -q -c "$mb/rc" pull)
 	mb_noop=$(t mbsync -q -c "$mb/rc" pull)
+	rm -rf "$mb/mail"
+	mkdir -p "$mb/mail"
+	mb_full=$(best "$mb_full" "$(t mbsync -q -c "$mb/rc" pull)")
+	mb_noop=$(best "$mb_noop" "$(t mbsync -q -c "$mb/rc" pull)")
 	got=$(find "$mb/mail/INBOX" -type f -path '*/cur/*' -o -type f -path '*/new/*' | wc -l)
 	echo "imap: mbsync fetch only ($got messages) $(secs "$mb_full") s, peak RSS $(rss "$mb_full") MiB; no-op $(secs "$mb_noop") s"
 	[ "$got" = "$n" ] || { echo "imap: mbsync pulled $got of $n messages"; exit 1; }
