@@ -28,12 +28,6 @@ __attribute__((weak)) int ct_cmd_audit(int argc, char **argv, struct ct_cli *cli
 	return PENDING("'audit'") ? 2 : 2;
 }
 
-__attribute__((weak)) int ct_tickets_ingest_file(const char *path, const char *source_name,
-						 struct ct_sink *sink)
-{
-	return PENDING("--tickets");
-}
-
 static int pending_run(const struct ct_config *cfg, const struct ct_source *src, struct ct_sink *sink)
 {
 	return PENDING("this source type");
@@ -41,7 +35,5 @@ static int pending_run(const struct ct_config *cfg, const struct ct_source *src,
 
 __attribute__((weak)) const struct ct_fetcher ct_fetch_imap = { "imap", pending_run };
 __attribute__((weak)) const struct ct_fetcher ct_fetch_pop3 = { "pop3", pending_run };
-__attribute__((weak)) const struct ct_fetcher ct_fetch_zendesk = { "zendesk", pending_run };
 __attribute__((weak)) const struct ct_fetcher ct_fetch_rt = { "rt", pending_run };
 __attribute__((weak)) const struct ct_fetcher ct_fetch_freshdesk = { "freshdesk", pending_run };
-__attribute__((weak)) const struct ct_fetcher ct_fetch_jsonl = { "jsonl", pending_run };

@@ -1,0 +1,458 @@
+/*
+ * tickets_file.c - helpdesk data read from disk: a Zendesk export (the JSON
+ * of the incremental export API with each ticket's comments and audits, plus
+ * users and groups) and casetrail's JSONL event format (ingest/TICKETS.md).
+ * Both become ticket items (comments) and ticket moves (group changes).
+ */
+#include "tickets_p.h"
+#include "../cli/config.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- shared ---- */
+
+static char *strip_angles(const char *s)
+{
+	if (!s)
+		return NULL;
+	while (*s == '<' || *s == ' ')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '>' || s[n - 1] == ' '))
+		n--;
+	return n ? ct_strndup(s, n) : NULL;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* An id that may come as a number or a string, as text. */
+static char *jid(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	if (json_is_integer(v))
+		return ct_xstrfmt("%lld", (long long)json_integer_value(v));
+	if (json_is_string(v) && *json_string_value(v))
+		return ct_strdup(json_string_value(v));
+	return NULL;
+}
+
+static ct_time jtime(json_t *o, const char *key, int *ok)
+{
+	ct_time t = 0;
+	const char *s = jstr(o, key);
+	*ok = s && ct_time_parse(s, &t) == 0;
+	return t;
+}
+
+int ct_tickets_deliver(struct ct_sink *sink, struct ct_item *it)
+{
+	if (!it->location)
+		it->location = ct_strdup(it->external_id);
+	int seen = sink->seen(sink, it->source, it->location);
+	if (seen) {
+		ct_item_free(it);
+		return seen < 0 ? -1 : 0;
+	}
+	return sink->item(sink, it);
+}
+
+/* ---- Zendesk export ---- */
+
+struct zd_lookup {
+	json_t *users;   /* id (text) -> user object */
+	json_t *groups;  /* id (text) -> group name */
+};
+
+static void zd_index(json_t *root, struct zd_lookup *lk)
+{
+	lk->users = json_object();
+	lk->groups = json_object();
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(root, "users"), i, v) {
+		char *id = jid(v, "id");
+		if (id)
+			json_object_set(lk->users, id, v);
+		free(id);
+	}
+	json_array_foreach(json_object_get(root, "groups"), i, v) {
+		char *id = jid(v, "id");
+		if (id && jstr(v, "name"))
+			json_object_set_new(lk->groups, id, json_string(jstr(v, "name")));
+		free(id);
+	}
+}
+
+static const char *zd_group(struct zd_lookup *lk, const char *id)
+{
+	json_t *g = id ? json_object_get(lk->groups, id) : NULL;
+	return g ? json_string_value(g) : id;
+}
+
+static void zd_author(struct zd_lookup *lk, json_t *author_id, struct ct_item *it)
+{
+	char key[32];
+	json_t *u = NULL;
+	if (json_is_integer(author_id)) {
+		snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(author_id));
+		u = json_object_get(lk->users, key);
+	} else if (json_is_string(author_id)) {
+		u = json_object_get(lk->users, json_string_value(author_id));
+	}
+	if (!u)
+		return;
+	const char *email = jstr(u, "email"), *name = jstr(u, "name"), *role = jstr(u, "role");
+	free(it->from.addr);
+	it->from.addr = ct_strdup(email ? email : "");
+	ct_lower_ascii(it->from.addr);
+	free(it->from.name);
+	it->from.name = ct_strdup(name);
+	if (role)
+		it->role = !strcmp(role, "end-user") ? CT_ROLE_CUSTOMER : CT_ROLE_STAFF;
+}
+
+static void zd_common(struct ct_item *it, const char *source, const char *tid, const char *subject,
+		      const char *requester)
+{
+	it->source = ct_strdup(source);
+	it->ticket_system = ct_strdup("zendesk");
+	it->ticket_id = ct_strdup(tid);
+	it->subject = ct_strdup(subject ? subject : "");
+	it->ticket_subject = ct_strdup(subject);
+	it->requester = ct_strdup(requester);
+	if (it->requester)
+		ct_lower_ascii(it->requester);
+}
+
+/* One ticket: its audits in order give group moves and comments. */
+static int zd_ticket(json_t *t, struct zd_lookup *lk, const char *source, struct ct_sink *sink)
+{
+	char *tid = jid(t, "id");
+	const char *subject = jstr(t, "subject");
+	char *group = NULL, *status = NULL, *requester = NULL;
+	int ret = 0, ok;
+	if (!tid)
+		return ct_error("source '%s': a Zendesk ticket without an id", source);
+	{
+		struct ct_item tmp;
+		ct_item_init(&tmp);
+		zd_author(lk, json_object_get(t, "requester_id"), &tmp);
+		if (tmp.from.addr && *tmp.from.addr)
+			requester = ct_strdup(tmp.from.addr);
+		ct_item_free(&tmp);
+	}
+	json_t *audits = json_object_get(t, "audits");
+	json_t *comments = json_object_get(t, "comments");
+	/* comments by id, for their plain text and public flag */
+	json_t *by_id = json_object();
+	size_t i, k;
+	json_t *v, *e;
+	json_array_foreach(comments, i, v) {
+		char *cid = jid(v, "id");
+		if (cid)
+			json_object_set(by_id, cid, v);
+		free(cid);
+	}
+	if (json_array_size(audits)) {
+		json_array_foreach(audits, i, v) {
+			ct_time at = jtime(v, "created_at", &ok);
+			json_t *author = json_object_get(v, "author_id");
+			json_t *md = json_object_get(json_object_get(v, "metadata"), "system");
+			const char *msgid = jstr(md, "message_id");
+			/*
+			 * A comment belongs to the group the ticket was in when it was
+			 * written: the comment first, then the audit's changes (a
+			 * "transferring you" note is the old group's). Only when the
+			 * ticket has no group yet (its creation) do the changes go first.
+			 */
+			int changes_first = group == NULL;
+			for (int pass = 0; pass < 2; pass++)
+			json_array_foreach(json_object_get(v, "events"), k, e) {
+				const char *type = jstr(e, "type"), *field = jstr(e, "field_name");
+				int is_comment = type && !strcmp(type, "Comment");
+				if (!type || (pass == 0) != (changes_first ? !is_comment : is_comment))
+					continue;
+				if ((!strcmp(type, "Create") || !strcmp(type, "Change")) && field &&
+				    !strcmp(field, "status")) {
+					free(status);
+					status = jid(e, "value");
+				} else if ((!strcmp(type, "Create") || !strcmp(type, "Change")) && field &&
+					   !strcmp(field, "group_id")) {
+					char *gid = jid(e, "value");
+					const char *name = zd_group(lk, gid);
+					struct ct_item it;
+					ct_item_init(&it);
+					it.kind = CT_ITEM_TICKET_MOVE;
+					zd_common(&it, source, tid, subject, requester);
+					char *eid = jid(e, "id");
+					it.external_id = ct_xstrfmt("zendesk:%s#move-%s", tid, eid ? eid : "?");
+					free(eid);
+					it.ticket_group = ct_strdup(name);
+					it.ticket_group_from = group ? ct_strdup(group) : NULL;
+					it.ticket_status = ct_strdup(status);
+					it.date = at;
+					it.body = ct_strdup("");
+					zd_author(lk, author, &it);
+					free(group);
+					group = ct_strdup(name);
+					free(gid);
+					if (ct_tickets_deliver(sink, &it)) {
+						ret = -1;
+						goto out;
+					}
+				} else if (!strcmp(type, "Comment")) {
+					char *cid = jid(e, "id");
+					json_t *c = cid ? json_object_get(by_id, cid) : NULL;
+					if (!c)
+						c = e;
+					const char *body = jstr(c, "plain_body");
+					if (!body)
+						body = jstr(c, "body");
+					struct ct_item it;
+					ct_item_init(&it);
+					it.kind = CT_ITEM_TICKET;
+					zd_common(&it, source, tid, subject, requester);
+					it.external_id = ct_xstrfmt("zendesk:%s#%s", tid, cid ? cid : "?");
+					it.body = ct_strdup(body ? body : "");
+					it.body_len = strlen(it.body);
+					it.ticket_group = ct_strdup(group);
+					it.ticket_status = ct_strdup(status);
+					json_t *pub = json_object_get(c, "public");
+					it.ticket_public = pub ? json_is_true(pub) : 1;
+					it.message_id = strip_angles(msgid);
+					it.date = at;
+					json_t *ca = json_object_get(c, "author_id");
+					zd_author(lk, ca ? ca : author, &it);
+					free(cid);
+					if (ct_tickets_deliver(sink, &it)) {
+						ret = -1;
+						goto out;
+					}
+				}
+			}
+		}
+	} else {
+		/* no audits: comments only, all in the ticket's current group */
+		char *gid = jid(t, "group_id");
+		free(group);
+		group = ct_strdup(zd_group(lk, gid));
+		free(gid);
+		json_array_foreach(comments, i, v) {
+			struct ct_item it;
+			ct_item_init(&it);
+			it.kind = CT_ITEM_TICKET;
+			zd_common(&it, source, tid, subject, requester);
+			char *cid = jid(v, "id");
+			it.external_id = ct_xstrfmt("zendesk:%s#%s", tid, cid ? cid : "?");
+			free(cid);
+			const char *body = jstr(v, "plain_body");
+			it.body = ct_strdup(body ? body : jstr(v, "body") ? jstr(v, "body") : "");
+			it.body_len = strlen(it.body);
+			it.ticket_group = ct_strdup(group);
+			it.ticket_status = ct_strdup(jstr(t, "status"));
+			it.date = jtime(v, "created_at", &ok);
+			zd_author(lk, json_object_get(v, "author_id"), &it);
+			if (ct_tickets_deliver(sink, &it)) {
+				ret = -1;
+				goto out;
+			}
+		}
+	}
+out:
+	json_decref(by_id);
+	free(tid);
+	free(group);
+	free(status);
+	free(requester);
+	return ret;
+}
+
+int ct_zendesk_export_ingest(const char *path, const char *source, struct ct_sink *sink)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, JSON_DECODE_ANY, &jerr);
+	if (!root)
+		return ct_error("source '%s': '%s' is not valid JSON: %s at line %d", source, path, jerr.text,
+				jerr.line);
+	json_t *tickets = json_object_get(root, "tickets");
+	if (!json_is_array(tickets)) {
+		json_decref(root);
+		return ct_error("source '%s': '%s' is not a Zendesk export (no \"tickets\" array)", source, path);
+	}
+	struct zd_lookup lk;
+	zd_index(root, &lk);
+	size_t i, n = json_array_size(tickets);
+	json_t *t;
+	int ret = 0;
+	json_array_foreach(tickets, i, t) {
+		if (zd_ticket(t, &lk, source, sink)) {
+			ret = -1;
+			break;
+		}
+		if (sink->progress)
+			sink->progress(sink, source, i + 1, n);
+	}
+	json_decref(lk.users);
+	json_decref(lk.groups);
+	json_decref(root);
+	return ret;
+}
+
+/* ---- JSONL events ---- */
+
+/*
+ * One event: {"type": "ticket_created"|"comment"|"group_change", "system",
+ * "ticket", "id", "at", "group", "from_group", "author", "author_name",
+ * "author_role", "subject", "body", "message_id", "status", "public",
+ * "requester"}.
+ */
+static int jsonl_event(json_t *o, const char *source, struct ct_sink *sink, const char *path, int line,
+		       struct ct_strlist *subjects)
+{
+	const char *type = jstr(o, "type");
+	char *ticket = jid(o, "ticket"), *id = jid(o, "id");
+	const char *system = jstr(o, "system");
+	int ok, ret = 0;
+	if (!type || !ticket || !id) {
+		ret = ct_error("%s:%d: an event needs \"type\", \"ticket\" and \"id\"", path, line);
+		goto out;
+	}
+	int move = !strcmp(type, "group_change");
+	if (!move && strcmp(type, "comment") && strcmp(type, "ticket_created")) {
+		ret = ct_error("%s:%d: unknown event type '%s' (ticket_created, comment, group_change)", path,
+			       line, type);
+		goto out;
+	}
+	ct_time at = jtime(o, "at", &ok);
+	if (!ok) {
+		ret = ct_error("%s:%d: \"at\" must be an ISO 8601 time", path, line);
+		goto out;
+	}
+	if (!system)
+		system = "jsonl";
+	/* the subject is given once, with the ticket; later events inherit it */
+	char *skey = ct_xstrfmt("%s:%s\t", system, ticket);
+	const char *subject = jstr(o, "subject");
+	if (subject) {
+		ct_strlist_push_owned(subjects, ct_xstrfmt("%s%s", skey, subject));
+	} else {
+		for (size_t i = subjects->n; i-- > 0;)
+			if (!strncmp(subjects->v[i], skey, strlen(skey))) {
+				subject = subjects->v[i] + strlen(skey);
+				break;
+			}
+	}
+	free(skey);
+	struct ct_item it;
+	ct_item_init(&it);
+	it.kind = move ? CT_ITEM_TICKET_MOVE : CT_ITEM_TICKET;
+	it.source = ct_strdup(source);
+	it.ticket_system = ct_strdup(system);
+	it.ticket_id = ct_strdup(ticket);
+	it.external_id = move ? ct_xstrfmt("%s:%s#move-%s", system, ticket, id)
+			      : ct_xstrfmt("%s:%s#%s", system, ticket, id);
+	it.subject = ct_strdup(subject ? subject : "");
+	it.ticket_subject = ct_strdup(subject);
+	it.ticket_group = ct_strdup(jstr(o, "group"));
+	it.ticket_group_from = ct_strdup(jstr(o, "from_group"));
+	it.ticket_status = ct_strdup(jstr(o, "status"));
+	it.date = at;
+	const char *body = jstr(o, "body");
+	it.body = ct_strdup(body && !move ? body : "");
+	it.body_len = strlen(it.body);
+	it.from.addr = ct_strdup(jstr(o, "author") ? jstr(o, "author") : "");
+	ct_lower_ascii(it.from.addr);
+	it.from.name = ct_strdup(jstr(o, "author_name"));
+	const char *role = jstr(o, "author_role");
+	if (role)
+		it.role = !strcmp(role, "staff") ? CT_ROLE_STAFF : CT_ROLE_CUSTOMER;
+	it.message_id = strip_angles(jstr(o, "message_id"));
+	json_t *pub = json_object_get(o, "public");
+	it.ticket_public = pub ? json_is_true(pub) : 1;
+	const char *req = jstr(o, "requester");
+	if (!req && !strcmp(type, "ticket_created") && role && strcmp(role, "staff"))
+		req = jstr(o, "author");
+	it.requester = ct_strdup(req);
+	if (it.requester)
+		ct_lower_ascii(it.requester);
+	ret = ct_tickets_deliver(sink, &it);
+out:
+	free(ticket);
+	free(id);
+	return ret;
+}
+
+int ct_jsonl_ingest(const char *path, const char *source, struct ct_sink *sink)
+{
+	FILE *f = fopen(path, "r");
+	struct ct_strlist subjects = CT_STRLIST_INIT;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0, ret = 0;
+	if (!f)
+		return ct_error("source '%s': cannot open '%s': %s", source, path, strerror(errno));
+	while ((n = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		const char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '#')
+			continue;
+		json_error_t jerr;
+		json_t *o = json_loads(p, 0, &jerr);
+		if (!o || !json_is_object(o)) {
+			ct_error("%s:%d: not a JSON object: %s", path, lineno, o ? "another JSON value" : jerr.text);
+			json_decref(o);
+			ret = -1;
+			continue; /* report every bad line, keep the good ones */
+		}
+		if (jsonl_event(o, source, sink, path, lineno, &subjects))
+			ret = -1;
+		json_decref(o);
+		if (sink->progress)
+			sink->progress(sink, source, (size_t)lineno, 0);
+	}
+	free(line);
+	fclose(f);
+	ct_strlist_clear(&subjects);
+	return ret;
+}
+
+/* Zendesk export JSON or JSONL, by the first character that is not blank. */
+int ct_tickets_ingest_file(const char *path, const char *source, struct ct_sink *sink)
+{
+	FILE *f = fopen(path, "r");
+	int c;
+	if (!f)
+		return ct_error("cannot open '%s': %s", path, strerror(errno));
+	while ((c = fgetc(f)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
+		;
+	/* a JSONL file's first line is a whole object; an export has "tickets" near the start */
+	char head[4096];
+	size_t n = 0;
+	if (c != EOF) {
+		head[n++] = (char)c;
+		n += fread(head + n, 1, sizeof(head) - 1 - n, f);
+	}
+	head[n] = '\0';
+	fclose(f);
+	char *nl = strchr(head, '\n');
+	int jsonl = 0;
+	if (nl) {
+		*nl = '\0';
+		json_t *o = json_loads(head, 0, NULL);
+		jsonl = o && json_is_object(o) && json_object_get(o, "type") && !json_object_get(o, "tickets");
+		json_decref(o);
+	}
+	return jsonl ? ct_jsonl_ingest(path, source, sink) : ct_zendesk_export_ingest(path, source, sink);
+}

@@ -1,0 +1,14 @@
+/* tickets_p.h - private to ingest/: what the helpdesk readers share. */
+#ifndef CT_TICKETS_P_H
+#define CT_TICKETS_P_H
+
+#include "ingest.h"
+
+/* Hands a ticket item to the sink unless its location (default: its external id) was seen. */
+int ct_tickets_deliver(struct ct_sink *sink, struct ct_item *it);
+/* A Zendesk export file: {"tickets": [... with "comments" and "audits"], "users", "groups"}. */
+int ct_zendesk_export_ingest(const char *path, const char *source, struct ct_sink *sink);
+/* A JSONL file of ticket events (ingest/TICKETS.md). */
+int ct_jsonl_ingest(const char *path, const char *source, struct ct_sink *sink);
+
+#endif
