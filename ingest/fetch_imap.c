@@ -9,6 +9,11 @@
  * each batch of items so that they commit in the same transaction as the
  * items before them: a run killed at any point resumes after the last
  * committed batch. A run with nothing new costs one EXAMINE per folder.
+ *
+ * Folder names are sent as written in the config (IMAP's modified UTF-7 for
+ * non-ASCII names is not applied; write them as the server lists them).
+ * auth = xoauth2 uses libetpan's AUTHENTICATE XOAUTH2 with the token from
+ * token_command (or token_env).
  */
 #include "mailnet_p.h"
 
