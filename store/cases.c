@@ -6,8 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-/* A case is open unless a ticket of it was closed last, or staff answered last more than 14 days ago. */
-#define CT_STALE_DAYS 14
 
 void ct_case_release(struct ct_case *c)
 {

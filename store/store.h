@@ -170,7 +170,107 @@ int64_t ct_store_case_of(struct ct_store *st, const char *external_id);
 /* Counters for tests and summaries. */
 long ct_store_count(struct ct_store *st, const char *what); /* "items", "cases", "tags", "routing_events" */
 
-/* Reports (report/) read through these: see store/report_queries.c. */
+/* Reports (report/) read through these; the SQL is in store/report_queries.c. */
+
+/*
+ * A case counts as open at time T when it was opened before T, no ticket of it
+ * was closed before T, and staff did not write last more than 14 days before T.
+ */
+#define CT_STALE_DAYS 14
+
+struct ct_count {
+	char *key;
+	long n;
+};
+
+struct ct_count_list {
+	struct ct_count *v;
+	size_t n, alloc;
+};
+void ct_count_list_add(struct ct_count_list *l, const char *key, long n); /* adds n to key */
+void ct_count_list_sort(struct ct_count_list *l);                          /* by n desc, key */
+void ct_count_list_release(struct ct_count_list *l);
+
+struct ct_complaint_tag {
+	char *category;
+	long opened;      /* cases opened in [since, until) with this tag */
+	long open;        /* tagged cases open at until */
+	long previous;    /* cases opened in the previous period of the same length */
+};
+
+struct ct_complaint_case {
+	int64_t case_id;
+	char *subject, *customer, *category, *rule_id, *snippet;
+	ct_time opened_at;
+};
+
+struct ct_complaint_dept {
+	char *department;
+	long opened, open, previous;  /* tagged cases, any tag */
+	struct ct_complaint_tag *tags;
+	size_t ntags, tags_alloc;
+	struct ct_complaint_case *oldest;   /* oldest open tagged cases */
+	size_t noldest, oldest_alloc;
+	struct ct_count_list rules;         /* rule -> tags in the period */
+	struct ct_count_list repeat;        /* customer -> tagged cases (>= 2) */
+	struct ct_count_list staff;         /* staff address -> overpromise-tagged cases */
+};
+
+struct ct_week_count {
+	ct_time week;       /* Monday 00:00 UTC */
+	char *category;
+	long n;             /* distinct cases tagged that week */
+};
+
+struct ct_complaints {
+	ct_time since, until, prev_since;
+	struct ct_complaint_dept *depts;
+	size_t ndepts, depts_alloc;
+	struct ct_week_count *weeks;        /* the 12 weeks up to until, all departments shown */
+	size_t nweeks, weeks_alloc;
+};
+
+/* Fills c for the period; dept limits it to one department (NULL: all). */
+int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const char *dept,
+			int oldest_limit, struct ct_complaints *c);
+void ct_complaints_release(struct ct_complaints *c);
+
+struct ct_audit_stop {
+	char *department;
+	ct_time from, to;   /* how long the department held the case */
+};
+
+struct ct_audit_case {
+	int64_t id;
+	char *subject, *customer;
+	ct_time opened_at, last_activity_at, closed_at;
+	int open, handoffs, ping_pong;
+	int unanswered;     /* nobody of the receiving department wrote after the last handoff */
+	struct ct_audit_stop *stops;
+	size_t nstops, stops_alloc;
+	struct ct_routing_event *routing;
+	size_t nrouting, routing_alloc;
+};
+
+struct ct_audit_bucket {
+	int handoffs;       /* 0, 1, 2, 3 (= 3 or more) */
+	long resolved;      /* cases not open at until */
+	double median_days; /* median time to resolution; -1 when none */
+};
+
+struct ct_audit {
+	ct_time until;
+	struct ct_audit_case *cases;
+	size_t ncases, cases_alloc;
+	struct ct_count_list matrix;        /* "FROM\tTO" -> transfers */
+	struct ct_audit_bucket buckets[4];
+	long unanswered;
+};
+
+/* Cases matching f (since/until on activity, min_handoffs, ping_pong_only), with trails and holds. */
+int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time until, struct ct_audit *a);
+void ct_audit_release(struct ct_audit *a);
+
 /* @@REPORT-QUERIES@@ */
 
 #endif

@@ -1,0 +1,98 @@
+/*
+ * report.h - the public face of report/: the complaint report, the handoff
+ * audit and the case timeline, rendered in every --format, and mailed.
+ *
+ * Reports are built as a small document (headings, text, tables, charts)
+ * that one emitter per format prints: table (terminal), csv (the report's
+ * main table, RFC 4180), markdown, html (one self-contained file with inline
+ * CSS and SVG charts, no JavaScript, all text escaped). JSON is written from
+ * the report data directly, in the versioned schema of report/SCHEMA.md.
+ *
+ * Memory: functions here borrow their inputs; ct_doc owns its contents.
+ */
+#ifndef CT_REPORT_H
+#define CT_REPORT_H
+
+#include "../cli/cli.h"
+
+struct ct_complaints;
+struct ct_audit;
+struct ct_case;
+
+#define CT_JSON_SCHEMA "casetrail-json/1"
+
+/* ---- documents ---- */
+
+struct ct_doc_table {
+	char *title;
+	struct ct_strlist cols;
+	struct ct_strlist *rows;      /* each row: one string per column */
+	size_t nrows, rows_alloc;
+	unsigned numeric;             /* bit i: column i is numeric (right-aligned) */
+};
+
+enum ct_block_type { CT_BLOCK_HEADING, CT_BLOCK_TEXT, CT_BLOCK_TABLE, CT_BLOCK_SVG };
+
+struct ct_doc_block {
+	enum ct_block_type type;
+	int level;                    /* headings: 1 or 2 */
+	char *text;                   /* heading/text; SVG markup (already escaped) */
+	struct ct_doc_table *table;
+};
+
+struct ct_doc {
+	char *title;
+	struct ct_doc_block *blocks;
+	size_t nblocks, blocks_alloc;
+	struct ct_doc_table *csv;     /* the table --format csv prints (borrowed from blocks) */
+};
+
+void ct_doc_init(struct ct_doc *d, const char *title);
+void ct_doc_release(struct ct_doc *d);
+void ct_doc_heading(struct ct_doc *d, int level, const char *fmt, ...) CT_PRINTF(3, 4);
+void ct_doc_text(struct ct_doc *d, const char *fmt, ...) CT_PRINTF(2, 3);
+void ct_doc_svg(struct ct_doc *d, char *svg);  /* takes svg */
+/* A new table with columns "a|b|c"; a leading '#' marks a numeric column. */
+struct ct_doc_table *ct_doc_table(struct ct_doc *d, const char *title, const char *cols);
+void ct_doc_row(struct ct_doc_table *t, ...);   /* one const char * per column */
+
+/* Prints d in fmt (not JSON). width: terminal columns for the table format. Returns 0 or -1. */
+int ct_doc_emit(const struct ct_doc *d, enum ct_format fmt, FILE *out, int width);
+
+/* Escapes text for HTML (also quotes) and neutralises bidirectional controls. */
+void ct_html_escape(struct ct_buf *out, const char *s);
+/* RFC 4180 field. */
+void ct_csv_field(struct ct_buf *out, const char *s);
+
+/* ---- charts (SVG strings, owned by the caller) ---- */
+
+/* Grouped bars: series[i] over labels[j], values[i * nlabels + j]. */
+char *ct_svg_bars(const char *title, const char *const *labels, size_t nlabels,
+		  const char *const *series, size_t nseries, const long *values);
+/* A heat map of n x n counts: values[row * n + col]. */
+char *ct_svg_heatmap(const char *title, const char *const *names, size_t n, const long *values);
+
+/* ---- the reports ---- */
+
+/* Duration as "3d 4h", "2h 10m", "45m". */
+void ct_format_duration(ct_time secs, char out[32]);
+
+int ct_report_complaints(FILE *out, enum ct_format fmt, int width, const struct ct_config *cfg,
+			 const struct ct_complaints *c);
+int ct_report_audit(FILE *out, enum ct_format fmt, int width, const struct ct_audit *a);
+/* The timeline of one case (case show), for every format but JSON. */
+int ct_report_case(FILE *out, enum ct_format fmt, int width, const struct ct_case *c);
+
+/* ---- mail ---- */
+
+/*
+ * Sends (or, with dry_dir, writes DIR/NAME.eml) a multipart/alternative mail
+ * with a text and an HTML part through [smtp] of cfg. Returns 0 or -1.
+ */
+int ct_report_mail(const struct ct_config *cfg, const char *to, const char *subject,
+		   const char *text, const char *html, const char *dry_dir, const char *name);
+
+/* Terminal width for the table format (COLUMNS, the terminal, else 100). */
+int ct_term_width(FILE *out);
+
+#endif

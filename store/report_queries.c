@@ -1,0 +1,483 @@
+/*
+ * report_queries.c - the SQL behind the complaint report and the handoff
+ * audit. Each report reads a handful of grouped queries and aggregates in C,
+ * so a store of a million items answers in well under two seconds.
+ */
+#include "store_p.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ct_count_list_add(struct ct_count_list *l, const char *key, long n)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].key, key)) {
+			l->v[i].n += n;
+			return;
+		}
+	CT_ALLOC_GROW(l->v, l->n + 1, l->alloc);
+	l->v[l->n].key = ct_strdup(key);
+	l->v[l->n].n = n;
+	l->n++;
+}
+
+static int cmp_count(const void *a, const void *b)
+{
+	const struct ct_count *x = a, *y = b;
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->key, y->key);
+}
+
+void ct_count_list_sort(struct ct_count_list *l)
+{
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_count);
+}
+
+void ct_count_list_release(struct ct_count_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].key);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int open_at(ct_time until, ct_time opened, ct_time closed, int last_role, ct_time last)
+{
+	if (opened >= until)
+		return 0;
+	if (closed && closed < until)
+		return 0;
+	return !(last_role == 2 && last < until - CT_STALE_DAYS * 86400);
+}
+
+/* ---- complaint report ---- */
+
+static struct ct_complaint_dept *dept_get(struct ct_complaints *c, const char *name)
+{
+	for (size_t i = 0; i < c->ndepts; i++)
+		if (!strcmp(c->depts[i].department, name))
+			return &c->depts[i];
+	CT_ALLOC_GROW(c->depts, c->ndepts + 1, c->depts_alloc);
+	struct ct_complaint_dept *d = &c->depts[c->ndepts++];
+	memset(d, 0, sizeof(*d));
+	d->department = ct_strdup(name);
+	return d;
+}
+
+static struct ct_complaint_tag *tag_get(struct ct_complaint_dept *d, const char *cat)
+{
+	for (size_t i = 0; i < d->ntags; i++)
+		if (!strcmp(d->tags[i].category, cat))
+			return &d->tags[i];
+	CT_ALLOC_GROW(d->tags, d->ntags + 1, d->tags_alloc);
+	struct ct_complaint_tag *t = &d->tags[d->ntags++];
+	memset(t, 0, sizeof(*t));
+	t->category = ct_strdup(cat);
+	return t;
+}
+
+static int cmp_dept(const void *a, const void *b)
+{
+	return strcmp(((const struct ct_complaint_dept *)a)->department,
+		      ((const struct ct_complaint_dept *)b)->department);
+}
+
+static int cmp_tag(const void *a, const void *b)
+{
+	return strcmp(((const struct ct_complaint_tag *)a)->category,
+		      ((const struct ct_complaint_tag *)b)->category);
+}
+
+static int cmp_oldest(const void *a, const void *b)
+{
+	const struct ct_complaint_case *x = a, *y = b;
+	if (x->opened_at != y->opened_at)
+		return x->opened_at < y->opened_at ? -1 : 1;
+	return x->case_id < y->case_id ? -1 : x->case_id > y->case_id;
+}
+
+int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const char *dept,
+			int oldest_limit, struct ct_complaints *c)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, ret = -1;
+	json_t *any_seen = json_object();    /* "dept\tcase" -> 1, for any-tag totals */
+	json_t *oldest_seen = json_object(); /* same, for the oldest list */
+	json_t *repeat_cases = json_object(); /* "dept\tcustomer" -> {case: 1} */
+
+	memset(c, 0, sizeof(*c));
+	c->since = since;
+	c->until = until;
+	c->prev_since = since - (until - since);
+
+	/* One row per (department, category, case) with a tag, from cases opened before until. */
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT i.department, t.category, c.id, c.opened_at, c.closed_at, c.last_role,"
+		" c.last_activity_at, c.subject, c.customer, min(t.id)"
+		" FROM tags t JOIN items i ON i.id = t.item_id JOIN cases c ON c.id = i.case_id"
+		" WHERE c.merged_into IS NULL AND i.department IS NOT NULL AND c.opened_at < ?2"
+		" AND (?1 IS NULL OR i.department = ?1)"
+		" GROUP BY i.department, t.category, c.id", -1, &q, NULL) != SQLITE_OK)
+		goto sqlerr;
+	ct_store_bind_text(q, 1, dept);
+	sqlite3_bind_int64(q, 2, until);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *dname = (const char *)sqlite3_column_text(q, 0);
+		const char *cat = (const char *)sqlite3_column_text(q, 1);
+		int64_t case_id = sqlite3_column_int64(q, 2);
+		ct_time opened = sqlite3_column_int64(q, 3);
+		ct_time closed = sqlite3_column_type(q, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 4);
+		int last_role = sqlite3_column_int(q, 5);
+		ct_time last = sqlite3_column_int64(q, 6);
+		int is_open = open_at(until, opened, closed, last_role, last);
+		int in_period = opened >= since && opened < until;
+		int in_prev = opened >= c->prev_since && opened < since;
+		struct ct_complaint_dept *d = dept_get(c, dname);
+		struct ct_complaint_tag *t = tag_get(d, cat);
+		t->opened += in_period;
+		t->open += is_open;
+		t->previous += in_prev;
+		char key[600];
+		snprintf(key, sizeof(key), "%s\t%lld", dname, (long long)case_id);
+		if (!json_object_get(any_seen, key)) {
+			json_object_set_new(any_seen, key, json_true());
+			d->opened += in_period;
+			d->open += is_open;
+			d->previous += in_prev;
+		}
+		const char *customer = (const char *)sqlite3_column_text(q, 8);
+		if (customer && (in_period || is_open)) {
+			char ck[600], cid[32];
+			snprintf(ck, sizeof(ck), "%s\t%s", dname, customer);
+			json_t *set = json_object_get(repeat_cases, ck);
+			if (!set) {
+				set = json_object();
+				json_object_set_new(repeat_cases, ck, set);
+			}
+			snprintf(cid, sizeof(cid), "%lld", (long long)case_id);
+			json_object_set_new(set, cid, json_true());
+		}
+		if (is_open && !json_object_get(oldest_seen, key)) {
+			json_object_set_new(oldest_seen, key, json_true());
+			CT_ALLOC_GROW(d->oldest, d->noldest + 1, d->oldest_alloc);
+			struct ct_complaint_case *o = &d->oldest[d->noldest++];
+			memset(o, 0, sizeof(*o));
+			o->case_id = case_id;
+			o->opened_at = opened;
+			o->subject = ct_store_col_strdup(q, 7);
+			o->customer = ct_store_col_strdup(q, 8);
+			o->category = ct_strdup(cat);
+			/* the evidence: the case's first tag in this department */
+			sqlite3_stmt *e = ct_store_stmt(st, 57,
+				"SELECT rule_id, snippet, category FROM tags WHERE id = ?");
+			sqlite3_bind_int64(e, 1, sqlite3_column_int64(q, 9));
+			if (sqlite3_step(e) == SQLITE_ROW) {
+				o->rule_id = ct_store_col_strdup(e, 0);
+				o->snippet = ct_store_col_strdup(e, 1);
+			}
+			sqlite3_reset(e);
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+	sqlite3_finalize(q);
+	q = NULL;
+
+	/* Repeat customers: several tagged cases. */
+	const char *ck;
+	json_t *set;
+	json_object_foreach(repeat_cases, ck, set) {
+		if (json_object_size(set) < 2)
+			continue;
+		const char *tab = strchr(ck, '\t');
+		char *dname = ct_strndup(ck, (size_t)(tab - ck));
+		ct_count_list_add(&dept_get(c, dname)->repeat, tab + 1, (long)json_object_size(set));
+		free(dname);
+	}
+
+	/* Rules that fired in the period. */
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT i.department, t.rule_id, count(*) FROM tags t JOIN items i ON i.id = t.item_id"
+		" WHERE i.date >= ?2 AND i.date < ?3 AND i.department IS NOT NULL"
+		" AND (?1 IS NULL OR i.department = ?1) GROUP BY 1, 2", -1, &q, NULL) != SQLITE_OK)
+		goto sqlerr;
+	ct_store_bind_text(q, 1, dept);
+	sqlite3_bind_int64(q, 2, since);
+	sqlite3_bind_int64(q, 3, until);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		ct_count_list_add(&dept_get(c, (const char *)sqlite3_column_text(q, 0))->rules,
+				  (const char *)sqlite3_column_text(q, 1), sqlite3_column_int64(q, 2));
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+	sqlite3_finalize(q);
+	q = NULL;
+
+	/* Staff who wrote in cases tagged overpromise that were active in the period. */
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT i.department, i.from_addr, count(DISTINCT i.case_id) FROM items i"
+		" WHERE i.role = 2 AND i.department IS NOT NULL AND (?1 IS NULL OR i.department = ?1)"
+		" AND i.case_id IN (SELECT i2.case_id FROM tags t JOIN items i2 ON i2.id = t.item_id"
+		"   JOIN cases c ON c.id = i2.case_id WHERE t.category = 'overpromise'"
+		"   AND c.opened_at < ?3 AND c.last_activity_at >= ?2)"
+		" GROUP BY 1, 2", -1, &q, NULL) != SQLITE_OK)
+		goto sqlerr;
+	ct_store_bind_text(q, 1, dept);
+	sqlite3_bind_int64(q, 2, since);
+	sqlite3_bind_int64(q, 3, until);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		ct_count_list_add(&dept_get(c, (const char *)sqlite3_column_text(q, 0))->staff,
+				  (const char *)sqlite3_column_text(q, 1), sqlite3_column_int64(q, 2));
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+	sqlite3_finalize(q);
+	q = NULL;
+
+	/* Tagged cases per week and category, the 12 weeks up to until. */
+	{
+		/* 1970-01-05 was a Monday */
+		const ct_time monday0 = 4 * 86400;
+		ct_time last_week = until - 1 - ((until - 1 - monday0) % (7 * 86400));
+		ct_time first = last_week - 11 * 7 * 86400;
+		if (sqlite3_prepare_v2(st->db,
+			"SELECT (i.date - ?3) / 604800, t.category, count(DISTINCT i.case_id)"
+			" FROM tags t JOIN items i ON i.id = t.item_id"
+			" WHERE i.date >= ?2 AND i.date < ?4 AND (?1 IS NULL OR i.department = ?1)"
+			" GROUP BY 1, 2 ORDER BY 1, 2", -1, &q, NULL) != SQLITE_OK)
+			goto sqlerr;
+		ct_store_bind_text(q, 1, dept);
+		sqlite3_bind_int64(q, 2, first);
+		sqlite3_bind_int64(q, 3, monday0);
+		sqlite3_bind_int64(q, 4, until);
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			CT_ALLOC_GROW(c->weeks, c->nweeks + 1, c->weeks_alloc);
+			struct ct_week_count *w = &c->weeks[c->nweeks++];
+			w->week = monday0 + sqlite3_column_int64(q, 0) * 604800;
+			w->category = ct_store_col_strdup(q, 1);
+			w->n = sqlite3_column_int64(q, 2);
+		}
+		if (rc != SQLITE_DONE)
+			goto sqlerr;
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+
+	if (c->ndepts)
+		qsort(c->depts, c->ndepts, sizeof(*c->depts), cmp_dept);
+	for (size_t i = 0; i < c->ndepts; i++) {
+		struct ct_complaint_dept *d = &c->depts[i];
+		if (d->ntags)
+			qsort(d->tags, d->ntags, sizeof(*d->tags), cmp_tag);
+		if (d->noldest)
+			qsort(d->oldest, d->noldest, sizeof(*d->oldest), cmp_oldest);
+		while ((int)d->noldest > oldest_limit) {
+			struct ct_complaint_case *o = &d->oldest[--d->noldest];
+			free(o->subject);
+			free(o->customer);
+			free(o->category);
+			free(o->rule_id);
+			free(o->snippet);
+		}
+		ct_count_list_sort(&d->rules);
+		ct_count_list_sort(&d->repeat);
+		ct_count_list_sort(&d->staff);
+	}
+	ret = 0;
+	goto out;
+sqlerr:
+	ct_store_sqlerr(st, "reading the complaint report");
+	ct_complaints_release(c);
+out:
+	sqlite3_finalize(q);
+	json_decref(any_seen);
+	json_decref(oldest_seen);
+	json_decref(repeat_cases);
+	return ret;
+}
+
+void ct_complaints_release(struct ct_complaints *c)
+{
+	for (size_t i = 0; i < c->ndepts; i++) {
+		struct ct_complaint_dept *d = &c->depts[i];
+		free(d->department);
+		for (size_t j = 0; j < d->ntags; j++)
+			free(d->tags[j].category);
+		free(d->tags);
+		for (size_t j = 0; j < d->noldest; j++) {
+			free(d->oldest[j].subject);
+			free(d->oldest[j].customer);
+			free(d->oldest[j].category);
+			free(d->oldest[j].rule_id);
+			free(d->oldest[j].snippet);
+		}
+		free(d->oldest);
+		ct_count_list_release(&d->rules);
+		ct_count_list_release(&d->repeat);
+		ct_count_list_release(&d->staff);
+	}
+	free(c->depts);
+	for (size_t i = 0; i < c->nweeks; i++)
+		free(c->weeks[i].category);
+	free(c->weeks);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- handoff audit ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time until, struct ct_audit *a)
+{
+	sqlite3_stmt *q = NULL, *r = NULL, *u = NULL;
+	double *days[4] = { NULL, NULL, NULL, NULL };
+	size_t ndays[4] = { 0, 0, 0, 0 }, adays[4] = { 0, 0, 0, 0 };
+	int rc, ret = -1;
+
+	memset(a, 0, sizeof(*a));
+	a->until = until;
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT id, subject, customer, opened_at, last_activity_at, closed_at, last_role, trail,"
+		" handoffs, ping_pong FROM cases WHERE merged_into IS NULL AND item_count > 0"
+		" AND opened_at < ?1 AND (?2 = 0 OR last_activity_at >= ?2)"
+		" AND handoffs >= ?3 AND (?4 = 0 OR ping_pong = 1)"
+		" AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(trail) WHERE value = ?5))"
+		" ORDER BY id", -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db,
+		"SELECT case_id, at, from_department, to_department, via, actor, observed"
+		" FROM routing_events WHERE at < ?1 ORDER BY case_id, seq", -1, &r, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db,
+		"SELECT 1 FROM items WHERE case_id = ?1 AND role = 2 AND department = ?2 AND date > ?3"
+		" AND date < ?4 LIMIT 1", -1, &u, NULL) != SQLITE_OK)
+		goto sqlerr;
+	sqlite3_bind_int64(q, 1, until);
+	sqlite3_bind_int64(q, 2, f ? f->since : 0);
+	sqlite3_bind_int(q, 3, f ? f->min_handoffs : 0);
+	sqlite3_bind_int(q, 4, f ? f->ping_pong_only : 0);
+	ct_store_bind_text(q, 5, f ? f->department : NULL);
+	sqlite3_bind_int64(r, 1, until);
+
+	/* Walk cases and routing events together, both ordered by case id. */
+	int rrc = sqlite3_step(r);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		CT_ALLOC_GROW(a->cases, a->ncases + 1, a->cases_alloc);
+		struct ct_audit_case *c = &a->cases[a->ncases++];
+		memset(c, 0, sizeof(*c));
+		c->id = sqlite3_column_int64(q, 0);
+		c->subject = ct_store_col_strdup(q, 1);
+		c->customer = ct_store_col_strdup(q, 2);
+		c->opened_at = sqlite3_column_int64(q, 3);
+		c->last_activity_at = sqlite3_column_int64(q, 4);
+		c->closed_at = sqlite3_column_type(q, 5) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 5);
+		int last_role = sqlite3_column_int(q, 6);
+		c->open = open_at(until, c->opened_at, c->closed_at, last_role, c->last_activity_at);
+		c->handoffs = sqlite3_column_int(q, 8);
+		c->ping_pong = sqlite3_column_int(q, 9);
+		json_t *trail = json_loads((const char *)sqlite3_column_text(q, 7), 0, NULL);
+		while (rrc == SQLITE_ROW && sqlite3_column_int64(r, 0) < c->id)
+			rrc = sqlite3_step(r);
+		while (rrc == SQLITE_ROW && sqlite3_column_int64(r, 0) == c->id) {
+			CT_ALLOC_GROW(c->routing, c->nrouting + 1, c->routing_alloc);
+			struct ct_routing_event *e = &c->routing[c->nrouting++];
+			e->at = sqlite3_column_int64(r, 1);
+			e->from_department = ct_store_col_strdup(r, 2);
+			e->to_department = ct_store_col_strdup(r, 3);
+			e->via = ct_store_col_strdup(r, 4);
+			e->actor = ct_store_col_strdup(r, 5);
+			e->observed = sqlite3_column_int(r, 6);
+			char key[512];
+			snprintf(key, sizeof(key), "%s\t%s", e->from_department, e->to_department);
+			ct_count_list_add(&a->matrix, key, 1);
+			rrc = sqlite3_step(r);
+		}
+		/* Holds: the first department from the opening, each move starts the next. */
+		ct_time end = c->closed_at && c->closed_at < until ? c->closed_at : c->last_activity_at;
+		if (end > until)
+			end = until;
+		const char *first = json_array_size(trail) ? json_string_value(json_array_get(trail, 0)) : NULL;
+		if (first) {
+			ct_time from = c->opened_at;
+			const char *holder = first;
+			for (size_t i = 0; i <= c->nrouting; i++) {
+				ct_time to = i < c->nrouting ? c->routing[i].at : end;
+				CT_ALLOC_GROW(c->stops, c->nstops + 1, c->stops_alloc);
+				c->stops[c->nstops].department = ct_strdup(holder);
+				c->stops[c->nstops].from = from;
+				c->stops[c->nstops].to = to > from ? to : from;
+				c->nstops++;
+				if (i < c->nrouting) {
+					holder = c->routing[i].to_department;
+					from = c->routing[i].at;
+				}
+			}
+		}
+		json_decref(trail);
+		if (c->nrouting) {
+			struct ct_routing_event *last = &c->routing[c->nrouting - 1];
+			sqlite3_reset(u);
+			sqlite3_bind_int64(u, 1, c->id);
+			ct_store_bind_text(u, 2, last->to_department);
+			sqlite3_bind_int64(u, 3, last->at);
+			sqlite3_bind_int64(u, 4, until);
+			c->unanswered = sqlite3_step(u) != SQLITE_ROW;
+			a->unanswered += c->unanswered;
+		}
+		if (!c->open) {
+			int b = c->handoffs > 3 ? 3 : c->handoffs;
+			CT_ALLOC_GROW(days[b], ndays[b] + 1, adays[b]);
+			days[b][ndays[b]++] = (double)(end - c->opened_at) / 86400.0;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+	for (int b = 0; b < 4; b++) {
+		a->buckets[b].handoffs = b;
+		a->buckets[b].resolved = (long)ndays[b];
+		a->buckets[b].median_days = -1;
+		if (ndays[b]) {
+			qsort(days[b], ndays[b], sizeof(double), cmp_double);
+			a->buckets[b].median_days = ndays[b] % 2 ? days[b][ndays[b] / 2]
+				: (days[b][ndays[b] / 2 - 1] + days[b][ndays[b] / 2]) / 2;
+		}
+	}
+	ct_count_list_sort(&a->matrix);
+	ret = 0;
+	goto out;
+sqlerr:
+	ct_store_sqlerr(st, "reading the handoff audit");
+	ct_audit_release(a);
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(r);
+	sqlite3_finalize(u);
+	for (int b = 0; b < 4; b++)
+		free(days[b]);
+	return ret;
+}
+
+void ct_audit_release(struct ct_audit *a)
+{
+	for (size_t i = 0; i < a->ncases; i++) {
+		struct ct_audit_case *c = &a->cases[i];
+		free(c->subject);
+		free(c->customer);
+		for (size_t j = 0; j < c->nstops; j++)
+			free(c->stops[j].department);
+		free(c->stops);
+		for (size_t j = 0; j < c->nrouting; j++) {
+			free(c->routing[j].from_department);
+			free(c->routing[j].to_department);
+			free(c->routing[j].via);
+			free(c->routing[j].actor);
+		}
+		free(c->routing);
+	}
+	free(a->cases);
+	ct_count_list_release(&a->matrix);
+	memset(a, 0, sizeof(*a));
+}
