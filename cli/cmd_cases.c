@@ -1,5 +1,6 @@
 /* cmd_cases.c - `casetrail cases` (list) and `casetrail case show ID`. */
 #include "cli.h"
+#include "../report/report.h"
 #include "../store/store.h"
 
 #include <getopt.h>
@@ -22,10 +23,11 @@ static const char cases_usage[] =
 	"  --open             only open cases\n"
 	"  --min-handoffs N   only cases passed on at least N times\n"
 	"  --ping-pong        only cases that returned to a department\n"
-	"  --format F         table (default on a terminal) or json (default otherwise)\n";
+	"  --format F         table (default on a terminal), json (default otherwise), csv,\n"
+	"                     markdown, html\n";
 
 static const char case_usage[] =
-	"usage: casetrail case show ID [--format table|json]\n"
+	"usage: casetrail case show ID [--format table|csv|json|markdown|html]\n"
 	"\n"
 	"Shows one case: its items in time order with their tags and evidence, its\n"
 	"routing history (which department held it, when, who moved it) and why its\n"
@@ -181,6 +183,7 @@ struct list_ctx {
 	json_t *arr;
 	int width;
 	long n;
+	struct ct_doc_table *doc_table;  /* csv, markdown, html */
 };
 
 static int list_cb(const struct ct_case *c, void *data)
@@ -189,6 +192,24 @@ static int list_cb(const struct ct_case *c, void *data)
 	x->n++;
 	if (x->fmt == CT_FMT_JSON) {
 		json_array_append_new(x->arr, case_json(c, 0));
+		return 0;
+	}
+	if (x->doc_table) {
+		char id[24], opened[32], last[32], h[16];
+		struct ct_buf trail = CT_BUF_INIT, tags = CT_BUF_INIT;
+		snprintf(id, sizeof(id), "%lld", (long long)c->id);
+		snprintf(h, sizeof(h), "%d", c->handoffs);
+		ct_time_iso(c->opened_at, opened);
+		ct_time_iso(c->last_activity_at, last);
+		for (size_t i = 0; i < c->departments.n; i++)
+			ct_buf_addf(&trail, "%s%s", i ? " > " : "", c->departments.v[i]);
+		for (size_t i = 0; i < c->ntagc; i++)
+			ct_buf_addf(&tags, "%s%s:%d", i ? " " : "", c->tagc[i].category, c->tagc[i].n);
+		ct_doc_row(x->doc_table, id, opened, last, c->open ? "open" : "closed", h,
+			   c->ping_pong ? "yes" : "no", trail.buf, tags.buf, c->customer ? c->customer : "",
+			   c->subject ? c->subject : "");
+		ct_buf_release(&trail);
+		ct_buf_release(&tags);
 		return 0;
 	}
 	char id[24], opened[32], trail[512] = "", tags[256] = "";
@@ -232,7 +253,7 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ct_case_filter f = { 0 };
-	struct list_ctx x = { ct_default_format(), NULL, term_width(), 0 };
+	struct list_ctx x = { ct_default_format(), NULL, term_width(), 0, NULL };
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -262,11 +283,13 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 		fputs(cases_usage, stderr);
 		return 2;
 	}
-	if (x.fmt != CT_FMT_TABLE && x.fmt != CT_FMT_JSON) {
-		ct_error("cases: --format table or json");
-		return 2;
-	}
-	if (x.fmt == CT_FMT_JSON)
+	struct ct_doc doc;
+	ct_doc_init(&doc, "Cases");
+	if (x.fmt == CT_FMT_CSV || x.fmt == CT_FMT_MARKDOWN || x.fmt == CT_FMT_HTML) {
+		x.doc_table = ct_doc_table(&doc, "",
+			"#id|opened_at|last_activity_at|state|#handoffs|ping_pong|departments|tags|customer|subject");
+		doc.csv = x.doc_table;
+	} else if (x.fmt == CT_FMT_JSON)
 		x.arr = json_array();
 	else {
 		int rest = x.width - (6 + 11 + 5 + 4 + 36 + 24 + 7);
@@ -276,8 +299,15 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 	}
 	if (ct_store_list_cases(cli->store, &f, list_cb, &x)) {
 		json_decref(x.arr);
+		ct_doc_release(&doc);
 		return 1;
 	}
+	if (x.doc_table) {
+		int rc = ct_doc_emit(&doc, x.fmt, stdout, x.width);
+		ct_doc_release(&doc);
+		return rc ? 1 : 0;
+	}
+	ct_doc_release(&doc);
 	if (x.arr) {
 		json_dumpf(x.arr, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII * 0);
 		fputc('\n', stdout);
@@ -374,8 +404,11 @@ int ct_cmd_case(int argc, char **argv, struct ct_cli *cli)
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(o);
-	} else {
+	} else if (fmt == CT_FMT_TABLE) {
 		show_table(&cs);
+	} else if (ct_report_case(stdout, fmt, ct_term_width(stdout), &cs)) {
+		ct_case_release(&cs);
+		return 1;
 	}
 	ct_case_release(&cs);
 	return 0;
