@@ -18,10 +18,7 @@ mkdir -p "$OUT"
 step() { printf '\n==> %s\n' "$*"; }
 
 step "casetrail -c $CONF ingest"
-"$CT" -c "$CONF" ingest
-rc=$?
-# 1 = finished with errors it reported (e.g. a source type this build lacks); go on.
-[ $rc -le 1 ] || exit $rc
+"$CT" -c "$CONF" ingest || exit $?
 
 step "casetrail cases"
 "$CT" -c "$CONF" cases --format table || exit $?
@@ -37,14 +34,13 @@ if [ -n "$id" ]; then
 	"$CT" -c "$CONF" case show "$id" --format table || exit $?
 fi
 
-if "$CT" report --help >/dev/null 2>&1; then
-	step "casetrail report complaints --since 2000-01-01"
-	"$CT" -c "$CONF" report complaints --since 2000-01-01 || exit $?
-	step "casetrail audit handoffs"
-	"$CT" -c "$CONF" audit handoffs || exit $?
-	"$CT" -c "$CONF" report complaints --since 2000-01-01 --format html --out "$OUT/report.html" || exit $?
-	step "HTML report: $OUT/report.html"
-else
-	step "reports are not in this build (casetrail report --help failed)"
-fi
+# The examples cover March 2025: report on that month.
+PERIOD="--since 2025-03-01 --until 2025-04-01"
+step "casetrail report complaints $PERIOD"
+"$CT" -c "$CONF" report complaints $PERIOD --format table || exit $?
+step "casetrail audit handoffs --until 2025-04-01"
+"$CT" -c "$CONF" audit handoffs --until 2025-04-01 --format table || exit $?
+"$CT" -c "$CONF" report complaints $PERIOD --out "$OUT/report.html" 2>/dev/null || exit $?
+"$CT" -c "$CONF" audit handoffs --until 2025-04-01 --out "$OUT/audit.html" 2>/dev/null || exit $?
+step "HTML reports: $OUT/report.html and $OUT/audit.html"
 exit 0
