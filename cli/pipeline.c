@@ -164,8 +164,6 @@ static int w_item(struct ct_pipeline *p, struct ct_job *j)
 					     j->tags.v[i].start, j->tags.v[i].end, j->tags.v[i].snippet))
 				return -1;
 		p->n_tags += (long)j->tags.n;
-		if (j->tagged && ct_store_set_rules_hash(p->store, id, ct_rules_hash(p->rules)))
-			return -1;
 	} else {
 		p->n_dup++;
 	}
@@ -274,7 +272,8 @@ static int enqueue(struct ct_pipeline *p, struct ct_job *j)
 		p->head = j;
 	p->tail = j;
 	p->queued++;
-	if (p->writer_waiting)
+	/* wake the writer for a batch, not for every item (a flush always wakes it) */
+	if (p->writer_waiting && (p->queued >= 32 || j->type != JOB_ITEM))
 		pthread_cond_signal(&p->nonempty);
 	pthread_mutex_unlock(&p->qlock);
 	return 0;
@@ -429,6 +428,8 @@ int ct_pipeline_init(struct ct_pipeline *p, const struct ct_config *cfg, struct 
 	p->sink.progress = sink_progress;
 	p->sink.data = p;
 	p->max_queued = 256;
+	/* new items are stored as tagged by this rule set (none: untagged) */
+	ct_store_set_classifier(st, rules ? ct_rules_hash(rules) : NULL);
 	pthread_mutex_init(&p->qlock, NULL);
 	pthread_mutex_init(&p->dblock, NULL);
 	pthread_cond_init(&p->nonempty, NULL);

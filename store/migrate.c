@@ -61,6 +61,7 @@ static const char *const migration_1 =
 	"  warnings TEXT,"                       /* newline-separated, NULL when clean */
 	"  rules_hash TEXT,"                     /* rule set that tagged it; NULL = not classified */
 	"  is_reply INTEGER NOT NULL DEFAULT 0,"  /* subject had a reply/forward prefix or dangling references */
+	"  participants TEXT NOT NULL DEFAULT '',"  /* " a@x b@y ": addresses outside the organisation */
 	"  case_id INTEGER REFERENCES cases(id)"
 	");"
 	"CREATE INDEX items_message_id ON items(message_id);"
@@ -77,12 +78,6 @@ static const char *const migration_1 =
 	"  PRIMARY KEY (item_id, ref, kind)"
 	") WITHOUT ROWID;"
 	"CREATE INDEX item_refs_ref ON item_refs(ref);"
-	"CREATE TABLE item_addrs ("
-	"  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
-	"  addr TEXT NOT NULL,"
-	"  field TEXT NOT NULL,"                 /* from | to | cc */
-	"  PRIMARY KEY (item_id, addr, field)"
-	") WITHOUT ROWID;"
 	/* every mailbox/source an item was found in */
 	"CREATE TABLE item_mailboxes ("
 	"  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"

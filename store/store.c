@@ -194,7 +194,7 @@ int ct_store_open(const char *path, int writable, const struct ct_store_options 
 			goto fail;
 		}
 	}
-	exec(st, "PRAGMA cache_size = -65536", "setting the cache size");
+	exec(st, "PRAGMA cache_size = -16384", "setting the cache size");
 	exec(st, "PRAGMA temp_store = MEMORY", "setting temp_store");
 	*out = st;
 	return 0;
@@ -215,6 +215,7 @@ void ct_store_close(struct ct_store *st)
 		sqlite3_close(st->db);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
+	free(st->rules_hash);
 	free(st->dirty);
 	free(st->touched);
 	free(st->path);
@@ -419,20 +420,6 @@ static int add_ref(struct ct_store *st, int64_t id, const char *ref, const char 
 	return 0;
 }
 
-static int add_addr(struct ct_store *st, int64_t id, const char *addr, const char *field)
-{
-	if (!addr || !*addr)
-		return 0;
-	sqlite3_stmt *q = ct_store_stmt(st, S_INS_ADDR,
-		"INSERT OR IGNORE INTO item_addrs(item_id, addr, field) VALUES (?, ?, ?)");
-	sqlite3_bind_int64(q, 1, id);
-	ct_store_bind_text(q, 2, addr);
-	ct_store_bind_text(q, 3, field);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		return ct_store_sqlerr(st, "recording an address");
-	return 0;
-}
-
 static char *join_addrs(const struct ct_addrlist *l)
 {
 	struct ct_buf b = CT_BUF_INIT;
@@ -450,7 +437,7 @@ int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *it
 {
 	sqlite3_stmt *q;
 	int64_t id = 0;
-	char *to = NULL, *cc = NULL, *norm = NULL, *warnings = NULL;
+	char *to = NULL, *cc = NULL, *norm = NULL, *warnings = NULL, *participants = NULL;
 	int ret = -1;
 
 	*is_new = 0;
@@ -479,13 +466,23 @@ int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *it
 		warnings = ct_buf_detach(&b, NULL);
 	}
 	int is_reply = it->kind == CT_ITEM_EMAIL && ct_store_is_reply_subject(it->subject);
+	{
+		struct ct_strlist out = CT_STRLIST_INIT;
+		struct ct_buf b = CT_BUF_INIT;
+		ct_store_outside_addrs(st, it, &out);
+		ct_buf_addch(&b, ' ');
+		for (size_t i = 0; i < out.n; i++)
+			ct_buf_addf(&b, "%s ", out.v[i]);
+		participants = ct_buf_detach(&b, NULL);
+		ct_strlist_clear(&out);
+	}
 
 	q = ct_store_stmt(st, S_INS_ITEM,
 		"INSERT INTO items(kind, external_id, message_id, in_reply_to, subject, subject_norm,"
 		" from_addr, from_name, role, to_addrs, cc_addrs, date, date_from_file, body,"
 		" body_from_html, department, ticket_system, ticket_id, ticket_group, ticket_group_from,"
-		" ticket_status, ticket_public, observed, raw_size, warnings, is_reply)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+		" ticket_status, ticket_public, observed, raw_size, warnings, is_reply, participants,"
+		" rules_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	sqlite3_bind_int(q, 1, it->kind);
 	ct_store_bind_text(q, 2, it->external_id);
 	ct_store_bind_text(q, 3, it->message_id);
@@ -514,6 +511,8 @@ int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *it
 	sqlite3_bind_int64(q, 24, (sqlite3_int64)it->raw_size);
 	ct_store_bind_text(q, 25, warnings);
 	sqlite3_bind_int(q, 26, is_reply);
+	ct_store_bind_text(q, 27, participants);
+	ct_store_bind_text(q, 28, it->kind == CT_ITEM_TICKET_MOVE ? NULL : st->rules_hash);
 	if (sqlite3_step(q) != SQLITE_DONE) {
 		ct_store_sqlerr(st, "storing an item");
 		goto out;
@@ -541,16 +540,6 @@ int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *it
 		if (rc)
 			goto out;
 	}
-	if (add_addr(st, id, it->from.addr, "from"))
-		goto out;
-	for (size_t i = 0; i < it->to.n; i++)
-		if (add_addr(st, id, it->to.v[i].addr, "to"))
-			goto out;
-	for (size_t i = 0; i < it->cc.n; i++)
-		if (add_addr(st, id, it->cc.v[i].addr, "cc"))
-			goto out;
-	if (it->requester && add_addr(st, id, it->requester, "requester"))
-		goto out;
 	for (size_t i = 0; i < it->nfwd; i++) {
 		q = ct_store_stmt(st, S_INS_FWD,
 			"INSERT INTO forwards(item_id, n, message_id, subject, from_addr, date, body)"
@@ -590,6 +579,7 @@ out:
 	free(cc);
 	free(norm);
 	free(warnings);
+	free(participants);
 	return ret;
 }
 
@@ -619,6 +609,12 @@ int ct_store_add_tag(struct ct_store *st, int64_t item_id, const char *category,
 	if (sqlite3_step(q) != SQLITE_DONE)
 		return ct_store_sqlerr(st, "storing a tag");
 	return 0;
+}
+
+void ct_store_set_classifier(struct ct_store *st, const char *rules_hash)
+{
+	free(st->rules_hash);
+	st->rules_hash = ct_strdup(rules_hash);
 }
 
 int ct_store_set_rules_hash(struct ct_store *st, int64_t item_id, const char *hash)

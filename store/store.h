@@ -66,6 +66,8 @@ int ct_store_clear_tags(struct ct_store *st, int64_t item_id);
 int ct_store_add_tag(struct ct_store *st, int64_t item_id, const char *category, const char *rule_id,
 		     size_t start, size_t end, const char *snippet);
 int ct_store_set_rules_hash(struct ct_store *st, int64_t item_id, const char *hash);
+/* Items added from now on were tagged by this rule set (NULL: untagged). */
+void ct_store_set_classifier(struct ct_store *st, const char *rules_hash);
 
 /* Items to (re)classify: those whose rules_hash differs from hash. */
 struct ct_stored_item {

@@ -11,6 +11,7 @@ struct ct_store {
 	int writable;
 	int in_tx;
 	int lock_fd;         /* writers hold an flock on PATH.lock for the whole run */
+	char *rules_hash;    /* rule set that tagged the items added (ct_store_set_classifier) */
 	struct ct_store_options opt;
 	/* cases touched in the open transaction (routing to recompute) */
 	int64_t *dirty;
@@ -31,6 +32,8 @@ int ct_store_migrate(struct ct_store *st);
 int ct_store_bind_text(sqlite3_stmt *q, int i, const char *s);
 /* Column text as a new string (NULL for SQL NULL). */
 char *ct_store_col_strdup(sqlite3_stmt *q, int i);
+/* The item's addresses outside the organisation (from, to, cc, requester), without repeats. */
+void ct_store_outside_addrs(struct ct_store *st, const struct ct_item *it, struct ct_strlist *out);
 /* Threading (store/thread.c): files a new item into a case. */
 int ct_store_thread_item(struct ct_store *st, int64_t item_id, const struct ct_item *it);
 /* Routing (store/routing.c): recomputes trail and events of one case. */

@@ -109,30 +109,33 @@ static int by_msgid(struct ct_store *st, int64_t self, const char *ref, const ch
 	return 0;
 }
 
+void ct_store_outside_addrs(struct ct_store *st, const struct ct_item *it, struct ct_strlist *out)
+{
+	const char *one[2] = { it->from.addr, it->requester };
+	for (size_t k = 0; k < it->to.n + it->cc.n + 2; k++) {
+		const char *a = k < 2 ? one[k] : k - 2 < it->to.n ? it->to.v[k - 2].addr : it->cc.v[k - 2 - it->to.n].addr;
+		if (!a || !*a || strchr(a, ' '))
+			continue;
+		if (st->opt.is_internal && st->opt.is_internal(a, st->opt.is_internal_data))
+			continue;
+		if (!ct_strlist_has(out, a))
+			ct_strlist_push(out, a);
+	}
+}
+
 static char *outside_addrs_json(struct ct_store *st, const struct ct_item *it)
 {
-	json_t *a = json_array();
-	const char *addrs[4096];
-	size_t n = 0;
-	if (it->from.addr)
-		addrs[n++] = it->from.addr;
-	for (size_t i = 0; i < it->to.n && n < 4000; i++)
-		addrs[n++] = it->to.v[i].addr;
-	for (size_t i = 0; i < it->cc.n && n < 4000; i++)
-		addrs[n++] = it->cc.v[i].addr;
-	if (it->requester)
-		addrs[n++] = it->requester;
-	for (size_t i = 0; i < n; i++) {
-		if (!addrs[i] || !*addrs[i])
-			continue;
-		if (st->opt.is_internal && st->opt.is_internal(addrs[i], st->opt.is_internal_data))
-			continue;
-		json_array_append_new(a, json_string(addrs[i]));
-	}
+	struct ct_strlist l = CT_STRLIST_INIT;
+	ct_store_outside_addrs(st, it, &l);
 	char *s = NULL;
-	if (json_array_size(a))
+	if (l.n) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < l.n; i++)
+			json_array_append_new(a, json_string(l.v[i]));
 		s = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
+		json_decref(a);
+	}
+	ct_strlist_clear(&l);
 	return s;
 }
 
@@ -277,8 +280,8 @@ int ct_store_thread_item(struct ct_store *st, int64_t id, const struct ct_item *
 		q = ct_store_stmt(st, T_SUBJECT,
 			"SELECT i.case_id, i.external_id FROM items i WHERE i.subject_norm = ?1"
 			" AND i.date BETWEEN ?2 AND ?3 AND i.id <> ?4 AND i.case_id IS NOT NULL"
-			" AND EXISTS (SELECT 1 FROM item_addrs a WHERE a.item_id = i.id"
-			"             AND a.addr IN (SELECT value FROM json_each(?5)))"
+			" AND EXISTS (SELECT 1 FROM json_each(?5) j"
+			"             WHERE instr(i.participants, ' ' || j.value || ' ') > 0)"
 			" ORDER BY abs(i.date - ?6), i.id LIMIT 1");
 		ct_store_bind_text(q, 1, norm);
 		sqlite3_bind_int64(q, 2, it->date - window);
@@ -298,8 +301,8 @@ int ct_store_thread_item(struct ct_store *st, int64_t id, const struct ct_item *
 			"SELECT DISTINCT i.case_id FROM items i JOIN case_links l ON l.item_id = i.id"
 			" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND l.reason = 'new'"
 			" AND i.date BETWEEN ?2 AND ?3 AND i.id <> ?4"
-			" AND EXISTS (SELECT 1 FROM item_addrs a WHERE a.item_id = i.id"
-			"             AND a.addr IN (SELECT value FROM json_each(?5)))");
+			" AND EXISTS (SELECT 1 FROM json_each(?5) j"
+			"             WHERE instr(i.participants, ' ' || j.value || ' ') > 0)");
 		ct_store_bind_text(q, 1, norm);
 		sqlite3_bind_int64(q, 2, it->date - 60);
 		sqlite3_bind_int64(q, 3, it->date + window);
