@@ -94,8 +94,8 @@ static int load_items(struct ct_store *st, struct ct_case *c, int with_body)
 {
 	sqlite3_stmt *qi = ct_store_stmt(st, 54,
 		"SELECT i.id, i.kind, i.external_id, i.date, i.from_addr, i.from_name, i.department,"
-		" i.subject, l.reason, l.detail, i.warnings, i.body"
-		" FROM items i LEFT JOIN case_links l ON l.item_id = i.id WHERE i.case_id = ?"
+		" i.subject, i.link_reason, i.link_detail, i.warnings, i.body"
+		" FROM items i WHERE i.case_id = ?"
 		" ORDER BY i.date, i.id");
 	sqlite3_bind_int64(qi, 1, c->id);
 	int rc;

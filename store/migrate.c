@@ -62,14 +62,16 @@ static const char *const migration_1 =
 	"  rules_hash TEXT,"                     /* rule set that tagged it; NULL = not classified */
 	"  is_reply INTEGER NOT NULL DEFAULT 0,"  /* subject had a reply/forward prefix or dangling references */
 	"  participants TEXT NOT NULL DEFAULT '',"  /* " a@x b@y ": addresses outside the organisation */
+	/* why it is in its case: new, in-reply-to, references, forward, same-as, ticket,
+	   ticket-ref, subject+participants or child; link_detail names the linked item */
+	"  link_reason TEXT,"
+	"  link_detail TEXT,"
 	"  case_id INTEGER REFERENCES cases(id)"
 	");"
 	"CREATE INDEX items_message_id ON items(message_id);"
 	"CREATE INDEX items_case ON items(case_id, date);"
 	"CREATE INDEX items_subject ON items(subject_norm, date);"
 	"CREATE INDEX items_ticket ON items(ticket_id, ticket_system);"
-	"CREATE INDEX items_date ON items(date);"
-	"CREATE INDEX items_from ON items(from_addr);"
 	/* message ids an item points at: references, in-reply-to, forwards, same-as */
 	"CREATE TABLE item_refs ("
 	"  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
@@ -109,14 +111,6 @@ static const char *const migration_1 =
 	");"
 	"CREATE INDEX tags_item ON tags(item_id);"
 	"CREATE INDEX tags_category ON tags(category, item_id);"
-	/* why an item belongs to its case */
-	"CREATE TABLE case_links ("
-	"  item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,"
-	"  case_id INTEGER NOT NULL REFERENCES cases(id),"
-	"  reason TEXT NOT NULL,"                /* new | in-reply-to | references | forward | ticket | ticket-ref | same-as | subject+participants | child */
-	"  detail TEXT"
-	");"
-	"CREATE INDEX case_links_case ON case_links(case_id);"
 	"CREATE TABLE case_merges ("
 	"  id INTEGER PRIMARY KEY,"
 	"  from_case INTEGER NOT NULL REFERENCES cases(id),"

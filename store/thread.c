@@ -144,7 +144,6 @@ static int merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t i
 {
 	static const char *const sql[] = {
 		"UPDATE items SET case_id = ?2 WHERE case_id = ?1",
-		"UPDATE case_links SET case_id = ?2 WHERE case_id = ?1",
 		"DELETE FROM routing_events WHERE case_id = ?1",
 		"UPDATE cases SET merged_into = ?2 WHERE id = ?1 OR merged_into = ?1",
 	};
@@ -298,8 +297,8 @@ int ct_store_thread_item(struct ct_store *st, int64_t id, const struct ct_item *
 	/* Replies that arrived earlier and found no parent: this may be their thread's start. */
 	if (addrs && norm && *norm && !reply_like) {
 		q = ct_store_stmt(st, T_ORPHANS,
-			"SELECT DISTINCT i.case_id FROM items i JOIN case_links l ON l.item_id = i.id"
-			" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND l.reason = 'new'"
+			"SELECT DISTINCT i.case_id FROM items i"
+			" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND i.link_reason = 'new'"
 			" AND i.date BETWEEN ?2 AND ?3 AND i.id <> ?4"
 			" AND EXISTS (SELECT 1 FROM json_each(?5) j"
 			"             WHERE instr(i.participants, ' ' || j.value || ' ') > 0)");
@@ -345,21 +344,14 @@ int ct_store_thread_item(struct ct_store *st, int64_t id, const struct ct_item *
 				goto out;
 		}
 	}
-	q = ct_store_stmt(st, T_SET_CASE, "UPDATE items SET case_id = ? WHERE id = ?");
+	q = ct_store_stmt(st, T_SET_CASE,
+		"UPDATE items SET case_id = ?, link_reason = ?, link_detail = ? WHERE id = ?");
 	sqlite3_bind_int64(q, 1, target);
-	sqlite3_bind_int64(q, 2, id);
+	ct_store_bind_text(q, 2, reason);
+	ct_store_bind_text(q, 3, detail);
+	sqlite3_bind_int64(q, 4, id);
 	if (sqlite3_step(q) != SQLITE_DONE) {
 		ct_store_sqlerr(st, "filing an item");
-		goto out;
-	}
-	q = ct_store_stmt(st, T_LINK,
-		"INSERT OR REPLACE INTO case_links(item_id, case_id, reason, detail) VALUES (?,?,?,?)");
-	sqlite3_bind_int64(q, 1, id);
-	sqlite3_bind_int64(q, 2, target);
-	ct_store_bind_text(q, 3, reason);
-	ct_store_bind_text(q, 4, detail);
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		ct_store_sqlerr(st, "recording a case link");
 		goto out;
 	}
 	ct_store_mark_dirty(st, target);
