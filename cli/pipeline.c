@@ -93,9 +93,7 @@ static void progress_line(struct ct_pipeline *p, const char *source, size_t done
 		return;
 	p->last_progress = now;
 	p->progress_shown = 1;
-	pthread_mutex_lock(&p->dblock);
-	long n_new = p->n_new;
-	pthread_mutex_unlock(&p->dblock);
+	long n_new = __atomic_load_n(&p->n_new, __ATOMIC_RELAXED);
 	if (total)
 		fprintf(stderr, "\r%s: %zu/%zu (%ld new)\033[K", source, done, total, n_new);
 	else
@@ -123,7 +121,7 @@ static void job_free(struct ct_job *j)
 	free(j);
 }
 
-/* ---- writer thread (holds p->dblock while it touches the store) ---- */
+/* ---- writer thread (the only user of the write connection while it runs) ---- */
 
 static int w_begin(struct ct_pipeline *p)
 {
@@ -152,7 +150,7 @@ static int w_item(struct ct_pipeline *p, struct ct_job *j)
 	if (w_begin(p) || ct_store_add_item(p->store, it, &id, &is_new))
 		return -1;
 	if (is_new) {
-		p->n_new++;
+		__atomic_add_fetch(&p->n_new, 1, __ATOMIC_RELAXED);
 		if (it->warnings.n) {
 			p->n_warn++;
 			for (size_t i = 0; i < it->warnings.n; i++)
@@ -215,7 +213,6 @@ static void *writer_main(void *arg)
 		while (batch) {
 			struct ct_job *j = batch;
 			batch = j->next;
-			pthread_mutex_lock(&p->dblock);
 			if (!failed && w_job(p, j)) {
 				failed = 1;
 				if (p->in_tx) {
@@ -223,7 +220,6 @@ static void *writer_main(void *arg)
 					p->in_tx = 0;
 				}
 			}
-			pthread_mutex_unlock(&p->dblock);
 			if (j->type == JOB_FLUSH || j->type == JOB_STOP) {
 				flushes++;
 				/* report this flush now: later jobs may belong to the next source */
@@ -303,11 +299,9 @@ static int flush_wait(struct ct_pipeline *p, enum job_type type)
 static int sink_seen(struct ct_sink *s, const char *source, const char *key)
 {
 	struct ct_pipeline *p = s->data;
-	pthread_mutex_lock(&p->dblock);
-	int r = ct_store_seen(p->store, source, key);
+	int r = ct_store_seen(p->reader ? p->reader : p->store, source, key);
 	if (r == 1)
 		p->n_seen++;
-	pthread_mutex_unlock(&p->dblock);
 	return r;
 }
 
@@ -354,10 +348,7 @@ static char *sink_get_cursor(struct ct_sink *s, const char *source, const char *
 	/* Cursors queued before must be visible: let the writer catch up. */
 	if (p->writer_started)
 		flush_wait(p, JOB_FLUSH);
-	pthread_mutex_lock(&p->dblock);
-	char *v = ct_store_get_cursor(p->store, source, name);
-	pthread_mutex_unlock(&p->dblock);
-	return v;
+	return ct_store_get_cursor(p->reader ? p->reader : p->store, source, name);
 }
 
 static int sink_set_cursor(struct ct_sink *s, const char *source, const char *name, const char *value)
@@ -381,9 +372,7 @@ static int sink_flush(struct ct_sink *s)
 static void sink_fail(struct ct_sink *s, const char *what)
 {
 	struct ct_pipeline *p = s->data;
-	pthread_mutex_lock(&p->dblock);
 	p->n_failed++;
-	pthread_mutex_unlock(&p->dblock);
 	ct_error("%s", what);
 }
 
@@ -431,7 +420,6 @@ int ct_pipeline_init(struct ct_pipeline *p, const struct ct_config *cfg, struct 
 	/* new items are stored as tagged by this rule set (none: untagged) */
 	ct_store_set_classifier(st, rules ? ct_rules_hash(rules) : NULL);
 	pthread_mutex_init(&p->qlock, NULL);
-	pthread_mutex_init(&p->dblock, NULL);
 	pthread_cond_init(&p->nonempty, NULL);
 	pthread_cond_init(&p->space, NULL);
 	pthread_cond_init(&p->flushed, NULL);
@@ -442,6 +430,8 @@ int ct_pipeline_start(struct ct_pipeline *p)
 {
 	if (p->dry_run || p->writer_started)
 		return 0;
+	if (ct_store_open_reader(p->store, &p->reader))
+		return -1;
 	if (pthread_create(&p->writer, NULL, writer_main, p))
 		return ct_error("cannot start the store writer thread");
 	p->writer_started = 1;
@@ -473,12 +463,13 @@ void ct_pipeline_release(struct ct_pipeline *p)
 		pthread_join(p->writer, NULL);
 		p->writer_started = 0;
 	}
+	ct_store_close(p->reader);
+	p->reader = NULL;
 	if (p->in_tx) {
 		ct_store_rollback(p->store);
 		p->in_tx = 0;
 	}
 	pthread_mutex_destroy(&p->qlock);
-	pthread_mutex_destroy(&p->dblock);
 	pthread_cond_destroy(&p->nonempty);
 	pthread_cond_destroy(&p->space);
 	pthread_cond_destroy(&p->flushed);

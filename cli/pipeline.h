@@ -25,7 +25,7 @@ struct ct_pipeline {
 	int dry_run;
 	int batch_size;              /* items per transaction */
 	int in_tx;                   /* a transaction is open */
-	/* counters */
+	/* counters: n_seen, n_failed, n_dry by the fetcher's thread, the rest by the writer */
 	long n_new, n_seen, n_dup, n_warn, n_failed, n_tags, n_pending;
 	long n_dry;                  /* dry run: items that would be stored */
 	/*
@@ -43,7 +43,7 @@ struct ct_pipeline {
 	int failed;                  /* a store write failed: stop the fetcher */
 	long flushes_done, flushes_asked;
 	int flush_rc;
-	pthread_mutex_t dblock;      /* the SQLite connection and the counters */
+	struct ct_store *reader;     /* the fetcher's own read connection (seen keys, cursors) */
 	/* progress */
 	int show_progress;
 	double started, last_progress;

@@ -203,6 +203,24 @@ fail:
 	return -1;
 }
 
+int ct_store_open_reader(struct ct_store *st, struct ct_store **out)
+{
+	struct ct_store *r = ct_calloc(1, sizeof(*r));
+	r->path = ct_strdup(st->path);
+	r->opt = st->opt;
+	r->lock_fd = -1;
+	*out = NULL;
+	if (sqlite3_open_v2(st->path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		ct_error("cannot open store '%s' for reading: %s", st->path,
+			 r->db ? sqlite3_errmsg(r->db) : "out of memory");
+		ct_store_close(r);
+		return -1;
+	}
+	sqlite3_busy_timeout(r->db, r->opt.busy_timeout_ms);
+	*out = r;
+	return 0;
+}
+
 void ct_store_close(struct ct_store *st)
 {
 	if (!st)

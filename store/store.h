@@ -32,6 +32,11 @@ struct ct_store_options {
 int ct_store_open(const char *path, int writable, const struct ct_store_options *opt,
 		  struct ct_store **out);
 void ct_store_close(struct ct_store *st);
+/*
+ * A second, read-only connection to the same store, for another thread: it
+ * sees what the writer has committed (WAL), and never waits for it.
+ */
+int ct_store_open_reader(struct ct_store *st, struct ct_store **out);
 const char *ct_store_path(const struct ct_store *st);
 
 /*
