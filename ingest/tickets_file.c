@@ -51,11 +51,14 @@ static ct_time jtime(json_t *o, const char *key, int *ok)
 	return t;
 }
 
+/* Set while reading the new tail of a file that only grew: nothing there was seen. */
+static __thread int skip_seen;
+
 int ct_tickets_deliver(struct ct_sink *sink, struct ct_item *it)
 {
 	if (!it->location)
 		it->location = ct_strdup(it->external_id);
-	int seen = sink->seen(sink, it->source, it->location);
+	int seen = skip_seen ? 0 : sink->seen(sink, it->source, it->location);
 	if (seen) {
 		ct_item_free(it);
 		return seen < 0 ? -1 : 0;
@@ -389,6 +392,19 @@ out:
 	return ret;
 }
 
+/* Hash of the (up to) 4 KiB before off; 0 when they cannot be read. */
+static uint64_t file_fingerprint(FILE *f, long off)
+{
+	char buf[4096];
+	long start = off > (long)sizeof(buf) ? off - (long)sizeof(buf) : 0;
+	if (off < 0 || fseek(f, start, SEEK_SET) != 0)
+		return 0;
+	size_t n = fread(buf, 1, (size_t)(off - start), f);
+	if ((long)n != off - start)
+		return 0;
+	return ct_hash64(buf, n, (uint64_t)off);
+}
+
 int ct_jsonl_ingest(const char *path, const char *source, struct ct_sink *sink)
 {
 	FILE *f = fopen(path, "r");
@@ -399,6 +415,21 @@ int ct_jsonl_ingest(const char *path, const char *source, struct ct_sink *sink)
 	int lineno = 0, ret = 0;
 	if (!f)
 		return ct_error("source '%s': cannot open '%s': %s", source, path, strerror(errno));
+	/*
+	 * A file that only grew since the last run is read from where that run
+	 * ended (cursor "end": offset and a hash of the 4 KiB before it); the
+	 * events there are new, so they are not looked up one by one.
+	 */
+	char *cur = sink->get_cursor ? sink->get_cursor(sink, source, "end") : NULL;
+	if (cur) {
+		unsigned long long off = 0, fp = 0;
+		if (sscanf(cur, "%llu %llx", &off, &fp) == 2 && file_fingerprint(f, (long)off) == fp &&
+		    fseek(f, (long)off, SEEK_SET) == 0)
+			skip_seen = 1;
+		else
+			rewind(f);
+		free(cur);
+	}
 	while ((n = getline(&line, &cap, f)) != -1) {
 		lineno++;
 		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -421,6 +452,13 @@ int ct_jsonl_ingest(const char *path, const char *source, struct ct_sink *sink)
 		json_decref(o);
 		if (sink->progress)
 			sink->progress(sink, source, (size_t)lineno, 0);
+	}
+	skip_seen = 0;
+	if (!ret && sink->set_cursor) {
+		long end = ftell(f);
+		char v[64];
+		snprintf(v, sizeof(v), "%ld %llx", end, (unsigned long long)file_fingerprint(f, end));
+		ret = sink->set_cursor(sink, source, "end", v);
 	}
 	free(line);
 	fclose(f);
