@@ -317,7 +317,7 @@ int ct_zendesk_export_ingest(const char *path, const char *source, struct ct_sin
  * "requester"}.
  */
 static int jsonl_event(json_t *o, const char *source, struct ct_sink *sink, const char *path, int line,
-		       struct ct_strlist *subjects)
+		       json_t *subjects)
 {
 	const char *type = jstr(o, "type");
 	char *ticket = jid(o, "ticket"), *id = jid(o, "id");
@@ -340,17 +340,20 @@ static int jsonl_event(json_t *o, const char *source, struct ct_sink *sink, cons
 	}
 	if (!system)
 		system = "jsonl";
-	/* the subject is given once, with the ticket; later events inherit it */
-	char *skey = ct_xstrfmt("%s:%s\t", system, ticket);
+	/*
+	 * The subject is given once, with the ticket; later events inherit it.
+	 * The memory of subjects is bounded: past 50,000 tickets it starts
+	 * over, and a late comment then just carries no subject.
+	 */
+	char *skey = ct_xstrfmt("%s:%s", system, ticket);
 	const char *subject = jstr(o, "subject");
 	if (subject) {
-		ct_strlist_push_owned(subjects, ct_xstrfmt("%s%s", skey, subject));
+		if (json_object_size(subjects) >= 50000)
+			json_object_clear(subjects);
+		json_object_set_new(subjects, skey, json_string(subject));
 	} else {
-		for (size_t i = subjects->n; i-- > 0;)
-			if (!strncmp(subjects->v[i], skey, strlen(skey))) {
-				subject = subjects->v[i] + strlen(skey);
-				break;
-			}
+		json_t *known = json_object_get(subjects, skey);
+		subject = known ? json_string_value(known) : NULL;
 	}
 	free(skey);
 	struct ct_item it;
@@ -408,7 +411,7 @@ static uint64_t file_fingerprint(FILE *f, long off)
 int ct_jsonl_ingest(const char *path, const char *source, struct ct_sink *sink)
 {
 	FILE *f = fopen(path, "r");
-	struct ct_strlist subjects = CT_STRLIST_INIT;
+	json_t *subjects = json_object();
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -447,7 +450,7 @@ int ct_jsonl_ingest(const char *path, const char *source, struct ct_sink *sink)
 			ret = -1;
 			continue; /* report every bad line, keep the good ones */
 		}
-		if (jsonl_event(o, source, sink, path, lineno, &subjects))
+		if (jsonl_event(o, source, sink, path, lineno, subjects))
 			ret = -1;
 		json_decref(o);
 		if (sink->progress)
@@ -462,7 +465,7 @@ int ct_jsonl_ingest(const char *path, const char *source, struct ct_sink *sink)
 	}
 	free(line);
 	fclose(f);
-	ct_strlist_clear(&subjects);
+	json_decref(subjects);
 	return ret;
 }
 
