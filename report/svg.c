@@ -15,6 +15,8 @@ char *ct_svg_bars(const char *title, const char *const *labels, size_t nlabels,
 	for (size_t i = 0; i < nlabels * nseries; i++)
 		if (values[i] > max)
 			max = values[i];
+	/* the axis ends at a multiple of 4 so that each of the 4 grid lines is a whole count */
+	max = (max + 3) / 4 * 4;
 	int plot_w = W - left - right, plot_h = H - top - bottom;
 	double group_w = nlabels ? (double)plot_w / (double)nlabels : plot_w;
 	double bar_w = nseries ? (group_w * 0.8) / (double)nseries : 0;
