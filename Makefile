@@ -27,7 +27,8 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 WARN = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Wformat=2 -Wno-format-nonliteral
 OPT ?= -O2 -g
-CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -DPCRE2_CODE_UNIT_WIDTH=8 -pthread $(PKG_CFLAGS) $(CFLAGS)
+CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -DPCRE2_CODE_UNIT_WIDTH=8 -pthread $(PKG_CFLAGS) \
+	-DCT_DATADIR='"$(PREFIX)/share/casetrail"' $(CFLAGS)
 ifneq ($(SANITIZE),)
 CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS_ALL = -fsanitize=$(SANITIZE)
@@ -56,6 +57,12 @@ deps-test:
 $(BUILD)/%.o: %.c $(wildcard */*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -c $< -o $@
+
+# The installed rule set's path is compiled in: a new PREFIX rebuilds what uses it.
+PREFIX_STAMP := $(BUILD)/.prefix$(subst /,_,$(PREFIX))
+$(PREFIX_STAMP):
+	@mkdir -p $(BUILD) && rm -f $(BUILD)/.prefix* && touch $@
+$(BUILD)/cli/cmd_ingest.o: $(PREFIX_STAMP)
 
 $(BUILD)/libcasetrail.a: $(LIB_OBJ)
 	@rm -f $@
