@@ -44,7 +44,7 @@ CT_PRINTF(3, 4) static void cfg_err(struct loader *ld, int line, const char *fmt
 static const char *const keys_common[] = { "type", "department", NULL };
 static const char *const keys_local[] = { "path", NULL };
 static const char *const keys_mailnet[] = { "url", "user", "password_command", "password_env",
-	"token_command", "auth", "starttls", "tls_ca_file", "tls_verify", "folders",
+	"token_command", "token_env", "auth", "starttls", "tls_ca_file", "tls_verify", "folders",
 	"folder_departments", "timeout", "batch_size", NULL };
 static const char *const keys_helpdesk[] = { "url", "path", "user", "token_command", "token_env",
 	"timeout", "since", "per_page", "tls_ca_file", "tls_verify", NULL };
