@@ -178,7 +178,7 @@ int ct_report_complaints(FILE *out, enum ct_format fmt, int width, const struct 
 			snprintf(n3, sizeof(n3), "%ld", dp->tags[k].open);
 			ct_doc_row(t, dp->tags[k].category, n1, n2, n3);
 		}
-		t = ct_doc_table(&d, "Oldest open tagged cases", "#case|opened|tag|customer|evidence");
+		t = ct_doc_table(&d, "Oldest open tagged cases", "#case|opened|tag|~customer|~evidence");
 		for (size_t k = 0; k < dp->noldest; k++) {
 			const struct ct_complaint_case *o = &dp->oldest[k];
 			char when[32];

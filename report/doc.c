@@ -81,6 +81,9 @@ struct ct_doc_table *ct_doc_table(struct ct_doc *d, const char *title, const cha
 		if (*c == '#') {
 			t->numeric |= 1u << i;
 			c++;
+		} else if (*c == '~') {
+			t->shrink_first |= 1u << i;
+			c++;
 		}
 		ct_strlist_push(&t->cols, c);
 	}
@@ -208,16 +211,20 @@ static void emit_table_text(struct ct_buf *out, const struct ct_doc_table *t, in
 	size_t total = 0;
 	for (size_t c = 0; c < n; c++)
 		total += w[c] + (c + 1 < n ? 2 : 0);
-	while (width > 20 && total > (size_t)width) {
-		size_t widest = 0;
-		for (size_t c = 1; c < n; c++)
-			if (w[c] > w[widest])
-				widest = c;
-		if (w[widest] <= 6)
-			break;
-		w[widest]--;
-		total--;
-	}
+	for (int pass = 0; pass < 2; pass++)
+		while (width > 20 && total > (size_t)width) {
+			size_t widest = n;
+			for (size_t c = 0; c < n; c++) {
+				if (pass == 0 && !((t->shrink_first >> c) & 1))
+					continue;
+				if (widest == n || w[c] > w[widest])
+					widest = c;
+			}
+			if (widest == n || w[widest] <= (pass == 0 ? 8u : 6u))
+				break;
+			w[widest]--;
+			total--;
+		}
 	if (t->title && *t->title)
 		ct_buf_addf(out, "%s\n", t->title);
 	for (size_t c = 0; c < n; c++) {

@@ -174,7 +174,7 @@ int ct_report_audit(FILE *out, enum ct_format fmt, int width, const struct ct_au
 	}
 
 	ct_doc_heading(&d, 1, "Nobody answered after the handoff");
-	struct ct_doc_table *ut = ct_doc_table(&d, "", "#case|handed over|from|to|subject");
+	struct ct_doc_table *ut = ct_doc_table(&d, "", "#case|handed over|from|to|~subject");
 	for (size_t i = 0; i < a->ncases; i++) {
 		const struct ct_audit_case *c = &a->cases[i];
 		if (!c->unanswered)
@@ -188,12 +188,14 @@ int ct_report_audit(FILE *out, enum ct_format fmt, int width, const struct ct_au
 
 	ct_doc_heading(&d, 1, "Department trails");
 	struct ct_doc_table *ct = ct_doc_table(&d, "",
-		"#case|opened|state|#handoffs|ping-pong|unanswered|trail (time held)|subject|customer");
+		"#case|opened|state|#handoffs|ping-pong|unanswered|trail (time held)|~subject|~customer");
 	d.csv = ct;
 	for (size_t i = 0; i < a->ncases; i++) {
 		const struct ct_audit_case *c = &a->cases[i];
 		char opened[32];
 		ct_time_iso(c->opened_at, opened);
+		if (fmt == CT_FMT_TABLE)
+			opened[10] = '\0';   /* the day is enough on a terminal */
 		char *trail = trail_text(c);
 		snprintf(n1, sizeof(n1), "%lld", (long long)c->id);
 		snprintf(n2, sizeof(n2), "%d", c->handoffs);

@@ -29,6 +29,7 @@ struct ct_doc_table {
 	struct ct_strlist *rows;      /* each row: one string per column */
 	size_t nrows, rows_alloc;
 	unsigned numeric;             /* bit i: column i is numeric (right-aligned) */
+	unsigned shrink_first;        /* bit i: narrow column i first when the table is too wide */
 };
 
 enum ct_block_type { CT_BLOCK_HEADING, CT_BLOCK_TEXT, CT_BLOCK_TABLE, CT_BLOCK_SVG };
@@ -52,7 +53,10 @@ void ct_doc_release(struct ct_doc *d);
 void ct_doc_heading(struct ct_doc *d, int level, const char *fmt, ...) CT_PRINTF(3, 4);
 void ct_doc_text(struct ct_doc *d, const char *fmt, ...) CT_PRINTF(2, 3);
 void ct_doc_svg(struct ct_doc *d, char *svg);  /* takes svg */
-/* A new table with columns "a|b|c"; a leading '#' marks a numeric column. */
+/*
+ * A new table with columns "a|b|c"; a leading '#' marks a numeric column, a
+ * leading '~' a column to narrow first on a small terminal.
+ */
 struct ct_doc_table *ct_doc_table(struct ct_doc *d, const char *title, const char *cols);
 void ct_doc_row(struct ct_doc_table *t, ...);   /* one const char * per column */
 

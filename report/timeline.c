@@ -24,7 +24,7 @@ int ct_report_case(FILE *out, enum ct_format fmt, int width, const struct ct_cas
 
 	ct_doc_heading(&d, 1, "Timeline");
 	struct ct_doc_table *t = ct_doc_table(&d, "",
-		"date|kind|department|from|subject|tags|evidence|why in this case|external id");
+		"date|kind|department|~from|~subject|tags|~evidence|~why in this case|~external id");
 	d.csv = t;
 	for (size_t i = 0; i < c->nitems; i++) {
 		const struct ct_case_item *it = &c->items[i];
