@@ -33,23 +33,12 @@ static const char case_usage[] =
 	"routing history (which department held it, when, who moved it) and why its\n"
 	"items belong together (link and merge reasons).\n";
 
-static json_t *jtime(ct_time t)
-{
-	char b[32];
-	if (!t)
-		return json_null();
-	ct_time_iso(t, b);
-	return json_string(b);
-}
+#define jtime ct_json_time
+#define jstr ct_json_str
 
 static const char *kind_name(int kind)
 {
 	return kind == 0 ? "email" : kind == 1 ? "ticket" : "ticket_move";
-}
-
-static json_t *jstr(const char *s)
-{
-	return s ? json_string(s) : json_null();
 }
 
 static json_t *case_json(const struct ct_case *c, int full)
@@ -114,18 +103,7 @@ static json_t *case_json(const struct ct_case *c, int full)
 	}
 	json_object_set_new(o, "items", items);
 	if (full) {
-		json_t *r = json_array(), *m = json_array();
-		for (size_t i = 0; i < c->nrouting; i++) {
-			const struct ct_routing_event *e = &c->routing[i];
-			json_t *j = json_object();
-			json_object_set_new(j, "at", jtime(e->at));
-			json_object_set_new(j, "from_department", jstr(e->from_department));
-			json_object_set_new(j, "to_department", jstr(e->to_department));
-			json_object_set_new(j, "via", jstr(e->via));
-			json_object_set_new(j, "actor", jstr(e->actor));
-			json_object_set_new(j, "observed", json_boolean(e->observed));
-			json_array_append_new(r, j);
-		}
+		json_t *r = ct_json_routing(c->routing, c->nrouting), *m = json_array();
 		json_object_set_new(o, "routing", r);
 		for (size_t i = 0; i < c->nmerges; i++) {
 			json_t *j = json_object();

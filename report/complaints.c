@@ -6,12 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *jtime(ct_time t)
-{
-	char b[32];
-	ct_time_iso(t, b);
-	return json_string(b);
-}
+#define jtime ct_json_time
 
 static const char *leader_of(const struct ct_config *cfg, const char *dept)
 {

@@ -6,19 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *jtime(ct_time t)
-{
-	char b[32];
-	if (!t)
-		return json_null();
-	ct_time_iso(t, b);
-	return json_string(b);
-}
-
-static json_t *jstr(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
+#define jtime ct_json_time
+#define jstr ct_json_str
 
 static int json_out(FILE *out, const struct ct_audit *a)
 {
@@ -28,7 +17,8 @@ static int json_out(FILE *out, const struct ct_audit *a)
 	json_object_set_new(root, "until", jtime(a->until));
 	for (size_t i = 0; i < a->ncases; i++) {
 		const struct ct_audit_case *c = &a->cases[i];
-		json_t *o = json_object(), *deps = json_array(), *holds = json_array(), *routing = json_array();
+		json_t *o = json_object(), *deps = json_array(), *holds = json_array();
+		json_t *routing = ct_json_routing(c->routing, c->nrouting);
 		json_object_set_new(o, "id", json_integer(c->id));
 		json_object_set_new(o, "subject", jstr(c->subject));
 		json_object_set_new(o, "customer", jstr(c->customer));
@@ -49,17 +39,6 @@ static int json_out(FILE *out, const struct ct_audit *a)
 		json_object_set_new(o, "ping_pong", json_boolean(c->ping_pong));
 		json_object_set_new(o, "unanswered", json_boolean(c->unanswered));
 		json_object_set_new(o, "holds", holds);
-		for (size_t k = 0; k < c->nrouting; k++) {
-			const struct ct_routing_event *e = &c->routing[k];
-			json_t *r = json_object();
-			json_object_set_new(r, "at", jtime(e->at));
-			json_object_set_new(r, "from_department", jstr(e->from_department));
-			json_object_set_new(r, "to_department", jstr(e->to_department));
-			json_object_set_new(r, "via", jstr(e->via));
-			json_object_set_new(r, "actor", jstr(e->actor));
-			json_object_set_new(r, "observed", json_boolean(e->observed));
-			json_array_append_new(routing, r);
-		}
 		json_object_set_new(o, "routing", routing);
 		json_array_append_new(cases, o);
 	}

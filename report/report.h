@@ -87,6 +87,17 @@ int ct_report_audit(FILE *out, enum ct_format fmt, int width, const struct ct_au
 /* The timeline of one case (case show), for every format but JSON. */
 int ct_report_case(FILE *out, enum ct_format fmt, int width, const struct ct_case *c);
 
+/* ---- JSON pieces (jansson values, owned by the caller) ---- */
+
+struct json_t;
+struct ct_routing_event;
+/* An ISO 8601 time, or null for 0. */
+struct json_t *ct_json_time(ct_time t);
+/* A string, or null. */
+struct json_t *ct_json_str(const char *s);
+/* [{at, from_department, to_department, via, actor, observed}] */
+struct json_t *ct_json_routing(const struct ct_routing_event *v, size_t n);
+
 /* ---- mail ---- */
 
 /*
