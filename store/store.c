@@ -194,7 +194,16 @@ int ct_store_open(const char *path, int writable, const struct ct_store_options 
 			goto fail;
 		}
 	}
-	exec(st, "PRAGMA cache_size = -16384", "setting the cache size");
+	/*
+	 * A writer keeps a small cache so a long ingest stays within a few tens
+	 * of MiB; a reader (the reports) maps the file and caches more, since it
+	 * reads scattered pages of a large store once.
+	 */
+	if (writable)
+		exec(st, "PRAGMA cache_size = -16384", "setting the cache size");
+	else
+		exec(st, "PRAGMA cache_size = -131072; PRAGMA mmap_size = 4294967296",
+		     "setting the cache size");
 	exec(st, "PRAGMA temp_store = MEMORY", "setting temp_store");
 	*out = st;
 	return 0;
