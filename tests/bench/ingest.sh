@@ -33,3 +33,7 @@ if command -v notmuch >/dev/null 2>&1; then
 else
 	echo "notmuch not installed: no side-by-side figure (apt-get install notmuch)"
 fi
+# MIME decoding alone, one core, over the same files
+if [ -x "${BUILD:-}/bench/bench_parse" ]; then
+	"$BUILD/bench/bench_parse" "$dir/maildir" 3 | sed 's/^/parse: /'
+fi
