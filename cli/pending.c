@@ -13,5 +13,4 @@ static int pending_run(const struct ct_config *cfg, const struct ct_source *src,
 	return PENDING("this source type");
 }
 
-__attribute__((weak)) const struct ct_fetcher ct_fetch_rt = { "rt", pending_run };
 __attribute__((weak)) const struct ct_fetcher ct_fetch_freshdesk = { "freshdesk", pending_run };

@@ -1,0 +1,165 @@
+/* http.c - JSON over HTTP(S) for the helpdesk fetchers, with retries. */
+#include "http_p.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+int ct_http_init(struct ct_http *h, const char *source, const char *base, const char *auth_header,
+		 const char *ca_file, int verify, long timeout)
+{
+	memset(h, 0, sizeof(*h));
+	h->source = source;
+	h->tries = 4;
+	h->curl = curl_easy_init();
+	if (!h->curl)
+		return ct_error("source '%s': cannot set up libcurl", source);
+	size_t n = strlen(base);
+	while (n && base[n - 1] == '/')
+		n--;
+	h->base = ct_strndup(base, n);
+	h->headers = curl_slist_append(h->headers, "Accept: application/json");
+	if (auth_header)
+		h->headers = curl_slist_append(h->headers, auth_header);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
+	curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, timeout < 30 ? timeout : 30L);
+	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "casetrail");
+	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
+	if (ca_file)
+		curl_easy_setopt(h->curl, CURLOPT_CAINFO, ca_file);
+	if (!verify) {
+		ct_warn("source '%s': tls_verify = no: the server's certificate is not checked", source);
+		curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	return 0;
+}
+
+void ct_http_release(struct ct_http *h)
+{
+	if (h->curl)
+		curl_easy_cleanup(h->curl);
+	curl_slist_free_all(h->headers);
+	free(h->base);
+	memset(h, 0, sizeof(*h));
+}
+
+char *ct_http_escape(struct ct_http *h, const char *s)
+{
+	char *e = curl_easy_escape(h->curl, s, 0);
+	char *r = ct_strdup(e ? e : "");
+	curl_free(e);
+	return r;
+}
+
+static size_t write_cb(char *p, size_t size, size_t n, void *data)
+{
+	ct_buf_add(data, p, size * n);
+	return size * n;
+}
+
+struct hdr_state {
+	long retry_after;
+};
+
+static size_t header_cb(char *p, size_t size, size_t n, void *data)
+{
+	struct hdr_state *hs = data;
+	size_t len = size * n;
+	if (len > 12 && !strncasecmp(p, "Retry-After:", 12))
+		hs->retry_after = strtol(p + 12, NULL, 10);
+	return len;
+}
+
+static void nap(long secs)
+{
+	struct timespec ts = { secs, 0 };
+	nanosleep(&ts, NULL);
+}
+
+int ct_http_get_json(struct ct_http *h, const char *path, json_t **out)
+{
+	struct ct_buf body = CT_BUF_INIT;
+	char *url = ct_xstrfmt("%s%s", h->base, path);
+	/* the path only, for messages: no host credentials, no tokens in queries */
+	char shown[200];
+	snprintf(shown, sizeof(shown), "%.*s", (int)strcspn(path, "?"), path);
+	int ret = -1;
+	*out = NULL;
+	for (int attempt = 1; attempt <= h->tries; attempt++) {
+		struct hdr_state hs = { -1 };
+		long status = 0;
+		ct_buf_reset(&body);
+		h->errbuf[0] = '\0';
+		curl_easy_setopt(h->curl, CURLOPT_URL, url);
+		curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, write_cb);
+		curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &body);
+		curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, header_cb);
+		curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &hs);
+		CURLcode rc = curl_easy_perform(h->curl);
+		long wait = 1L << (attempt - 1);
+		if (rc != CURLE_OK) {
+			if (rc == CURLE_SSL_CACERT || rc == CURLE_PEER_FAILED_VERIFICATION ||
+			    rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_UNSUPPORTED_PROTOCOL ||
+			    rc == CURLE_URL_MALFORMAT || rc == CURLE_COULDNT_RESOLVE_HOST) {
+				ct_error("source '%s': GET %s failed: %s", h->source, shown,
+					 *h->errbuf ? h->errbuf : curl_easy_strerror(rc));
+				ct_hint("check url, tls_ca_file and tls_verify of [source %s]", h->source);
+				goto out;
+			}
+			if (attempt < h->tries) {
+				ct_warn("source '%s': GET %s: %s; retrying in %ld s", h->source, shown,
+					*h->errbuf ? h->errbuf : curl_easy_strerror(rc), wait);
+				nap(wait);
+				continue;
+			}
+			ct_error("source '%s': GET %s failed after %d attempts: %s", h->source, shown, attempt,
+				 *h->errbuf ? h->errbuf : curl_easy_strerror(rc));
+			goto out;
+		}
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+		if (status == 429 || status >= 500) {
+			if (status == 429 && hs.retry_after >= 0)
+				wait = hs.retry_after > 300 ? 300 : hs.retry_after;
+			if (attempt < h->tries) {
+				ct_warn("source '%s': GET %s: HTTP %ld; retrying in %ld s", h->source, shown, status,
+					wait);
+				nap(wait);
+				continue;
+			}
+			ct_error("source '%s': GET %s: HTTP %ld after %d attempts", h->source, shown, status, attempt);
+			goto out;
+		}
+		if (status == 401 || status == 403) {
+			ct_error("source '%s': GET %s: HTTP %ld, the server refused the credentials", h->source,
+				 shown, status);
+			ct_hint("check user and token_command/token_env of [source %s]", h->source);
+			goto out;
+		}
+		if (status != 200) {
+			ct_error("source '%s': GET %s: HTTP %ld", h->source, shown, status);
+			if (status == 404)
+				ct_hint("check url of [source %s]", h->source);
+			goto out;
+		}
+		json_error_t jerr;
+		*out = json_loadb(body.buf, body.len, 0, &jerr);
+		if (!*out) {
+			ct_error("source '%s': GET %s: the answer is not JSON: %s (line %d)", h->source, shown,
+				 jerr.text, jerr.line);
+			goto out;
+		}
+		ret = 0;
+		break;
+	}
+out:
+	free(url);
+	ct_buf_release(&body);
+	return ret;
+}
