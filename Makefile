@@ -68,8 +68,6 @@ $(BUILD)/libcasetrail.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-# Objects are linked directly (not through the archive) so strong definitions
-# always win over the weak fallbacks in cli/pending.c.
 $(BUILD)/casetrail: $(BUILD)/cli/main.o $(LIB_OBJ)
 	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS_ALL) $(LDFLAGS_ALL)
 

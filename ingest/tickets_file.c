@@ -68,12 +68,7 @@ int ct_tickets_deliver(struct ct_sink *sink, struct ct_item *it)
 
 /* ---- Zendesk export ---- */
 
-struct zd_lookup {
-	json_t *users;   /* id (text) -> user object */
-	json_t *groups;  /* id (text) -> group name */
-};
-
-static void zd_index(json_t *root, struct zd_lookup *lk)
+static void zd_index(json_t *root, struct ct_zd_lookup *lk)
 {
 	lk->users = json_object();
 	lk->groups = json_object();
@@ -93,13 +88,13 @@ static void zd_index(json_t *root, struct zd_lookup *lk)
 	}
 }
 
-static const char *zd_group(struct zd_lookup *lk, const char *id)
+static const char *zd_group(struct ct_zd_lookup *lk, const char *id)
 {
 	json_t *g = id ? json_object_get(lk->groups, id) : NULL;
 	return g ? json_string_value(g) : id;
 }
 
-static void zd_author(struct zd_lookup *lk, json_t *author_id, struct ct_item *it)
+static void zd_author(struct ct_zd_lookup *lk, json_t *author_id, struct ct_item *it)
 {
 	char key[32];
 	json_t *u = NULL;
@@ -135,7 +130,7 @@ static void zd_common(struct ct_item *it, const char *source, const char *tid, c
 }
 
 /* One ticket: its audits in order give group moves and comments. */
-static int zd_ticket(json_t *t, struct zd_lookup *lk, const char *source, struct ct_sink *sink)
+int ct_zendesk_ticket(json_t *t, struct ct_zd_lookup *lk, const char *source, struct ct_sink *sink)
 {
 	char *tid = jid(t, "id");
 	const char *subject = jstr(t, "subject");
@@ -289,13 +284,13 @@ int ct_zendesk_export_ingest(const char *path, const char *source, struct ct_sin
 		json_decref(root);
 		return ct_error("source '%s': '%s' is not a Zendesk export (no \"tickets\" array)", source, path);
 	}
-	struct zd_lookup lk;
+	struct ct_zd_lookup lk;
 	zd_index(root, &lk);
 	size_t i, n = json_array_size(tickets);
 	json_t *t;
 	int ret = 0;
 	json_array_foreach(tickets, i, t) {
-		if (zd_ticket(t, &lk, source, sink)) {
+		if (ct_zendesk_ticket(t, &lk, source, sink)) {
 			ret = -1;
 			break;
 		}
