@@ -101,4 +101,7 @@ rc=0; "$CASETRAIL" -c bad.conf --db s.db ingest 2>err || rc=$?
 rc=0; "$CASETRAIL" -c "$TOP/examples/casetrail.conf" --db ok.db ingest --dry-run >/dev/null 2>err || rc=$?
 [ $rc -le 1 ] || fail "examples/casetrail.conf: exit $rc: $(cat err)"
 ! grep -q 'casetrail.conf:[0-9]' err || fail "examples/casetrail.conf: $(cat err)"
+# and so is the documented example of every key
+"$CASETRAIL" -c "$TOP/config/casetrail.conf.example" rules check "$TOP/config/rules.conf" >/dev/null 2>err ||
+	fail "config/casetrail.conf.example: $(cat err)"
 echo ok
