@@ -155,33 +155,18 @@ out:
 static int run(const struct ct_config *cfg, const struct ct_source *src, struct ct_sink *sink)
 {
 	struct fd_run r;
-	int err = 0, ret = -1;
+	int ret = -1;
 	memset(&r, 0, sizeof(r));
 	r.src = src;
 	r.sink = sink;
-	const char *url = ct_source_get(src, "url");
-	long timeout = ct_source_get_long(src, "timeout", 60, &err);
-	int verify = ct_source_get_bool(src, "tls_verify", 1, &err);
-	if (err)
-		return -1;
-	char *key = ct_source_secret(src, "token_command", "token_env");
-	if (!key)
-		return -1;
+	char *key = NULL;
+	int rc = ct_http_open_source(&r.http, cfg, src, "/api/v2", &key);
 	/* Basic auth: the API key as user, X as password (libcurl builds the header) */
-	size_t ul = strlen(url);
-	while (ul && url[ul - 1] == '/')
-		ul--;
-	char *base = ct_xstrfmt("%.*s/api/v2", (int)ul, url);
-	char *ca = ct_source_get(src, "tls_ca_file") ? ct_config_resolve(cfg, ct_source_get(src, "tls_ca_file")) : NULL;
-	int rc = ct_http_init(&r.http, src->name, base, NULL, ca, verify, timeout);
-	free(base);
-	free(ca);
 	if (!rc) {
 		curl_easy_setopt(r.http.curl, CURLOPT_USERNAME, key);
 		curl_easy_setopt(r.http.curl, CURLOPT_PASSWORD, "X");
 	}
-	memset(key, 0, strlen(key));
-	free(key);
+	ct_http_forget(key);
 	if (rc)
 		goto out;
 	r.groups = json_object();

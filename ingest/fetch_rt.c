@@ -287,31 +287,18 @@ static int txn_cb(struct rt_run *r, json_t *txn, void *d)
 static int run(const struct ct_config *cfg, const struct ct_source *src, struct ct_sink *sink)
 {
 	struct rt_run r;
-	int err = 0, ret = -1;
+	int ret = -1;
 	memset(&r, 0, sizeof(r));
 	r.src = src;
 	r.sink = sink;
-	const char *url = ct_source_get(src, "url");
-	long timeout = ct_source_get_long(src, "timeout", 60, &err);
-	int verify = ct_source_get_bool(src, "tls_verify", 1, &err);
-	if (err)
-		return -1;
-	char *token = ct_source_secret(src, "token_command", "token_env");
-	if (!token)
-		return -1;
-	char *auth = ct_xstrfmt("Authorization: token %s", token);
-	size_t ul = strlen(url);
-	while (ul && url[ul - 1] == '/')
-		ul--;
-	char *base = ct_xstrfmt("%.*s/REST/2.0", (int)ul, url);
-	char *ca = ct_source_get(src, "tls_ca_file") ? ct_config_resolve(cfg, ct_source_get(src, "tls_ca_file")) : NULL;
-	int rc = ct_http_init(&r.http, src->name, base, auth, ca, verify, timeout);
-	memset(token, 0, strlen(token));
-	memset(auth, 0, strlen(auth));
-	free(token);
-	free(auth);
-	free(base);
-	free(ca);
+	char *token = NULL;
+	int rc = ct_http_open_source(&r.http, cfg, src, "/REST/2.0", &token);
+	if (!rc) {
+		char *auth = ct_xstrfmt("Authorization: token %s", token);
+		ct_http_add_header(&r.http, auth);
+		ct_http_forget(auth);
+	}
+	ct_http_forget(token);
 	if (rc)
 		goto out;
 	r.queues = json_object();

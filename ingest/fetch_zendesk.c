@@ -83,32 +83,20 @@ static int api_run(const struct ct_config *cfg, const struct ct_source *src, str
 	struct ct_http h;
 	struct ct_zd_lookup lk = { NULL, NULL };
 	char *path = NULL;
-	int err = 0, ret = -1;
-	const char *url = ct_source_get(src, "url"), *user = ct_source_get(src, "user");
-	long timeout = ct_source_get_long(src, "timeout", 60, &err);
-	int verify = ct_source_get_bool(src, "tls_verify", 1, &err);
-	if (err)
-		return -1;
+	int ret = -1;
+	const char *user = ct_source_get(src, "user");
 	if (!user)
 		return ct_error("source '%s': the Zendesk API needs 'user' (the agent's email)", src->name);
-	char *token = ct_source_secret(src, "token_command", "token_env");
-	if (!token)
-		return -1;
-	char *tokuser = ct_xstrfmt("%s/token", user);
-	char *auth = basic_auth(tokuser, token);
-	size_t ul = strlen(url);
-	while (ul && url[ul - 1] == '/')
-		ul--;
-	char *base = ct_xstrfmt("%.*s/api/v2", (int)ul, url);
-	char *ca = ct_source_get(src, "tls_ca_file") ? ct_config_resolve(cfg, ct_source_get(src, "tls_ca_file")) : NULL;
-	int rc = ct_http_init(&h, src->name, base, auth, ca, verify, timeout);
-	memset(token, 0, strlen(token));
-	memset(auth, 0, strlen(auth));
-	free(token);
-	free(auth);
-	free(tokuser);
-	free(base);
-	free(ca);
+	char *token = NULL;
+	int rc = ct_http_open_source(&h, cfg, src, "/api/v2", &token);
+	if (!rc) {
+		char *tokuser = ct_xstrfmt("%s/token", user);
+		char *auth = basic_auth(tokuser, token);
+		ct_http_add_header(&h, auth);
+		ct_http_forget(auth);
+		free(tokuser);
+	}
+	ct_http_forget(token);
 	if (rc)
 		goto out;
 	json_t *users = json_array(), *groups = json_array();

@@ -1,5 +1,6 @@
 /* http.c - JSON over HTTP(S) for the helpdesk fetchers, with retries. */
 #include "http_p.h"
+#include "../cli/config.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,52 @@ int ct_http_init(struct ct_http *h, const char *source, const char *base, const 
 		curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	return 0;
+}
+
+int ct_http_open_source(struct ct_http *h, const struct ct_config *cfg, const struct ct_source *src,
+			const char *api_path, char **secret)
+{
+	int err = 0;
+	const char *url = ct_source_get(src, "url");
+	long timeout = ct_source_get_long(src, "timeout", 60, &err);
+	int verify = ct_source_get_bool(src, "tls_verify", 1, &err);
+	*secret = NULL;
+	memset(h, 0, sizeof(*h));
+	if (err)
+		return -1;
+	if (!url)
+		return ct_error("source '%s': no url", src->name);
+	*secret = ct_source_secret(src, "token_command", "token_env");
+	if (!*secret)
+		return -1;
+	size_t ul = strlen(url);
+	while (ul && url[ul - 1] == '/')
+		ul--;
+	char *base = ct_xstrfmt("%.*s%s", (int)ul, url, api_path);
+	const char *ca_key = ct_source_get(src, "tls_ca_file");
+	char *ca = ca_key ? ct_config_resolve(cfg, ca_key) : NULL;
+	int rc = ct_http_init(h, src->name, base, NULL, ca, verify, timeout);
+	free(base);
+	free(ca);
+	if (rc) {
+		ct_http_forget(*secret);
+		*secret = NULL;
+	}
+	return rc;
+}
+
+void ct_http_add_header(struct ct_http *h, const char *header)
+{
+	h->headers = curl_slist_append(h->headers, header);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
+}
+
+void ct_http_forget(char *secret)
+{
+	if (!secret)
+		return;
+	memset(secret, 0, strlen(secret));
+	free(secret);
 }
 
 void ct_http_release(struct ct_http *h)

@@ -30,6 +30,20 @@ int ct_http_init(struct ct_http *h, const char *source, const char *base, const 
 		 const char *ca_file, int verify, long timeout);
 void ct_http_release(struct ct_http *h);
 
+struct ct_config;
+struct ct_source;
+/*
+ * ct_http_init for a helpdesk source: base = its url + api_path, with its
+ * timeout, tls_ca_file and tls_verify. *secret receives the value of its
+ * token_command/token_env (the caller wipes and frees it). 0 or -1 (reported).
+ */
+int ct_http_open_source(struct ct_http *h, const struct ct_config *cfg, const struct ct_source *src,
+			const char *api_path, char **secret);
+/* One more request header ("Name: value"). */
+void ct_http_add_header(struct ct_http *h, const char *header);
+/* Wipes and frees a secret. */
+void ct_http_forget(char *secret);
+
 /*
  * GET base + path (path starts with '/', query already encoded) and parse
  * the JSON answer. Returns 0 with *out set, or -1 after reporting.
