@@ -35,13 +35,7 @@ void ct_case_release(struct ct_case *c)
 		free(it->tags);
 	}
 	free(c->items);
-	for (size_t i = 0; i < c->nrouting; i++) {
-		free(c->routing[i].from_department);
-		free(c->routing[i].to_department);
-		free(c->routing[i].via);
-		free(c->routing[i].actor);
-	}
-	free(c->routing);
+	ct_store_routing_free(c->routing, c->nrouting);
 	for (size_t i = 0; i < c->nmerges; i++) {
 		free(c->merges[i].reason);
 		free(c->merges[i].detail);
@@ -244,12 +238,7 @@ int ct_store_get_case(struct ct_store *st, int64_t id, struct ct_case *c)
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		CT_ALLOC_GROW(c->routing, c->nrouting + 1, c->routing_alloc);
 		struct ct_routing_event *e = &c->routing[c->nrouting++];
-		e->at = sqlite3_column_int64(q, 0);
-		e->from_department = ct_store_col_strdup(q, 1);
-		e->to_department = ct_store_col_strdup(q, 2);
-		e->via = ct_store_col_strdup(q, 3);
-		e->actor = ct_store_col_strdup(q, 4);
-		e->observed = sqlite3_column_int(q, 5);
+		ct_store_routing_from_row(q, 0, e);
 	}
 	sqlite3_finalize(q);
 	if (sqlite3_prepare_v2(st->db,
@@ -285,4 +274,25 @@ int64_t ct_store_case_of(struct ct_store *st, const char *external_id)
 		id = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
 	return id ? ct_store_resolve_case(st, id) : 0;
+}
+
+void ct_store_routing_from_row(sqlite3_stmt *q, int col, struct ct_routing_event *e)
+{
+	e->at = sqlite3_column_int64(q, col);
+	e->from_department = ct_store_col_strdup(q, col + 1);
+	e->to_department = ct_store_col_strdup(q, col + 2);
+	e->via = ct_store_col_strdup(q, col + 3);
+	e->actor = ct_store_col_strdup(q, col + 4);
+	e->observed = sqlite3_column_int(q, col + 5);
+}
+
+void ct_store_routing_free(struct ct_routing_event *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].from_department);
+		free(v[i].to_department);
+		free(v[i].via);
+		free(v[i].actor);
+	}
+	free(v);
 }

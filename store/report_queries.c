@@ -384,12 +384,7 @@ int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time 
 		while (rrc == SQLITE_ROW && sqlite3_column_int64(r, 0) == c->id) {
 			CT_ALLOC_GROW(c->routing, c->nrouting + 1, c->routing_alloc);
 			struct ct_routing_event *e = &c->routing[c->nrouting++];
-			e->at = sqlite3_column_int64(r, 1);
-			e->from_department = ct_store_col_strdup(r, 2);
-			e->to_department = ct_store_col_strdup(r, 3);
-			e->via = ct_store_col_strdup(r, 4);
-			e->actor = ct_store_col_strdup(r, 5);
-			e->observed = sqlite3_column_int(r, 6);
+			ct_store_routing_from_row(r, 1, e);
 			char key[512];
 			snprintf(key, sizeof(key), "%s\t%s", e->from_department, e->to_department);
 			ct_count_list_add(&a->matrix, key, 1);
@@ -469,13 +464,7 @@ void ct_audit_release(struct ct_audit *a)
 		for (size_t j = 0; j < c->nstops; j++)
 			free(c->stops[j].department);
 		free(c->stops);
-		for (size_t j = 0; j < c->nrouting; j++) {
-			free(c->routing[j].from_department);
-			free(c->routing[j].to_department);
-			free(c->routing[j].via);
-			free(c->routing[j].actor);
-		}
-		free(c->routing);
+		ct_store_routing_free(c->routing, c->nrouting);
 	}
 	free(a->cases);
 	ct_count_list_release(&a->matrix);

@@ -28,6 +28,10 @@ int ct_store_sqlerr(struct ct_store *st, const char *what);
 /* Cached prepared statement number slot for sql (reset, bindings cleared). */
 sqlite3_stmt *ct_store_stmt(struct ct_store *st, int slot, const char *sql);
 int ct_store_migrate(struct ct_store *st);
+/* Reads at, from, to, via, actor, observed from columns col.. of q into e. */
+void ct_store_routing_from_row(sqlite3_stmt *q, int col, struct ct_routing_event *e);
+/* Frees the strings of n routing events and the array. */
+void ct_store_routing_free(struct ct_routing_event *v, size_t n);
 /* Binds text or NULL. */
 int ct_store_bind_text(sqlite3_stmt *q, int i, const char *s);
 /* Column text as a new string (NULL for SQL NULL). */
