@@ -165,7 +165,8 @@ static int w_item(struct ct_pipeline *p, struct ct_job *j)
 	} else {
 		p->n_dup++;
 	}
-	if (it->location && it->source && ct_store_mark_seen(p->store, it->source, it->location, id))
+	if (it->location && it->source && !it->location_in_cursor &&
+	    ct_store_mark_seen(p->store, it->source, it->location, id))
 		return -1;
 	if (++p->n_pending >= p->batch_size && w_commit(p))
 		return -1;

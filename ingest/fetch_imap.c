@@ -406,6 +406,7 @@ static int deliver(struct imap_run *run, struct batch *b)
 		it->source = ct_strdup(run->m.source);
 		it->mailbox_dept = ct_strdup(run->dept);
 		it->location = ct_xstrfmt("%s/%" PRIu32 "/%" PRIu32, run->folder, run->uidvalidity, b->v[i].uid);
+		it->location_in_cursor = 1;  /* last_uid says what was read */
 		b->v[i].handed = 1;  /* item() frees it, also on error */
 		if (sink->item(sink, it))
 			return PERMANENT;

@@ -86,6 +86,8 @@ struct ct_item {
 	char *source;         /* source name from the config, or "cli" */
 	char *mailbox_dept;   /* department of the mailbox/folder/queue, may be NULL */
 	char *location;       /* fetcher key: maildir unique name, mbox offset, imap folder/uidvalidity/uid ... */
+	int location_in_cursor; /* 1: the fetcher's cursor records progress (IMAP UIDs); location is
+				   only named in messages, not remembered as seen */
 
 	/* Tickets. */
 	char *ticket_system;  /* "zendesk", "rt", "freshdesk", "jsonl" */
@@ -134,7 +136,8 @@ char *ct_subject_normalize(const char *subject);
  * item():   consumes the contents of *it: the sink calls ct_item_free(it)
  *           (also on error), so the caller only owns the struct itself, which
  *           may live on the stack. it->location is remembered as seen for
- *           it->source in the same transaction as the item.
+ *           it->source in the same transaction as the item (unless
+ *           it->location_in_cursor: the fetcher's cursor says it instead).
  * get_cursor()/set_cursor(): per-source named cursor (IMAP folder state,
  *           helpdesk export cursor); set_cursor is committed in the same
  *           transaction as the items handed over before it.
