@@ -465,6 +465,7 @@ int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *it
 	sqlite3_stmt *q;
 	int64_t id = 0;
 	char *to = NULL, *cc = NULL, *norm = NULL, *warnings = NULL, *participants = NULL;
+	struct ct_thread_plan plan = { 0 };
 	int ret = -1;
 
 	*is_new = 0;
@@ -503,13 +504,17 @@ int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *it
 		participants = ct_buf_detach(&b, NULL);
 		ct_strlist_clear(&out);
 	}
+	/* Filed before it is written: the row (body and all) is written once. */
+	if (ct_store_thread_plan(st, it, &plan))
+		goto out;
 
 	q = ct_store_stmt(st, S_INS_ITEM,
 		"INSERT INTO items(kind, external_id, message_id, in_reply_to, subject, subject_norm,"
 		" from_addr, from_name, role, to_addrs, cc_addrs, date, date_from_file, body,"
 		" body_from_html, department, ticket_system, ticket_id, ticket_group, ticket_group_from,"
 		" ticket_status, ticket_public, observed, raw_size, warnings, is_reply, participants,"
-		" rules_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+		" rules_hash, case_id, link_reason, link_detail)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	sqlite3_bind_int(q, 1, it->kind);
 	ct_store_bind_text(q, 2, it->external_id);
 	ct_store_bind_text(q, 3, it->message_id);
@@ -540,6 +545,9 @@ int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *it
 	sqlite3_bind_int(q, 26, is_reply);
 	ct_store_bind_text(q, 27, participants);
 	ct_store_bind_text(q, 28, it->kind == CT_ITEM_TICKET_MOVE ? NULL : st->rules_hash);
+	sqlite3_bind_int64(q, 29, plan.case_id);
+	ct_store_bind_text(q, 30, plan.reason);
+	ct_store_bind_text(q, 31, plan.detail);
 	if (sqlite3_step(q) != SQLITE_DONE) {
 		ct_store_sqlerr(st, "storing an item");
 		goto out;
@@ -596,12 +604,13 @@ int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *it
 			goto out;
 		}
 	}
-	if (ct_store_thread_item(st, id, it))
+	if (ct_store_thread_apply(st, id, it, &plan))
 		goto out;
 	*item_id = id;
 	*is_new = 1;
 	ret = 0;
 out:
+	ct_store_thread_plan_release(&plan);
 	free(to);
 	free(cc);
 	free(norm);

@@ -38,8 +38,23 @@ int ct_store_bind_text(sqlite3_stmt *q, int i, const char *s);
 char *ct_store_col_strdup(sqlite3_stmt *q, int i);
 /* The item's addresses outside the organisation (from, to, cc, requester), without repeats. */
 void ct_store_outside_addrs(struct ct_store *st, const struct ct_item *it, struct ct_strlist *out);
-/* Threading (store/thread.c): files a new item into a case. */
-int ct_store_thread_item(struct ct_store *st, int64_t item_id, const struct ct_item *it);
+/*
+ * Threading (store/thread.c): the case a new item goes to, chosen before
+ * the item is written (a new case is created then), and the other cases
+ * it links, merged into that one once the item is stored.
+ */
+struct cand;
+struct ct_thread_plan {
+	int64_t case_id;
+	const char *reason;      /* static string */
+	char *detail;
+	struct cand *merges;
+	size_t nmerges;
+};
+int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, struct ct_thread_plan *plan);
+int ct_store_thread_apply(struct ct_store *st, int64_t item_id, const struct ct_item *it,
+			  const struct ct_thread_plan *plan);
+void ct_store_thread_plan_release(struct ct_thread_plan *plan);
 /* Routing (store/routing.c): recomputes trail and events of one case. */
 int ct_store_route_case(struct ct_store *st, int64_t case_id);
 void ct_store_mark_dirty(struct ct_store *st, int64_t case_id);

@@ -83,19 +83,18 @@ int ct_store_is_reply_subject(const char *s)
 
 enum {
 	T_TICKET = 20, T_BY_MSGID, T_CHILDREN, T_TICKET_REF, T_TICKET_REF_REV, T_SUBJECT,
-	T_ORPHANS, T_NEW_CASE, T_SET_CASE, T_LINK,
+	T_ORPHANS, T_NEW_CASE, T_LINK,
 };
 
-static int by_msgid(struct ct_store *st, int64_t self, const char *ref, const char *reason,
-		    struct cands *c, int *found)
+static int by_msgid(struct ct_store *st, const char *ref, const char *reason, struct cands *c,
+		    int *found)
 {
 	if (!ref || !*ref)
 		return 0;
 	sqlite3_stmt *q = ct_store_stmt(st, T_BY_MSGID,
-		"SELECT case_id, external_id FROM items WHERE message_id = ? AND id <> ?"
+		"SELECT case_id, external_id FROM items WHERE message_id = ?"
 		" AND case_id IS NOT NULL ORDER BY id LIMIT 1");
 	ct_store_bind_text(q, 1, ref);
-	sqlite3_bind_int64(q, 2, self);
 	int rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		push(c, sqlite3_column_int64(q, 0), reason,
@@ -169,38 +168,43 @@ static int merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t i
 	return 0;
 }
 
-int ct_store_thread_item(struct ct_store *st, int64_t id, const struct ct_item *it)
+/*
+ * Chooses the case of an item about to be stored (not in the table yet, so
+ * no query needs to leave it out): an existing case, or a new one created
+ * here. The item row is then written once, already filed.
+ */
+int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, struct ct_thread_plan *plan)
 {
 	struct cands c = { 0 };
 	sqlite3_stmt *q;
 	int parent_found = 0, has_refs = 0, ret = -1, rc;
 	int64_t target = 0;
 	char *addrs = NULL;
+	memset(plan, 0, sizeof(*plan));
 	ct_time window = (ct_time)st->opt.thread_window_days * 86400;
 
 	/* Header links: the parent, ancestors, forwarded originals, the mail a ticket comment came from. */
 	has_refs = (it->in_reply_to && *it->in_reply_to) || it->references.n;
-	if (by_msgid(st, id, it->in_reply_to, "in-reply-to", &c, &parent_found))
+	if (by_msgid(st, it->in_reply_to, "in-reply-to", &c, &parent_found))
 		goto out;
 	for (size_t i = it->references.n; i-- > 0;)
-		if (by_msgid(st, id, it->references.v[i], "references", &c, &parent_found))
+		if (by_msgid(st, it->references.v[i], "references", &c, &parent_found))
 			goto out;
-	if (by_msgid(st, id, it->x_forwarded_id, "forward", &c, NULL))
+	if (by_msgid(st, it->x_forwarded_id, "forward", &c, NULL))
 		goto out;
 	for (size_t i = 0; i < it->nfwd; i++)
-		if (by_msgid(st, id, it->fwd[i].message_id, "forward", &c, NULL))
+		if (by_msgid(st, it->fwd[i].message_id, "forward", &c, NULL))
 			goto out;
 	/* The same Message-ID under another identity: a ticket made from a mail, or the reverse. */
-	if (by_msgid(st, id, it->message_id, "same-as", &c, NULL))
+	if (by_msgid(st, it->message_id, "same-as", &c, NULL))
 		goto out;
 
 	/* Children that arrived before their parent. */
 	if (it->message_id && *it->message_id) {
 		q = ct_store_stmt(st, T_CHILDREN,
 			"SELECT i.case_id, i.external_id, r.kind FROM item_refs r JOIN items i ON i.id = r.item_id"
-			" WHERE r.ref = ? AND i.id <> ? AND i.case_id IS NOT NULL");
+			" WHERE r.ref = ? AND i.case_id IS NOT NULL");
 		ct_store_bind_text(q, 1, it->message_id);
-		sqlite3_bind_int64(q, 2, id);
 		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 			const char *kind = (const char *)sqlite3_column_text(q, 2);
 			push(&c, sqlite3_column_int64(q, 0),
@@ -217,11 +221,10 @@ int ct_store_thread_item(struct ct_store *st, int64_t id, const struct ct_item *
 	int ticket_known = 0;
 	if (it->ticket_system && it->ticket_id) {
 		q = ct_store_stmt(st, T_TICKET,
-			"SELECT case_id FROM items WHERE ticket_system = ? AND ticket_id = ? AND id <> ?"
+			"SELECT case_id FROM items WHERE ticket_system = ? AND ticket_id = ?"
 			" AND case_id IS NOT NULL ORDER BY id LIMIT 1");
 		ct_store_bind_text(q, 1, it->ticket_system);
 		ct_store_bind_text(q, 2, it->ticket_id);
-		sqlite3_bind_int64(q, 3, id);
 		if (sqlite3_step(q) == SQLITE_ROW) {
 			push(&c, sqlite3_column_int64(q, 0), "ticket",
 			     ct_xstrfmt("%s ticket #%s", it->ticket_system, it->ticket_id));
@@ -278,16 +281,15 @@ int ct_store_thread_item(struct ct_store *st, int64_t id, const struct ct_item *
 	if (addrs && norm && *norm && !parent_found && c.n == 0 && (reply_like || new_ticket)) {
 		q = ct_store_stmt(st, T_SUBJECT,
 			"SELECT i.case_id, i.external_id FROM items i WHERE i.subject_norm = ?1"
-			" AND i.date BETWEEN ?2 AND ?3 AND i.id <> ?4 AND i.case_id IS NOT NULL"
-			" AND EXISTS (SELECT 1 FROM json_each(?5) j"
+			" AND i.date BETWEEN ?2 AND ?3 AND i.case_id IS NOT NULL"
+			" AND EXISTS (SELECT 1 FROM json_each(?4) j"
 			"             WHERE instr(i.participants, ' ' || j.value || ' ') > 0)"
-			" ORDER BY abs(i.date - ?6), i.id LIMIT 1");
+			" ORDER BY abs(i.date - ?5), i.id LIMIT 1");
 		ct_store_bind_text(q, 1, norm);
 		sqlite3_bind_int64(q, 2, it->date - window);
 		sqlite3_bind_int64(q, 3, it->date + (new_ticket ? window : 0) + 60);
-		sqlite3_bind_int64(q, 4, id);
-		ct_store_bind_text(q, 5, addrs);
-		sqlite3_bind_int64(q, 6, it->date);
+		ct_store_bind_text(q, 4, addrs);
+		sqlite3_bind_int64(q, 5, it->date);
 		if (sqlite3_step(q) == SQLITE_ROW)
 			push(&c, sqlite3_column_int64(q, 0), "subject+participants",
 			     ct_xstrfmt("same subject and participant as %s",
@@ -299,14 +301,13 @@ int ct_store_thread_item(struct ct_store *st, int64_t id, const struct ct_item *
 		q = ct_store_stmt(st, T_ORPHANS,
 			"SELECT DISTINCT i.case_id FROM items i"
 			" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND i.link_reason = 'new'"
-			" AND i.date BETWEEN ?2 AND ?3 AND i.id <> ?4"
-			" AND EXISTS (SELECT 1 FROM json_each(?5) j"
+			" AND i.date BETWEEN ?2 AND ?3"
+			" AND EXISTS (SELECT 1 FROM json_each(?4) j"
 			"             WHERE instr(i.participants, ' ' || j.value || ' ') > 0)");
 		ct_store_bind_text(q, 1, norm);
 		sqlite3_bind_int64(q, 2, it->date - 60);
 		sqlite3_bind_int64(q, 3, it->date + window);
-		sqlite3_bind_int64(q, 4, id);
-		ct_store_bind_text(q, 5, addrs);
+		ct_store_bind_text(q, 4, addrs);
 		while (sqlite3_step(q) == SQLITE_ROW)
 			push(&c, sqlite3_column_int64(q, 0), "subject+participants",
 			     ct_xstrfmt("earlier reply with the same subject and participant"));
@@ -336,25 +337,14 @@ int ct_store_thread_item(struct ct_store *st, int64_t id, const struct ct_item *
 		target = c.v[best].case_id;
 		reason = c.v[0].reason;
 		detail = c.v[0].detail;
-		for (size_t i = 0; i < c.n; i++) {
-			if (c.v[i].case_id == target)
-				continue;
-			if (merge_case(st, c.v[i].case_id, target, id, c.v[i].reason, c.v[i].detail,
-				       it->date))
-				goto out;
-		}
 	}
-	q = ct_store_stmt(st, T_SET_CASE,
-		"UPDATE items SET case_id = ?, link_reason = ?, link_detail = ? WHERE id = ?");
-	sqlite3_bind_int64(q, 1, target);
-	ct_store_bind_text(q, 2, reason);
-	ct_store_bind_text(q, 3, detail);
-	sqlite3_bind_int64(q, 4, id);
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		ct_store_sqlerr(st, "filing an item");
-		goto out;
-	}
-	ct_store_mark_dirty(st, target);
+	plan->case_id = target;
+	plan->reason = reason;
+	plan->detail = detail ? ct_strdup(detail) : NULL;
+	plan->merges = c.v;      /* the other cases: merged once the item has an id */
+	plan->nmerges = c.n;
+	c.v = NULL;
+	c.n = 0;
 	ret = 0;
 out:
 	for (size_t i = 0; i < c.n; i++)
@@ -362,4 +352,28 @@ out:
 	free(c.v);
 	free(addrs);
 	return ret;
+}
+
+/* Merges the other cases the stored item linked into its case. */
+int ct_store_thread_apply(struct ct_store *st, int64_t item_id, const struct ct_item *it,
+			  const struct ct_thread_plan *plan)
+{
+	for (size_t i = 0; i < plan->nmerges; i++) {
+		const struct cand *m = &plan->merges[i];
+		if (m->case_id == plan->case_id)
+			continue;
+		if (merge_case(st, m->case_id, plan->case_id, item_id, m->reason, m->detail, it->date))
+			return -1;
+	}
+	ct_store_mark_dirty(st, plan->case_id);
+	return 0;
+}
+
+void ct_store_thread_plan_release(struct ct_thread_plan *plan)
+{
+	for (size_t i = 0; i < plan->nmerges; i++)
+		free(plan->merges[i].detail);
+	free(plan->merges);
+	free(plan->detail);
+	memset(plan, 0, sizeof(*plan));
 }
