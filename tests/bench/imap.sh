@@ -44,8 +44,13 @@ for folder, count in (("", n), (".Quarter", n // 4)):
     for s in ("cur", "new", "tmp"):
         os.makedirs(os.path.join(d, s), exist_ok=True)
     for i, f in enumerate(files[:count]):
-        with open(f, "rb") as a, open(os.path.join(d, "cur", "%d.M%dP1.bench:2," % (1700000000 + i, i)), "wb") as b:
-            b.write(a.read())
+        # Named as Dovecot names what it delivered and a reader then
+        # opened (size in the name, seen flag): a name without flags
+        # makes Dovecot rescan the whole folder on every session.
+        with open(f, "rb") as a:
+            data = a.read()
+        with open(os.path.join(d, "cur", "%d.M%dP1.bench,S=%d:2,S" % (1700000000 + i, i, len(data))), "wb") as b:
+            b.write(data)
 PY
 dv_own
 doveadm -c "$DV_CONF" mailbox create -u "$DV_USER" Quarter 2>/dev/null
