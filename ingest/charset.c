@@ -7,6 +7,8 @@
  */
 #include "mime_p.h"
 
+#include <libetpan/charconv.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
@@ -298,13 +300,55 @@ void ct_mime_add_text(struct ct_buf *out, const char *s, size_t len, const char 
 			     name);
 }
 
+/*
+ * libetpan's own conversions (it decodes encoded words in every Content-Type
+ * value to UTF-8) go through the converters above instead of an iconv_open
+ * and iconv_close per call, which cost more than the rest of the part.
+ */
+static int etpan_charconv(const char *tocode, const char *fromcode, const char *str, size_t length,
+			  char *result, size_t *result_len)
+{
+	if (strcasecmp(tocode, "utf-8") && strcasecmp(tocode, "utf8"))
+		return MAIL_CHARCONV_ERROR_UNKNOWN_CHARSET;
+	char name[CS_NAME_MAX];
+	const char *iname;
+	enum cs_kind kind = cs_classify(fromcode, name, &iname);
+	if ((kind == CS_ASCII || kind == CS_UTF8 || kind == CS_UNDECLARED) && length <= *result_len &&
+	    ct_utf8_valid(str, length) && !memchr(str, 0, length)) {
+		memcpy(result, str, length);  /* nothing to convert */
+		*result_len = length;
+		return MAIL_CHARCONV_NO_ERROR;
+	}
+	struct ct_buf b = CT_BUF_INIT;
+	ct_mime_add_text(&b, str, length, fromcode, NULL);
+	int rc = MAIL_CHARCONV_ERROR_CONV;
+	if (b.len <= *result_len) {
+		memcpy(result, b.buf ? b.buf : "", b.len);
+		*result_len = b.len;
+		rc = MAIL_CHARCONV_NO_ERROR;
+	}
+	ct_buf_release(&b);
+	return rc;
+}
+
+static void etpan_charconv_install(void)
+{
+	extended_charconv = etpan_charconv;
+}
+
+void ct_mime_charconv_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, etpan_charconv_install);
+}
+
 #define MAX_WARNINGS 32
 
 void ct_mime_warn(struct ct_item *it, const char *fmt, ...)
 {
 	struct ct_buf b = CT_BUF_INIT;
 	va_list ap;
-	if (it->warnings.n > MAX_WARNINGS)
+	if (!it || it->warnings.n > MAX_WARNINGS)
 		return;
 	va_start(ap, fmt);
 	ct_buf_vaddf(&b, fmt, ap);

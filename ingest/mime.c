@@ -686,7 +686,34 @@ struct walk {
 	struct ct_item *it;
 	struct ct_buf plain, html, raw;
 	int depth;
+	/* text/html parts, decoded only when there is no plain text to use */
+	struct mailmime **html_parts;
+	size_t nhtml, html_alloc;
 };
+
+static void add_text_part(struct ct_buf *dst, struct walk *w, const char *s, size_t len, const char *cs);
+
+/* Decodes the text/html parts put aside into w->html (they are needed after all). */
+static void decode_html(struct walk *w)
+{
+	for (size_t i = 0; i < w->nhtml; i++) {
+		struct mailmime *m = w->html_parts[i];
+		const char *cs = m->mm_content_type ? param(m->mm_content_type->ct_parameters, "charset") : NULL;
+		decode_part(m, &w->raw, w->it);
+		add_text_part(&w->html, w, w->raw.buf, w->raw.len, cs);
+	}
+	w->nhtml = 0;
+}
+
+static void walk_release(struct walk *w)
+{
+	ct_buf_release(&w->plain);
+	ct_buf_release(&w->html);
+	ct_buf_release(&w->raw);
+	free(w->html_parts);
+	w->html_parts = NULL;
+	w->nhtml = w->html_alloc = 0;
+}
 
 static void walk_mime(struct mailmime *m, struct walk *w);
 
@@ -715,6 +742,8 @@ static void add_forward(struct mailmime *m, struct walk *w)
 	if (settle_date(&hs, &sub.date))
 		sub.date = 0;
 	f->date = sub.date;
+	if (!sw.plain.len)
+		decode_html(&sw);
 	f->body = sw.plain.len ? ct_buf_detach(&sw.plain, NULL) :
 		  sw.html.len ? ct_html_to_text(sw.html.buf, sw.html.len) : ct_strdup("");
 	/* the forward's own attachments and forwards belong to the outer mail */
@@ -728,9 +757,7 @@ static void add_forward(struct mailmime *m, struct walk *w)
 		w->it->fwd[w->it->nfwd++] = sub.fwd[i];
 	}
 	sub.nfwd = 0;
-	ct_buf_release(&sw.plain);
-	ct_buf_release(&sw.html);
-	ct_buf_release(&sw.raw);
+	walk_release(&sw);
 	free(hs.date_raw);
 	for (size_t i = 0; i < sub.warnings.n; i++)
 		ct_mime_warn(w->it, "forwarded message: %s", sub.warnings.v[i]);
@@ -766,11 +793,16 @@ static void walk_single(struct mailmime *m, struct walk *w, char *type, size_t t
 	if (!m->mm_parent || m->mm_parent->mm_type == MAILMIME_MESSAGE)
 		attachment = 0;
 	if (text && !attachment) {
+		free(fname);
+		if (!strcmp(type, "text/html")) {
+			/* an HTML alternative is mostly not needed: decoded at the end if it is */
+			CT_ALLOC_GROW(w->html_parts, w->nhtml + 1, w->html_alloc);
+			w->html_parts[w->nhtml++] = m;
+			return;
+		}
 		const char *cs = m->mm_content_type ? param(m->mm_content_type->ct_parameters, "charset") : NULL;
 		decode_part(m, &w->raw, w->it);
-		add_text_part(!strcmp(type, "text/html") ? &w->html : &w->plain, w, w->raw.buf,
-			      w->raw.len, cs);
-		free(fname);
+		add_text_part(&w->plain, w, w->raw.buf, w->raw.len, cs);
 		return;
 	}
 	CT_ALLOC_GROW(w->it->att, w->it->natt + 1, w->it->att_alloc);
@@ -878,6 +910,60 @@ static char *to_lf(const char *raw, size_t len, size_t *out_len)
 	return o;
 }
 
+/* Header fields read from the message's own header (and Content-*). */
+static int field_is_read(const char *name, size_t n)
+{
+	static const char *const read[] = { "from", "to", "cc", "subject", "date", "message-id",
+					    "in-reply-to", "references", "x-forwarded-message-id",
+					    "mime-version" };
+	if (n > 8 && !strncasecmp(name, "content-", 8))
+		return 1;
+	for (size_t i = 0; i < CT_ARRAY_SIZE(read); i++)
+		if (strlen(read[i]) == n && !strncasecmp(name, read[i], n))
+			return 1;
+	return 0;
+}
+
+/*
+ * The message as libetpan is given it: the top-level header fields nothing
+ * reads (Received, DKIM-Signature, List-*, X-Mailer, ...) left out. Its
+ * header parser costs tens of instructions a byte, and a delivered mail's
+ * header is mostly trace fields. Only well-formed fields are dropped: from
+ * the first line that is neither a field nor a continuation line on,
+ * everything is kept as it is. *dropped counts the fields left out.
+ */
+static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size_t *dropped)
+{
+	char *o = ct_malloc(len + 1);
+	const char *p = s, *e = s + len;
+	size_t n = 0;
+	*dropped = 0;
+	while (p < e && *p != '\n') {
+		const char *c = p;
+		while (c < e && *c > ' ' && *c < 127 && *c != ':')
+			c++;
+		if (c == p || c >= e || *c != ':')
+			break;  /* not a field: kept from here on */
+		const char *end = p;
+		do {
+			const char *nl = memchr(end, '\n', (size_t)(e - end));
+			end = nl ? nl + 1 : e;
+		} while (end < e && (*end == ' ' || *end == '\t'));
+		if (field_is_read(p, (size_t)(c - p))) {
+			memcpy(o + n, p, (size_t)(end - p));
+			n += (size_t)(end - p);
+		} else {
+			(*dropped)++;
+		}
+		p = end;
+	}
+	memcpy(o + n, p, (size_t)(e - p));
+	n += (size_t)(e - p);
+	o[n] = '\0';
+	*out_len = n;
+	return o;
+}
+
 static int blank(const char *s)
 {
 	for (; *s; s++)
@@ -953,11 +1039,13 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 {
 	size_t lf_len, idx = 0, skip = 0;
 	char *lf = to_lf(raw ? raw : "", raw ? len : 0, &lf_len);
+	char *kept = NULL;
 	struct mailmime *mime = NULL;
 	struct hdr_state hs = { 0 };
 	struct walk w;
 	int ret = 0, rc = MAILIMF_ERROR_PARSE, flat = 0;
 
+	ct_mime_charconv_init();
 	memset(&w, 0, sizeof(w));
 	w.it = it;
 	it->kind = CT_ITEM_EMAIL;
@@ -979,7 +1067,11 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 		parse_flat(lf + skip, parse_len - skip, it, &hs);
 		flat = 1;
 	} else if (parse_len > skip) {
-		rc = mailmime_parse(lf + skip, parse_len - skip, &idx, &mime);
+		size_t kept_len, dropped;
+		/* the parts point into it: freed at the end */
+		kept = drop_unread_fields(lf + skip, parse_len - skip, &kept_len, &dropped);
+		hs.nfields += dropped;
+		rc = mailmime_parse(kept, kept_len, &idx, &mime);
 	}
 	if (flat) {
 		/* done */
@@ -998,7 +1090,10 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 		if (!hs.nfields)
 			ct_mime_warn(it, "no header fields");
 		walk_mime(mime, &w);
-		if (w.plain.len && (!w.html.len || !blank(w.plain.buf))) {
+		int plain_ok = w.plain.len && !blank(w.plain.buf);
+		if (!plain_ok)
+			decode_html(&w);
+		if (w.plain.len && (!w.html.len || plain_ok)) {
 			set_body(it, &w.plain);
 		} else if (w.html.len) {
 			char *t = ct_html_to_text(w.html.buf, w.html.len);
@@ -1011,9 +1106,7 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 		}
 		mailmime_free(mime);
 	}
-	ct_buf_release(&w.plain);
-	ct_buf_release(&w.html);
-	ct_buf_release(&w.raw);
+	walk_release(&w);
 
 	if (!it->subject)
 		it->subject = ct_strdup("");
@@ -1041,6 +1134,7 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 		it->external_id = ct_xstrfmt("hash:%s", hex);
 	}
 	free(hs.date_raw);
+	free(kept);
 	free(lf);
 	return ret;
 }

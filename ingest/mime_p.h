@@ -19,6 +19,9 @@
 void ct_mime_add_text(struct ct_buf *out, const char *s, size_t len, const char *charset,
 		      struct ct_item *it);
 
+/* Routes libetpan's charset conversions through ct_mime_add_text (once per process). */
+void ct_mime_charconv_init(void);
+
 /*
  * ct_item_warn() for the decoder: a warning already on the item is not
  * repeated, and after 32 of them one line says the rest was left out.
