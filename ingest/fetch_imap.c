@@ -10,8 +10,8 @@
  * items before them: a run killed at any point resumes after the last
  * committed batch. A run with nothing new costs one EXAMINE per folder.
  *
- * Folder names are sent as written in the config (IMAP's modified UTF-7 for
- * non-ASCII names is not applied; write them as the server lists them).
+ * Folder names are UTF-8 everywhere in casetrail (configuration, cursors,
+ * messages) and modified UTF-7 on the wire (imap_utf7.c).
  * auth = xoauth2 uses libetpan's AUTHENTICATE XOAUTH2 with the token from
  * token_command (or token_env).
  */
@@ -489,7 +489,9 @@ static int fetch_folder(struct imap_run *run, const char *folder, int *progresse
 	int r;
 	run->folder = folder;
 	run->dept = ct_mailnet_folder_dept(&run->m, folder);
-	r = condstore ? mailimap_examine_condstore(run->s, folder, &modseq) : mailimap_examine(run->s, folder);
+	char *wire = ct_imap_utf7_encode(folder);  /* the name as the server spells it */
+	r = condstore ? mailimap_examine_condstore(run->s, wire, &modseq) : mailimap_examine(run->s, wire);
+	free(wire);
 	if (r != MAILIMAP_NO_ERROR) {
 		if (is_transient(r))
 			return transient(run, "EXAMINE failed", r);
@@ -567,8 +569,13 @@ static int list_subscribed(struct imap_run *run, struct ct_strlist *out)
 		if (mb->mb_flag && mb->mb_flag->mbf_type == MAILIMAP_MBX_LIST_FLAGS_SFLAG &&
 		    mb->mb_flag->mbf_sflag == MAILIMAP_MBX_LIST_SFLAG_NOSELECT)
 			noselect = 1;
-		if (!noselect && mb->mb_name && !ct_strlist_has(out, mb->mb_name))
-			ct_strlist_push(out, mb->mb_name);
+		if (noselect || !mb->mb_name)
+			continue;
+		char *name = ct_imap_utf7_decode(mb->mb_name);
+		if (!ct_strlist_has(out, name))
+			ct_strlist_push_owned(out, name);
+		else
+			free(name);
 	}
 	mailimap_list_result_free(list);
 	return OK;

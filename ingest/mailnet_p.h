@@ -30,6 +30,14 @@
 #include <gnutls/x509.h>
 #include <libetpan/libetpan.h>
 
+/*
+ * IMAP folder names (imap_utf7.c): UTF-8 to the modified UTF-7 the server
+ * speaks, and back (a name that is not valid modified UTF-7 is returned as
+ * it is). Both return a new string.
+ */
+char *ct_imap_utf7_encode(const char *utf8);
+char *ct_imap_utf7_decode(const char *mutf7);
+
 struct ct_mailnet {
 	const char *source;      /* borrowed: the source's name */
 	char *host;

@@ -2,7 +2,8 @@
 # t30-imap-fetch.sh - IMAP against a real Dovecot: first full fetch, dry run,
 # a second run adds nothing, incremental fetch, flags untouched on the
 # server, UIDVALIDITY reset without duplicates, broken messages stored with
-# warnings, per-folder departments, wrong password and unknown folder.
+# warnings, per-folder departments, wrong password and unknown folder, a
+# folder name outside ASCII.
 set -u
 : "${CASETRAIL:?}" "${TMPDIR:?}" "${TOP:?}"
 cd "$TMPDIR"
@@ -125,6 +126,26 @@ EOT
 grep -qx "everything INBOX: 47 new" star.out || fail "folders = *: $(cat star.out) $(cat star.err)"
 grep -qx "everything Broken: 3 new" star.out || fail "folders = *: $(cat star.out)"
 [ "$(grep -c '^everything [^:]*: [0-9]* new$' star.out)" = 2 ] || fail "folders = *: $(cat star.out)"
+
+# a folder name outside ASCII: written in UTF-8 in the config, sent in
+# modified UTF-7, listed back in UTF-8, its cursors keyed by the UTF-8 name
+uf='Rückfragen & Co'
+doveadm -c "$DV_CONF" mailbox create -u "$DV_USER" "$uf" || fail "create $uf"
+for i in 1 2; do
+	printf 'Message-ID: <utf7-%d@test.example>\nFrom: c1@acme.example\nTo: support@corp.example\nSubject: Frage %d\nDate: Tue, 05 Mar 2024 10:00:00 +0000\n\nHallo\n' $i $i |
+		doveadm -c "$DV_CONF" save -u "$DV_USER" -m "$uf" || fail "save into $uf"
+done
+dv_config utf.conf umlaut "imap://127.0.0.1:$IMAP_PORT" <<EOT
+folders = $uf
+EOT
+"$CASETRAIL" -c utf.conf --db utf.db ingest >utf.out 2>utf.err || fail "UTF-8 folder: $(cat utf.err)"
+[ "$(sqlite3 utf.db "select count(*) from items where external_id like 'utf7-%'")" = 2 ] ||
+	fail "UTF-8 folder: $(cat utf.err)"
+[ "$(sqlite3 utf.db "select value from cursors where name = '$uf:last_uid'")" = 2 ] ||
+	fail "UTF-8 folder cursor: $(sqlite3 utf.db 'select * from cursors')"
+doveadm -c "$DV_CONF" mailbox subscribe -u "$DV_USER" "$uf" || fail "subscribe $uf"
+"$CASETRAIL" -c star.conf --db star.db ingest --dry-run >star2.out 2>star2.err || fail "folders = *: $(cat star2.err)"
+grep -qx "everything $uf: 2 new" star2.out || fail "folders = * with $uf: $(cat star2.out)"
 
 # and the server still has every message, none deleted
 [ "$(dv_count)" = 47 ] || fail "messages on the server: $(dv_count)"
