@@ -63,6 +63,16 @@ dovecot_stop() {
 	rm -f "$DV/run/master.pid"
 }
 
+# With DV_OAUTH2_URL set (a token-info URL the token is appended to), the
+# server also offers XOAUTH2 and OAUTHBEARER and checks tokens there; the
+# answer's "email" must be the user name.
+dv_oauth2_passdb() {
+	[ -n "${DV_OAUTH2_URL:-}" ] || return 0
+	printf 'tokeninfo_url = %s\nusername_attribute = email\nactive_attribute = active\nactive_value = true\n' \
+		"$DV_OAUTH2_URL" >"$DV/oauth2.conf"
+	printf 'passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = %s\n}\n' "$DV/oauth2.conf"
+}
+
 dovecot_start() {
 	command -v python3 >/dev/null || sh "$TOP/tests/deps.sh" python3 >/dev/null 2>&1
 	sh "$TOP/tests/deps.sh" dovecot-imapd dovecot-pop3d openssl sqlite3 python3 ||
@@ -94,14 +104,16 @@ ssl = yes
 ssl_cert = <$DV/server.crt
 ssl_key = <$DV/server.key
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${DV_OAUTH2_URL:+ xoauth2 oauthbearer}
 first_valid_uid = 0
 first_valid_gid = 0
 mail_location = maildir:~
 mail_fsync = never
 pop3_uidl_format = %08Xu%08Xv
+$(dv_oauth2_passdb)
 passdb {
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN $DV/passwd
 }
 userdb {
