@@ -10,7 +10,6 @@
 #include "../ingest/ingest.h"
 
 #include <ctype.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -122,20 +121,23 @@ void ct_store_outside_addrs(struct ct_store *st, const struct ct_item *it, struc
 	}
 }
 
-static char *outside_addrs_json(struct ct_store *st, const struct ct_item *it)
+/* " a@x " for each address outside the organisation: what items.participants holds. */
+static void participant_needles(struct ct_store *st, const struct ct_item *it, struct ct_strlist *out)
 {
 	struct ct_strlist l = CT_STRLIST_INIT;
 	ct_store_outside_addrs(st, it, &l);
-	char *s = NULL;
-	if (l.n) {
-		json_t *a = json_array();
-		for (size_t i = 0; i < l.n; i++)
-			json_array_append_new(a, json_string(l.v[i]));
-		s = json_dumps(a, JSON_COMPACT);
-		json_decref(a);
-	}
+	for (size_t i = 0; i < l.n; i++)
+		ct_strlist_push_owned(out, ct_xstrfmt(" %s ", l.v[i]));
 	ct_strlist_clear(&l);
-	return s;
+}
+
+/* 1 when participants (" a@x b@y ") names one of the needles. */
+static int shares_participant(const char *participants, const struct ct_strlist *needles)
+{
+	for (size_t i = 0; participants && i < needles->n; i++)
+		if (strstr(participants, needles->v[i]))
+			return 1;
+	return 0;
 }
 
 static int merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t item_id,
@@ -179,7 +181,7 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, struct c
 	sqlite3_stmt *q;
 	int parent_found = 0, has_refs = 0, ret = -1, rc;
 	int64_t target = 0;
-	char *addrs = NULL;
+	struct ct_strlist needles = CT_STRLIST_INIT;
 	memset(plan, 0, sizeof(*plan));
 	ct_time window = (ct_time)st->opt.thread_window_days * 86400;
 
@@ -275,42 +277,55 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, struct c
 	int reply_like = it->kind == CT_ITEM_EMAIL &&
 			 (ct_store_is_reply_subject(it->subject) || has_refs);
 	int new_ticket = it->kind != CT_ITEM_EMAIL && !ticket_known;
-	addrs = outside_addrs_json(st, it);
+	participant_needles(st, it, &needles);
 	char *norm = ct_subject_normalize(it->kind == CT_ITEM_EMAIL || !it->ticket_subject
 					  ? it->subject : it->ticket_subject);
-	if (addrs && norm && *norm && !parent_found && c.n == 0 && (reply_like || new_ticket)) {
+	/* The participant test runs here rather than in SQL: it is a substring
+	   search per candidate row, and SQL would parse a JSON list for each. */
+	if (needles.n && norm && *norm && !parent_found && c.n == 0 && (reply_like || new_ticket)) {
 		q = ct_store_stmt(st, T_SUBJECT,
-			"SELECT i.case_id, i.external_id FROM items i WHERE i.subject_norm = ?1"
-			" AND i.date BETWEEN ?2 AND ?3 AND i.case_id IS NOT NULL"
-			" AND EXISTS (SELECT 1 FROM json_each(?4) j"
-			"             WHERE instr(i.participants, ' ' || j.value || ' ') > 0)"
-			" ORDER BY abs(i.date - ?5), i.id LIMIT 1");
+			"SELECT i.case_id, i.external_id, i.participants, i.date, i.id FROM items i"
+			" WHERE i.subject_norm = ?1 AND i.date BETWEEN ?2 AND ?3 AND i.case_id IS NOT NULL");
 		ct_store_bind_text(q, 1, norm);
 		sqlite3_bind_int64(q, 2, it->date - window);
 		sqlite3_bind_int64(q, 3, it->date + (new_ticket ? window : 0) + 60);
-		ct_store_bind_text(q, 4, addrs);
-		sqlite3_bind_int64(q, 5, it->date);
-		if (sqlite3_step(q) == SQLITE_ROW)
-			push(&c, sqlite3_column_int64(q, 0), "subject+participants",
-			     ct_xstrfmt("same subject and participant as %s",
-					(const char *)sqlite3_column_text(q, 1)));
+		/* the nearest in time, then the oldest */
+		int64_t best_case = 0, best_id = 0;
+		ct_time best_gap = 0;
+		char *best_ext = NULL;
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			if (!shares_participant((const char *)sqlite3_column_text(q, 2), &needles))
+				continue;
+			ct_time d = sqlite3_column_int64(q, 3) - it->date;
+			ct_time gap = d < 0 ? -d : d;
+			int64_t rid = sqlite3_column_int64(q, 4);
+			if (best_case && (gap > best_gap || (gap == best_gap && rid > best_id)))
+				continue;
+			best_case = sqlite3_column_int64(q, 0);
+			best_gap = gap;
+			best_id = rid;
+			free(best_ext);
+			best_ext = ct_store_col_strdup(q, 1);
+		}
 		sqlite3_reset(q);
+		if (best_case)
+			push(&c, best_case, "subject+participants",
+			     ct_xstrfmt("same subject and participant as %s", best_ext ? best_ext : "?"));
+		free(best_ext);
 	}
 	/* Replies that arrived earlier and found no parent: this may be their thread's start. */
-	if (addrs && norm && *norm && !reply_like) {
+	if (needles.n && norm && *norm && !reply_like) {
 		q = ct_store_stmt(st, T_ORPHANS,
-			"SELECT DISTINCT i.case_id FROM items i"
+			"SELECT i.case_id, i.participants FROM items i"
 			" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND i.link_reason = 'new'"
-			" AND i.date BETWEEN ?2 AND ?3"
-			" AND EXISTS (SELECT 1 FROM json_each(?4) j"
-			"             WHERE instr(i.participants, ' ' || j.value || ' ') > 0)");
+			" AND i.date BETWEEN ?2 AND ?3 ORDER BY i.date, i.id");
 		ct_store_bind_text(q, 1, norm);
 		sqlite3_bind_int64(q, 2, it->date - 60);
 		sqlite3_bind_int64(q, 3, it->date + window);
-		ct_store_bind_text(q, 4, addrs);
 		while (sqlite3_step(q) == SQLITE_ROW)
-			push(&c, sqlite3_column_int64(q, 0), "subject+participants",
-			     ct_xstrfmt("earlier reply with the same subject and participant"));
+			if (shares_participant((const char *)sqlite3_column_text(q, 1), &needles))
+				push(&c, sqlite3_column_int64(q, 0), "subject+participants",
+				     ct_xstrfmt("earlier reply with the same subject and participant"));
 		sqlite3_reset(q);
 	}
 	free(norm);
@@ -350,7 +365,7 @@ out:
 	for (size_t i = 0; i < c.n; i++)
 		free(c.v[i].detail);
 	free(c.v);
-	free(addrs);
+	ct_strlist_clear(&needles);
 	return ret;
 }
 
