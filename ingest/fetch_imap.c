@@ -358,9 +358,12 @@ static int fetch_batch(struct imap_run *run, struct netq *q, const uint32_t *uid
 static void *net_main(void *arg)
 {
 	struct netq *q = arg;
-	size_t step = (size_t)q->run->m.batch;
+	size_t full = (size_t)q->run->m.batch;
+	/* Small batches first, so classifying and storing start at once
+	   instead of after a whole batch has arrived. */
+	size_t step = full < 50 ? full : 50;
 	int r = OK;
-	for (size_t i = 0; i < q->n && r == OK; i += step) {
+	for (size_t i = 0; i < q->n && r == OK; i += step, step = step * 2 < full ? step * 2 : full) {
 		size_t k = q->n - i < step ? q->n - i : step;
 		pthread_mutex_lock(&q->lock);
 		while (q->queued >= QUEUE_MAX && !q->stop)
