@@ -924,19 +924,104 @@ static int field_is_read(const char *name, size_t n)
 	return 0;
 }
 
+enum { ID_NONE, ID_MESSAGE_ID, ID_IN_REPLY_TO, ID_REFERENCES };
+
+static int id_field(const char *name, size_t n)
+{
+	if (n == 10 && !strncasecmp(name, "message-id", n))
+		return ID_MESSAGE_ID;
+	if (n == 11 && !strncasecmp(name, "in-reply-to", n))
+		return ID_IN_REPLY_TO;
+	if (n == 10 && !strncasecmp(name, "references", n))
+		return ID_REFERENCES;
+	return ID_NONE;
+}
+
+/*
+ * The ids of a Message-ID, In-Reply-To or References value v..e that is
+ * nothing but <id> tokens, each with an '@' and no blank inside, between
+ * blanks and line folds: for such a value libetpan's parse and the raw
+ * reading used when that fails (ids_from_raw) give exactly these ids, so
+ * they are read here without either. Anything else (comments, ids without
+ * '@', stray text) returns 0 and is left to libetpan.
+ */
+static size_t simple_ids(const char *v, const char *e, struct ct_strlist *out)
+{
+	struct ct_strlist ids = CT_STRLIST_INIT;
+	const char *p = v;
+	for (;;) {
+		while (p < e && (*p == ' ' || *p == '\t' || *p == '\n'))
+			p++;
+		if (p == e)
+			break;
+		const char *q = p + 1, *at = NULL;
+		if (*p != '<')
+			goto no;
+		for (; q < e && *q > ' ' && *q < 127 && *q != '<' && *q != '>'; q++)
+			if (*q == '@')
+				at = q;
+		if (q == e || *q != '>' || q == p + 1 || !at)
+			goto no;
+		ct_strlist_push_owned(&ids, ct_strndup(p + 1, (size_t)(q - p - 1)));
+		p = q + 1;
+	}
+	for (size_t i = 0; i < ids.n; i++)
+		ct_strlist_push_owned(out, ids.v[i]);
+	size_t n = ids.n;
+	free(ids.v);
+	return n;
+no:
+	ct_strlist_clear(&ids);
+	return 0;
+}
+
+/*
+ * Reads the first Message-ID, In-Reply-To or References field (id: ID_*)
+ * of the header into it when its value is simple (see simple_ids).
+ * Returns 1 when it did, 0 to leave the field to libetpan.
+ */
+static int read_simple_ids(int id, const char *v, const char *e, struct ct_item *it)
+{
+	struct ct_strlist ids = CT_STRLIST_INIT;
+	size_t n = simple_ids(v, e, &ids);
+	int done = 0;
+	if (n && id == ID_MESSAGE_ID && n == 1 && !it->message_id) {
+		it->message_id = ids.v[0];
+		ids.v[0] = NULL;
+		done = 1;
+	} else if (n && id == ID_IN_REPLY_TO && !it->in_reply_to) {
+		it->in_reply_to = ids.v[0];
+		ids.v[0] = NULL;
+		done = 1;
+	} else if (n && id == ID_REFERENCES && !it->references.n) {
+		for (size_t i = 0; i < n; i++) {
+			ct_strlist_push_owned(&it->references, ids.v[i]);
+			ids.v[i] = NULL;
+		}
+		done = 1;
+	}
+	ct_strlist_clear(&ids);
+	return done;
+}
+
 /*
  * The message as libetpan is given it: the top-level header fields nothing
- * reads (Received, DKIM-Signature, List-*, X-Mailer, ...) left out. Its
- * header parser costs tens of instructions a byte, and a delivered mail's
- * header is mostly trace fields. Only well-formed fields are dropped: from
- * the first line that is neither a field nor a continuation line on,
- * everything is kept as it is. *dropped counts the fields left out.
+ * reads (Received, DKIM-Signature, List-*, X-Mailer, ...) left out, and
+ * simple message-id fields already read into it. libetpan's header parser
+ * costs tens of instructions a byte, and a delivered mail's header is
+ * mostly trace fields and References. Only well-formed fields are dropped:
+ * from the first line that is neither a field nor a continuation line on,
+ * everything is kept as it is. *dropped counts the fields left out. Only
+ * the first field of each message-id name is read here, so the first of
+ * them still wins as in read_fields().
  */
-static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size_t *dropped)
+static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size_t *dropped,
+				struct ct_item *it)
 {
 	char *o = ct_malloc(len + 1);
 	const char *p = s, *e = s + len;
 	size_t n = 0;
+	unsigned id_seen = 0;
 	*dropped = 0;
 	while (p < e && *p != '\n') {
 		const char *c = p;
@@ -949,6 +1034,15 @@ static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size
 			const char *nl = memchr(end, '\n', (size_t)(e - end));
 			end = nl ? nl + 1 : e;
 		} while (end < e && (*end == ' ' || *end == '\t'));
+		int id = id_field(p, (size_t)(c - p));
+		if (id && !(id_seen & (1u << id))) {
+			id_seen |= 1u << id;
+			if (read_simple_ids(id, c + 1, end, it)) {
+				(*dropped)++;
+				p = end;
+				continue;
+			}
+		}
 		if (field_is_read(p, (size_t)(c - p))) {
 			memcpy(o + n, p, (size_t)(end - p));
 			n += (size_t)(end - p);
@@ -1069,7 +1163,7 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 	} else if (parse_len > skip) {
 		size_t kept_len, dropped;
 		/* the parts point into it: freed at the end */
-		kept = drop_unread_fields(lf + skip, parse_len - skip, &kept_len, &dropped);
+		kept = drop_unread_fields(lf + skip, parse_len - skip, &kept_len, &dropped, it);
 		hs.nfields += dropped;
 		rc = mailmime_parse(kept, kept_len, &idx, &mime);
 	}

@@ -344,6 +344,51 @@ static void test_headers_ids_and_addresses(void **state)
 	ct_item_free(&it);
 }
 
+/*
+ * Message-ID, In-Reply-To and References: simple values are read without
+ * libetpan, others by it; the results must be what libetpan (or the raw
+ * reading it falls back on) gives, and the first field of a name wins.
+ */
+static void test_message_id_fields_simple_and_odd(void **state)
+{
+	static const struct {
+		const char *fields, *mid, *irt, *refs;
+	} cases[] = {
+		{ "Message-ID: <a@b>\nReferences: <x@y>\n  <z@w>\n\t<k@l>\n", "a@b", NULL, "x@y z@w k@l" },
+		{ "Message-ID: <ab>\nReferences: <xy> <z@w>\n", "ab", NULL, "xy z@w" },
+		{ "Message-ID: <a@b> (comment)\nIn-Reply-To: <p@q> (Bob's message)\n", "a@b", "p@q", "" },
+		{ "Message-ID: <a@b>\nMessage-ID: <c@d>\n", "a@b", NULL, "" },
+		{ "Message-ID: garbage\nMessage-ID: <c@d>\n", "garbage", NULL, "" },
+		{ "Message-ID: <<a@b>>\nReferences: <<x@y>> <z@w>>\n", "a@b", NULL, "x@y z@w" },
+		{ "Message-ID:<a@b>\nIn-Reply-To:<p@q><r@s>\n", "a@b", "p@q", "" },
+		{ "Message-ID: <a@b> <c@d>\n", "a@b", NULL, "" },
+		{ "References: <x@y>\nReferences: <z@w>\n", NULL, NULL, "x@y" },
+		{ "In-Reply-To: message from Bob <bob@x> of Monday\n", NULL, "bob@x", "" },
+		{ "Message-ID: <a@b>\nReferences: <a@b>,<c@d>\n", "a@b", NULL, "a@b c@d" },
+		{ "Message-ID: <>\nReferences: <> <a@b>\n", NULL, NULL, "a@b" },
+		{ "message-id: <lower@case>\nREFERENCES: <UP@CASE>\n", "lower@case", NULL, "UP@CASE" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char raw[512];
+		snprintf(raw, sizeof(raw), "From: a@example.com\nSubject: s\n%s\nbody\n", cases[i].fields);
+		struct ct_item it = parse(raw);
+		char refs[256] = "";
+		for (size_t k = 0; k < it.references.n; k++)
+			snprintf(refs + strlen(refs), sizeof(refs) - strlen(refs), "%s%s", k ? " " : "",
+				 it.references.v[k]);
+		if (cases[i].mid)
+			assert_str(it.message_id, cases[i].mid);
+		else
+			assert_null(it.message_id);
+		if (cases[i].irt)
+			assert_str(it.in_reply_to, cases[i].irt);
+		else
+			assert_null(it.in_reply_to);
+		assert_str(refs, cases[i].refs);
+		ct_item_free(&it);
+	}
+}
+
 static void test_broken_headers_are_read_leniently(void **state)
 {
 	/* 8-bit display names and bare ids make libetpan refuse the fields */
@@ -701,6 +746,7 @@ int main(void)
 		cmocka_unit_test(test_rfc2047_and_8bit_header_values),
 		cmocka_unit_test(test_html_to_text),
 		cmocka_unit_test(test_headers_ids_and_addresses),
+		cmocka_unit_test(test_message_id_fields_simple_and_odd),
 		cmocka_unit_test(test_broken_headers_are_read_leniently),
 		cmocka_unit_test(test_dates_to_utc_with_lenient_forms),
 		cmocka_unit_test(test_missing_date_uses_fallback_with_warning),
