@@ -112,6 +112,13 @@ static enum cs_kind cs_classify(const char *charset, char name[CS_NAME_MAX], con
 	name[0] = '\0';
 	if (!charset)
 		return CS_UNDECLARED;
+	/* the two names nearly every part and header word has */
+	if (!strcasecmp(charset, "utf-8") || !strcasecmp(charset, "us-ascii")) {
+		for (n = 0; charset[n]; n++)
+			name[n] = (char)tolower((unsigned char)charset[n]);
+		name[n] = '\0';
+		return name[0] == 'u' && name[1] == 't' ? CS_UTF8 : CS_ASCII;
+	}
 	for (const char *p = charset; *p && *p != '*' && n < CS_NAME_MAX - 1; p++) {
 		if (*p == '"' || *p == '\'' || isspace((unsigned char)*p))
 			continue;

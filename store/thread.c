@@ -85,11 +85,17 @@ enum {
 	T_ORPHANS, T_NEW_CASE, T_LINK,
 };
 
+/*
+ * The case of the item whose Message-ID is ref. An id already looked up for
+ * this item (In-Reply-To is mostly also the last of References) is not
+ * looked up again: the answer, and so the candidates, would be the same.
+ */
 static int by_msgid(struct ct_store *st, const char *ref, const char *reason, struct cands *c,
-		    int *found)
+		    int *found, struct ct_strlist *looked)
 {
-	if (!ref || !*ref)
+	if (!ref || !*ref || ct_strlist_has(looked, ref))
 		return 0;
+	ct_strlist_push(looked, ref);
 	sqlite3_stmt *q = ct_store_stmt(st, T_BY_MSGID,
 		"SELECT case_id, external_id FROM items WHERE message_id = ?"
 		" AND case_id IS NOT NULL ORDER BY id LIMIT 1");
@@ -181,24 +187,24 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, struct c
 	sqlite3_stmt *q;
 	int parent_found = 0, has_refs = 0, ret = -1, rc;
 	int64_t target = 0;
-	struct ct_strlist needles = CT_STRLIST_INIT;
+	struct ct_strlist needles = CT_STRLIST_INIT, looked = CT_STRLIST_INIT;
 	memset(plan, 0, sizeof(*plan));
 	ct_time window = (ct_time)st->opt.thread_window_days * 86400;
 
 	/* Header links: the parent, ancestors, forwarded originals, the mail a ticket comment came from. */
 	has_refs = (it->in_reply_to && *it->in_reply_to) || it->references.n;
-	if (by_msgid(st, it->in_reply_to, "in-reply-to", &c, &parent_found))
+	if (by_msgid(st, it->in_reply_to, "in-reply-to", &c, &parent_found, &looked))
 		goto out;
 	for (size_t i = it->references.n; i-- > 0;)
-		if (by_msgid(st, it->references.v[i], "references", &c, &parent_found))
+		if (by_msgid(st, it->references.v[i], "references", &c, &parent_found, &looked))
 			goto out;
-	if (by_msgid(st, it->x_forwarded_id, "forward", &c, NULL))
+	if (by_msgid(st, it->x_forwarded_id, "forward", &c, NULL, &looked))
 		goto out;
 	for (size_t i = 0; i < it->nfwd; i++)
-		if (by_msgid(st, it->fwd[i].message_id, "forward", &c, NULL))
+		if (by_msgid(st, it->fwd[i].message_id, "forward", &c, NULL, &looked))
 			goto out;
 	/* The same Message-ID under another identity: a ticket made from a mail, or the reverse. */
-	if (by_msgid(st, it->message_id, "same-as", &c, NULL))
+	if (by_msgid(st, it->message_id, "same-as", &c, NULL, &looked))
 		goto out;
 
 	/* Children that arrived before their parent. */
@@ -366,6 +372,7 @@ out:
 		free(c.v[i].detail);
 	free(c.v);
 	ct_strlist_clear(&needles);
+	ct_strlist_clear(&looked);
 	return ret;
 }
 
