@@ -1004,6 +1004,139 @@ static int read_simple_ids(int id, const char *v, const char *e, struct ct_item 
 	return done;
 }
 
+enum { AF_NONE, AF_FROM, AF_TO, AF_CC };
+
+static int addr_field(const char *name, size_t n)
+{
+	if (n == 4 && !strncasecmp(name, "from", n))
+		return AF_FROM;
+	if (n == 2 && !strncasecmp(name, "to", n))
+		return AF_TO;
+	if (n == 2 && !strncasecmp(name, "cc", n))
+		return AF_CC;
+	return AF_NONE;
+}
+
+static int addr_char(char c, int domain)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+	       c == '.' || (!domain && (c == '_' || c == '+'));
+}
+
+/* A dot-atom addr-spec at p ("local@domain", no empty or doubled dots); its end, or NULL. */
+static const char *simple_addr_spec(const char *p, const char *e)
+{
+	const char *q = p, *at = NULL;
+	for (; q < e && (addr_char(*q, at != NULL) || (*q == '@' && !at)); q++)
+		if (*q == '@')
+			at = q;
+	if (!at || at == p || q == at + 1 || *p == '.' || at[-1] == '.' || at[1] == '.' || q[-1] == '.')
+		return NULL;
+	for (const char *d = p; d + 1 < q; d++)
+		if (d[0] == '.' && d[1] == '.')
+			return NULL;
+	return q;
+}
+
+/*
+ * The addresses of a From, To or Cc value v..e made only of entries
+ * "local@domain", "Name Words <local@domain>" (letters, digits, ' _ -,
+ * words one space apart) or "\"Quoted, Name\" <local@domain>" (no quote,
+ * backslash, = or ? inside), separated by commas and blanks. For these
+ * libetpan's parse gives the same names and addresses, so they are read
+ * here without it; anything else returns -1 and is left to libetpan.
+ */
+static int simple_addresses(const char *v, const char *e, struct ct_addrlist *out, struct ct_item *it)
+{
+	struct ct_addrlist l = { 0 };
+	const char *p = v;
+	for (;;) {
+		while (p < e && (*p == ' ' || *p == '\t' || *p == '\n'))
+			p++;
+		if (p == e)
+			break;
+		const char *name = NULL, *name_end = NULL, *q;
+		if (*p == '"') {
+			for (q = p + 1; q < e && *q != '"' && *q != '\\' && *q != '=' && *q != '?' && *q >= ' ' &&
+					*q < 127; q++)
+				;
+			if (q == e || *q != '"' || q == p + 1 || q + 2 >= e || q[1] != ' ' || q[2] != '<')
+				goto no;
+			name = p;
+			name_end = q + 1;
+			p = q + 2;
+		} else if (!(q = simple_addr_spec(p, e)) || (q < e && *q == ' ' && q + 1 < e && q[1] != ',' &&
+								 q[1] != ' ' && q[1] != '\n')) {
+			/* a display name: words of atom characters, one space apart, then " <" */
+			for (q = p;; q++) {
+				if (q < e && ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+					      (*q >= '0' && *q <= '9') || *q == '\'' || *q == '_' || *q == '-'))
+					continue;
+				if (q + 1 < e && *q == ' ' && q > p && q[-1] != ' ' && q[1] != ' ')
+					continue;
+				break;
+			}
+			if (q == p || q + 1 >= e || q[-1] != ' ' || *q != '<')
+				goto no;
+			name = p;
+			name_end = q - 1;
+			p = q;
+		}
+		if (*p == '<') {
+			if (!(q = simple_addr_spec(p + 1, e)) || q == e || *q != '>')
+				goto no;
+			char *addr = ct_strndup(p + 1, (size_t)(q - p - 1));
+			char *raw = name ? ct_strndup(name, (size_t)(name_end - name)) : NULL;
+			char *dn = raw ? display_name(raw, it) : NULL;
+			ct_addrlist_push(&l, dn, addr);
+			free(dn);
+			free(raw);
+			free(addr);
+			p = q + 1;
+		} else {
+			q = simple_addr_spec(p, e);
+			char *addr = ct_strndup(p, (size_t)(q - p));
+			ct_addrlist_push(&l, NULL, addr);
+			free(addr);
+			p = q;
+		}
+		while (p < e && (*p == ' ' || *p == '\t' || *p == '\n'))
+			p++;
+		if (p == e)
+			break;
+		if (*p != ',')
+			goto no;
+		p++;
+	}
+	if (!l.n)
+		goto no;
+	for (size_t i = 0; i < l.n; i++) {
+		CT_ALLOC_GROW(out->v, out->n + 1, out->alloc);
+		out->v[out->n++] = l.v[i];
+	}
+	free(l.v);
+	return 0;
+no:
+	ct_addrlist_clear(&l);
+	return -1;
+}
+
+/*
+ * Reads a From, To or Cc field (af: AF_*) into it when its value is simple
+ * (see simple_addresses). Returns 1 when it did, 0 to leave it to libetpan.
+ */
+static int read_simple_addresses(int af, const char *v, const char *e, struct ct_item *it)
+{
+	if (af == AF_FROM) {
+		struct ct_addrlist tmp = { 0 };
+		if (it->from.addr || simple_addresses(v, e, &tmp, it))
+			return 0;
+		set_from(it, &tmp);  /* the first mailbox, as read_fields() takes */
+		return 1;
+	}
+	return simple_addresses(v, e, af == AF_TO ? &it->to : &it->cc, it) == 0;
+}
+
 /*
  * The message as libetpan is given it: the top-level header fields nothing
  * reads (Received, DKIM-Signature, List-*, X-Mailer, ...) left out, and
@@ -1021,7 +1154,8 @@ static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size
 	char *o = ct_malloc(len + 1);
 	const char *p = s, *e = s + len;
 	size_t n = 0;
-	unsigned id_seen = 0;
+	unsigned id_seen = 0, addr_libetpan = 0;
+	int from_seen = 0;
 	*dropped = 0;
 	while (p < e && *p != '\n') {
 		const char *c = p;
@@ -1042,6 +1176,18 @@ static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size
 				p = end;
 				continue;
 			}
+		}
+		/* From: the first field only; To and Cc: in order, until one goes to libetpan */
+		int af = addr_field(p, (size_t)(c - p));
+		if (af && !(addr_libetpan & (1u << af)) && !(af == AF_FROM && from_seen)) {
+			if (af == AF_FROM)
+				from_seen = 1;
+			if (read_simple_addresses(af, c + 1, end, it)) {
+				(*dropped)++;
+				p = end;
+				continue;
+			}
+			addr_libetpan |= 1u << af;
 		}
 		if (field_is_read(p, (size_t)(c - p))) {
 			memcpy(o + n, p, (size_t)(end - p));

@@ -389,6 +389,40 @@ static void test_message_id_fields_simple_and_odd(void **state)
 	}
 }
 
+/*
+ * From, To and Cc: simple lists are read without libetpan, others by it;
+ * names, addresses and their order must come out as libetpan gives them.
+ */
+static void test_address_fields_simple_and_odd(void **state)
+{
+	static const struct {
+		const char *fields, *from, *to;  /* to: "name|addr" entries, "-" for no name */
+	} cases[] = {
+		{ "From: Bob <BOB@X.example>\nTo: a@b.example,\n c@d.example\n", "bob@x.example",
+		  "-|a@b.example -|c@d.example" },
+		{ "From: \"Doe, John\" <j@x.example>\nTo: Customer 3 <c3@acme.example>, \"Q, R\" <q@x.example>\n",
+		  "j@x.example", "Customer 3|c3@acme.example Q, R|q@x.example" },
+		{ "From: J. Smith <j@x.example>\nTo: Jane  Doe <jd@x.example>\n", "j@x.example", "Jane Doe|jd@x.example" },
+		{ "From: =?UTF-8?Q?J=C3=BCrgen?= <j@x.example>\nTo: Team: x@y.example, z@y.example;\n", "j@x.example",
+		  "-|x@y.example -|z@y.example" },
+		{ "From: a@x.example\nFrom: b@x.example\nTo: undisclosed-recipients:;\nTo: t@x.example\n", "a@x.example",
+		  "-|t@x.example" },
+		{ "From: bob@x.example Bob\nTo: a..b@x.example, ok@x.example\nTo: second@x.example\n", "bob@x.examplebob",
+		  "-|a..b@x.example -|ok@x.example -|second@x.example" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char raw[512], to[256] = "";
+		snprintf(raw, sizeof(raw), "Message-ID: <a%zu@x>\nSubject: s\n%s\nbody\n", i, cases[i].fields);
+		struct ct_item it = parse(raw);
+		for (size_t k = 0; k < it.to.n; k++)
+			snprintf(to + strlen(to), sizeof(to) - strlen(to), "%s%s|%s", k ? " " : "",
+				 it.to.v[k].name ? it.to.v[k].name : "-", it.to.v[k].addr);
+		assert_str(it.from.addr, cases[i].from);
+		assert_str(to, cases[i].to);
+		ct_item_free(&it);
+	}
+}
+
 static void test_broken_headers_are_read_leniently(void **state)
 {
 	/* 8-bit display names and bare ids make libetpan refuse the fields */
@@ -747,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_html_to_text),
 		cmocka_unit_test(test_headers_ids_and_addresses),
 		cmocka_unit_test(test_message_id_fields_simple_and_odd),
+		cmocka_unit_test(test_address_fields_simple_and_odd),
 		cmocka_unit_test(test_broken_headers_are_read_leniently),
 		cmocka_unit_test(test_dates_to_utc_with_lenient_forms),
 		cmocka_unit_test(test_missing_date_uses_fallback_with_warning),
