@@ -558,8 +558,11 @@ int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *it
 		goto out;
 	if (add_ref(st, id, it->in_reply_to, "in-reply-to"))
 		goto out;
+	/* The parent is mostly also the last of References: one row says it
+	   (the in-reply-to row, which the children lookup finds first anyway). */
 	for (size_t i = 0; i < it->references.n; i++)
-		if (add_ref(st, id, it->references.v[i], "references"))
+		if ((!it->in_reply_to || strcmp(it->references.v[i], it->in_reply_to)) &&
+		    add_ref(st, id, it->references.v[i], "references"))
 			goto out;
 	if (add_ref(st, id, it->x_forwarded_id, "forward"))
 		goto out;
