@@ -494,18 +494,19 @@ int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *it
 		warnings = ct_buf_detach(&b, NULL);
 	}
 	int is_reply = it->kind == CT_ITEM_EMAIL && ct_store_is_reply_subject(it->subject);
+	struct ct_strlist outside = CT_STRLIST_INIT;
 	{
-		struct ct_strlist out = CT_STRLIST_INIT;
 		struct ct_buf b = CT_BUF_INIT;
-		ct_store_outside_addrs(st, it, &out);
+		ct_store_outside_addrs(st, it, &outside);
 		ct_buf_addch(&b, ' ');
-		for (size_t i = 0; i < out.n; i++)
-			ct_buf_addf(&b, "%s ", out.v[i]);
+		for (size_t i = 0; i < outside.n; i++)
+			ct_buf_addf(&b, "%s ", outside.v[i]);
 		participants = ct_buf_detach(&b, NULL);
-		ct_strlist_clear(&out);
 	}
 	/* Filed before it is written: the row (body and all) is written once. */
-	if (ct_store_thread_plan(st, it, &plan))
+	int planned = ct_store_thread_plan(st, it, norm, &outside, &plan);
+	ct_strlist_clear(&outside);
+	if (planned)
 		goto out;
 
 	q = ct_store_stmt(st, S_INS_ITEM,

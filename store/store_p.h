@@ -51,7 +51,9 @@ struct ct_thread_plan {
 	struct cand *merges;
 	size_t nmerges;
 };
-int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, struct ct_thread_plan *plan);
+/* norm: the item's normalised subject; outside: ct_store_outside_addrs() of it. */
+int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const char *norm,
+			 const struct ct_strlist *outside, struct ct_thread_plan *plan);
 int ct_store_thread_apply(struct ct_store *st, int64_t item_id, const struct ct_item *it,
 			  const struct ct_thread_plan *plan);
 void ct_store_thread_plan_release(struct ct_thread_plan *plan);

@@ -128,13 +128,10 @@ void ct_store_outside_addrs(struct ct_store *st, const struct ct_item *it, struc
 }
 
 /* " a@x " for each address outside the organisation: what items.participants holds. */
-static void participant_needles(struct ct_store *st, const struct ct_item *it, struct ct_strlist *out)
+static void participant_needles(const struct ct_strlist *outside, struct ct_strlist *out)
 {
-	struct ct_strlist l = CT_STRLIST_INIT;
-	ct_store_outside_addrs(st, it, &l);
-	for (size_t i = 0; i < l.n; i++)
-		ct_strlist_push_owned(out, ct_xstrfmt(" %s ", l.v[i]));
-	ct_strlist_clear(&l);
+	for (size_t i = 0; i < outside->n; i++)
+		ct_strlist_push_owned(out, ct_xstrfmt(" %s ", outside->v[i]));
 }
 
 /* 1 when participants (" a@x b@y ") names one of the needles. */
@@ -181,7 +178,8 @@ static int merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t i
  * no query needs to leave it out): an existing case, or a new one created
  * here. The item row is then written once, already filed.
  */
-int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, struct ct_thread_plan *plan)
+int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const char *norm,
+			 const struct ct_strlist *outside, struct ct_thread_plan *plan)
 {
 	struct cands c = { 0 };
 	sqlite3_stmt *q;
@@ -283,9 +281,7 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, struct c
 	int reply_like = it->kind == CT_ITEM_EMAIL &&
 			 (ct_store_is_reply_subject(it->subject) || has_refs);
 	int new_ticket = it->kind != CT_ITEM_EMAIL && !ticket_known;
-	participant_needles(st, it, &needles);
-	char *norm = ct_subject_normalize(it->kind == CT_ITEM_EMAIL || !it->ticket_subject
-					  ? it->subject : it->ticket_subject);
+	participant_needles(outside, &needles);
 	/* The participant test runs here rather than in SQL: it is a substring
 	   search per candidate row, and SQL would parse a JSON list for each. */
 	if (needles.n && norm && *norm && !parent_found && c.n == 0 && (reply_like || new_ticket)) {
@@ -334,7 +330,6 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, struct c
 				     ct_xstrfmt("earlier reply with the same subject and participant"));
 		sqlite3_reset(q);
 	}
-	free(norm);
 
 	const char *reason = "new";
 	const char *detail = NULL;
