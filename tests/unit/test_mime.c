@@ -423,6 +423,17 @@ static void test_address_fields_simple_and_odd(void **state)
 	}
 }
 
+static void test_quoted_printable_soft_breaks_and_hex(void **state)
+{
+	struct ct_item it = parse(
+		"Message-ID: <qp@x>\nFrom: a@x.example\nSubject: q\nDate: Mon, 4 Mar 2024 10:00:00 +0000\n"
+		"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+		"soft=\nbreak, with a blank= \nafter it; =3d=e2=80=99=E2=80=99 tab=09x   \r\nend=\r\n.\n");
+	assert_str(it.body, "softbreak, with a blankafter it; =\xe2\x80\x99\xe2\x80\x99 tab\tx   \nend.\n");
+	assert_int_equal(it.warnings.n, 0);
+	ct_item_free(&it);
+}
+
 static void test_broken_headers_are_read_leniently(void **state)
 {
 	/* 8-bit display names and bare ids make libetpan refuse the fields */
@@ -782,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_headers_ids_and_addresses),
 		cmocka_unit_test(test_message_id_fields_simple_and_odd),
 		cmocka_unit_test(test_address_fields_simple_and_odd),
+		cmocka_unit_test(test_quoted_printable_soft_breaks_and_hex),
 		cmocka_unit_test(test_broken_headers_are_read_leniently),
 		cmocka_unit_test(test_dates_to_utc_with_lenient_forms),
 		cmocka_unit_test(test_missing_date_uses_fallback_with_warning),
