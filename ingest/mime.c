@@ -916,31 +916,25 @@ static char *to_lf(const char *raw, size_t len, size_t *out_len)
 	return o;
 }
 
-/* Header fields read from the message's own header (and Content-*). */
-static int field_is_read(const char *name, size_t n)
+/* What casetrail reads of a top-level header field (HF_UNREAD: nothing). */
+enum hf { HF_UNREAD, HF_OTHER, HF_FROM, HF_TO, HF_CC, HF_MESSAGE_ID, HF_IN_REPLY_TO, HF_REFERENCES };
+
+static enum hf header_field(const char *name, size_t n)
 {
-	static const char *const read[] = { "from", "to", "cc", "subject", "date", "message-id",
-					    "in-reply-to", "references", "x-forwarded-message-id",
-					    "mime-version" };
+	static const struct {
+		const char *name;
+		enum hf kind;
+	} fields[] = {
+		{ "from", HF_FROM }, { "to", HF_TO }, { "cc", HF_CC }, { "message-id", HF_MESSAGE_ID },
+		{ "in-reply-to", HF_IN_REPLY_TO }, { "references", HF_REFERENCES }, { "subject", HF_OTHER },
+		{ "date", HF_OTHER }, { "x-forwarded-message-id", HF_OTHER }, { "mime-version", HF_OTHER },
+	};
 	if (n > 8 && !strncasecmp(name, "content-", 8))
-		return 1;
-	for (size_t i = 0; i < CT_ARRAY_SIZE(read); i++)
-		if (strlen(read[i]) == n && !strncasecmp(name, read[i], n))
-			return 1;
-	return 0;
-}
-
-enum { ID_NONE, ID_MESSAGE_ID, ID_IN_REPLY_TO, ID_REFERENCES };
-
-static int id_field(const char *name, size_t n)
-{
-	if (n == 10 && !strncasecmp(name, "message-id", n))
-		return ID_MESSAGE_ID;
-	if (n == 11 && !strncasecmp(name, "in-reply-to", n))
-		return ID_IN_REPLY_TO;
-	if (n == 10 && !strncasecmp(name, "references", n))
-		return ID_REFERENCES;
-	return ID_NONE;
+		return HF_OTHER;
+	for (size_t i = 0; i < CT_ARRAY_SIZE(fields); i++)
+		if (strlen(fields[i].name) == n && !strncasecmp(name, fields[i].name, n))
+			return fields[i].kind;
+	return HF_UNREAD;
 }
 
 /*
@@ -953,74 +947,52 @@ static int id_field(const char *name, size_t n)
  */
 static size_t simple_ids(const char *v, const char *e, struct ct_strlist *out)
 {
-	struct ct_strlist ids = CT_STRLIST_INIT;
 	const char *p = v;
 	for (;;) {
 		while (p < e && (*p == ' ' || *p == '\t' || *p == '\n'))
 			p++;
 		if (p == e)
-			break;
+			return out->n;
 		const char *q = p + 1, *at = NULL;
 		if (*p != '<')
-			goto no;
+			break;
 		for (; q < e && *q > ' ' && *q < 127 && *q != '<' && *q != '>'; q++)
 			if (*q == '@')
 				at = q;
 		if (q == e || *q != '>' || q == p + 1 || !at)
-			goto no;
-		ct_strlist_push_owned(&ids, ct_strndup(p + 1, (size_t)(q - p - 1)));
+			break;
+		ct_strlist_push_owned(out, ct_strndup(p + 1, (size_t)(q - p - 1)));
 		p = q + 1;
 	}
-	for (size_t i = 0; i < ids.n; i++)
-		ct_strlist_push_owned(out, ids.v[i]);
-	size_t n = ids.n;
-	free(ids.v);
-	return n;
-no:
-	ct_strlist_clear(&ids);
+	ct_strlist_clear(out);
 	return 0;
 }
 
 /*
- * Reads the first Message-ID, In-Reply-To or References field (id: ID_*)
- * of the header into it when its value is simple (see simple_ids).
- * Returns 1 when it did, 0 to leave the field to libetpan.
+ * Reads the first Message-ID, In-Reply-To or References field (f) of the
+ * header into it when its value is simple (see simple_ids). Returns 1 when
+ * it did, 0 to leave the field to libetpan.
  */
-static int read_simple_ids(int id, const char *v, const char *e, struct ct_item *it)
+static int read_simple_ids(enum hf f, const char *v, const char *e, struct ct_item *it)
 {
 	struct ct_strlist ids = CT_STRLIST_INIT;
 	size_t n = simple_ids(v, e, &ids);
-	int done = 0;
-	if (n && id == ID_MESSAGE_ID && n == 1 && !it->message_id) {
+	int done = 1;
+	if (f == HF_MESSAGE_ID && n == 1 && !it->message_id) {
 		it->message_id = ids.v[0];
 		ids.v[0] = NULL;
-		done = 1;
-	} else if (n && id == ID_IN_REPLY_TO && !it->in_reply_to) {
+	} else if (f == HF_IN_REPLY_TO && n && !it->in_reply_to) {
 		it->in_reply_to = ids.v[0];
 		ids.v[0] = NULL;
-		done = 1;
-	} else if (n && id == ID_REFERENCES && !it->references.n) {
-		for (size_t i = 0; i < n; i++) {
-			ct_strlist_push_owned(&it->references, ids.v[i]);
-			ids.v[i] = NULL;
-		}
-		done = 1;
+	} else if (f == HF_REFERENCES && n && !it->references.n) {
+		ct_strlist_clear(&it->references);
+		it->references = ids;  /* takes the list */
+		ids = (struct ct_strlist)CT_STRLIST_INIT;
+	} else {
+		done = 0;
 	}
 	ct_strlist_clear(&ids);
 	return done;
-}
-
-enum { AF_NONE, AF_FROM, AF_TO, AF_CC };
-
-static int addr_field(const char *name, size_t n)
-{
-	if (n == 4 && !strncasecmp(name, "from", n))
-		return AF_FROM;
-	if (n == 2 && !strncasecmp(name, "to", n))
-		return AF_TO;
-	if (n == 2 && !strncasecmp(name, "cc", n))
-		return AF_CC;
-	return AF_NONE;
 }
 
 static int addr_char(char c, int domain)
@@ -1128,31 +1100,32 @@ no:
 }
 
 /*
- * Reads a From, To or Cc field (af: AF_*) into it when its value is simple
- * (see simple_addresses). Returns 1 when it did, 0 to leave it to libetpan.
+ * Reads a From, To or Cc field (f) into it when its value is simple (see
+ * simple_addresses). Returns 1 when it did, 0 to leave it to libetpan.
  */
-static int read_simple_addresses(int af, const char *v, const char *e, struct ct_item *it)
+static int read_simple_addresses(enum hf f, const char *v, const char *e, struct ct_item *it)
 {
-	if (af == AF_FROM) {
+	if (f == HF_FROM) {
 		struct ct_addrlist tmp = { 0 };
 		if (it->from.addr || simple_addresses(v, e, &tmp, it))
 			return 0;
 		set_from(it, &tmp);  /* the first mailbox, as read_fields() takes */
 		return 1;
 	}
-	return simple_addresses(v, e, af == AF_TO ? &it->to : &it->cc, it) == 0;
+	return simple_addresses(v, e, f == HF_TO ? &it->to : &it->cc, it) == 0;
 }
 
 /*
  * The message as libetpan is given it: the top-level header fields nothing
  * reads (Received, DKIM-Signature, List-*, X-Mailer, ...) left out, and
- * simple message-id fields already read into it. libetpan's header parser
- * costs tens of instructions a byte, and a delivered mail's header is
- * mostly trace fields and References. Only well-formed fields are dropped:
- * from the first line that is neither a field nor a continuation line on,
- * everything is kept as it is. *dropped counts the fields left out. Only
- * the first field of each message-id name is read here, so the first of
- * them still wins as in read_fields().
+ * simple address and message-id fields already read into it. libetpan's
+ * header parser costs tens of instructions a byte, and a delivered mail's
+ * header is mostly trace fields, addresses and References. Only well-formed
+ * fields are dropped: from the first line that is neither a field nor a
+ * continuation line on, everything is kept as it is. *dropped counts the
+ * fields left out. As in read_fields(), the first From and message-id
+ * fields win, so only the first of each name is read here; To and Cc
+ * fields are read here in order until one needs libetpan.
  */
 static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size_t *dropped,
 				struct ct_item *it)
@@ -1160,8 +1133,7 @@ static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size
 	char *o = ct_malloc(len + 1);
 	const char *p = s, *e = s + len;
 	size_t n = 0;
-	unsigned id_seen = 0, addr_libetpan = 0;
-	int from_seen = 0;
+	unsigned to_libetpan = 0;  /* bit f: fields f go to libetpan from now on */
 	*dropped = 0;
 	while (p < e && *p != '\n') {
 		const char *c = p;
@@ -1174,28 +1146,20 @@ static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size
 			const char *nl = memchr(end, '\n', (size_t)(e - end));
 			end = nl ? nl + 1 : e;
 		} while (end < e && (*end == ' ' || *end == '\t'));
-		int id = id_field(p, (size_t)(c - p));
-		if (id && !(id_seen & (1u << id))) {
-			id_seen |= 1u << id;
-			if (read_simple_ids(id, c + 1, end, it)) {
+		enum hf f = header_field(p, (size_t)(c - p));
+		if (f >= HF_FROM && !(to_libetpan & (1u << f))) {
+			if (f != HF_TO && f != HF_CC)
+				to_libetpan |= 1u << f;  /* the first one only */
+			int read = f <= HF_CC ? read_simple_addresses(f, c + 1, end, it)
+					      : read_simple_ids(f, c + 1, end, it);
+			if (read) {
 				(*dropped)++;
 				p = end;
 				continue;
 			}
+			to_libetpan |= 1u << f;
 		}
-		/* From: the first field only; To and Cc: in order, until one goes to libetpan */
-		int af = addr_field(p, (size_t)(c - p));
-		if (af && !(addr_libetpan & (1u << af)) && !(af == AF_FROM && from_seen)) {
-			if (af == AF_FROM)
-				from_seen = 1;
-			if (read_simple_addresses(af, c + 1, end, it)) {
-				(*dropped)++;
-				p = end;
-				continue;
-			}
-			addr_libetpan |= 1u << af;
-		}
-		if (field_is_read(p, (size_t)(c - p))) {
+		if (f != HF_UNREAD) {
 			memcpy(o + n, p, (size_t)(end - p));
 			n += (size_t)(end - p);
 		} else {
