@@ -384,7 +384,7 @@ static int b64val(int c)
 	return -1;
 }
 
-static int hexval(int c)
+int ct_mime_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -420,8 +420,8 @@ static void decode_q(struct ct_buf *out, const char *s, size_t n)
 		if (s[i] == '_')
 			ct_buf_addch(out, ' ');
 		else if (s[i] == '=' && i + 2 < n &&
-			 (h1 = hexval((unsigned char)s[i + 1])) >= 0 &&
-			 (h2 = hexval((unsigned char)s[i + 2])) >= 0) {
+			 (h1 = ct_mime_hexval((unsigned char)s[i + 1])) >= 0 &&
+			 (h2 = ct_mime_hexval((unsigned char)s[i + 2])) >= 0) {
 			ct_buf_addch(out, h1 * 16 + h2);
 			i += 2;
 		} else

@@ -569,17 +569,6 @@ static char *part_filename(struct mailmime *m, int *disposition, struct ct_item 
 	return r;
 }
 
-static int hexdigit(int c)
-{
-	return isxdigit(c) != 0;
-}
-
-/* The value of hex digit c (which hexdigit() accepted). */
-static int hexnum(int c)
-{
-	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
 /* Quoted-printable where '=' not followed by two hex digits or a line end stays literal. */
 static void decode_qp_lenient(struct ct_buf *out, const char *s, size_t len)
 {
@@ -593,8 +582,10 @@ static void decode_qp_lenient(struct ct_buf *out, const char *s, size_t len)
 		}
 		ct_buf_add(out, p, (size_t)(eq - p));
 		p = eq + 1;
-		if (e - p >= 2 && hexdigit((unsigned char)p[0]) && hexdigit((unsigned char)p[1])) {
-			ct_buf_addch(out, hexnum((unsigned char)p[0]) << 4 | hexnum((unsigned char)p[1]));
+		int h1, h2;
+		if (e - p >= 2 && (h1 = ct_mime_hexval((unsigned char)p[0])) >= 0 &&
+		    (h2 = ct_mime_hexval((unsigned char)p[1])) >= 0) {
+			ct_buf_addch(out, h1 << 4 | h2);
 			p += 2;
 			continue;
 		}
@@ -633,7 +624,8 @@ static void decode_part(struct mailmime *m, struct ct_buf *out, struct ct_item *
 		size_t bad = 0;
 		for (const char *q = memchr(src, '=', len); q; q = memchr(q + 1, '=', len - (size_t)(q + 1 - src))) {
 			size_t left = len - (size_t)(q - src);
-			if (left >= 3 && hexdigit((unsigned char)q[1]) && hexdigit((unsigned char)q[2]))
+			if (left >= 3 && ct_mime_hexval((unsigned char)q[1]) >= 0 &&
+			    ct_mime_hexval((unsigned char)q[2]) >= 0)
 				continue;
 			const char *r = q + 1;
 			while (r < src + len && (*r == ' ' || *r == '\t'))
