@@ -908,8 +908,15 @@ static char *to_lf(const char *raw, size_t len, size_t *out_len)
 	return o;
 }
 
-/* What casetrail reads of a top-level header field (HF_UNREAD: nothing). */
-enum hf { HF_UNREAD, HF_OTHER, HF_FROM, HF_TO, HF_CC, HF_MESSAGE_ID, HF_IN_REPLY_TO, HF_REFERENCES };
+/*
+ * What casetrail reads of a top-level header field. HF_UNREAD: nothing;
+ * HF_MIME_UNREAD: nothing, and libetpan leaves it out of the message's
+ * fields (it is not counted either); HF_MIME: read for the MIME tree.
+ */
+enum hf {
+	HF_UNREAD, HF_OTHER, HF_MIME_UNREAD, HF_MIME, HF_FROM, HF_TO, HF_CC, HF_MESSAGE_ID,
+	HF_IN_REPLY_TO, HF_REFERENCES, HF_SUBJECT, HF_DATE
+};
 
 static enum hf header_field(const char *name, size_t n)
 {
@@ -918,15 +925,116 @@ static enum hf header_field(const char *name, size_t n)
 		enum hf kind;
 	} fields[] = {
 		{ "from", HF_FROM }, { "to", HF_TO }, { "cc", HF_CC }, { "message-id", HF_MESSAGE_ID },
-		{ "in-reply-to", HF_IN_REPLY_TO }, { "references", HF_REFERENCES }, { "subject", HF_OTHER },
-		{ "date", HF_OTHER }, { "x-forwarded-message-id", HF_OTHER }, { "mime-version", HF_OTHER },
+		{ "in-reply-to", HF_IN_REPLY_TO }, { "references", HF_REFERENCES },
+		{ "subject", HF_SUBJECT }, { "date", HF_DATE }, { "x-forwarded-message-id", HF_OTHER },
+		{ "mime-version", HF_MIME_UNREAD }, { "content-type", HF_MIME },
+		{ "content-transfer-encoding", HF_MIME }, { "content-disposition", HF_MIME },
+		{ "content-id", HF_MIME_UNREAD }, { "content-description", HF_MIME_UNREAD },
+		{ "content-language", HF_MIME_UNREAD },
 	};
-	if (n > 8 && !strncasecmp(name, "content-", 8))
-		return HF_OTHER;
 	for (size_t i = 0; i < CT_ARRAY_SIZE(fields); i++)
 		if (strlen(fields[i].name) == n && !strncasecmp(name, fields[i].name, n))
 			return fields[i].kind;
 	return HF_UNREAD;
+}
+
+/*
+ * The value of the field whose colon is at c and which ends at end (past
+ * its last line end), as libetpan gives it: from the first character
+ * after the colon that is not a blank, to the last line end. NULL when
+ * libetpan would read it otherwise: a NUL byte in it (libetpan cuts
+ * there) or a continuation line of blanks only (libetpan ends the field
+ * before it).
+ */
+static const char *field_value(const char *c, const char *end, size_t *n)
+{
+	const char *v = c + 1, *e = end;
+	if (e > v && e[-1] == '\n')
+		e--;
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	if (memchr(v, '\0', (size_t)(e - v)))
+		return NULL;
+	for (const char *nl = memchr(v, '\n', (size_t)(e - v)); nl; nl = memchr(nl + 1, '\n', (size_t)(e - nl - 1))) {
+		const char *q = nl + 1;
+		while (q < e && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q == e || *q == '\n')
+			return NULL;
+	}
+	*n = (size_t)(e - v);
+	return v;
+}
+
+static int two_digits(const char *p, int *v)
+{
+	if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+		return 0;
+	*v = (p[0] - '0') * 10 + (p[1] - '0');
+	return 1;
+}
+
+/*
+ * A Date value of the usual shape, "[Www, ]D Mmm YYYY HH:MM[:SS] +ZZZZ"
+ * with single blanks, optionally followed by a comment such as "(UTC)"
+ * (libetpan ignores what follows the zone). libetpan reads exactly these
+ * numbers from it. 1 when it is one.
+ */
+static int simple_date(const char *v, size_t n, struct mailimf_date_time *dt)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	static const char days[] = "MonTueWedThuFriSatSun";
+	char b[64];
+	if (n >= sizeof(b))
+		return 0;
+	memcpy(b, v, n);
+	b[n] = '\0';
+	const char *p = b;
+	if (n > 5 && p[3] == ',' && p[4] == ' ') {
+		const char *d = strstr(days, (char[4]){ p[0], p[1], p[2], 0 });
+		if (!d || (d - days) % 3)
+			return 0;
+		p += 5;
+	}
+	if (!isdigit((unsigned char)p[0]))
+		return 0;
+	dt->dt_day = *p++ - '0';
+	if (isdigit((unsigned char)*p))
+		dt->dt_day = dt->dt_day * 10 + (*p++ - '0');
+	if (*p++ != ' ' || strlen(p) < 3)
+		return 0;
+	const char *m = strstr(months, (char[4]){ p[0], p[1], p[2], 0 });
+	if (!m || (m - months) % 3)
+		return 0;
+	dt->dt_month = (int)(m - months) / 3 + 1;
+	p += 3;
+	int hi, lo;
+	if (*p++ != ' ' || !two_digits(p, &hi) || !two_digits(p + 2, &lo) || p[4] != ' ')
+		return 0;
+	dt->dt_year = hi * 100 + lo;
+	p += 5;
+	if (!two_digits(p, &dt->dt_hour) || p[2] != ':' || !two_digits(p + 3, &dt->dt_min))
+		return 0;
+	p += 5;
+	dt->dt_sec = 0;
+	if (*p == ':') {
+		if (!two_digits(p + 1, &dt->dt_sec))
+			return 0;
+		p += 3;
+	}
+	if (p[0] != ' ' || (p[1] != '+' && p[1] != '-') || !two_digits(p + 2, &hi) || !two_digits(p + 4, &lo))
+		return 0;
+	dt->dt_zone = (p[1] == '-' ? -1 : 1) * (hi * 100 + lo);
+	p += 6;
+	if (!*p)
+		return 1;
+	/* a comment: "(UTC)" */
+	if (p[0] != ' ' || p[1] != '(' || p[strlen(p) - 1] != ')')
+		return 0;
+	for (const char *q = p + 2; q < p + strlen(p) - 1; q++)
+		if (!isalnum((unsigned char)*q) && !strchr(" +-:", *q))
+			return 0;
+	return 1;
 }
 
 /*
@@ -1008,10 +1116,39 @@ static const char *simple_addr_spec(const char *p, const char *e)
 	return q;
 }
 
+/* Characters of a display-name word read without libetpan (atom characters but = and ?). */
+static int name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("'_-.!#$%&*+/^`{|}~", c));
+}
+
+/*
+ * An RFC 2047 encoded word at p of the plain form "=?charset?B?text?=" (or
+ * Q; text without '?' or blanks): its end, or NULL. libetpan keeps such a
+ * word (and the next one of the same charset and encoding) as written.
+ */
+static const char *simple_encoded_word(const char *p, const char *e)
+{
+	const char *q = p + 2;
+	while (q < e && (isalnum((unsigned char)*q) || *q == '-' || *q == '_' || *q == '.'))
+		q++;
+	if (q == p + 2 || e - q < 4 || q[0] != '?' || !strchr("BbQq", q[1]) || q[2] != '?')
+		return NULL;
+	const char *t = q += 3;
+	while (q < e && *q > ' ' && *q < 127 && *q != '?')
+		q++;
+	if (q == t || e - q < 2 || q[0] != '?' || q[1] != '=')
+		return NULL;
+	return q + 2;
+}
+
 /*
  * The addresses of a From, To or Cc value v..e made only of entries
- * "local@domain", "Name Words <local@domain>" (letters, digits, ' _ -,
- * words one space apart) or "\"Quoted, Name\" <local@domain>" (no quote,
+ * "local@domain", "<local@domain>", "Name Words <local@domain>" (letters,
+ * digits, the atom characters ' _ - . ! # $ % & * + / ^ ` { | } ~ and
+ * plain encoded words, words one space apart, the "<" after blanks and
+ * at most one line fold) or "\"Quoted, Name\" <local@domain>" (no quote,
  * backslash, = or ? inside), separated by commas and blanks. For these
  * libetpan's parse gives the same names and addresses, so they are read
  * here without it; anything else returns -1 and is left to libetpan.
@@ -1035,21 +1172,44 @@ static int simple_addresses(const char *v, const char *e, struct ct_addrlist *ou
 			name = p;
 			name_end = q + 1;
 			p = q + 2;
+		} else if (*p == '<') {
+			/* an angle address without a display name */
 		} else if (!(q = simple_addr_spec(p, e)) || (q < e && *q == ' ' && q + 1 < e && q[1] != ',' &&
 								 q[1] != ' ' && q[1] != '\n')) {
-			/* a display name: words of atom characters, one space apart, then " <" */
-			for (q = p;; q++) {
-				if (q < e && ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
-					      (*q >= '0' && *q <= '9') || *q == '\'' || *q == '_' || *q == '-'))
+			/*
+			 * A display name: words of atom characters or encoded
+			 * words, one space apart, then blanks (with at most one
+			 * line fold) and "<".
+			 */
+			for (q = p;;) {
+				const char *w = q;
+				if (e - q > 1 && q[0] == '=' && q[1] == '?') {
+					if (!(q = simple_encoded_word(q, e)))
+						goto no;
+				} else {
+					while (q < e && name_char(*q))
+						q++;
+				}
+				if (q == w || (q < e && (name_char(*q) || *q == '=' || *q == '?')))
+					goto no;
+				if (q + 1 < e && *q == ' ' && q[1] != ' ' && q[1] != '\t' && q[1] != '\n' && q[1] != '<') {
+					q++;
 					continue;
-				if (q + 1 < e && *q == ' ' && q > p && q[-1] != ' ' && q[1] != ' ')
-					continue;
+				}
 				break;
 			}
-			if (q == p || q + 1 >= e || q[-1] != ' ' || *q != '<')
-				goto no;
 			name = p;
-			name_end = q - 1;
+			name_end = q;
+			while (q < e && (*q == ' ' || *q == '\t'))
+				q++;
+			if (q < e && *q == '\n') {
+				if (++q == e || (*q != ' ' && *q != '\t'))
+					goto no;
+				while (q < e && (*q == ' ' || *q == '\t'))
+					q++;
+			}
+			if (q == e || q == name_end || *q != '<')
+				goto no;
 			p = q;
 		}
 		if (*p == '<') {
@@ -1110,23 +1270,27 @@ static int read_simple_addresses(enum hf f, const char *v, const char *e, struct
 /*
  * The message as libetpan is given it: the top-level header fields nothing
  * reads (Received, DKIM-Signature, List-*, X-Mailer, ...) left out, and
- * simple address and message-id fields already read into it. libetpan's
- * header parser costs tens of instructions a byte, and a delivered mail's
- * header is mostly trace fields, addresses and References. Only well-formed
- * fields are dropped: from the first line that is neither a field nor a
+ * simple address, message-id, Subject and Date fields already read into
+ * it. The Content-Type, -Transfer-Encoding and -Disposition fields go to
+ * *mime, in order, for ct_mime_tree_parse(). libetpan's header parser
+ * costs tens of instructions a byte, and a delivered mail's header is
+ * mostly trace fields, addresses and References. Only well-formed fields
+ * are dropped: from the first line that is neither a field nor a
  * continuation line on, everything is kept as it is. *dropped counts the
- * fields left out. As in read_fields(), the first From and message-id
- * fields win, so only the first of each name is read here; To and Cc
- * fields are read here in order until one needs libetpan.
+ * fields left out that libetpan would have counted. As in read_fields(),
+ * the first From, Subject, Date and message-id fields win, so only the
+ * first of each name is read here; To and Cc fields are read here in
+ * order until one needs libetpan, and MIME fields until one does.
  */
 static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size_t *dropped,
-				struct ct_item *it)
+				struct ct_item *it, struct hdr_state *hs, struct mailimf_fields **mime)
 {
 	char *o = ct_malloc(len + 1);
 	const char *p = s, *e = s + len;
 	size_t n = 0;
 	unsigned to_libetpan = 0;  /* bit f: fields f go to libetpan from now on */
 	*dropped = 0;
+	*mime = NULL;
 	while (p < e && *p != '\n') {
 		const char *c = p;
 		while (c < e && *c > ' ' && *c < 127 && *c != ':')
@@ -1139,11 +1303,54 @@ static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size
 			end = nl ? nl + 1 : e;
 		} while (end < e && (*end == ' ' || *end == '\t'));
 		enum hf f = header_field(p, (size_t)(c - p));
-		if (f >= HF_FROM && !(to_libetpan & (1u << f))) {
-			if (f != HF_TO && f != HF_CC)
+		if (f >= HF_MIME && !(to_libetpan & (1u << f))) {
+			if (f != HF_TO && f != HF_CC && f != HF_MIME)
 				to_libetpan |= 1u << f;  /* the first one only */
-			int read = f <= HF_CC ? read_simple_addresses(f, c + 1, end, it)
-					      : read_simple_ids(f, c + 1, end, it);
+			int read = 0;
+			const char *v;
+			size_t vn;
+			struct mailimf_date_time dt;
+			switch (f) {
+			case HF_FROM:
+			case HF_TO:
+			case HF_CC:
+				read = read_simple_addresses(f, c + 1, end, it);
+				break;
+			case HF_MESSAGE_ID:
+			case HF_IN_REPLY_TO:
+			case HF_REFERENCES:
+				read = read_simple_ids(f, c + 1, end, it);
+				break;
+			case HF_SUBJECT:
+				if ((read = (v = field_value(c, end, &vn)) != NULL) && !it->subject) {
+					char *raw = ct_strndup(v, vn);
+					it->subject = ct_mime_decode_header(raw, it);
+					free(raw);
+				}
+				break;
+			case HF_DATE: {
+				int ok = 0;
+				if ((v = field_value(c, end, &vn)) && simple_date(v, vn, &dt)) {
+					ct_time t = from_dt(&dt, &ok);
+					if (ok && !hs->have_date) {
+						it->date = t;
+						hs->have_date = 1;
+					}
+				}
+				read = ok;
+				break;
+			}
+			default: /* HF_MIME */
+				if ((v = field_value(c, end, &vn))) {
+					if (!*mime)
+						*mime = mailimf_fields_new_empty();
+					mailimf_fields_add(*mime, mailimf_field_new_custom(
+						ct_strndup(p, (size_t)(c - p)), ct_strndup(v, vn)));
+					p = end;
+					continue;  /* not counted: libetpan leaves it out */
+				}
+				break;
+			}
 			if (read) {
 				(*dropped)++;
 				p = end;
@@ -1151,7 +1358,9 @@ static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size
 			}
 			to_libetpan |= 1u << f;
 		}
-		if (f != HF_UNREAD) {
+		if (f == HF_MIME_UNREAD) {
+			/* not counted */
+		} else if (f != HF_UNREAD) {
 			memcpy(o + n, p, (size_t)(end - p));
 			n += (size_t)(end - p);
 		} else {
@@ -1239,7 +1448,7 @@ static void parse_flat(const char *s, size_t len, struct ct_item *it, struct hdr
 
 int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_item *it)
 {
-	size_t lf_len, idx = 0, skip = 0;
+	size_t lf_len, skip = 0;
 	char *lf = to_lf(raw ? raw : "", raw ? len : 0, &lf_len);
 	char *kept = NULL;
 	struct mailmime *mime = NULL;
@@ -1271,9 +1480,12 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 	} else if (parse_len > skip) {
 		size_t kept_len, dropped;
 		/* the parts point into it: freed at the end */
-		kept = drop_unread_fields(lf + skip, parse_len - skip, &kept_len, &dropped, it);
+		struct mailimf_fields *top = NULL;
+		kept = drop_unread_fields(lf + skip, parse_len - skip, &kept_len, &dropped, it, &hs, &top);
 		hs.nfields += dropped;
-		rc = mailmime_parse(kept, kept_len, &idx, &mime);
+		rc = ct_mime_tree_parse(kept, kept_len, top, &mime);
+		if (top)
+			mailimf_fields_free(top);
 	}
 	if (flat) {
 		/* done */

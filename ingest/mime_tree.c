@@ -1,0 +1,554 @@
+/*
+ * mime_tree.c - the MIME tree of a message, as libetpan's mailmime_parse()
+ * builds it, for a fraction of the cost.
+ *
+ * The tree is libetpan's own struct mailmime, with the same parts at the
+ * same offsets, so the rest of the decoder (mime.c) and mailmime_free()
+ * work on it unchanged. What differs is how it is found:
+ *
+ * - delimiter lines are found with memchr() on line ends, not a state
+ *   machine run over every byte (the results are the same: the scan below
+ *   follows libetpan's rules, quirks included, for input without CR);
+ * - a Content-Type value of the usual shape (type/subtype and plain or
+ *   quoted parameters, ASCII, no comments or encoded words) is read here;
+ *   any other value goes to libetpan's own field parser. libetpan 1.9
+ *   first runs every value through its RFC 2047 phrase decoder, which
+ *   joins folded lines and runs of blanks into one blank: the reader below
+ *   does the same, so its result is the one libetpan would give;
+ * - only the fields the decoder reads are kept in a part's MIME fields
+ *   (Content-Type, Content-Transfer-Encoding, Content-Disposition); the
+ *   others (MIME-Version, Content-ID, Content-Language, ...) are not parsed.
+ *
+ * Header fields are still split and parsed by libetpan. Preambles and
+ * epilogues are not kept. Input with a CR in it is handed to
+ * mailmime_parse() whole; the caller normalises line ends first.
+ */
+#include "mime_p.h"
+
+#include <libetpan/libetpan.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum { DEFAULT_TEXT, DEFAULT_MESSAGE };
+
+static int parse_with_default(const char *m, size_t len, size_t *idx, int dflt,
+			      struct mailmime_content *ctype, struct mailmime_fields *mfields,
+			      struct mailimf_fields *top, struct mailmime **result);
+
+/* ---- Content-Type ---- */
+
+/* RFC 2045 token characters (no tspecials, no blank, no controls) */
+static int tok_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`{|}~", c));
+}
+
+/* Characters of an unquoted parameter value: a subset of libetpan's atom. */
+static int val_char(unsigned char c)
+{
+	return tok_char(c) || c == '/' || c == '=' || c == '?' || c == '@' || c == '[' || c == ']';
+}
+
+static struct mailmime_type *named_type(const char *s, size_t n)
+{
+	static const struct {
+		const char *name;
+		int composite, type;
+	} names[] = {
+		{ "message", 1, MAILMIME_COMPOSITE_TYPE_MESSAGE },
+		{ "multipart", 1, MAILMIME_COMPOSITE_TYPE_MULTIPART },
+		{ "text", 0, MAILMIME_DISCRETE_TYPE_TEXT },
+		{ "image", 0, MAILMIME_DISCRETE_TYPE_IMAGE },
+		{ "audio", 0, MAILMIME_DISCRETE_TYPE_AUDIO },
+		{ "video", 0, MAILMIME_DISCRETE_TYPE_VIDEO },
+		{ "application", 0, MAILMIME_DISCRETE_TYPE_APPLICATION },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strlen(names[i].name) != n || strncasecmp(s, names[i].name, n))
+			continue;
+		if (names[i].composite)
+			return mailmime_type_new(MAILMIME_TYPE_COMPOSITE_TYPE, NULL,
+						 mailmime_composite_type_new(names[i].type, NULL));
+		return mailmime_type_new(MAILMIME_TYPE_DISCRETE_TYPE,
+					 mailmime_discrete_type_new(names[i].type, NULL), NULL);
+	}
+	return NULL;
+}
+
+/*
+ * Reads a Content-Type value of the usual shape into *out (0), or says it
+ * is not one (-1: let libetpan read it). Blank runs and line folds become
+ * one blank first, as libetpan's phrase decoder does.
+ */
+static int simple_content(const char *v, struct mailmime_content **out)
+{
+	char buf[512], *c = buf;
+	size_t n = 0, vlen = strlen(v);
+	int ret = -1;
+	struct mailmime_type *type = NULL;
+	clist *params = NULL;
+
+	if (vlen >= sizeof(buf))
+		c = ct_malloc(vlen + 1);
+	int nl = 0;  /* line ends in this run of blanks */
+	for (const char *p = v; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '\n' ? p[1] != ' ' && p[1] != '\t' : ch != '\t' && (ch < 0x20 || ch > 0x7e))
+			goto out;
+		if (ch == '(' || ch == '\\' || (ch == '=' && p[1] == '?'))
+			goto out;
+		if (ch == ' ' || ch == '\t' || ch == '\n') {
+			/* one fold per run, or libetpan's phrase decoder stops there */
+			if (ch == '\n' && nl++)
+				goto out;
+			if (n && c[n - 1] != ' ')
+				c[n++] = ' ';
+		} else {
+			nl = 0;
+			c[n++] = (char)ch;
+		}
+	}
+	c[n] = '\0';
+
+	const char *p = c, *s;
+#define SKIP_BLANK() while (*p == ' ') p++
+	for (s = p; tok_char((unsigned char)*p); p++)
+		;
+	if (!(type = named_type(s, (size_t)(p - s))))
+		goto out;
+	SKIP_BLANK();
+	if (*p++ != '/')
+		goto out;
+	SKIP_BLANK();
+	for (s = p; tok_char((unsigned char)*p); p++)
+		;
+	if (p == s)
+		goto out;
+	const char *sub = s;
+	size_t sublen = (size_t)(p - s);
+	params = clist_new();
+	for (;;) {
+		SKIP_BLANK();
+		if (!*p)
+			break;
+		if (*p++ != ';')
+			goto out;
+		SKIP_BLANK();
+		if (!*p)
+			break;
+		const char *a = p, *val, *vend;
+		while (tok_char((unsigned char)*p))
+			p++;
+		size_t alen = (size_t)(p - a);
+		if (!alen)
+			goto out;
+		SKIP_BLANK();
+		if (*p++ != '=')
+			goto out;
+		SKIP_BLANK();
+		if (*p == '"') {
+			val = ++p;
+			while (*p && *p != '"')
+				p++;
+			if (*p != '"')
+				goto out;
+			vend = p++;
+		} else {
+			for (val = p; val_char((unsigned char)*p); p++)
+				;
+			vend = p;
+			if (vend == val || (*p && *p != ' ' && *p != ';'))
+				goto out;
+		}
+		clist_append(params, mailmime_parameter_new(ct_strndup(a, alen),
+							    ct_strndup(val, (size_t)(vend - val))));
+	}
+#undef SKIP_BLANK
+	*out = mailmime_content_new(type, ct_strndup(sub, sublen), params);
+	type = NULL;
+	params = NULL;
+	ret = 0;
+out:
+	if (params) {
+		for (clistiter *i = clist_begin(params); i; i = clist_next(i))
+			mailmime_parameter_free(clist_content(i));
+		clist_free(params);
+	}
+	if (type)
+		mailmime_type_free(type);
+	if (c != buf)
+		free(c);
+	return ret;
+}
+
+/* Appends the MIME fields of f the decoder reads to *list (made when needed). */
+static void add_mime_fields(struct mailimf_fields *f, clist **list)
+{
+	for (clistiter *c = f ? clist_begin(f->fld_list) : NULL; c; c = clist_next(c)) {
+		struct mailimf_field *fl = clist_content(c);
+		if (fl->fld_type != MAILIMF_FIELD_OPTIONAL_FIELD)
+			continue;
+		struct mailimf_optional_field *of = fl->fld_data.fld_optional_field;
+		if (strncasecmp(of->fld_name, "Content-", 8))
+			continue;
+		const char *rest = of->fld_name + 8;
+		struct mailmime_field *mf = NULL;
+		struct mailmime_content *ct;
+		if (!strcasecmp(rest, "Type") && simple_content(of->fld_value, &ct) == 0)
+			mf = mailmime_field_new(MAILMIME_FIELD_TYPE, ct, NULL, NULL, NULL, 0, NULL, NULL,
+						NULL);
+		else if ((!strcasecmp(rest, "Type") || !strcasecmp(rest, "Transfer-Encoding") ||
+			  !strcasecmp(rest, "Disposition")) &&
+			 mailmime_field_parse(of, &mf) != MAILIMF_NO_ERROR)
+			mf = NULL;
+		if (!mf)
+			continue;
+		if (!*list)
+			*list = clist_new();
+		clist_append(*list, mf);
+	}
+}
+
+/*
+ * mailmime_fields_parse() for what the decoder reads: Content-Type,
+ * Content-Transfer-Encoding and Content-Disposition, in order, those of
+ * top (if any) first. NULL when there are none, as libetpan gives when it
+ * finds none it can read.
+ */
+static struct mailmime_fields *mime_fields(struct mailimf_fields *top, struct mailimf_fields *f)
+{
+	clist *list = NULL;
+	add_mime_fields(top, &list);
+	add_mime_fields(f, &list);
+	return list ? mailmime_fields_new(list) : NULL;
+}
+
+/* The MIME fields libetpan leaves out of a message's RFC 5322 fields. */
+static void drop_mime_fields(struct mailimf_fields *f)
+{
+	static const char *const names[] = { "Type", "Transfer-Encoding", "ID", "Description",
+					     "Disposition", "Language" };
+	clistiter *c = f ? clist_begin(f->fld_list) : NULL;
+	while (c) {
+		struct mailimf_field *fl = clist_content(c);
+		int drop = 0;
+		if (fl->fld_type == MAILIMF_FIELD_OPTIONAL_FIELD) {
+			const char *name = fl->fld_data.fld_optional_field->fld_name;
+			if (!strncasecmp(name, "Content-", 8)) {
+				for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+					drop |= !strcasecmp(name + 8, names[i]);
+			} else {
+				drop = !strcasecmp(name, "MIME-Version");
+			}
+		}
+		if (drop) {
+			c = clist_delete(f->fld_list, c);
+			mailimf_field_free(fl);
+		} else {
+			c = clist_next(c);
+		}
+	}
+}
+
+/* ---- multipart bodies ---- */
+
+/*
+ * Where the preamble ends: just past the first "--" libetpan's preamble
+ * scan accepts from *idx, beol saying *idx starts a line (-1 at the end).
+ * Its state machine is followed as it is, quirks included: a line start is
+ * also assumed one character after a line's first character.
+ */
+static int preamble(const char *m, size_t len, size_t *idx, int beol)
+{
+	enum { A0, A, A1, C, D } st = beol ? A0 : A;
+	for (size_t i = *idx; i < len; i++) {
+		char ch = m[i];
+		switch (st) {
+		case A0:
+		case A1:
+			if (ch == '-' && st == A1) {
+				*idx = i + 1;
+				return 0;
+			}
+			st = ch == '-' ? A1 : ch == '\n' ? C : A;
+			break;
+		case A:
+			st = ch == '\n' ? C : A;
+			break;
+		case C:
+			st = ch == '-' ? D : ch == '\n' ? C : A0;
+			break;
+		case D:
+			if (ch == '-') {
+				*idx = i + 1;
+				return 0;
+			}
+			st = A;
+			break;
+		}
+	}
+	return -1;
+}
+
+static int boundary_at(const char *m, size_t len, size_t i, const char *bnd, size_t blen)
+{
+	return i + blen < len && !memcmp(m + i, bnd, blen);
+}
+
+/*
+ * From *idx to the next delimiter line ("--boundary" at the start of a line
+ * after *idx): the text before it, without the line end before it, and *idx
+ * just past the boundary. Without one, the text runs to the end, or to the
+ * last line start with a '-' (libetpan's scan keeps that mark). -1 when the
+ * text is empty.
+ */
+static int dash2(const char *m, size_t len, size_t *idx, const char *bnd, size_t blen,
+		 const char **text, size_t *tlen)
+{
+	size_t begin = *idx, end = len, cur = begin;
+	for (;;) {
+		const char *nl = cur < len ? memchr(m + cur, '\n', len - cur) : NULL;
+		if (!nl) {
+			cur = len;
+			break;
+		}
+		size_t q = (size_t)(nl - m);
+		if (q + 1 < len && m[q + 1] == '-') {
+			end = q + 1;
+			if (q + 2 < len && m[q + 2] == '-') {
+				if (boundary_at(m, len, q + 3, bnd, blen)) {
+					cur = q + 3 + blen;
+					break;
+				}
+				cur = q + 3;
+			} else {
+				cur = q + 2;
+			}
+		} else {
+			cur = q + 1;
+		}
+	}
+	if (end > begin && m[end - 1] == '\n')
+		end--;
+	if (end <= begin)
+		return -1;
+	*text = m + begin;
+	*tlen = end - begin;
+	*idx = cur;
+	return 0;
+}
+
+static size_t skip_wsp(const char *m, size_t len, size_t i)
+{
+	while (i < len && (m[i] == ' ' || m[i] == '\t'))
+		i++;
+	return i;
+}
+
+/* A part ended by a delimiter line with only blanks after the boundary. */
+static int part_to_delimiter(const char *m, size_t len, size_t *idx, const char *bnd, size_t blen,
+			     const char **text, size_t *tlen)
+{
+	size_t cur = *idx;
+	const char *t;
+	size_t tl;
+	for (;;) {
+		if (dash2(m, len, &cur, bnd, blen, &t, &tl))
+			return -1;
+		cur = skip_wsp(m, len, cur);
+		if (cur < len && m[cur] == '\n') {
+			cur++;
+			break;
+		}
+	}
+	*text = m + *idx;
+	*tlen = (size_t)(t + tl - (m + *idx));
+	*idx = cur;
+	return 0;
+}
+
+/* The last part: ended by the close delimiter ("--boundary--") or the end. */
+static int part_to_close(const char *m, size_t len, size_t *idx, const char *bnd, size_t blen,
+			 const char **text, size_t *tlen)
+{
+	size_t cur = *idx;
+	const char *t;
+	size_t tl;
+	for (;;) {
+		if (dash2(m, len, &cur, bnd, blen, &t, &tl))
+			return -1;
+		if (cur >= len)
+			break;
+		if (cur + 1 < len && m[cur] == '-' && m[cur + 1] == '-') {
+			/* "--", blanks, then one more character (or the end) */
+			cur = skip_wsp(m, len, cur + 2);
+			if (cur < len)
+				cur++;
+			break;
+		}
+	}
+	*text = m + *idx;
+	*tlen = (size_t)(t + tl - (m + *idx));
+	*idx = cur;
+	return 0;
+}
+
+/* One body part: its header, its MIME fields, its tree. */
+static int body_part(const char *t, size_t tl, int dflt, struct mailmime **out)
+{
+	struct mailimf_fields *f = NULL;
+	size_t bp = 0;
+	int r = mailimf_optional_fields_parse(t, tl, &bp, &f);
+	if (r != MAILIMF_NO_ERROR && r != MAILIMF_ERROR_PARSE)
+		return r;
+	if (bp < tl && t[bp] == '\n')
+		bp++;
+	struct mailmime_fields *mf = mime_fields(NULL, f);
+	if (f)
+		mailimf_fields_free(f);
+	r = parse_with_default(t, tl, &bp, dflt, NULL, mf, NULL, out);
+	if (r != MAILIMF_NO_ERROR && mf)
+		mailmime_fields_free(mf);
+	return r;
+}
+
+/* The parts of a multipart body from *idx (-1: none could be read). */
+static int multipart_parts(const char *m, size_t len, size_t idx, const char *bnd, int dflt,
+			   clist **result)
+{
+	size_t cur = idx, blen = strlen(bnd);
+	if (preamble(m, len, &cur, 1) == 0)
+		for (;;) {
+			if (boundary_at(m, len, cur, bnd, blen)) {
+				cur += blen;
+				break;
+			}
+			if (preamble(m, len, &cur, 0))
+				break;
+		}
+	/* blank lines after the first delimiter are skipped */
+	for (size_t i = cur;;) {
+		i = skip_wsp(m, len, i);
+		if (i >= len || m[i] != '\n')
+			break;
+		cur = ++i;
+	}
+	clist *list = clist_new();
+	for (int last = 0; !last;) {
+		const char *t;
+		size_t tl;
+		struct mailmime *part;
+		if (part_to_delimiter(m, len, &cur, bnd, blen, &t, &tl)) {
+			if (part_to_close(m, len, &cur, bnd, blen, &t, &tl)) {
+				for (clistiter *i = clist_begin(list); i; i = clist_next(i))
+					mailmime_free(clist_content(i));
+				clist_free(list);
+				return -1;
+			}
+			last = 1;
+		}
+		int r = body_part(t, tl, dflt, &part);
+		if (r != MAILIMF_NO_ERROR)
+			break;
+		clist_append(list, part);
+		size_t i = skip_wsp(m, len, cur);
+		if (i < len && m[i] == '\n')
+			cur = i + 1;
+	}
+	*result = list;
+	return 0;
+}
+
+/* ---- the tree ---- */
+
+static struct mailmime_content *take_content_type(struct mailmime_fields *mf)
+{
+	for (clistiter *c = mf ? clist_begin(mf->fld_list) : NULL; c; c = clist_next(c)) {
+		struct mailmime_field *f = clist_content(c);
+		if (f->fld_type != MAILMIME_FIELD_TYPE)
+			continue;
+		struct mailmime_content *ct = f->fld_data.fld_content;
+		f->fld_data.fld_content = NULL;
+		clist_delete(mf->fld_list, c);
+		mailmime_field_free(f);
+		return ct;
+	}
+	return NULL;
+}
+
+/* libetpan's mailmime_parse_with_default(), with the pieces above. */
+static int parse_with_default(const char *m, size_t len, size_t *idx, int dflt,
+			      struct mailmime_content *ctype, struct mailmime_fields *mfields,
+			      struct mailimf_fields *top, struct mailmime **result)
+{
+	int kind = MAILMIME_SINGLE;
+	char *bnd = NULL;
+	clist *parts = NULL;
+	struct mailimf_fields *fields = NULL;
+	struct mailmime *msg = NULL;
+	size_t cur = *idx;
+
+	if (!ctype)
+		ctype = take_content_type(mfields);
+	if (!ctype)
+		ctype = dflt == DEFAULT_TEXT ? mailmime_get_content_text() : mailmime_get_content_message();
+	if (ctype->ct_type->tp_type == MAILMIME_TYPE_COMPOSITE_TYPE) {
+		int ct = ctype->ct_type->tp_data.tp_composite_type->ct_type;
+		if (ct == MAILMIME_COMPOSITE_TYPE_MULTIPART) {
+			bnd = mailmime_extract_boundary(ctype);
+			kind = bnd ? MAILMIME_MULTIPLE : MAILMIME_SINGLE;
+		} else if (ct == MAILMIME_COMPOSITE_TYPE_MESSAGE) {
+			kind = !strcasecmp(ctype->ct_subtype, "rfc822") ? MAILMIME_MESSAGE : MAILMIME_SINGLE;
+		} else {
+			mailmime_content_free(ctype);
+			return MAILIMF_ERROR_INVAL;
+		}
+	}
+	int enc = mfields ? mailmime_transfer_encoding_get(mfields) : MAILMIME_MECHANISM_8BIT;
+	if (kind == MAILMIME_MESSAGE &&
+	    (enc == MAILMIME_MECHANISM_QUOTED_PRINTABLE || enc == MAILMIME_MECHANISM_BASE64))
+		kind = MAILMIME_SINGLE;
+	struct mailmime_data *body = mailmime_data_new(MAILMIME_DATA_TEXT, enc, 1, m + cur, len - cur, NULL);
+
+	if (kind == MAILMIME_MESSAGE) {
+		int r = mailimf_envelope_and_optional_fields_parse(m, len, &cur, &fields);
+		if (r != MAILIMF_NO_ERROR && r != MAILIMF_ERROR_PARSE) {
+			mailmime_data_free(body);
+			mailmime_content_free(ctype);
+			return r;
+		}
+		if (cur < len && m[cur] == '\n')
+			cur++;
+		struct mailmime_fields *sub = mime_fields(top, fields);
+		if (fields)
+			drop_mime_fields(fields);
+		if (parse_with_default(m, len, &cur, DEFAULT_TEXT, NULL, sub, NULL, &msg) != MAILIMF_NO_ERROR) {
+			if (sub)
+				mailmime_fields_free(sub);
+			msg = NULL;
+		}
+	} else if (kind == MAILMIME_MULTIPLE) {
+		int dsub = !strcasecmp(ctype->ct_subtype, "digest") ? DEFAULT_MESSAGE : DEFAULT_TEXT;
+		if (multipart_parts(m, len, *idx, bnd, dsub, &parts))
+			parts = clist_new();
+		free(bnd);
+	}
+	*result = mailmime_new(kind, m, len, mfields, ctype, body, NULL, NULL, parts, fields, msg);
+	*idx = len;
+	return MAILIMF_NO_ERROR;
+}
+
+int ct_mime_tree_parse(const char *m, size_t len, struct mailimf_fields *top, struct mailmime **result)
+{
+	size_t idx = 0;
+	if (memchr(m, '\r', len) && !top)
+		return mailmime_parse(m, len, &idx, result);
+	struct mailmime_fields *mf = mailmime_fields_new_empty();
+	int r = parse_with_default(m, len, &idx, DEFAULT_TEXT, mailmime_get_content_message(), mf, top,
+				   result);
+	if (r != MAILIMF_NO_ERROR)
+		mailmime_fields_free(mf);
+	return r;
+}
