@@ -1,0 +1,424 @@
+/*
+ * test_mime_tree.c - ct_mime_tree_parse() (ingest/mime_tree.c) must build
+ * the tree libetpan's mailmime_parse() builds: same part types, offsets
+ * and lengths, content types and parameters, transfer encodings and
+ * dispositions. Checked on hand-written messages that hit libetpan's
+ * quirks and on messages generated from a small grammar with mutations.
+ * Also the header fields ct_mime_parse() reads without libetpan.
+ */
+#include "unit.h"
+#include "../../ingest/mime_p.h"
+
+#include <libetpan/libetpan.h>
+#include <stdio.h>
+
+struct cmp {
+	const char *base_a, *base_b;
+	char why[200];
+};
+
+#define DIFF(c, ...) do { if (!(c)->why[0]) snprintf((c)->why, sizeof((c)->why), __VA_ARGS__); return; } while (0)
+
+static int str_eq(const char *a, const char *b)
+{
+	return (!a || !b) ? a == b : !strcmp(a, b);
+}
+
+static void cmp_content(struct cmp *c, struct mailmime_content *a, struct mailmime_content *b)
+{
+	if (!a || !b) {
+		if (a != b)
+			DIFF(c, "content type missing on one side");
+		return;
+	}
+	struct mailmime_type *ta = a->ct_type, *tb = b->ct_type;
+	if (ta->tp_type != tb->tp_type)
+		DIFF(c, "type kind %d vs %d", ta->tp_type, tb->tp_type);
+	if (ta->tp_type == MAILMIME_TYPE_DISCRETE_TYPE) {
+		if (ta->tp_data.tp_discrete_type->dt_type != tb->tp_data.tp_discrete_type->dt_type ||
+		    !str_eq(ta->tp_data.tp_discrete_type->dt_extension, tb->tp_data.tp_discrete_type->dt_extension))
+			DIFF(c, "discrete type");
+	} else if (ta->tp_data.tp_composite_type->ct_type != tb->tp_data.tp_composite_type->ct_type) {
+		DIFF(c, "composite type");
+	}
+	if (!str_eq(a->ct_subtype, b->ct_subtype))
+		DIFF(c, "subtype %s vs %s", a->ct_subtype, b->ct_subtype);
+	clistiter *x = clist_begin(a->ct_parameters), *y = clist_begin(b->ct_parameters);
+	for (; x && y; x = clist_next(x), y = clist_next(y)) {
+		struct mailmime_parameter *p = clist_content(x), *q = clist_content(y);
+		if (!str_eq(p->pa_name, q->pa_name) || !str_eq(p->pa_value, q->pa_value))
+			DIFF(c, "parameter %s=%s vs %s=%s", p->pa_name, p->pa_value, q->pa_name, q->pa_value);
+	}
+	if (x || y)
+		DIFF(c, "parameter count");
+}
+
+/* The next field of fields the decoder reads (type, encoding, disposition). */
+static clistiter *next_read(clistiter *i)
+{
+	for (; i; i = clist_next(i)) {
+		int t = ((struct mailmime_field *)clist_content(i))->fld_type;
+		if (t == MAILMIME_FIELD_TYPE || t == MAILMIME_FIELD_TRANSFER_ENCODING ||
+		    t == MAILMIME_FIELD_DISPOSITION)
+			return i;
+	}
+	return NULL;
+}
+
+static void cmp_fields(struct cmp *c, struct mailmime_fields *a, struct mailmime_fields *b)
+{
+	clistiter *x = next_read(a ? clist_begin(a->fld_list) : NULL);
+	clistiter *y = next_read(b ? clist_begin(b->fld_list) : NULL);
+	for (; x && y; x = next_read(clist_next(x)), y = next_read(clist_next(y))) {
+		struct mailmime_field *p = clist_content(x), *q = clist_content(y);
+		if (p->fld_type != q->fld_type)
+			DIFF(c, "MIME field %d vs %d", p->fld_type, q->fld_type);
+		if (p->fld_type == MAILMIME_FIELD_TYPE) {
+			cmp_content(c, p->fld_data.fld_content, q->fld_data.fld_content);
+		} else if (p->fld_type == MAILMIME_FIELD_TRANSFER_ENCODING) {
+			if (p->fld_data.fld_encoding->enc_type != q->fld_data.fld_encoding->enc_type)
+				DIFF(c, "transfer encoding");
+		} else {
+			struct mailmime_disposition *d = p->fld_data.fld_disposition, *e = q->fld_data.fld_disposition;
+			if (clist_count(d->dsp_parms) != clist_count(e->dsp_parms) ||
+			    (d->dsp_type ? d->dsp_type->dsp_type : -1) != (e->dsp_type ? e->dsp_type->dsp_type : -1))
+				DIFF(c, "disposition");
+		}
+	}
+	if (x || y)
+		DIFF(c, "MIME field count");
+}
+
+static void cmp_data(struct cmp *c, struct mailmime_data *a, struct mailmime_data *b)
+{
+	if (!a || !b) {
+		if (a != b)
+			DIFF(c, "body missing on one side");
+		return;
+	}
+	if (a->dt_type != b->dt_type || a->dt_encoding != b->dt_encoding || a->dt_encoded != b->dt_encoded)
+		DIFF(c, "body kind");
+	long oa = (long)(a->dt_data.dt_text.dt_data - c->base_a), ob = (long)(b->dt_data.dt_text.dt_data - c->base_b);
+	if (oa != ob || a->dt_data.dt_text.dt_length != b->dt_data.dt_text.dt_length)
+		DIFF(c, "body at %ld+%zu vs %ld+%zu", oa, a->dt_data.dt_text.dt_length, ob,
+		     b->dt_data.dt_text.dt_length);
+}
+
+static void cmp_tree(struct cmp *c, struct mailmime *a, struct mailmime *b)
+{
+	if (c->why[0])
+		return;
+	if (!a || !b) {
+		if (a != b)
+			DIFF(c, "part missing on one side");
+		return;
+	}
+	if (a->mm_type != b->mm_type)
+		DIFF(c, "part type %d vs %d", a->mm_type, b->mm_type);
+	if (a->mm_mime_start - c->base_a != b->mm_mime_start - c->base_b || a->mm_length != b->mm_length)
+		DIFF(c, "part start or length");
+	cmp_content(c, a->mm_content_type, b->mm_content_type);
+	cmp_fields(c, a->mm_mime_fields, b->mm_mime_fields);
+	cmp_data(c, a->mm_body, b->mm_body);
+	if (a->mm_type == MAILMIME_MULTIPLE) {
+		clistiter *x = clist_begin(a->mm_data.mm_multipart.mm_mp_list);
+		clistiter *y = clist_begin(b->mm_data.mm_multipart.mm_mp_list);
+		for (; x && y; x = clist_next(x), y = clist_next(y))
+			cmp_tree(c, clist_content(x), clist_content(y));
+		if (x || y)
+			DIFF(c, "part count");
+	} else if (a->mm_type == MAILMIME_MESSAGE) {
+		struct mailimf_fields *p = a->mm_data.mm_message.mm_fields, *q = b->mm_data.mm_message.mm_fields;
+		if ((p ? clist_count(p->fld_list) : -1) != (q ? clist_count(q->fld_list) : -1))
+			DIFF(c, "header field count");
+		cmp_tree(c, a->mm_data.mm_message.mm_msg_mime, b->mm_data.mm_message.mm_msg_mime);
+	}
+}
+
+/* Both trees of msg (LF line ends); fails with the message and the first difference. */
+static void same_tree(const char *msg, size_t len)
+{
+	char *a = malloc(len + 1), *b = malloc(len + 1);
+	memcpy(a, msg, len);
+	memcpy(b, msg, len);
+	a[len] = b[len] = '\0';
+	struct mailmime *ta = NULL, *tb = NULL;
+	size_t idx = 0;
+	int ra = mailmime_parse(a, len, &idx, &ta), rb = ct_mime_tree_parse(b, len, NULL, &tb);
+	struct cmp c = { a, b, "" };
+	if (ra != rb)
+		snprintf(c.why, sizeof(c.why), "result %d vs %d", ra, rb);
+	else if (ra == MAILIMF_NO_ERROR)
+		cmp_tree(&c, ta, tb);
+	if (c.why[0])
+		print_error("libetpan and ct_mime_tree_parse differ (%s) on:\n%.*s\n", c.why, (int)len, msg);
+	if (ta)
+		mailmime_free(ta);
+	if (tb)
+		mailmime_free(tb);
+	free(a);
+	free(b);
+	assert_false(c.why[0]);
+}
+
+static void test_same_tree_on_libetpan_quirks(void **state)
+{
+	(void)state;
+	static const char *const msgs[] = {
+		/* the usual shapes */
+		"From: a@b.c\nContent-Type: multipart/alternative; boundary=\"b1\"\n\npre\n--b1\n"
+		"Content-Type: text/plain; charset=utf-8\n\nhello\n--b1\nContent-Type: text/html\n\n<p>hi</p>\n"
+		"--b1--\nepilogue\n",
+		"Content-Type: Multipart/Mixed;\n\tboundary=----=_Part_1\n\n------=_Part_1\n\nno header\n"
+		"------=_Part_1\nContent-Type: application/pdf; name=\"a  b.pdf\"\nContent-Transfer-Encoding: "
+		"base64\nContent-Disposition: attachment; filename=\"a b.pdf\"\n\nJVBERi0=\n------=_Part_1--\n",
+		/* blank lines after the first delimiter, blanks after delimiters, a delimiter with junk */
+		"Content-Type: multipart/mixed; boundary=b\n\n--b  \n\n\nContent-Type: text/plain\n\nx\n--b\t\n"
+		"\ny\n--bjunk\nstill y\n--b--  \n",
+		/* not closed: the last part ends at the last line starting with '-' */
+		"Content-Type: multipart/mixed; boundary=b\n\n--b\n\nbody\n-- \nsignature\n",
+		"Content-Type: multipart/mixed; boundary=b\n\n--b\n",
+		"Content-Type: multipart/mixed; boundary=b\n\nno delimiter at all\n",
+		"Content-Type: multipart/mixed; boundary=b\n\n-x--b\n--b\n\nafter a preamble quirk\n--b--",
+		/* digest parts default to message/rfc822; rfc822 in base64 stays a single part */
+		"Content-Type: multipart/digest; boundary=d\n\n--d\n\nSubject: inner\n\nbody\n--d\n"
+		"Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\nU3ViamVjdDogeAoKeQo=\n--d--\n",
+		"Content-Type: message/rfc822\n\nSubject: fwd\nContent-Type: text/plain; charset=koi8-r\n\nbody\n",
+		/* Content-Type values of every shape: read here or left to libetpan */
+		"Content-Type: text/plain;\n \n charset=koi8-r\n\nbody\n",
+		"Content-Type: text/plain (comment); charset=utf-8\n\nbody\n",
+		"Content-Type: text/plain; name==?utf-8?B?w6k=?=\n\nbody\n",
+		"Content-Type: text; charset=utf-8\n\nbody\n",
+		"Content-Type: textual/plain\n\nbody\n",
+		"Content-Type: text/plain; a=b c; d=e\n\nbody\n",
+		"Content-Type: text/plain;; charset=utf-8\n\nbody\n",
+		"Content-Type: text/plain ; charset = \"utf-8\" ;\n\nbody\n",
+		"Content-Type: text/plain; charset=\"a\\\"b\"\n\nbody\n",
+		"Content-Type: x-foo/bar; q=1\n\nbody\n",
+		"Content-Type: multipart/mixed\n\nno boundary\n",
+		"Content-Type: text/plain\nContent-Type: text/html\n\nfirst wins\n",
+		"Content-Type: TEXT/Plain; Charset=\"ISO-8859-1\"; format=flowed\n\nbody\n",
+		"Content-Type: text/plain; charset=\xc3\xa9\n\nbody\n",
+		"",
+		"\n",
+		"no header at all",
+	};
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+		same_tree(msgs[i], strlen(msgs[i]));
+}
+
+/* A small message grammar, with libetpan's trouble spots over-represented. */
+struct gen {
+	char buf[16384];
+	size_t len;
+	unsigned seed;
+};
+
+static unsigned rnd(struct gen *g, unsigned n)
+{
+	g->seed = g->seed * 1103515245u + 12345u;
+	return (g->seed >> 16) % n;
+}
+
+static void put(struct gen *g, const char *s)
+{
+	size_t n = strlen(s);
+	if (g->len + n < sizeof(g->buf)) {
+		memcpy(g->buf + g->len, s, n);
+		g->len += n;
+	}
+}
+
+#define PICK(g, a) ((a)[rnd((g), sizeof(a) / sizeof((a)[0]))])
+
+static void gen_part(struct gen *g, int depth)
+{
+	static const char *const types[] = {
+		"text/plain", "text/html", "TEXT/Plain", "application/pdf", "message/rfc822",
+		"multipart/mixed", "multipart/alternative", "multipart/digest", "x-foo/bar", "text",
+		"text /plain", "textual/x",
+	};
+	static const char *const params[] = {
+		"; charset=utf-8", "; charset=\"iso-8859-1\"", ";\n\tformat=flowed", "; name=\"a  b\"", ";",
+		"; x", "; a=b c", " (c)", "; a=\"b\n c\"", ";\n \n x=y", "; A*=utf-8''%41", "; a=<b>",
+	};
+	static const char *const boundaries[] = { "b1", "=_b2", "----=_P", "b", "-" };
+	static const char *const delims[] = { "--%s\n", "--%s  \n", "\n--%s\n", "--%sX\n", "--%s--\n",
+					       "--%s\n\n", "--%s", "-- %s\n" };
+	static const char *const texts[] = { "hello\n", "line\n-- \nsig\n", "--\n", "x--b1\n", "\n", "a\tb\n" };
+	const char *bnd = PICK(g, boundaries);
+	int multi = 0, rfc822 = 0;
+	char line[128];
+	for (unsigned i = 0, n = rnd(g, 5); i < n; i++) {
+		unsigned k = rnd(g, 8);
+		if (k < 4) {
+			const char *t = PICK(g, types);
+			multi = !strncmp(t, "multipart/", 10);
+			rfc822 = !strcmp(t, "message/rfc822");
+			put(g, rnd(g, 4) ? "Content-Type: " : "content-type:");
+			put(g, t);
+			if (multi && rnd(g, 8)) {
+				snprintf(line, sizeof(line), rnd(g, 2) ? "; boundary=\"%s\"" : ";\n boundary=%s", bnd);
+				put(g, line);
+			}
+			for (unsigned j = 0, np = rnd(g, 3); j < np; j++)
+				put(g, PICK(g, params));
+			put(g, "\n");
+		} else if (k == 4) {
+			put(g, rnd(g, 2) ? "Content-Transfer-Encoding: base64\n" : "Content-Transfer-Encoding: 7bit\n");
+		} else if (k == 5) {
+			put(g, rnd(g, 2) ? "Content-Disposition: attachment; filename=a.txt\n" : "Content-Disposition: inline\n");
+		} else {
+			put(g, rnd(g, 2) ? "MIME-Version: 1.0\n" : "X-Other: y\n");
+		}
+	}
+	if (rnd(g, 10))
+		put(g, "\n");
+	if (depth > 3)
+		multi = rfc822 = 0;
+	if (rfc822 && rnd(g, 4)) {
+		put(g, "Subject: fwd\n");
+		gen_part(g, depth + 1);
+		return;
+	}
+	if (!multi) {
+		for (unsigned i = 0, n = rnd(g, 4); i < n; i++)
+			put(g, PICK(g, texts));
+		return;
+	}
+	if (rnd(g, 3))
+		put(g, rnd(g, 2) ? "preamble\n" : "-\n--\n-x--");
+	for (unsigned i = 0, n = rnd(g, 4); i < n; i++) {
+		snprintf(line, sizeof(line), rnd(g, 5) ? delims[0] : PICK(g, delims), bnd);
+		put(g, line);
+		gen_part(g, depth + 1);
+	}
+	if (rnd(g, 4)) {
+		snprintf(line, sizeof(line), rnd(g, 4) ? "--%s--\n" : "--%s--", bnd);
+		put(g, line);
+	}
+}
+
+static void test_same_tree_on_generated_messages(void **state)
+{
+	(void)state;
+	static const char *const cuts[] = { "\n", "-", "--", "\n--", "; ", "\"", " ", "\n ", ":", ";", "=",
+					    "\n--b1\n", "\n--b1--\n", "\n\n" };
+	struct gen *g = malloc(sizeof(*g));
+	g->seed = 20261201;
+	for (int i = 0; i < 20000; i++) {
+		g->len = 0;
+		put(g, "From: x@y\n");
+		gen_part(g, 0);
+		/* a few mutations: bytes cut out or tokens put in */
+		for (unsigned k = 0, n = rnd(g, 3); k < n && g->len; k++) {
+			size_t pos = rnd(g, (unsigned)g->len);
+			if (rnd(g, 2)) {
+				size_t cut = 1 + rnd(g, 4);
+				if (pos + cut > g->len)
+					cut = g->len - pos;
+				memmove(g->buf + pos, g->buf + pos + cut, g->len - pos - cut);
+				g->len -= cut;
+			} else {
+				const char *t = PICK(g, cuts);
+				size_t tl = strlen(t);
+				if (g->len + tl < sizeof(g->buf)) {
+					memmove(g->buf + pos + tl, g->buf + pos, g->len - pos);
+					memcpy(g->buf + pos, t, tl);
+					g->len += tl;
+				}
+			}
+		}
+		same_tree(g->buf, g->len);
+	}
+	free(g);
+}
+
+/* ---- header fields read without libetpan ---- */
+
+static struct ct_item parse(const char *raw)
+{
+	struct ct_item it;
+	ct_item_init(&it);
+	ct_mime_parse(raw, strlen(raw), 1700000000, &it);
+	return it;
+}
+
+static void test_top_level_mime_fields_are_read(void **state)
+{
+	(void)state;
+	/* folded Content-Type ahead of the transfer encoding: charset and base64 both apply */
+	struct ct_item it = parse("From: a@b.c\nContent-Type: text/plain;\n\tcharset=\"koi8-r\"\n"
+				  "Content-Transfer-Encoding: base64\nDate: Mon, 4 Mar 2024 10:00:00 +0000\n\n"
+				  "0NLJ18XU\n");
+	assert_str(it.body, "привет");
+	ct_item_free(&it);
+	/* the first Content-Type wins, also when a later one is odd */
+	it = parse("Content-Type: text/html\nContent-Type: text/plain (x)\n\n<p>a&amp;b</p>\n");
+	assert_str(it.body, "a&b\n");
+	assert_int_equal(it.body_from_html, 1);
+	ct_item_free(&it);
+}
+
+static void test_dates_of_the_usual_form(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *date;
+		ct_time want; /* 0: the file time, with a warning */
+	} cases[] = {
+		{ "Wed, 8 May 2024 12:45:00 +0000", 1715172300 },
+		{ "8 May 2024 12:45 +0000", 1715172300 },
+		{ "Wed, 08 May 2024 14:45:00 +0200 (CEST)", 1715172300 },
+		{ "Wed, 8 May 2024 07:15:00 -0530", 1715172300 },
+		{ "Wed, 8 May 2024 12:45:00 +0000 garbage", 1715172300 },
+		{ "Wed, 8 May 2024 24:45:00 +0000", 0 },
+		{ "Wed, 32 May 2024 12:45:00 +0000", 0 },
+		{ "Wed, 8 May 1960 12:45:00 +0000", 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char raw[200];
+		snprintf(raw, sizeof(raw), "From: a@b.c\nDate: %s\n\nbody\n", cases[i].date);
+		struct ct_item it = parse(raw);
+		if (it.date != (cases[i].want ? cases[i].want : 1700000000))
+			print_error("Date: %s -> %lld\n", cases[i].date, (long long)it.date);
+		assert_int_equal(it.date, cases[i].want ? cases[i].want : 1700000000);
+		assert_int_equal(it.date_from_file, cases[i].want == 0);
+		ct_item_free(&it);
+	}
+}
+
+static void test_odd_field_does_not_hide_the_fields_after_it(void **state)
+{
+	(void)state;
+	/*
+	 * libetpan reads an unterminated quote or encoded word on into the
+	 * fields that follow; those are read on their own.
+	 */
+	static const char *const odd[] = {
+		"Cc: \"Berg, Dmitri <d@x.example>\n",
+		"Cc: =?utf-8?Q?Berg <d@x.example>\n",
+	};
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		char raw[300];
+		snprintf(raw, sizeof(raw), "From: a@b.c\n%sSubject: Refund =?utf-8?Q?now?=\n"
+			 "Date: Wed, 8 May 2024 12:45:00 +0000\n\nbody\n", odd[i]);
+		struct ct_item it = parse(raw);
+		assert_str(it.subject, "Refund now");
+		assert_int_equal(it.date, 1715172300);
+		assert_str(it.body, "body\n");
+		ct_item_free(&it);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_same_tree_on_libetpan_quirks),
+		cmocka_unit_test(test_same_tree_on_generated_messages),
+		cmocka_unit_test(test_top_level_mime_fields_are_read),
+		cmocka_unit_test(test_dates_of_the_usual_form),
+		cmocka_unit_test(test_odd_field_does_not_hide_the_fields_after_it),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
