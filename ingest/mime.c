@@ -938,34 +938,6 @@ static enum hf header_field(const char *name, size_t n)
 	return HF_UNREAD;
 }
 
-/*
- * The value of the field whose colon is at c and which ends at end (past
- * its last line end), as libetpan gives it: from the first character
- * after the colon that is not a blank, to the last line end. NULL when
- * libetpan would read it otherwise: a NUL byte in it (libetpan cuts
- * there) or a continuation line of blanks only (libetpan ends the field
- * before it).
- */
-static const char *field_value(const char *c, const char *end, size_t *n)
-{
-	const char *v = c + 1, *e = end;
-	if (e > v && e[-1] == '\n')
-		e--;
-	while (v < e && (*v == ' ' || *v == '\t'))
-		v++;
-	if (memchr(v, '\0', (size_t)(e - v)))
-		return NULL;
-	for (const char *nl = memchr(v, '\n', (size_t)(e - v)); nl; nl = memchr(nl + 1, '\n', (size_t)(e - nl - 1))) {
-		const char *q = nl + 1;
-		while (q < e && (*q == ' ' || *q == '\t'))
-			q++;
-		if (q == e || *q == '\n')
-			return NULL;
-	}
-	*n = (size_t)(e - v);
-	return v;
-}
-
 static int two_digits(const char *p, int *v)
 {
 	if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
@@ -1322,7 +1294,7 @@ static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size
 				read = read_simple_ids(f, c + 1, end, it);
 				break;
 			case HF_SUBJECT:
-				if ((read = (v = field_value(c, end, &vn)) != NULL) && !it->subject) {
+				if ((read = (v = ct_mime_field_value(c, end, &vn)) != NULL) && !it->subject) {
 					char *raw = ct_strndup(v, vn);
 					it->subject = ct_mime_decode_header(raw, it);
 					free(raw);
@@ -1330,7 +1302,7 @@ static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size
 				break;
 			case HF_DATE: {
 				int ok = 0;
-				if ((v = field_value(c, end, &vn)) && simple_date(v, vn, &dt)) {
+				if ((v = ct_mime_field_value(c, end, &vn)) && simple_date(v, vn, &dt)) {
 					ct_time t = from_dt(&dt, &ok);
 					if (ok && !hs->have_date) {
 						it->date = t;
@@ -1341,7 +1313,7 @@ static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size
 				break;
 			}
 			default: /* HF_MIME */
-				if ((v = field_value(c, end, &vn))) {
+				if ((v = ct_mime_field_value(c, end, &vn))) {
 					if (!*mime)
 						*mime = mailimf_fields_new_empty();
 					mailimf_fields_add(*mime, mailimf_field_new_custom(

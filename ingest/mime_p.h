@@ -32,6 +32,15 @@ struct mailimf_fields;
 int ct_mime_tree_parse(const char *msg, size_t len, struct mailimf_fields *top,
 		       struct mailmime **result);
 
+/*
+ * The value of the header field whose colon is at c and which ends at end
+ * (past its last line end), as libetpan's unstructured-value parser gives
+ * it: from the first character after the colon that is not a blank, to
+ * the last line end. NULL when libetpan would read it otherwise: a NUL
+ * byte in it (libetpan cuts there) or a continuation line of blanks only.
+ */
+const char *ct_mime_field_value(const char *c, const char *end, size_t *n);
+
 /* Routes libetpan's charset conversions through ct_mime_add_text (once per process). */
 void ct_mime_charconv_init(void);
 

@@ -252,6 +252,83 @@ static void drop_mime_fields(struct mailimf_fields *f)
 	}
 }
 
+/*
+ * The value of the field whose colon is at c and which ends at end (past
+ * its last line end), as libetpan gives it: from the first character
+ * after the colon that is not a blank, to the last line end. NULL when
+ * libetpan would read it otherwise: a NUL byte in it (libetpan cuts
+ * there) or a continuation line of blanks only (libetpan ends the field
+ * before it).
+ */
+const char *ct_mime_field_value(const char *c, const char *end, size_t *n)
+{
+	const char *v = c + 1, *e = end;
+	if (e > v && e[-1] == '\n')
+		e--;
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	if (memchr(v, '\0', (size_t)(e - v)))
+		return NULL;
+	for (const char *nl = memchr(v, '\n', (size_t)(e - v)); nl; nl = memchr(nl + 1, '\n', (size_t)(e - nl - 1))) {
+		const char *q = nl + 1;
+		while (q < e && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q == e || *q == '\n')
+			return NULL;
+	}
+	*n = (size_t)(e - v);
+	return v;
+}
+
+/*
+ * The fields of a body part's header as mailimf_optional_fields_parse()
+ * reads them, for a header of well-formed fields (each "Name:" and its
+ * continuation lines, ended by an empty line): only those the decoder
+ * reads are kept. *body: where the body starts. -1 for any other header,
+ * which is left to libetpan.
+ */
+static int split_part_header(const char *t, size_t tl, size_t *body, struct mailimf_fields **out)
+{
+	const char *p = t, *e = t + tl;
+	struct mailimf_fields *f = NULL;
+	while (p < e && *p != '\n') {
+		const char *c = p;
+		while (c < e && *c > ' ' && *c < 127 && *c != ':')
+			c++;
+		if (c == p || c >= e || *c != ':')
+			goto fail;
+		const char *end = p;
+		do {
+			const char *nl = memchr(end, '\n', (size_t)(e - end));
+			if (!nl)
+				goto fail;  /* libetpan wants a line end after a field */
+			end = nl + 1;
+		} while (end < e && (*end == ' ' || *end == '\t'));
+		size_t n = (size_t)(c - p), vn;
+		const char *v = ct_mime_field_value(c, end, &vn);
+		if (!v)
+			goto fail;
+		if (n > 8 && !strncasecmp(p, "Content-", 8) &&
+		    ((n == 12 && !strncasecmp(p + 8, "Type", 4)) ||
+		     (n == 25 && !strncasecmp(p + 8, "Transfer-Encoding", 17)) ||
+		     (n == 19 && !strncasecmp(p + 8, "Disposition", 11)))) {
+			if (!f)
+				f = mailimf_fields_new_empty();
+			mailimf_fields_add(f, mailimf_field_new_custom(ct_strndup(p, n), ct_strndup(v, vn)));
+		}
+		p = end;
+	}
+	if (p == e)
+		goto fail;  /* no empty line ends it */
+	*body = (size_t)(p + 1 - t);
+	*out = f;
+	return 0;
+fail:
+	if (f)
+		mailimf_fields_free(f);
+	return -1;
+}
+
 /* ---- multipart bodies ---- */
 
 /*
@@ -400,15 +477,17 @@ static int body_part(const char *t, size_t tl, int dflt, struct mailmime **out)
 {
 	struct mailimf_fields *f = NULL;
 	size_t bp = 0;
-	int r = mailimf_optional_fields_parse(t, tl, &bp, &f);
-	if (r != MAILIMF_NO_ERROR && r != MAILIMF_ERROR_PARSE)
-		return r;
-	if (bp < tl && t[bp] == '\n')
-		bp++;
+	if (split_part_header(t, tl, &bp, &f)) {
+		int r = mailimf_optional_fields_parse(t, tl, &bp, &f);
+		if (r != MAILIMF_NO_ERROR && r != MAILIMF_ERROR_PARSE)
+			return r;
+		if (bp < tl && t[bp] == '\n')
+			bp++;
+	}
 	struct mailmime_fields *mf = mime_fields(NULL, f);
 	if (f)
 		mailimf_fields_free(f);
-	r = parse_with_default(t, tl, &bp, dflt, NULL, mf, NULL, out);
+	int r = parse_with_default(t, tl, &bp, dflt, NULL, mf, NULL, out);
 	if (r != MAILIMF_NO_ERROR && mf)
 		mailmime_fields_free(mf);
 	return r;

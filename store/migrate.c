@@ -156,7 +156,16 @@ static const char *const migration_1 =
 	"  pid INTEGER"
 	");";
 
-static const char *const migrations[] = { migration_1 };
+/*
+ * Version 2: mail items (most of a store) have no ticket id; keeping them
+ * out of the ticket index spares an index insert per message. Lookups by
+ * ticket id (ticket_id = ?) still use it.
+ */
+static const char migration_2[] =
+	"DROP INDEX items_ticket;"
+	"CREATE INDEX items_ticket ON items(ticket_id, ticket_system) WHERE ticket_id IS NOT NULL;";
+
+static const char *const migrations[] = { migration_1, migration_2 };
 
 int ct_store_migrate(struct ct_store *st)
 {

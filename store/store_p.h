@@ -34,6 +34,11 @@ void ct_store_routing_from_row(sqlite3_stmt *q, int col, struct ct_routing_event
 void ct_store_routing_free(struct ct_routing_event *v, size_t n);
 /* Binds text or NULL. */
 int ct_store_bind_text(sqlite3_stmt *q, int i, const char *s);
+/*
+ * The same without a copy: s must stay valid until the statement has run
+ * (ct_store_stmt() clears the binding before the statement's next use).
+ */
+int ct_store_bind_static(sqlite3_stmt *q, int i, const char *s);
 /* Column text as a new string (NULL for SQL NULL). */
 char *ct_store_col_strdup(sqlite3_stmt *q, int i);
 /* The item's addresses outside the organisation (from, to, cc, requester), without repeats. */
