@@ -471,6 +471,17 @@ char *ct_mime_decode_header(const char *v, struct ct_item *it)
 	const char *p = v ? v : "";
 	struct eword w;
 
+	/* printable ASCII without an encoded word (most values): itself, trimmed */
+	const char *s = p;
+	while (*s >= 0x20 && *s < 0x7f && !(s[0] == '=' && s[1] == '?'))
+		s++;
+	if (!*s) {
+		while (*p == ' ')
+			p++;
+		while (s > p && s[-1] == ' ')
+			s--;
+		return ct_strndup(p, (size_t)(s - p));
+	}
 	while (*p) {
 		if (read_eword(p, &w)) {
 			/*

@@ -1378,14 +1378,18 @@ static void set_body(struct ct_item *it, struct ct_buf *b)
 }
 
 /*
- * Counts header lines declaring multipart/ or message/ content. libetpan
- * parses nested parts recursively, so tens of thousands of them nested
- * would overflow the stack: such input is read flat instead.
+ * Whether more than MAX_CONTAINERS header lines declare multipart/ or
+ * message/ content. libetpan parses nested parts recursively, so tens of
+ * thousands of them nested would overflow the stack: such input is read
+ * flat instead. Each such line takes at least 22 bytes, so a smaller
+ * message is not scanned.
  */
-static size_t count_containers(const char *s, size_t len)
+static int too_many_containers(const char *s, size_t len)
 {
 	const char *p = s, *e = s + len;
 	size_t n = 0;
+	if ((len + 1) / 22 <= MAX_CONTAINERS)
+		return 0;
 	while (p < e) {
 		if ((*p == 'C' || *p == 'c') && e - p > 24 && !strncasecmp(p, "content-type:", 13)) {
 			const char *v = p + 13;
@@ -1399,7 +1403,7 @@ static size_t count_containers(const char *s, size_t len)
 			break;
 		p = nl + 1;
 	}
-	return n;
+	return n > MAX_CONTAINERS;
 }
 
 /* The header fields and the rest as plain text, without the MIME tree. */
@@ -1444,7 +1448,7 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 		lf[parse_len++] = '\n';
 		lf[parse_len] = '\0';
 	}
-	if (count_containers(lf + skip, parse_len - skip) > MAX_CONTAINERS) {
+	if (too_many_containers(lf + skip, parse_len - skip)) {
 		ct_mime_warn(it, "more than %d multipart/message parts; MIME structure ignored, kept as text",
 			     MAX_CONTAINERS);
 		parse_flat(lf + skip, parse_len - skip, it, &hs);

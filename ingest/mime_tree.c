@@ -26,6 +26,7 @@
 #include "mime_p.h"
 
 #include <libetpan/libetpan.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -38,17 +39,24 @@ static int parse_with_default(const char *m, size_t len, size_t *idx, int dflt,
 
 /* ---- Content-Type ---- */
 
-/* RFC 2045 token characters (no tspecials, no blank, no controls) */
-static int tok_char(unsigned char c)
+/* RFC 2045 token characters (no tspecials, no blank, no controls), as a bit set */
+static const uint32_t tok_bits[4] = { 0x00000000u, 0x03ff6cfau, 0xc7fffffeu, 0x7fffffffu };
+/* Characters of an unquoted parameter value: a subset of libetpan's atom */
+static const uint32_t val_bits[4] = { 0x00000000u, 0xa3ffecfau, 0xefffffffu, 0x7fffffffu };
+
+static int in_set(const uint32_t *set, unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("!#$%&'*+-.^_`{|}~", c));
+	return c < 128 && (set[c >> 5] >> (c & 31)) & 1;
 }
 
-/* Characters of an unquoted parameter value: a subset of libetpan's atom. */
+static int tok_char(unsigned char c)
+{
+	return in_set(tok_bits, c);
+}
+
 static int val_char(unsigned char c)
 {
-	return tok_char(c) || c == '/' || c == '=' || c == '?' || c == '@' || c == '[' || c == ']';
+	return in_set(val_bits, c);
 }
 
 static struct mailmime_type *named_type(const char *s, size_t n)
