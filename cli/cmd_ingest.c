@@ -27,7 +27,8 @@ static const char usage[] =
 	"  --department NAME   department of the mailbox read with the options above\n"
 	"  --dry-run           count what would be read; store nothing\n"
 	"  --no-classify       store without tagging (tag later with 'casetrail classify')\n"
-	"  --batch N           items per transaction (default 1000)\n"
+	"  --batch N           items per transaction (default: 1000, doubling up to 8000\n"
+	"                      on a long run)\n"
 	"  -q, --quiet         no per-message warnings (still counted in the summary)\n"
 	"  -h, --help          this help\n"
 	"\n"
@@ -85,7 +86,7 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 	struct local_opt lo = { 0 };
 	struct ct_pipeline p;
 	struct ct_rules *rules = NULL;
-	int dry = 0, classify = 1, batch = 1000, c, ret = 0, failed_sources = 0;
+	int dry = 0, classify = 1, batch = 0, c, ret = 0, failed_sources = 0;
 	int64_t run_id = 0;
 
 	optind = 0;
@@ -159,7 +160,10 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 		ct_strlist_clear(&lo.eml);
 		return 2;
 	}
-	p.batch_size = batch;
+	if (batch) {
+		p.batch_size = batch;
+		p.batch_grow = 0;
+	}
 	p.dry_run = dry;
 	p.sink.dry_run = dry;
 	if (!dry && (ct_store_run_start(cli->store, &run_id) || ct_pipeline_start(&p))) {

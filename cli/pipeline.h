@@ -24,6 +24,7 @@ struct ct_pipeline {
 	void *match_data;
 	int dry_run;
 	int batch_size;              /* items per transaction */
+	int batch_grow;              /* double batch_size after each commit, up to 8,000 */
 	int in_tx;                   /* a transaction is open */
 	/* counters: n_seen, n_failed, n_dry by the fetcher's thread, the rest by the writer */
 	long n_new, n_seen, n_dup, n_warn, n_failed, n_tags, n_pending;
