@@ -105,6 +105,7 @@ enum job_type { JOB_ITEM, JOB_CURSOR, JOB_FLUSH, JOB_STOP };
 struct ct_job {
 	enum job_type type;
 	struct ct_item it;
+	struct ct_item_derived derived;  /* worked out before the writer takes the item */
 	struct ct_tags tags;
 	int tagged;
 	char *source, *name, *value;
@@ -114,6 +115,7 @@ struct ct_job {
 static void job_free(struct ct_job *j)
 {
 	ct_item_free(&j->it);
+	ct_store_derived_free(&j->derived);
 	ct_tags_clear(&j->tags);
 	free(j->source);
 	free(j->name);
@@ -154,7 +156,9 @@ static int w_item(struct ct_pipeline *p, struct ct_job *j)
 	struct ct_item *it = &j->it;
 	int64_t id = 0;
 	int is_new = 0;
-	if (w_begin(p) || ct_store_add_item(p->store, it, &id, &is_new))
+	if (!j->derived.ready)
+		ct_store_derive(p->store, it, &j->derived);
+	if (w_begin(p) || ct_store_add_item_derived(p->store, it, &j->derived, &id, &is_new))
 		return -1;
 	if (is_new) {
 		__atomic_add_fetch(&p->n_new, 1, __ATOMIC_RELAXED);
@@ -194,6 +198,30 @@ static int w_job(struct ct_pipeline *p, struct ct_job *j)
 	return 0;
 }
 
+/* Frees a list of jobs. */
+static void free_jobs(struct ct_job *j)
+{
+	while (j) {
+		struct ct_job *next = j->next;
+		job_free(j);
+		j = next;
+	}
+}
+
+/*
+ * Passes the jobs the writer worked off to the producer (under qlock),
+ * which frees them when it next queues one: the writer is the busiest
+ * thread, and the items were mostly allocated by the fetcher anyway.
+ */
+static void hand_back(struct ct_pipeline *p, struct ct_job **done, struct ct_job **done_tail)
+{
+	if (!*done)
+		return;
+	(*done_tail)->next = p->done;
+	p->done = *done;
+	*done = *done_tail = NULL;
+}
+
 /*
  * Takes the whole queue at once and works through it without the queue
  * lock, so the fetcher is only woken when it waits for room.
@@ -202,8 +230,10 @@ static void *writer_main(void *arg)
 {
 	struct ct_pipeline *p = arg;
 	int stop = 0;
+	struct ct_job *done = NULL, *done_tail = NULL;
 	while (!stop) {
 		pthread_mutex_lock(&p->qlock);
+		hand_back(p, &done, &done_tail);
 		while (!p->head) {
 			p->writer_waiting = 1;
 			pthread_cond_wait(&p->nonempty, &p->qlock);
@@ -242,7 +272,12 @@ static void *writer_main(void *arg)
 			}
 			if (j->type == JOB_STOP)
 				stop = 1;
-			job_free(j);
+			j->next = NULL;
+			if (done_tail)
+				done_tail->next = j;
+			else
+				done = j;
+			done_tail = j;
 		}
 		if (failed && !flushes) {
 			pthread_mutex_lock(&p->qlock);
@@ -252,6 +287,9 @@ static void *writer_main(void *arg)
 			pthread_mutex_unlock(&p->qlock);
 		}
 	}
+	pthread_mutex_lock(&p->qlock);
+	hand_back(p, &done, &done_tail);
+	pthread_mutex_unlock(&p->qlock);
 	return NULL;
 }
 
@@ -279,7 +317,10 @@ static int enqueue(struct ct_pipeline *p, struct ct_job *j)
 	/* wake the writer for a batch, not for every item (a flush always wakes it) */
 	if (p->writer_waiting && (p->queued >= 32 || j->type != JOB_ITEM))
 		pthread_cond_signal(&p->nonempty);
+	struct ct_job *done = p->done;
+	p->done = NULL;
 	pthread_mutex_unlock(&p->qlock);
+	free_jobs(done);
 	return 0;
 }
 
@@ -347,6 +388,8 @@ static int sink_item(struct ct_sink *s, struct ct_item *it)
 		}
 		j->tagged = 1;
 	}
+	if (!p->dry_run)
+		ct_store_derive(p->store, &j->it, &j->derived);
 	return enqueue(p, j);
 }
 
@@ -472,6 +515,8 @@ void ct_pipeline_release(struct ct_pipeline *p)
 		pthread_join(p->writer, NULL);
 		p->writer_started = 0;
 	}
+	free_jobs(p->done);
+	p->done = NULL;
 	ct_store_close(p->reader);
 	p->reader = NULL;
 	if (p->in_tx) {

@@ -40,6 +40,7 @@ struct ct_pipeline {
 	pthread_cond_t nonempty, space, flushed;
 	int writer_waiting, producer_waiting;
 	struct ct_job *head, *tail;
+	struct ct_job *done;         /* worked off by the writer, freed by the producer */
 	size_t queued, max_queued;
 	int failed;                  /* a store write failed: stop the fetcher */
 	long flushes_done, flushes_asked;

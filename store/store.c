@@ -482,11 +482,11 @@ static char *join_addrs(const struct ct_addrlist *l)
 
 int ct_store_is_reply_subject(const char *subject);
 
-int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *item_id, int *is_new)
+int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
+			      const struct ct_item_derived *d, int64_t *item_id, int *is_new)
 {
 	sqlite3_stmt *q;
 	int64_t id = 0;
-	char *to = NULL, *cc = NULL, *norm = NULL, *warnings = NULL, *participants = NULL;
 	struct ct_thread_plan plan = { 0 };
 	int ret = -1;
 
@@ -502,33 +502,8 @@ int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *it
 		return add_mailbox(st, id, it);
 	}
 
-	to = join_addrs(&it->to);
-	cc = join_addrs(&it->cc);
-	norm = ct_subject_normalize(it->kind == CT_ITEM_EMAIL || !it->ticket_subject
-				    ? it->subject : it->ticket_subject);
-	if (it->warnings.n) {
-		struct ct_buf b = CT_BUF_INIT;
-		for (size_t i = 0; i < it->warnings.n; i++) {
-			if (i)
-				ct_buf_addch(&b, '\n');
-			ct_buf_addstr(&b, it->warnings.v[i]);
-		}
-		warnings = ct_buf_detach(&b, NULL);
-	}
-	int is_reply = it->kind == CT_ITEM_EMAIL && ct_store_is_reply_subject(it->subject);
-	struct ct_strlist outside = CT_STRLIST_INIT;
-	{
-		struct ct_buf b = CT_BUF_INIT;
-		ct_store_outside_addrs(st, it, &outside);
-		ct_buf_addch(&b, ' ');
-		for (size_t i = 0; i < outside.n; i++)
-			ct_buf_addf(&b, "%s ", outside.v[i]);
-		participants = ct_buf_detach(&b, NULL);
-	}
 	/* Filed before it is written: the row (body and all) is written once. */
-	int planned = ct_store_thread_plan(st, it, norm, &outside, &plan);
-	ct_strlist_clear(&outside);
-	if (planned)
+	if (ct_store_thread_plan(st, it, d->norm, &d->outside, &plan))
 		goto out;
 
 	q = ct_store_stmt(st, S_INS_ITEM,
@@ -543,12 +518,12 @@ int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *it
 	ct_store_bind_static(q, 3, it->message_id);
 	ct_store_bind_static(q, 4, it->in_reply_to);
 	ct_store_bind_static(q, 5, it->subject ? it->subject : "");
-	ct_store_bind_static(q, 6, norm);
+	ct_store_bind_static(q, 6, d->norm);
 	ct_store_bind_static(q, 7, it->from.addr ? it->from.addr : "");
 	ct_store_bind_static(q, 8, it->from.name);
 	sqlite3_bind_int(q, 9, it->role);
-	ct_store_bind_static(q, 10, to);
-	ct_store_bind_static(q, 11, cc);
+	ct_store_bind_static(q, 10, d->to);
+	ct_store_bind_static(q, 11, d->cc);
 	sqlite3_bind_int64(q, 12, it->date);
 	sqlite3_bind_int(q, 13, it->date_from_file);
 	sqlite3_bind_text(q, 14, it->body ? it->body : "", it->body ? (int)it->body_len : 0,
@@ -564,9 +539,9 @@ int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *it
 		sqlite3_bind_int(q, 22, it->ticket_public);
 	sqlite3_bind_int(q, 23, it->ticket_observed);
 	sqlite3_bind_int64(q, 24, (sqlite3_int64)it->raw_size);
-	ct_store_bind_static(q, 25, warnings);
-	sqlite3_bind_int(q, 26, is_reply);
-	ct_store_bind_static(q, 27, participants);
+	ct_store_bind_static(q, 25, d->warnings);
+	sqlite3_bind_int(q, 26, d->is_reply);
+	ct_store_bind_static(q, 27, d->participants);
 	ct_store_bind_static(q, 28, it->kind == CT_ITEM_TICKET_MOVE ? NULL : st->rules_hash);
 	sqlite3_bind_int64(q, 29, plan.case_id);
 	ct_store_bind_static(q, 30, plan.reason);
@@ -637,11 +612,52 @@ int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *it
 	ret = 0;
 out:
 	ct_store_thread_plan_release(&plan);
-	free(to);
-	free(cc);
-	free(norm);
-	free(warnings);
-	free(participants);
+	return ret;
+}
+
+void ct_store_derive(const struct ct_store *st, const struct ct_item *it, struct ct_item_derived *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->to = join_addrs(&it->to);
+	d->cc = join_addrs(&it->cc);
+	d->norm = ct_subject_normalize(it->kind == CT_ITEM_EMAIL || !it->ticket_subject
+				       ? it->subject : it->ticket_subject);
+	if (it->warnings.n) {
+		struct ct_buf b = CT_BUF_INIT;
+		for (size_t i = 0; i < it->warnings.n; i++) {
+			if (i)
+				ct_buf_addch(&b, '\n');
+			ct_buf_addstr(&b, it->warnings.v[i]);
+		}
+		d->warnings = ct_buf_detach(&b, NULL);
+	}
+	d->is_reply = it->kind == CT_ITEM_EMAIL && ct_store_is_reply_subject(it->subject);
+	struct ct_buf b = CT_BUF_INIT;
+	ct_store_outside_addrs(st, it, &d->outside);
+	ct_buf_addch(&b, ' ');
+	for (size_t i = 0; i < d->outside.n; i++)
+		ct_buf_addf(&b, "%s ", d->outside.v[i]);
+	d->participants = ct_buf_detach(&b, NULL);
+	d->ready = 1;
+}
+
+void ct_store_derived_free(struct ct_item_derived *d)
+{
+	free(d->to);
+	free(d->cc);
+	free(d->norm);
+	free(d->warnings);
+	free(d->participants);
+	ct_strlist_clear(&d->outside);
+	memset(d, 0, sizeof(*d));
+}
+
+int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *item_id, int *is_new)
+{
+	struct ct_item_derived d;
+	ct_store_derive(st, it, &d);
+	int ret = ct_store_add_item_derived(st, it, &d, item_id, is_new);
+	ct_store_derived_free(&d);
 	return ret;
 }
 

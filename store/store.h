@@ -66,6 +66,23 @@ int ct_store_set_cursor(struct ct_store *st, const char *source, const char *nam
  * (*is_new = 0). *item_id receives the item's row id either way.
  */
 int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *item_id, int *is_new);
+
+/*
+ * What ct_store_add_item() derives from an item before it looks at the
+ * store: the address lists, the normalised subject, the participants
+ * outside the organisation. ct_store_derive() reads only the store's
+ * options, so another thread than the writer may run it.
+ */
+struct ct_item_derived {
+	char *to, *cc, *norm, *warnings, *participants;
+	int is_reply;
+	struct ct_strlist outside;
+	int ready;
+};
+void ct_store_derive(const struct ct_store *st, const struct ct_item *it, struct ct_item_derived *d);
+void ct_store_derived_free(struct ct_item_derived *d);
+int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
+			      const struct ct_item_derived *d, int64_t *item_id, int *is_new);
 /* Tags of an item: delete all, then add. Byte spans into the stored body. */
 int ct_store_clear_tags(struct ct_store *st, int64_t item_id);
 int ct_store_add_tag(struct ct_store *st, int64_t item_id, const char *category, const char *rule_id,

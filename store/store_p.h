@@ -42,7 +42,7 @@ int ct_store_bind_static(sqlite3_stmt *q, int i, const char *s);
 /* Column text as a new string (NULL for SQL NULL). */
 char *ct_store_col_strdup(sqlite3_stmt *q, int i);
 /* The item's addresses outside the organisation (from, to, cc, requester), without repeats. */
-void ct_store_outside_addrs(struct ct_store *st, const struct ct_item *it, struct ct_strlist *out);
+void ct_store_outside_addrs(const struct ct_store *st, const struct ct_item *it, struct ct_strlist *out);
 /*
  * Threading (store/thread.c): the case a new item goes to, chosen before
  * the item is written (a new case is created then), and the other cases

@@ -113,7 +113,7 @@ static int by_msgid(struct ct_store *st, const char *ref, const char *reason, st
 	return 0;
 }
 
-void ct_store_outside_addrs(struct ct_store *st, const struct ct_item *it, struct ct_strlist *out)
+void ct_store_outside_addrs(const struct ct_store *st, const struct ct_item *it, struct ct_strlist *out)
 {
 	const char *one[2] = { it->from.addr, it->requester };
 	for (size_t k = 0; k < it->to.n + it->cc.n + 2; k++) {
