@@ -37,7 +37,8 @@ int ct_mime_tree_parse(const char *msg, size_t len, struct mailimf_fields *top,
  * (past its last line end), as libetpan's unstructured-value parser gives
  * it: from the first character after the colon that is not a blank, to
  * the last line end. NULL when libetpan would read it otherwise: a NUL
- * byte in it (libetpan cuts there) or a continuation line of blanks only.
+ * byte in it (libetpan cuts there) or a continuation line of blanks only
+ * (libetpan may end the field there).
  */
 const char *ct_mime_field_value(const char *c, const char *end, size_t *n);
 

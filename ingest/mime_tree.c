@@ -19,8 +19,10 @@
  *   (Content-Type, Content-Transfer-Encoding, Content-Disposition); the
  *   others (MIME-Version, Content-ID, Content-Language, ...) are not parsed.
  *
- * Header fields are still split and parsed by libetpan. Preambles and
- * epilogues are not kept. Input with a CR in it is handed to
+ * - a body part's header of plain fields is split here (anything else in
+ *   it, and the message's own header, is still parsed by libetpan).
+ *
+ * Preambles and epilogues are not kept. Input with a CR in it is handed to
  * mailmime_parse() whole; the caller normalises line ends first.
  */
 #include "mime_p.h"
@@ -265,8 +267,8 @@ static void drop_mime_fields(struct mailimf_fields *f)
  * its last line end), as libetpan gives it: from the first character
  * after the colon that is not a blank, to the last line end. NULL when
  * libetpan would read it otherwise: a NUL byte in it (libetpan cuts
- * there) or a continuation line of blanks only (libetpan ends the field
- * before it).
+ * there) or a continuation line of blanks only (libetpan may end the field
+ * there).
  */
 const char *ct_mime_field_value(const char *c, const char *end, size_t *n)
 {

@@ -679,11 +679,11 @@ int ct_store_add_tag(struct ct_store *st, int64_t item_id, const char *category,
 		"INSERT INTO tags(item_id, category, rule_id, span_start, span_end, snippet)"
 		" VALUES (?,?,?,?,?,?)");
 	sqlite3_bind_int64(q, 1, item_id);
-	ct_store_bind_text(q, 2, category);
-	ct_store_bind_text(q, 3, rule_id);
+	ct_store_bind_static(q, 2, category);
+	ct_store_bind_static(q, 3, rule_id);
 	sqlite3_bind_int64(q, 4, (sqlite3_int64)start);
 	sqlite3_bind_int64(q, 5, (sqlite3_int64)end);
-	ct_store_bind_text(q, 6, snippet ? snippet : "");
+	ct_store_bind_static(q, 6, snippet ? snippet : "");
 	if (sqlite3_step(q) != SQLITE_DONE)
 		return ct_store_sqlerr(st, "storing a tag");
 	return 0;

@@ -99,7 +99,7 @@ static int by_msgid(struct ct_store *st, const char *ref, const char *reason, st
 	sqlite3_stmt *q = ct_store_stmt(st, T_BY_MSGID,
 		"SELECT case_id, external_id FROM items WHERE message_id = ?"
 		" AND case_id IS NOT NULL ORDER BY id LIMIT 1");
-	ct_store_bind_text(q, 1, ref);
+	ct_store_bind_static(q, 1, ref);
 	int rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		push(c, sqlite3_column_int64(q, 0), reason,
@@ -210,7 +210,7 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 		q = ct_store_stmt(st, T_CHILDREN,
 			"SELECT i.case_id, i.external_id, r.kind FROM item_refs r JOIN items i ON i.id = r.item_id"
 			" WHERE r.ref = ? AND i.case_id IS NOT NULL");
-		ct_store_bind_text(q, 1, it->message_id);
+		ct_store_bind_static(q, 1, it->message_id);
 		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 			const char *kind = (const char *)sqlite3_column_text(q, 2);
 			push(&c, sqlite3_column_int64(q, 0),
@@ -288,7 +288,7 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 		q = ct_store_stmt(st, T_SUBJECT,
 			"SELECT i.case_id, i.external_id, i.participants, i.date, i.id FROM items i"
 			" WHERE i.subject_norm = ?1 AND i.date BETWEEN ?2 AND ?3 AND i.case_id IS NOT NULL");
-		ct_store_bind_text(q, 1, norm);
+		ct_store_bind_static(q, 1, norm);
 		sqlite3_bind_int64(q, 2, it->date - window);
 		sqlite3_bind_int64(q, 3, it->date + (new_ticket ? window : 0) + 60);
 		/* the nearest in time, then the oldest */
@@ -321,7 +321,7 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 			"SELECT i.case_id, i.participants FROM items i"
 			" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND i.link_reason = 'new'"
 			" AND i.date BETWEEN ?2 AND ?3 ORDER BY i.date, i.id");
-		ct_store_bind_text(q, 1, norm);
+		ct_store_bind_static(q, 1, norm);
 		sqlite3_bind_int64(q, 2, it->date - 60);
 		sqlite3_bind_int64(q, 3, it->date + window);
 		while (sqlite3_step(q) == SQLITE_ROW)
