@@ -447,9 +447,16 @@ static void content_type(struct mailmime_content *ct, char *buf, size_t n)
 				t == MAILMIME_COMPOSITE_TYPE_MULTIPART ? "multipart" : "x";
 		}
 	}
-	snprintf(buf, n, "%s/%s", major, ct && ct->ct_subtype ? ct->ct_subtype : "plain");
-	for (char *p = buf; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
+	/* "major/subtype", lower case, cut to fit as snprintf() would */
+	const char *sub = ct && ct->ct_subtype ? ct->ct_subtype : "plain";
+	size_t k = 0;
+	for (const char *s = major; *s && k + 1 < n; s++)
+		buf[k++] = (char)tolower((unsigned char)*s);
+	if (k + 1 < n)
+		buf[k++] = '/';
+	for (const char *s = sub; *s && k + 1 < n; s++)
+		buf[k++] = (char)tolower((unsigned char)*s);
+	buf[k] = '\0';
 }
 
 /* Appends the %XX-encoded RFC 2231 value s as raw bytes. */
