@@ -434,9 +434,13 @@ static size_t skip_wsp(const char *m, size_t len, size_t i)
 	return i;
 }
 
-/* A part ended by a delimiter line with only blanks after the boundary. */
-static int part_to_delimiter(const char *m, size_t len, size_t *idx, const char *bnd, size_t blen,
-			     const char **text, size_t *tlen)
+/*
+ * A body part from *idx, up to a delimiter line with only blanks after the
+ * boundary (last 0) or, for the last part, up to the close delimiter
+ * ("--boundary--") or the end (last 1): its text and *idx past its end.
+ */
+static int part_until(const char *m, size_t len, size_t *idx, const char *bnd, size_t blen, int last,
+		      const char **text, size_t *tlen)
 {
 	size_t cur = *idx;
 	const char *t;
@@ -444,31 +448,15 @@ static int part_to_delimiter(const char *m, size_t len, size_t *idx, const char 
 	for (;;) {
 		if (dash2(m, len, &cur, bnd, blen, &t, &tl))
 			return -1;
-		cur = skip_wsp(m, len, cur);
-		if (cur < len && m[cur] == '\n') {
-			cur++;
+		if (!last) {
+			cur = skip_wsp(m, len, cur);
+			if (cur < len && m[cur] == '\n') {
+				cur++;
+				break;
+			}
+		} else if (cur >= len) {
 			break;
-		}
-	}
-	*text = m + *idx;
-	*tlen = (size_t)(t + tl - (m + *idx));
-	*idx = cur;
-	return 0;
-}
-
-/* The last part: ended by the close delimiter ("--boundary--") or the end. */
-static int part_to_close(const char *m, size_t len, size_t *idx, const char *bnd, size_t blen,
-			 const char **text, size_t *tlen)
-{
-	size_t cur = *idx;
-	const char *t;
-	size_t tl;
-	for (;;) {
-		if (dash2(m, len, &cur, bnd, blen, &t, &tl))
-			return -1;
-		if (cur >= len)
-			break;
-		if (cur + 1 < len && m[cur] == '-' && m[cur + 1] == '-') {
+		} else if (cur + 1 < len && m[cur] == '-' && m[cur + 1] == '-') {
 			/* "--", blanks, then one more character (or the end) */
 			cur = skip_wsp(m, len, cur + 2);
 			if (cur < len)
@@ -529,8 +517,8 @@ static int multipart_parts(const char *m, size_t len, size_t idx, const char *bn
 		const char *t;
 		size_t tl;
 		struct mailmime *part;
-		if (part_to_delimiter(m, len, &cur, bnd, blen, &t, &tl)) {
-			if (part_to_close(m, len, &cur, bnd, blen, &t, &tl)) {
+		if (part_until(m, len, &cur, bnd, blen, 0, &t, &tl)) {
+			if (part_until(m, len, &cur, bnd, blen, 1, &t, &tl)) {
 				for (clistiter *i = clist_begin(list); i; i = clist_next(i))
 					mailmime_free(clist_content(i));
 				clist_free(list);
