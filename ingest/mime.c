@@ -1008,9 +1008,10 @@ static int simple_date(const char *v, size_t n, struct mailimf_date_time *dt)
 	if (!*p)
 		return 1;
 	/* a comment: "(UTC)" */
-	if (p[0] != ' ' || p[1] != '(' || p[strlen(p) - 1] != ')')
+	const char *close = p + strlen(p) - 1;
+	if (p[0] != ' ' || p[1] != '(' || *close != ')')
 		return 0;
-	for (const char *q = p + 2; q < p + strlen(p) - 1; q++)
+	for (const char *q = p + 2; q < close; q++)
 		if (!isalnum((unsigned char)*q) && !strchr(" +-:", *q))
 			return 0;
 	return 1;
@@ -1271,16 +1272,9 @@ static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size
 	*dropped = 0;
 	*mime = NULL;
 	while (p < e && *p != '\n') {
-		const char *c = p;
-		while (c < e && *c > ' ' && *c < 127 && *c != ':')
-			c++;
-		if (c == p || c >= e || *c != ':')
+		const char *c, *end = ct_mime_field_end(p, e, &c);
+		if (!end)
 			break;  /* not a field: kept from here on */
-		const char *end = p;
-		do {
-			const char *nl = memchr(end, '\n', (size_t)(e - end));
-			end = nl ? nl + 1 : e;
-		} while (end < e && (*end == ' ' || *end == '\t'));
 		enum hf f = header_field(p, (size_t)(c - p));
 		if (f >= HF_MIME && !(to_libetpan & (1u << f))) {
 			if (f != HF_TO && f != HF_CC && f != HF_MIME)

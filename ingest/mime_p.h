@@ -23,7 +23,7 @@ struct mailmime;
 struct mailimf_fields;
 
 /*
- * The MIME tree of a message with LF line ends, as libetpan's
+ * The MIME tree of a message with LF line ends only, as libetpan's
  * mailmime_parse() builds it (same parts, same offsets, the fields the
  * decoder reads), found faster. top: MIME fields of the message's header
  * taken out of msg (read before those left in it), or NULL. A MAILIMF_*
@@ -31,6 +31,13 @@ struct mailimf_fields;
  */
 int ct_mime_tree_parse(const char *msg, size_t len, struct mailimf_fields *top,
 		       struct mailmime **result);
+
+/*
+ * The header field starting at p (before e): *colon at the ':' after its
+ * name, and its end, past the line end of its last line (continuation
+ * lines start with a blank), or e. NULL when p does not start a field.
+ */
+const char *ct_mime_field_end(const char *p, const char *e, const char **colon);
 
 /*
  * The value of the header field whose colon is at c and which ends at end

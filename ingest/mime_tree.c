@@ -22,8 +22,8 @@
  * - a body part's header of plain fields is split here (anything else in
  *   it, and the message's own header, is still parsed by libetpan).
  *
- * Preambles and epilogues are not kept. Input with a CR in it is handed to
- * mailmime_parse() whole; the caller normalises line ends first.
+ * Preambles and epilogues are not kept. The input has LF line ends only
+ * (ct_mime_parse() normalises them first): the delimiter scan relies on it.
  */
 #include "mime_p.h"
 
@@ -263,6 +263,27 @@ static void drop_mime_fields(struct mailimf_fields *f)
 }
 
 /*
+ * The header field starting at p (before e): *colon at the ':' after its
+ * name (printable characters), and its end, past the line end of its last
+ * line (continuation lines start with a blank), or e. NULL when p does
+ * not start a field.
+ */
+const char *ct_mime_field_end(const char *p, const char *e, const char **colon)
+{
+	const char *c = p, *end = p;
+	while (c < e && *c > ' ' && *c < 127 && *c != ':')
+		c++;
+	if (c == p || c >= e || *c != ':')
+		return NULL;
+	do {
+		const char *nl = memchr(end, '\n', (size_t)(e - end));
+		end = nl ? nl + 1 : e;
+	} while (end < e && (*end == ' ' || *end == '\t'));
+	*colon = c;
+	return end;
+}
+
+/*
  * The value of the field whose colon is at c and which ends at end (past
  * its last line end), as libetpan gives it: from the first character
  * after the colon that is not a blank, to the last line end. NULL when
@@ -302,18 +323,9 @@ static int split_part_header(const char *t, size_t tl, size_t *body, struct mail
 	const char *p = t, *e = t + tl;
 	struct mailimf_fields *f = NULL;
 	while (p < e && *p != '\n') {
-		const char *c = p;
-		while (c < e && *c > ' ' && *c < 127 && *c != ':')
-			c++;
-		if (c == p || c >= e || *c != ':')
-			goto fail;
-		const char *end = p;
-		do {
-			const char *nl = memchr(end, '\n', (size_t)(e - end));
-			if (!nl)
-				goto fail;  /* libetpan wants a line end after a field */
-			end = nl + 1;
-		} while (end < e && (*end == ' ' || *end == '\t'));
+		const char *c, *end = ct_mime_field_end(p, e, &c);
+		if (!end || end[-1] != '\n')
+			goto fail;  /* not a field, or no line end after it (libetpan wants one) */
 		size_t n = (size_t)(c - p), vn;
 		const char *v = ct_mime_field_value(c, end, &vn);
 		if (!v)
@@ -620,8 +632,6 @@ static int parse_with_default(const char *m, size_t len, size_t *idx, int dflt,
 int ct_mime_tree_parse(const char *m, size_t len, struct mailimf_fields *top, struct mailmime **result)
 {
 	size_t idx = 0;
-	if (memchr(m, '\r', len) && !top)
-		return mailmime_parse(m, len, &idx, result);
 	struct mailmime_fields *mf = mailmime_fields_new_empty();
 	int r = parse_with_default(m, len, &idx, DEFAULT_TEXT, mailmime_get_content_message(), mf, top,
 				   result);
