@@ -25,6 +25,7 @@
 #define CT_CLASSIFY_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct ct_rules;
@@ -52,12 +53,33 @@ size_t ct_rules_count(const struct ct_rules *r);
 /* The file the rules came from. Borrowed. */
 const char *ct_rules_file(const struct ct_rules *r);
 
+/*
+ * Scores: each rule that hits adds its score (rule key "score", default 1,
+ * may be negative) to its category; an item gets the category's tags when
+ * the sum reaches the threshold of [category NAME] (default 1). Threshold of
+ * category (1 when undeclared).
+ */
+double ct_rules_threshold(const struct ct_rules *r, const char *category);
+/* The categories the rules name or declare, in file order. Borrowed. */
+size_t ct_rules_ncategories(const struct ct_rules *r);
+const char *ct_rules_category(const struct ct_rules *r, size_t i);
+
+/* What a rule is, for rule QA (masscheck, fit). Strings borrowed from the rules. */
+struct ct_rule_info {
+	const char *id, *category, *sender;
+	double score;
+	int line;
+};
+/* Rule i (0 .. ct_rules_count() - 1) into out; -1 when out of range. */
+int ct_rules_info(const struct ct_rules *r, size_t i, struct ct_rule_info *out);
+
 struct ct_tag {
-	const char *category;   /* borrowed from the rules */
+	const char *category;   /* borrowed from the rules: compare pointers to compare categories */
 	const char *rule_id;    /* borrowed from the rules */
+	double score;           /* the rule's score */
 	size_t start, end;      /* byte span in the body, or in the subject when in_subject */
 	int in_subject;
-	char *snippet;          /* owned: ~60 characters each side, one line */
+	char *snippet;          /* owned: the sentence of the match, one line, cut at words past ~100 characters each side */
 };
 
 struct ct_tags {
@@ -75,6 +97,12 @@ struct ct_tags {
  */
 int ct_classify(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
 		int is_staff, struct ct_tags *out);
+/*
+ * The same without scores: every rule that hits, whether or not its
+ * category's sum reaches the threshold (for rule QA).
+ */
+int ct_classify_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
+		     int is_staff, struct ct_tags *out);
 void ct_tags_clear(struct ct_tags *t);
 
 /*

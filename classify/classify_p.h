@@ -15,7 +15,7 @@
 #include "../cli/util.h"
 
 /* Bumped whenever text preparation or matching changes what gets tagged. */
-#define CT_CLASSIFY_VERSION "casetrail-classify-1"
+#define CT_CLASSIFY_VERSION "casetrail-classify-2"
 
 enum { FIELD_BODY = 1, FIELD_SUBJECT = 2 };
 enum { SENDER_ANY = 0, SENDER_CUSTOMER = 1, SENDER_STAFF = 2 };
@@ -40,7 +40,8 @@ struct pf_branch {
 struct rule {
 	char *id, *category, *pattern, *unless, *anchors_decl;
 	int fields, sender, caseless;
-	double weight;
+	const char *cat;  /* the category's name in struct ct_rules (one pointer per category) */
+	double score;   /* added to its category's sum when it hits (default 1) */
 	int line, pattern_line, unless_line, category_line;
 	struct example *ex, *cex;
 	size_t nex, ex_alloc, ncex, cex_alloc;
@@ -80,10 +81,27 @@ struct prefilter {
 	size_t nalways, always_alloc;
 };
 
+/* [define NAME]: a named sub-pattern; "(?&NAME)" in a pattern stands for "(?:PATTERN)". */
+struct define {
+	char *name, *pattern;
+	int line;
+};
+
+/* [category NAME]: an item gets the tag when the scores of its rules that hit reach threshold. */
+struct category {
+	char *name;
+	double threshold;   /* default 1 */
+	int line;
+};
+
 struct ct_rules {
 	char *file;
 	struct rule *v;
 	size_t n, alloc;
+	struct define *defs;
+	size_t ndefs, defs_alloc;
+	struct category *cats;   /* every category a rule names, declared or not */
+	size_t ncats, cats_alloc;
 	char hash[33];
 	struct prefilter pf;
 	int has_subject;

@@ -93,6 +93,8 @@ static int blank_line_after(const char *t, size_t hi, size_t nl)
 }
 
 #define SENTENCE_MAX 600
+/* Characters of evidence kept each side of a match, within its sentence. */
+#define SNIPPET_WIDTH 100
 
 void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e, size_t *ws, size_t *we)
 {
@@ -204,21 +206,40 @@ char *ct_snippet(const char *text, size_t lo, size_t hi, size_t start, size_t en
 {
 	const unsigned char *t = (const unsigned char *)text;
 	size_t a = start, z = end, n;
+	int cut_a = 0, cut_z = 0;
 	for (n = 0; a > lo && n < width;) {
 		a--;
 		if ((t[a] & 0xC0) != 0x80)
 			n++;
 	}
-	while (a > lo && a < start && (t[a] & 0xC0) == 0x80)
-		a--;
+	if (a > lo) {
+		/* Cut at a word boundary: drop the word the limit fell into. */
+		size_t w = a;
+		while (w < start && !is_space(t[w]) && !is_space(t[w - 1]))
+			w++;
+		a = w;
+		cut_a = 1;
+	}
 	for (n = 0; z < hi && n < width; n++) {
 		z++;
 		while (z < hi && (t[z] & 0xC0) == 0x80)
 			z++;
 	}
-	char *out = ct_malloc(z - a + 1);
+	if (z < hi) {
+		size_t w = z;
+		while (w > end && !is_space(t[w - 1]) && !is_space(t[w]))
+			w--;
+		z = w;
+		cut_z = 1;
+	}
+	char *out = ct_malloc(z - a + 9);
 	size_t n_out = 0;
 	int space = 0;
+	if (cut_a) {
+		memcpy(out, "\xe2\x80\xa6", 3);   /* … */
+		n_out = 3;
+		space = 1;
+	}
 	for (size_t i = a; i < z; i++) {
 		unsigned char c = t[i];
 		if (is_space(c)) {
@@ -230,6 +251,11 @@ char *ct_snippet(const char *text, size_t lo, size_t hi, size_t start, size_t en
 			out[n_out++] = ' ';
 		space = 0;
 		out[n_out++] = (char)c;
+	}
+	if (cut_z) {
+		out[n_out++] = ' ';
+		memcpy(out + n_out, "\xe2\x80\xa6", 3);
+		n_out += 3;
 	}
 	out[n_out] = '\0';
 	return out;
@@ -289,12 +315,16 @@ static void add_tag(struct ct_tags *out, const struct rule *ru, const char *t, s
 {
 	CT_ALLOC_GROW(out->v, out->n + 1, out->alloc);
 	struct ct_tag *tg = &out->v[out->n++];
-	tg->category = ru->category;
+	tg->category = ru->cat;
 	tg->rule_id = ru->id;
 	tg->start = s;
 	tg->end = e;
 	tg->in_subject = in_subject;
-	tg->snippet = ct_snippet(t, lo, hi, s, e, 60);
+	tg->score = ru->score;
+	/* The evidence is the sentence that holds the match, cut at words when it is long. */
+	size_t ws, we;
+	ct_sentence_bounds(t, lo, hi, s, e, &ws, &we);
+	tg->snippet = ct_snippet(t, ws, we, s, e, SNIPPET_WIDTH);
 }
 
 static int fold_eq(const unsigned char *t, const char *lit, size_t n)
@@ -384,8 +414,8 @@ static int tag_cmp(const void *a, const void *b)
 	return strcmp(x->rule_id, y->rule_id);
 }
 
-int ct_classify(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
-		int is_staff, struct ct_tags *out)
+static int find_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
+		     int is_staff, struct ct_tags *out)
 {
 	struct scratch *sc = scratch_get();
 	size_t first = out->n;
@@ -481,6 +511,50 @@ int ct_classify(const struct ct_rules *r, const char *subject, const char *body,
 	}
 	if (out->n - first > 1)
 		qsort(out->v + first, out->n - first, sizeof(*out->v), tag_cmp);
+	return 0;
+}
+
+int ct_classify_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
+		     int is_staff, struct ct_tags *out)
+{
+	return find_hits(r, subject, body, body_len, is_staff, out);
+}
+
+/*
+ * Keeps the tags of out[first..] whose category's scores reach its
+ * threshold: each rule counts once (a hit in the subject and the body too).
+ */
+static void apply_thresholds(const struct ct_rules *r, struct ct_tags *out, size_t first)
+{
+	size_t keep = first;
+	for (size_t i = first; i < out->n; i++) {
+		const struct ct_tag *tg = &out->v[i];
+		double sum = 0;
+		for (size_t j = first; j < out->n; j++) {
+			const struct ct_tag *o = &out->v[j];
+			if (o->category != tg->category)
+				continue;
+			int dup = 0;
+			for (size_t k = first; k < j && !dup; k++)
+				dup = out->v[k].rule_id == o->rule_id;
+			if (!dup)
+				sum += o->score;
+		}
+		if (sum + 1e-9 >= ct_rules_threshold(r, tg->category))
+			out->v[keep++] = out->v[i];
+		else
+			free(out->v[i].snippet);
+	}
+	out->n = keep;
+}
+
+int ct_classify(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
+		int is_staff, struct ct_tags *out)
+{
+	size_t first = out->n;
+	if (find_hits(r, subject, body, body_len, is_staff, out))
+		return -1;
+	apply_thresholds(r, out, first);
 	return 0;
 }
 

@@ -29,6 +29,8 @@ struct loader {
 	int errors;
 	struct ct_rules *r;
 	struct rule *cur;       /* NULL outside [rule ID] */
+	struct define *cur_def; /* NULL outside [define NAME] */
+	struct category *cur_cat; /* NULL outside [category NAME] */
 	int in_other;           /* inside a section that is not a rule (already reported) */
 	char last_key[32];
 };
@@ -62,19 +64,100 @@ static int valid_name(const char *s, int allow_punct)
 	return 1;
 }
 
-static void on_section(struct loader *ld, const char *name)
+/* Is name "KIND ARG" (blank between)? Then *arg points at ARG. */
+static int section_kind(const char *name, const char *kind, const char **arg)
 {
-	ld->cur = NULL;
-	ld->in_other = 0;
-	ld->last_key[0] = '\0';
-	if (strncmp(name, "rule", 4) || (name[4] != ' ' && name[4] != '\t')) {
-		lerr(ld, ld->line, "unknown section [%s] (a rule file holds [rule ID] sections)", name);
+	size_t n = strlen(kind);
+	if (strncmp(name, kind, n) || (name[n] != ' ' && name[n] != '\t'))
+		return 0;
+	const char *a = name + n;
+	while (*a == ' ' || *a == '\t')
+		a++;
+	*arg = a;
+	return 1;
+}
+
+static struct category *find_category(struct ct_rules *r, const char *name)
+{
+	for (size_t i = 0; i < r->ncats; i++)
+		if (!strcmp(r->cats[i].name, name))
+			return &r->cats[i];
+	return NULL;
+}
+
+static struct category *add_category(struct ct_rules *r, const char *name, int line)
+{
+	CT_ALLOC_GROW(r->cats, r->ncats + 1, r->cats_alloc);
+	struct category *c = &r->cats[r->ncats++];
+	c->name = ct_strdup(name);
+	c->threshold = 1.0;
+	c->line = line;
+	return c;
+}
+
+static void on_define_section(struct loader *ld, const char *name)
+{
+	if (!valid_name(name, 0)) {
+		lerr(ld, ld->line, "bad define name '%s' (letters, digits, '_')", name);
 		ld->in_other = 1;
 		return;
 	}
-	const char *id = name + 5;
-	while (*id == ' ' || *id == '\t')
-		id++;
+	for (size_t i = 0; i < ld->r->ndefs; i++)
+		if (!strcmp(ld->r->defs[i].name, name)) {
+			lerr(ld, ld->line, "duplicate define '%s' (first on line %d)", name, ld->r->defs[i].line);
+			ld->in_other = 1;
+			return;
+		}
+	CT_ALLOC_GROW(ld->r->defs, ld->r->ndefs + 1, ld->r->defs_alloc);
+	struct define *d = &ld->r->defs[ld->r->ndefs++];
+	d->name = ct_strdup(name);
+	d->pattern = NULL;
+	d->line = ld->line;
+	ld->cur_def = d;
+}
+
+static void on_category_section(struct loader *ld, const char *name)
+{
+	if (!valid_name(name, 0)) {
+		lerr(ld, ld->line, "bad category '%s' (letters, digits, '_')", name);
+		ld->in_other = 1;
+		return;
+	}
+	struct category *c = find_category(ld->r, name);
+	if (c && c->line > 0) {
+		lerr(ld, ld->line, "duplicate [category %s] (first on line %d)", name, c->line);
+		ld->in_other = 1;
+		return;
+	}
+	if (!c)
+		c = add_category(ld->r, name, ld->line);
+	c->line = ld->line;
+	ld->cur_cat = c;
+}
+
+static void on_section(struct loader *ld, const char *name)
+{
+	const char *id;
+	ld->cur = NULL;
+	ld->cur_def = NULL;
+	ld->cur_cat = NULL;
+	ld->in_other = 0;
+	ld->last_key[0] = '\0';
+	if (section_kind(name, "define", &id)) {
+		on_define_section(ld, id);
+		return;
+	}
+	if (section_kind(name, "category", &id)) {
+		on_category_section(ld, id);
+		return;
+	}
+	if (!section_kind(name, "rule", &id)) {
+		lerr(ld, ld->line,
+		     "unknown section [%s] (a rule file holds [rule ID], [define NAME] and [category NAME] sections)",
+		     name);
+		ld->in_other = 1;
+		return;
+	}
 	if (!valid_name(id, 1)) {
 		lerr(ld, ld->line, "bad rule id '%s' (letters, digits, '.', '-', '_')", id);
 		ld->in_other = 1;
@@ -93,9 +176,57 @@ static void on_section(struct loader *ld, const char *name)
 	ru->fields = FIELD_BODY;
 	ru->sender = SENDER_ANY;
 	ru->caseless = 1;
-	ru->weight = 1.0;
+	ru->score = 1.0;
 	ru->line = ld->line;
 	ld->cur = ru;
+}
+
+/* A number in [lo, hi] into *out; 0, or -1 when value is not one. */
+static int parse_number(const char *value, double lo, double hi, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(value, &end);
+	if (errno || end == value || *end || !(v >= lo && v <= hi))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* A key of a [define NAME] section: only pattern, which may go on over indented lines. */
+static void on_define_key(struct loader *ld, const char *key, const char *value)
+{
+	struct define *d = ld->cur_def;
+	if (strcmp(key, "pattern")) {
+		lerr(ld, ld->line, "define %s: unknown key '%s' (a define holds one 'pattern')", d->name, key);
+		return;
+	}
+	if (ld->cont && d->pattern && !strcmp(ld->last_key, key)) {
+		char *n = ct_xstrfmt("%s%s", d->pattern, value);
+		free(d->pattern);
+		d->pattern = n;
+	} else if (d->pattern) {
+		lerr(ld, ld->line, "define %s: duplicate key 'pattern'", d->name);
+	} else {
+		d->pattern = ct_strdup(value);
+	}
+	snprintf(ld->last_key, sizeof(ld->last_key), "%s", key);
+}
+
+static void on_category_key(struct loader *ld, const char *key, const char *value)
+{
+	struct category *c = ld->cur_cat;
+	double v;
+	if (!strcmp(key, "threshold")) {
+		if (parse_number(value, 0.001, 1000, &v))
+			lerr(ld, ld->line, "category %s: bad threshold '%s' (a number from 0.001 to 1000)", c->name,
+			     value);
+		else
+			c->threshold = v;
+	} else if (strcmp(key, "description")) {
+		lerr(ld, ld->line, "category %s: unknown key '%s' (known: threshold, description)", c->name, key);
+	}
+	snprintf(ld->last_key, sizeof(ld->last_key), "%s", key);
 }
 
 /* Sets a single-valued key; a repeat is an error, a continuation appends. */
@@ -138,8 +269,16 @@ static void on_key(struct loader *ld, const char *key, const char *value)
 	struct rule *ru = ld->cur;
 	if (ld->in_other)
 		return;
+	if (ld->cur_def) {
+		on_define_key(ld, key, value);
+		return;
+	}
+	if (ld->cur_cat) {
+		on_category_key(ld, key, value);
+		return;
+	}
 	if (!ru) {
-		lerr(ld, ld->line, "key '%s' outside of a [rule ID] section", key);
+		lerr(ld, ld->line, "key '%s' outside of a [rule ID], [define NAME] or [category NAME] section", key);
 		return;
 	}
 	if (!strcmp(key, "pattern")) {
@@ -195,17 +334,12 @@ static void on_key(struct loader *ld, const char *key, const char *value)
 			ru->caseless = 0;
 		else
 			lerr(ld, ld->line, "rule %s: caseless must be yes or no, not '%s'", ru->id, value);
-	} else if (!strcmp(key, "weight")) {
-		char *end;
-		errno = 0;
-		double w = strtod(value, &end);
-		if (errno || end == value || *end || w < 0 || w > 1000)
-			lerr(ld, ld->line, "rule %s: bad weight '%s' (a number from 0 to 1000)", ru->id, value);
-		else
-			ru->weight = w;
+	} else if (!strcmp(key, "score") || !strcmp(key, "weight")) {
+		if (parse_number(value, -1000, 1000, &ru->score))
+			lerr(ld, ld->line, "rule %s: bad score '%s' (a number from -1000 to 1000)", ru->id, value);
 	} else {
 		lerr(ld, ld->line,
-		     "rule %s: unknown key '%s' (known: category, pattern, fields, sender, unless, example, counter_example, weight, caseless, anchors)",
+		     "rule %s: unknown key '%s' (known: category, pattern, fields, sender, unless, example, counter_example, score, caseless, anchors)",
 		     ru->id, key);
 	}
 	snprintf(ld->last_key, sizeof(ld->last_key), "%s", key);
@@ -316,8 +450,74 @@ static pcre2_code *compile_anchored(const struct rule *ru)
 	return re;
 }
 
+/*
+ * Appends pat to out with every "(?&NAME)" of a [define NAME] replaced by
+ * "(?:its pattern)", itself expanded (depth counts the nesting). A name that
+ * is no define is left to PCRE2 (a named group of the pattern). 0 or -1
+ * (reported: a define that refers to itself).
+ */
+static int expand_into(struct loader *ld, struct ct_buf *out, const char *pat, const char *owner, int line,
+		       int depth)
+{
+	const char *p = pat;
+	while (*p) {
+		const char *q = strstr(p, "(?&");
+		if (!q) {
+			ct_buf_addstr(out, p);
+			break;
+		}
+		size_t bs = 0;
+		for (const char *b = q; b > pat && b[-1] == '\\'; b--)
+			bs++;
+		const char *name = q + 3, *e = name;
+		while ((*e >= 'a' && *e <= 'z') || (*e >= 'A' && *e <= 'Z') || (*e >= '0' && *e <= '9') || *e == '_')
+			e++;
+		const struct define *d = NULL;
+		if (!(bs & 1) && *e == ')')
+			for (size_t i = 0; i < ld->r->ndefs && !d; i++)
+				if (strlen(ld->r->defs[i].name) == (size_t)(e - name) &&
+				    !strncmp(ld->r->defs[i].name, name, (size_t)(e - name)))
+					d = &ld->r->defs[i];
+		if (!d || !d->pattern) {
+			ct_buf_add(out, p, (size_t)(q - p) + 3);
+			p = q + 3;
+			continue;
+		}
+		if (depth >= 16) {
+			lerr(ld, line, "%s: define '%s' refers to itself (or defines nest deeper than 16)", owner,
+			     d->name);
+			return -1;
+		}
+		ct_buf_add(out, p, (size_t)(q - p));
+		ct_buf_addstr(out, "(?:");
+		if (expand_into(ld, out, d->pattern, owner, line, depth + 1))
+			return -1;
+		ct_buf_addch(out, ')');
+		p = e + 1;
+	}
+	return 0;
+}
+
+/* Replaces *pat by its expansion; 0 or -1 (reported). */
+static int expand_defines(struct loader *ld, char **pat, const char *owner, int line)
+{
+	if (!ld->r->ndefs || !strstr(*pat, "(?&"))
+		return 0;
+	struct ct_buf b = CT_BUF_INIT;
+	if (expand_into(ld, &b, *pat, owner, line, 0)) {
+		ct_buf_release(&b);
+		return -1;
+	}
+	free(*pat);
+	*pat = ct_buf_detach(&b, NULL);
+	return 0;
+}
+
 static void validate(struct loader *ld)
 {
+	for (size_t i = 0; i < ld->r->ndefs; i++)
+		if (!ld->r->defs[i].pattern || !*ld->r->defs[i].pattern)
+			lerr(ld, ld->r->defs[i].line, "define %s: missing 'pattern'", ld->r->defs[i].name);
 	struct ct_rules *r = ld->r;
 	for (size_t i = 0; i < r->n; i++) {
 		struct rule *ru = &r->v[i];
@@ -331,6 +531,15 @@ static void validate(struct loader *ld)
 			lerr(ld, ru->pattern_line, "rule %s: empty 'pattern'", ru->id);
 			continue;
 		}
+		if (ru->category) {
+			const struct category *c = find_category(r, ru->category);
+			ru->cat = (c ? c : add_category(r, ru->category, 0))->name;
+		}
+		char owner[300];
+		snprintf(owner, sizeof(owner), "rule %s", ru->id);
+		if (expand_defines(ld, &ru->pattern, owner, ru->pattern_line) ||
+		    (ru->unless && expand_defines(ld, &ru->unless, owner, ru->unless_line)))
+			continue;
 		compile_one(ld, ru, ru->pattern, ru->pattern_line, &ru->re);
 		if (ru->unless && *ru->unless)
 			compile_one(ld, ru, ru->unless, ru->unless_line, &ru->unless_re);
@@ -380,11 +589,13 @@ static void compute_hash(struct ct_rules *r)
 		const struct rule *ru = &r->v[i];
 		ct_buf_addf(&b, "%s%c%s%c%s%c%s%c%d%c%d%c%d%c%.6g%c", ru->id, 0, ru->category, 0, ru->pattern, 0,
 			    ru->unless ? ru->unless : "", 0, ru->fields, 0, ru->sender, 0, ru->caseless, 0,
-			    ru->weight, 0);
+			    ru->score, 0);
 		for (size_t k = 0; k < ru->anchors.n; k++)
 			ct_buf_addf(&b, "%s%c", ru->anchors.v[k], 1);
 		ct_buf_addch(&b, '\n');
 	}
+	for (size_t i = 0; i < r->ncats; i++)
+		ct_buf_addf(&b, "category%c%s%c%.6g\n", 0, r->cats[i].name, 0, r->cats[i].threshold);
 	ct_hash_hex(b.buf, b.len, r->hash);
 	ct_buf_release(&b);
 }
@@ -471,6 +682,14 @@ void ct_rules_free(struct ct_rules *r)
 		ct_pf_branches_free(ru->br, ru->nbr);
 	}
 	free(r->v);
+	for (size_t i = 0; i < r->ndefs; i++) {
+		free(r->defs[i].name);
+		free(r->defs[i].pattern);
+	}
+	free(r->defs);
+	for (size_t i = 0; i < r->ncats; i++)
+		free(r->cats[i].name);
+	free(r->cats);
 	ct_pf_release(&r->pf);
 	free(r->file);
 	free(r);
@@ -489,6 +708,36 @@ size_t ct_rules_count(const struct ct_rules *r)
 const char *ct_rules_file(const struct ct_rules *r)
 {
 	return r->file;
+}
+
+double ct_rules_threshold(const struct ct_rules *r, const char *category)
+{
+	for (size_t i = 0; i < r->ncats; i++)
+		if (r->cats[i].name == category || !strcmp(r->cats[i].name, category))
+			return r->cats[i].threshold;
+	return 1.0;
+}
+
+size_t ct_rules_ncategories(const struct ct_rules *r)
+{
+	return r->ncats;
+}
+
+const char *ct_rules_category(const struct ct_rules *r, size_t i)
+{
+	return i < r->ncats ? r->cats[i].name : NULL;
+}
+
+int ct_rules_info(const struct ct_rules *r, size_t i, struct ct_rule_info *out)
+{
+	if (i >= r->n)
+		return -1;
+	out->id = r->v[i].id;
+	out->category = r->v[i].cat;
+	out->score = r->v[i].score;
+	out->line = r->v[i].line;
+	out->sender = r->v[i].sender == SENDER_STAFF ? "staff" : r->v[i].sender == SENDER_CUSTOMER ? "customer" : "any";
+	return 0;
 }
 
 size_t ct_rules_examples(const struct ct_rules *r)

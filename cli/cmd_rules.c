@@ -39,9 +39,11 @@ static const char usage_check[] =
 static const char usage_test[] =
 	"usage: casetrail rules test [--rules FILE] [--staff|--customer] [--text] FILE.eml\n"
 	"\n"
-	"Decodes one message and prints every tag the rules give it, with the byte span\n"
-	"of the evidence in the decoded body and a snippet. The sender is staff when its\n"
-	"address is in [organization] internal_domains, unless --staff/--customer says.\n"
+	"Decodes one message and prints every rule that hits it, with the byte span of\n"
+	"the evidence in the decoded body, the rule's score and the sentence; then, per\n"
+	"category, the sum of the scores against the category's threshold (the item\n"
+	"gets the tag when the sum reaches it). The sender is staff when its address\n"
+	"is in [organization] internal_domains, unless --staff/--customer says.\n"
 	"\n"
 	"  --rules FILE    rule file (default: the configured rule set)\n"
 	"  --staff         treat the sender as staff\n"
@@ -156,7 +158,7 @@ static int cmd_test(int argc, char **argv, struct ct_cli *cli)
 		printf("---\n");
 		free(sp.v);
 	}
-	if (ct_classify(r, it.subject, body, blen, staff, &tags)) {
+	if (ct_classify_hits(r, it.subject, body, blen, staff, &tags)) {
 		ret = 1;
 		goto out;
 	}
@@ -164,9 +166,27 @@ static int cmd_test(int argc, char **argv, struct ct_cli *cli)
 		printf("no tags\n");
 	for (size_t i = 0; i < tags.n; i++) {
 		const struct ct_tag *t = &tags.v[i];
-		printf("%s  %s  %s[%zu-%zu]  \"%.*s\"\n    %s\n", t->category, t->rule_id,
+		printf("%s  %s  %s[%zu-%zu]  \"%.*s\"  score %g\n    %s\n", t->category, t->rule_id,
 		       t->in_subject ? "subject" : "body", t->start, t->end, (int)(t->end - t->start),
-		       (t->in_subject ? it.subject : body) + t->start, t->snippet);
+		       (t->in_subject ? it.subject : body) + t->start, t->score, t->snippet);
+	}
+	/* Per category: the sum of its rules' scores against its threshold. */
+	for (size_t ci = 0; ci < ct_rules_ncategories(r); ci++) {
+		const char *cat = ct_rules_category(r, ci);
+		double sum = 0;
+		int any = 0;
+		for (size_t i = 0; i < tags.n; i++) {
+			int dup = 0;
+			for (size_t k = 0; k < i && !dup; k++)
+				dup = tags.v[k].rule_id == tags.v[i].rule_id;
+			if (tags.v[i].category == cat && !dup) {
+				sum += tags.v[i].score;
+				any = 1;
+			}
+		}
+		if (any)
+			printf("%s: score %g, threshold %g: %s\n", cat, sum, ct_rules_threshold(r, cat),
+			       sum + 1e-9 >= ct_rules_threshold(r, cat) ? "tagged" : "not tagged");
 	}
 out:
 	ct_tags_clear(&tags);

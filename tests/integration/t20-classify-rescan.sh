@@ -88,11 +88,11 @@ $got
 want
 $want"
 
-# the span points into the stored body, and the snippet is one line around it
+# the span points into the stored body, and the snippet is the sentence that holds it
 span=$(sqlite3 s.db "select substr(cast(i.body as blob), g.span_start + 1, g.span_end - g.span_start) from tags g join items i on i.id = g.item_id where g.rule_id = 'billing.twice'")
 [ "$span" = "charged us twice" ] || fail "span text: '$span'"
 snip=$(sqlite3 s.db "select snippet from tags where rule_id = 'billing.twice'")
-[ "$snip" = "Grüße zuerst. You charged us twice for März." ] || fail "snippet: '$snip'"
+[ "$snip" = "You charged us twice for März." ] || fail "snippet: '$snip'"
 
 # unchanged rules: nothing to do, tags untouched
 "$CASETRAIL" -c org.conf --db s.db classify --rescan --rules rules.conf > c2.out || fail "classify exit $?"
@@ -130,6 +130,6 @@ grep -q '^broken.conf:3: rule broken: missing closing parenthesis at offset 9$' 
 # rules test: the staff reply hits the guarantee, not the quoted complaint
 "$CASETRAIL" -c org.conf rules test --rules rules.conf md/cur/2.host:2,S > t.out || fail "rules test exit $?"
 grep -q "^from: dana@corp.example (staff)$" t.out || fail "rules test sender: $(cat t.out)"
-grep -q "^overpromise  promise.guarantee  body\[0-11\]  \"I guarantee\"$" t.out || fail "rules test: $(cat t.out)"
+grep -q "^overpromise  promise.guarantee  body\[0-11\]  \"I guarantee\"  score 1$" t.out || fail "rules test: $(cat t.out)"
 grep -q "billing_dispute" t.out && fail "rules test tagged the quote: $(cat t.out)"
 echo "ok"

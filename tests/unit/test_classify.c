@@ -142,15 +142,43 @@ static void test_span_and_snippet_on_multibyte_text(void **state)
 	assert_int_equal(t.v[0].end, 140 + 1 + strlen("you charged us twice"));
 	assert_memory_equal(b.buf + t.v[0].start, "charged us twice", 16);
 	assert_int_equal(t.v[0].in_subject, 0);
-	/* 60 characters each side, cut on character boundaries, newlines folded. */
+	/* The whole sentence (no end mark, no blank line), newlines folded: under 100 characters each side. */
 	struct ct_buf want = CT_BUF_INIT;
-	for (int i = 0; i < 55; i++)   /* 60 = "you " + "\n" + 55 */
+	for (int i = 0; i < 70; i++)
 		ct_buf_addstr(&want, "é");
 	ct_buf_addstr(&want, " you charged us twice ");
-	for (int i = 0; i < 59; i++)
+	for (int i = 0; i < 70; i++)
 		ct_buf_addstr(&want, "€");
 	assert_str(t.v[0].snippet, want.buf);
 	assert_true(ct_utf8_valid(t.v[0].snippet, strlen(t.v[0].snippet)));
+	ct_tags_clear(&t);
+	ct_buf_release(&b);
+	ct_buf_release(&want);
+}
+
+static void test_snippet_is_the_sentence_cut_at_words(void **state)
+{
+	/* 40 words of 5 letters before the match, 40 after: about 240 characters each side. */
+	struct ct_buf b = CT_BUF_INIT, want = CT_BUF_INIT;
+	ct_buf_addstr(&b, "First sentence stays out. ");
+	for (int i = 0; i < 40; i++)
+		ct_buf_addstr(&b, "wordé ");
+	ct_buf_addstr(&b, "you charged us twice");
+	for (int i = 0; i < 40; i++)
+		ct_buf_addstr(&b, " alpha");
+	ct_buf_addstr(&b, ". Next one stays out too.");
+	struct ct_tags t = CT_TAGS_INIT;
+	assert_int_equal(ct_classify(rules, "", b.buf, b.len, 0, &t), 0);
+	assert_int_equal(t.n, 1);
+	/* 100 characters back from "charged" end inside a word: that word is dropped. */
+	ct_buf_addstr(&want, "\xe2\x80\xa6");
+	for (int i = 0; i < 16; i++)
+		ct_buf_addstr(&want, " wordé");
+	ct_buf_addstr(&want, " you charged us twice");
+	for (int i = 0; i < 16; i++)
+		ct_buf_addstr(&want, " alpha");
+	ct_buf_addstr(&want, " \xe2\x80\xa6");
+	assert_str(t.v[0].snippet, want.buf);
 	ct_tags_clear(&t);
 	ct_buf_release(&b);
 	ct_buf_release(&want);
@@ -253,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_customer_rule_ignores_staff_sender),
 		cmocka_unit_test(test_staff_rule_ignores_customer_sender),
 		cmocka_unit_test(test_span_and_snippet_on_multibyte_text),
+		cmocka_unit_test(test_snippet_is_the_sentence_cut_at_words),
 		cmocka_unit_test(test_span_points_into_the_stored_body),
 		cmocka_unit_test(test_invalid_utf8_is_matched_safely),
 		cmocka_unit_test(test_prefilter_extracts_required_literals),

@@ -25,7 +25,7 @@ static const struct err_case err_cases[] = {
 	  "t.conf:4: rule u: missing terminating ] for character class at offset 3\n" },
 	{ "unknown key", "[rule k]\ncategory = x\npattern = abc\ncolour = red\n",
 	  "t.conf:4: rule k: unknown key 'colour' (known: category, pattern, fields, sender, unless, example, "
-	  "counter_example, weight, caseless, anchors)\n" },
+	  "counter_example, score, caseless, anchors)\n" },
 	{ "missing pattern", "[rule p]\ncategory = x\n", "t.conf:1: rule p: missing 'pattern'\n" },
 	{ "missing category", "\n[rule c]\npattern = abc\n", "t.conf:2: rule c: missing 'category'\n" },
 	{ "bad fields", "[rule f]\ncategory = x\npattern = abc\nfields = body, header\n",
@@ -39,12 +39,26 @@ static const struct err_case err_cases[] = {
 	{ "duplicate pattern", "[rule d]\ncategory = x\npattern = a\npattern = b\n",
 	  "t.conf:4: rule d: duplicate key 'pattern' (first on line 3)\n" },
 	{ "key outside", "category = x\n[rule o]\ncategory = x\npattern = a\n",
-	  "t.conf:1: key 'category' outside of a [rule ID] section\n" },
+	  "t.conf:1: key 'category' outside of a [rule ID], [define NAME] or [category NAME] section\n" },
 	{ "other section", "[organization]\nrules = x\n",
-	  "t.conf:1: unknown section [organization] (a rule file holds [rule ID] sections)\n" },
+	  "t.conf:1: unknown section [organization] (a rule file holds [rule ID], [define NAME] and [category NAME] "
+	  "sections)\n" },
 	{ "no rules", "; nothing\n", "t.conf: no [rule ID] sections\n" },
-	{ "bad weight", "[rule w]\ncategory = x\npattern = a\nweight = heavy\n",
-	  "t.conf:4: rule w: bad weight 'heavy' (a number from 0 to 1000)\n" },
+	{ "bad score", "[rule w]\ncategory = x\npattern = a\nscore = heavy\n",
+	  "t.conf:4: rule w: bad score 'heavy' (a number from -1000 to 1000)\n" },
+	{ "bad threshold", "[category x]\nthreshold = 0\n[rule w]\ncategory = x\npattern = a\n",
+	  "t.conf:2: category x: bad threshold '0' (a number from 0.001 to 1000)\n" },
+	{ "unknown category key", "[category x]\nscore = 1\n[rule w]\ncategory = x\npattern = a\n",
+	  "t.conf:2: category x: unknown key 'score' (known: threshold, description)\n" },
+	{ "duplicate category", "[category x]\n[category x]\n[rule w]\ncategory = x\npattern = a\n",
+	  "t.conf:2: duplicate [category x] (first on line 1)\n" },
+	{ "define without pattern", "[define verb]\n[rule w]\ncategory = x\npattern = a\n",
+	  "t.conf:1: define verb: missing 'pattern'\n" },
+	{ "define key", "[define verb]\nexample = x\n[rule w]\ncategory = x\npattern = a\n",
+	  "t.conf:2: define verb: unknown key 'example' (a define holds one 'pattern')\n"
+	  "t.conf:1: define verb: missing 'pattern'\n" },
+	{ "define loop", "[define a]\npattern = x(?&b)\n[define b]\npattern = y(?&a)\n[rule w]\ncategory = x\npattern = (?&a)\n",
+	  "t.conf:7: rule w: define 'a' refers to itself (or defines nest deeper than 16)\n" },
 };
 
 static void test_rules_file_errors_exact(void **state)
@@ -172,6 +186,88 @@ static void test_rules_hash_follows_content_not_examples(void **state)
 	ct_rules_free(c);
 }
 
+/* Categories of the tags ct_classify() gives text, "cat/rule cat/rule". Owned. */
+static char *tag_list(const struct ct_rules *r, const char *text, int raw)
+{
+	struct ct_tags t = CT_TAGS_INIT;
+	struct ct_buf b = CT_BUF_INIT;
+	int rc = raw ? ct_classify_hits(r, "", text, strlen(text), 0, &t) : ct_classify(r, "", text, strlen(text), 0, &t);
+	assert_int_equal(rc, 0);
+	for (size_t i = 0; i < t.n; i++)
+		ct_buf_addf(&b, "%s%s/%s", i ? " " : "", t.v[i].category, t.v[i].rule_id);
+	ct_tags_clear(&t);
+	return ct_buf_detach(&b, NULL);
+}
+
+static void test_weak_rules_tag_only_together(void **state)
+{
+	static const char text[] =
+		"[category billing_dispute]\nthreshold = 1.5\n"
+		"[rule fee]\ncategory = billing_dispute\nscore = 0.8\npattern = \\bfees?\\b\n"
+		"[rule refund]\ncategory = billing_dispute\nscore = 0.8\npattern = \\brefund\\b\n"
+		"[rule tech]\ncategory = billing_dispute\nscore = -2\npattern = \\bfirmware\\b\n"
+		"[rule promise]\ncategory = overpromise\npattern = \\bpromised\\b\n";
+	struct ct_rules *r;
+	int rc;
+	char *msgs = load_msgs(text, &r, &rc);
+	assert_int_equal(rc, 0);
+	free(msgs);
+	struct { const char *body, *want, *want_raw; } cases[] = {
+		{ "The fee is due.", "", "billing_dispute/fee" },
+		{ "Where is my refund for the fee?", "billing_dispute/refund billing_dispute/fee",
+		  "billing_dispute/refund billing_dispute/fee" },
+		{ "A refund of the firmware fee.", "", "billing_dispute/refund billing_dispute/tech billing_dispute/fee" },
+		{ "You promised. Refund it.", "overpromise/promise", "overpromise/promise billing_dispute/refund" },
+	};
+	int bad = 0;
+	for (size_t i = 0; i < CT_ARRAY_SIZE(cases); i++) {
+		char *got = tag_list(r, cases[i].body, 0), *raw = tag_list(r, cases[i].body, 1);
+		if (strcmp(got, cases[i].want) || strcmp(raw, cases[i].want_raw)) {
+			print_error("\"%s\": got \"%s\" (raw \"%s\"), want \"%s\" (raw \"%s\")\n", cases[i].body, got,
+				    raw, cases[i].want, cases[i].want_raw);
+			bad++;
+		}
+		free(got);
+		free(raw);
+	}
+	assert_int_equal(bad, 0);
+	assert_true(ct_rules_threshold(r, "billing_dispute") == 1.5);
+	assert_true(ct_rules_threshold(r, "overpromise") == 1.0);
+	ct_rules_free(r);
+}
+
+static void test_defines_expand_in_patterns_and_the_hash(void **state)
+{
+	struct ct_rules *a, *b;
+	int rc;
+	free(load_msgs("[define verb]\npattern = promised|guaranteed\n[define who]\npattern = you\\s+(?&verb)\n"
+		       "[rule p]\ncategory = overpromise\npattern = \\b(?&who)\\b\nexample = You guaranteed it.\n",
+		       &a, &rc));
+	assert_int_equal(rc, 0);
+	free(load_msgs("[define verb]\npattern = promised\n[define who]\npattern = you\\s+(?&verb)\n"
+		       "[rule p]\ncategory = overpromise\npattern = \\b(?&who)\\b\n",
+		       &b, &rc));
+	assert_int_equal(rc, 0);
+	char *got = tag_list(a, "Well, you guaranteed delivery.", 0);
+	assert_str(got, "overpromise/p");
+	free(got);
+	got = tag_list(b, "Well, you guaranteed delivery.", 0);
+	assert_str(got, "");
+	free(got);
+	/* A define is part of what decides the tags. */
+	assert_true(strcmp(ct_rules_hash(a), ct_rules_hash(b)) != 0);
+	/* The expansion is what the prefilter sees: "guaranteed" is an anchor of its own branch. */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	ct_rules_describe(a, out);
+	fclose(out);
+	assert_non_null(strstr(buf, "guaranteed"));
+	free(buf);
+	ct_rules_free(a);
+	ct_rules_free(b);
+}
+
 static void test_default_rules_pass_their_examples(void **state)
 {
 	const char *top = getenv("TOP");
@@ -200,6 +296,8 @@ int main(void)
 		cmocka_unit_test(test_rules_check_catches_failing_example),
 		cmocka_unit_test(test_rules_check_catches_wrong_anchors),
 		cmocka_unit_test(test_rules_hash_follows_content_not_examples),
+		cmocka_unit_test(test_weak_rules_tag_only_together),
+		cmocka_unit_test(test_defines_expand_in_patterns_and_the_hash),
 		cmocka_unit_test(test_default_rules_pass_their_examples),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
