@@ -116,6 +116,37 @@ void ct_rules_describe(const struct ct_rules *r, FILE *out);
 /* Number of example + counter_example lines in the rule set. */
 size_t ct_rules_examples(const struct ct_rules *r);
 
+/*
+ * Rule QA (qa.c): every rule's hits over labelled items, per-category
+ * precision/recall/F1 with scores and thresholds applied, and scores fitted
+ * by logistic regression. categories: the categories scored (labels of
+ * other categories are ignored); at most 64.
+ */
+struct ct_qa;
+struct ct_qa *ct_qa_new(const struct ct_rules *r, const char *const *categories, size_t ncategories);
+void ct_qa_free(struct ct_qa *q);
+/*
+ * Classifies one item and keeps its rule hits. labels: its true categories;
+ * labelled = 0 for an item nobody labelled (its tags are listed for review).
+ * 0 or -1.
+ */
+int ct_qa_add(struct ct_qa *q, const char *external_id, const char *const *labels, size_t nlabels, int labelled,
+	      const char *subject, const char *body, size_t body_len, int is_staff);
+size_t ct_qa_count(const struct ct_qa *q);
+/* Prints the report (json: one JSON document), with up to samples false hits and misses per category. */
+int ct_qa_report(const struct ct_qa *q, int json, size_t samples, FILE *out);
+/*
+ * Fits each category's rule scores by L2-regularised logistic regression
+ * over rule hits (the regularisation picked by folds-fold cross-validation,
+ * the threshold by the best F1), scaled to threshold 1. Later reports use
+ * the fitted scores. Prints its progress to out. 0 or -1.
+ */
+int ct_qa_fit(struct ct_qa *q, unsigned folds, FILE *out);
+/* Old and new score of every fitted rule. */
+void ct_qa_print_scores(const struct ct_qa *q, FILE *out);
+/* Rewrites the rule file at path with the fitted scores and thresholds. 0 or -1. */
+int ct_qa_write_scores(const struct ct_qa *q, const char *path);
+
 /* A byte range [start, end) of a body. */
 struct ct_span {
 	size_t start, end;

@@ -52,6 +52,9 @@ int ct_cli_open_store(struct ct_cli *cli, int writable);
 int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_classify(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_rules(int argc, char **argv, struct ct_cli *cli);
+/* rules masscheck, rules fit (cmd_rules_qa.c); argv[0] is the subcommand. */
+int ct_cmd_rules_masscheck(int argc, char **argv, struct ct_cli *cli);
+int ct_cmd_rules_fit(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_case(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_report(int argc, char **argv, struct ct_cli *cli);

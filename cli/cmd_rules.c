@@ -17,9 +17,13 @@
 static const char usage_main[] =
 	"usage: casetrail rules check [-v] [FILE]\n"
 	"   or: casetrail rules test [--rules FILE] [--staff|--customer] [--text] FILE.eml\n"
+	"   or: casetrail rules masscheck [--corpus DIR]... [--labels FILE] [--part P] ...\n"
+	"   or: casetrail rules fit [--corpus DIR]... [--labels FILE] [--write] ...\n"
 	"\n"
-	"  check   compile every rule and run its examples and counter-examples\n"
-	"  test    which rules hit one message, with the evidence\n"
+	"  check      compile every rule and run its examples and counter-examples\n"
+	"  test       which rules hit one message, with the evidence\n"
+	"  masscheck  every rule's hits, precision and recall over labelled items\n"
+	"  fit        fit the rules' scores on labelled items\n"
 	"\n"
 	"The rule file defaults to [organization] rules of the configuration, else\n"
 	"config/rules.conf, else the installed rules.conf.\n";
@@ -210,7 +214,11 @@ int ct_cmd_rules(int argc, char **argv, struct ct_cli *cli)
 		return cmd_check(argc - 1, argv + 1, cli);
 	if (!strcmp(argv[1], "test"))
 		return cmd_test(argc - 1, argv + 1, cli);
-	ct_error("unknown 'rules' subcommand '%s' (check, test)", argv[1]);
+	if (!strcmp(argv[1], "masscheck"))
+		return ct_cmd_rules_masscheck(argc - 1, argv + 1, cli);
+	if (!strcmp(argv[1], "fit"))
+		return ct_cmd_rules_fit(argc - 1, argv + 1, cli);
+	ct_error("unknown 'rules' subcommand '%s' (check, test, masscheck, fit)", argv[1]);
 	fputs(usage_main, stderr);
 	return 2;
 }
