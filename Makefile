@@ -27,7 +27,7 @@ DEB_TEST = dovecot-imapd dovecot-pop3d python3 openssl sqlite3 procps
 # remakes $(BUILD)/pkg.mk (after `deps`) and re-reads the Makefile before it
 # builds anything ("Remaking Makefiles" in the GNU make manual). Goals that
 # compile nothing do not read it, so they install nothing.
-NOPKG_GOALS = clean deps deps-test help
+NOPKG_GOALS = clean deps deps-test help check-layout
 ifneq ($(filter-out $(NOPKG_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(BUILD)/pkg.mk
 endif
@@ -43,7 +43,7 @@ LDFLAGS_ALL = -fsanitize=$(SANITIZE)
 endif
 LIBS_ALL = $(PKG_LIBS) -lpthread -lm $(LDFLAGS)
 
-LIB_SRC := $(sort $(wildcard cli/*.c ingest/*.c classify/*.c store/*.c report/*.c))
+LIB_SRC := $(sort $(wildcard base/*.c config/*.c ingest/*.c classify/*.c store/*.c report/*.c cli/*.c))
 LIB_SRC := $(filter-out cli/main.c,$(LIB_SRC))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -103,9 +103,13 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJ)
 check: deps deps-test
 	$(MAKE) BUILD=build-san SANITIZE=address,undefined OPT="-O1 -g" check-run
 
-check-run: $(BUILD)/casetrail $(UNIT_BIN)
+check-run: check-layout $(BUILD)/casetrail $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 	@CASETRAIL=$(CURDIR)/$(BUILD)/casetrail BUILD=$(CURDIR)/$(BUILD) sh tests/run-integration.sh
+
+# Folders include each other only by their public headers, downwards.
+check-layout:
+	@sh tests/check-layout.sh
 
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)

@@ -1,6 +1,6 @@
 /* fetch_eml.c - reads single .eml files, or every file of a directory of them. */
 #include "local_p.h"
-#include "../cli/config.h"
+#include "../config/config.h"
 
 #include <dirent.h>
 #include <stdlib.h>

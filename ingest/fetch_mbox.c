@@ -8,7 +8,7 @@
  * of the bytes before it).
  */
 #include "local_p.h"
-#include "../cli/config.h"
+#include "../config/config.h"
 
 #include <errno.h>
 #include <fcntl.h>

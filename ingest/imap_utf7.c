@@ -141,7 +141,7 @@ static int get_b64(struct ct_buf *out, const char *s, size_t n)
 		} else if (high) {
 			return -1;
 		}
-		ct_mime_add_cp(out, unit);
+		ct_utf8_put(out, unit);
 	}
 	/* leftover bits must be zero padding of less than one unit */
 	if (high || nbits >= 6 || (bits & ((1u << nbits) - 1)))

@@ -9,7 +9,7 @@
 #ifndef CT_INGEST_H
 #define CT_INGEST_H
 
-#include "../cli/util.h"
+#include "../base/base.h"
 
 struct ct_config;
 struct ct_source;
@@ -127,6 +127,11 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 
 /* Normalised subject: without Re/Fwd/AW/WG/SV/Antw prefixes, [list] tags, ticket tags, folded blanks, lower case. */
 char *ct_subject_normalize(const char *subject);
+/*
+ * 1 when subject starts, after [tags], with a reply or forward prefix (the
+ * same list ct_subject_normalize() strips: "Re:", "AW:", "Doorst:", "Fwd[2]:", "[Fwd: ...]").
+ */
+int ct_subject_is_reply(const char *subject);
 
 /*
  * The sink receives what fetchers produce. The pipeline implements it

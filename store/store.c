@@ -480,7 +480,6 @@ static char *join_addrs(const struct ct_addrlist *l)
 	return ct_buf_detach(&b, NULL);
 }
 
-int ct_store_is_reply_subject(const char *subject);
 
 int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 			      const struct ct_item_derived *d, int64_t *item_id, int *is_new)
@@ -631,7 +630,7 @@ void ct_store_derive(const struct ct_store *st, const struct ct_item *it, struct
 		}
 		d->warnings = ct_buf_detach(&b, NULL);
 	}
-	d->is_reply = it->kind == CT_ITEM_EMAIL && ct_store_is_reply_subject(it->subject);
+	d->is_reply = it->kind == CT_ITEM_EMAIL && ct_subject_is_reply(it->subject);
 	struct ct_buf b = CT_BUF_INIT;
 	ct_store_outside_addrs(st, it, &d->outside);
 	ct_buf_addch(&b, ' ');

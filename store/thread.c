@@ -39,47 +39,6 @@ static void push(struct cands *c, int64_t case_id, const char *reason, char *det
 	c->n++;
 }
 
-/*
- * 1 when a subject starts (after [tags]) with a reply or forward prefix:
- * Re, Fwd, Fw, AW, WG, SV, Antw, TR, VS, RIF, with an optional [n] or (n).
- */
-int ct_store_is_reply_subject(const char *s);
-int ct_store_is_reply_subject(const char *s)
-{
-	static const char *const prefixes[] = { "re", "fwd", "fw", "aw", "wg", "sv", "antw", "tr",
-						"vs", "rif", "r", "ref" };
-	if (!s)
-		return 0;
-	for (;;) {
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (*s != '[')
-			break;
-		const char *e = strchr(s, ']');
-		if (!e)
-			break;
-		s = e + 1;
-	}
-	for (size_t i = 0; i < CT_ARRAY_SIZE(prefixes); i++) {
-		size_t n = strlen(prefixes[i]);
-		if (strncasecmp(s, prefixes[i], n))
-			continue;
-		const char *p = s + n;
-		if (*p == '[' || *p == '(') {
-			p++;
-			while (isdigit((unsigned char)*p))
-				p++;
-			if (*p == ']' || *p == ')')
-				p++;
-		}
-		while (*p == ' ')
-			p++;
-		if (*p == ':')
-			return 1;
-	}
-	return 0;
-}
-
 enum {
 	T_TICKET = 20, T_BY_MSGID, T_CHILDREN, T_TICKET_REF, T_TICKET_REF_REV, T_SUBJECT,
 	T_ORPHANS, T_NEW_CASE, T_LINK,
@@ -279,7 +238,7 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 	 * helpdesk does not link). Same subject with unrelated people stays apart.
 	 */
 	int reply_like = it->kind == CT_ITEM_EMAIL &&
-			 (ct_store_is_reply_subject(it->subject) || has_refs);
+			 (ct_subject_is_reply(it->subject) || has_refs);
 	int new_ticket = it->kind != CT_ITEM_EMAIL && !ticket_known;
 	participant_needles(outside, &needles);
 	/* The participant test runs here rather than in SQL: it is a substring

@@ -129,6 +129,19 @@ static void test_broken_references_join_by_subject_and_participant(void **state)
 	assert_int_equal(add(&c), ca);
 }
 
+static void test_reply_prefixes_of_every_language_join_by_subject(void **state)
+{
+	/* Dutch "Doorst:" (forward), Portuguese "Enc:", a CJK full-width colon: all replies. */
+	struct spec a = { "a@x", NULL, NULL, "Refund missing", "cust@acme.example", "billing@corp.example", NULL, "Billing", 1, 0 };
+	struct spec b = { "b@x", NULL, NULL, "Doorst: Refund missing", "cust@acme.example", "billing@corp.example", NULL, "Billing", 2, 0 };
+	struct spec c = { "c@x", NULL, NULL, "Enc: Refund missing", "cust@acme.example", "billing@corp.example", NULL, "Billing", 3, 0 };
+	struct spec d = { "d@x", NULL, NULL, "Re\xEF\xBC\x9A Refund missing", "cust@acme.example", "billing@corp.example", NULL, "Billing", 4, 0 };
+	int64_t ca = add(&a);
+	assert_int_equal(add(&b), ca);
+	assert_int_equal(add(&c), ca);
+	assert_int_equal(add(&d), ca);
+}
+
 static void test_same_subject_different_people_stay_apart(void **state)
 {
 	struct spec a = { "a@x", NULL, NULL, "Invoice question", "one@acme.example", "billing@corp.example", NULL, "Billing", 1, 0 };
@@ -371,6 +384,7 @@ int main(void)
 		T(test_reply_joins_parent_by_in_reply_to),
 		T(test_child_before_parent_merges_into_one_case),
 		T(test_broken_references_join_by_subject_and_participant),
+		T(test_reply_prefixes_of_every_language_join_by_subject),
 		T(test_same_subject_different_people_stay_apart),
 		T(test_subject_join_respects_the_window),
 		T(test_new_thread_with_same_subject_is_not_a_reply),
