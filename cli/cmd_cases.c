@@ -36,9 +36,9 @@ static const char case_usage[] =
 #define jtime ct_json_time
 #define jstr ct_json_str
 
-static const char *kind_name(int kind)
+static const char *kind_name(enum ct_item_kind kind)
 {
-	return kind == 0 ? "email" : kind == 1 ? "ticket" : "ticket_move";
+	return kind == CT_ITEM_EMAIL ? "email" : kind == CT_ITEM_TICKET ? "ticket" : "ticket_move";
 }
 
 static json_t *case_json(const struct ct_case *c, int full)
@@ -60,7 +60,7 @@ static json_t *case_json(const struct ct_case *c, int full)
 	json_object_set_new(o, "tags", tags);
 	for (size_t i = 0; i < c->nitems; i++) {
 		const struct ct_case_item *it = &c->items[i];
-		if (it->kind == 2 && !full)
+		if (it->kind == CT_ITEM_TICKET_MOVE && !full)
 			continue; /* ticket moves are routing, shown under "routing" */
 		json_t *j = json_object(), *t = json_array(), *mb = json_array();
 		json_object_set_new(j, "kind", json_string(kind_name(it->kind)));
@@ -323,7 +323,7 @@ static void show_table(const struct ct_case *c)
 		const struct ct_case_item *it = &c->items[i];
 		ct_time_iso(it->date, a);
 		printf("  %s  [%s] %s  %s\n", a, it->department ? it->department : "-",
-		       it->from ? it->from : "", it->kind == 2 ? "(ticket moved)" : it->subject);
+		       it->from ? it->from : "", it->kind == CT_ITEM_TICKET_MOVE ? "(ticket moved)" : it->subject);
 		printf("      %s  (%s%s%s)\n", it->external_id, it->link_reason ? it->link_reason : "",
 		       it->link_detail ? ": " : "", it->link_detail ? it->link_detail : "");
 		for (size_t k = 0; k < it->ntags; k++)

@@ -97,13 +97,13 @@ void ct_store_set_classifier(struct ct_store *st, const char *rules_hash);
 /* Items to (re)classify: those whose rules_hash differs from hash. */
 struct ct_stored_item {
 	int64_t id;
-	int kind;
+	enum ct_item_kind kind;
 	char *external_id;
 	char *subject;
 	char *body;
 	size_t body_len;
 	char *from_addr;
-	int role;            /* 1 customer, 2 staff, 0 unknown */
+	enum ct_sender_role role;
 };
 int ct_store_items_to_classify(struct ct_store *st, const char *rules_hash,
 			       int (*cb)(const struct ct_stored_item *it, void *data), void *data);
@@ -136,7 +136,7 @@ struct ct_case_tag {
 
 struct ct_case_item {
 	int64_t id;
-	int kind;                 /* 0 email, 1 ticket comment, 2 ticket move */
+	enum ct_item_kind kind;
 	char *external_id;
 	ct_time date;
 	char *from;
