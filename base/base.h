@@ -118,10 +118,15 @@ ct_time ct_timegm(int year, int mon, int mday, int hour, int min, int sec);
 /* Monotonic clock in seconds. */
 double ct_now_mono(void);
 
-/* FNV-1a 64 over bytes, for content ids and hash tables. */
+/* FNV-1a 64 over bytes, for hash tables and stamps: anyone can make a collision. */
 uint64_t ct_hash64(const void *data, size_t len, uint64_t seed);
-/* SHA-256 would be nicer; a 128-bit pair of FNV variants is enough for stable ids. */
+/*
+ * Two FNV variants as 32 hex digits: the rule set's stamp, and the content
+ * ids of stores written before SHA-256 (kept so those still dedupe).
+ */
 void ct_hash_hex(const void *data, size_t len, char out[33]);
+/* SHA-256 (GnuTLS) as 64 hex digits: content ids, which must not collide on purpose. */
+void ct_sha256_hex(const void *data, size_t len, char out[65]);
 
 /* UTF-8 (base/utf8.c). Valid UTF-8? (no overlongs, surrogates or > U+10FFFF) */
 int ct_utf8_valid(const char *s, size_t len);

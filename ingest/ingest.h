@@ -60,6 +60,7 @@ struct ct_item {
 	 * "<system>:<ticket>#<comment>" for ticket items.
 	 */
 	char *external_id;
+	char *legacy_external_id; /* the id stores before SHA-256 gave a content-id item, or NULL */
 	char *message_id;     /* mail: without <>; NULL when missing. tickets: the mail it came from, if known */
 	char *in_reply_to;    /* without <>; first id only */
 	struct ct_strlist references; /* without <>, oldest first */
@@ -109,6 +110,12 @@ struct ct_item {
 void ct_item_init(struct ct_item *it);
 void ct_item_free(struct ct_item *it);      /* frees members, not it */
 void ct_item_warn(struct ct_item *it, const char *fmt, ...) CT_PRINTF(2, 3);
+/*
+ * The id of an item that has no Message-ID: "sha256:" and the SHA-256 of
+ * data; legacy_external_id gets the id a store written before SHA-256 gave
+ * the same content ("hash:" and two FNV hashes), so that store still finds it.
+ */
+void ct_item_set_content_id(struct ct_item *it, const char *data, size_t len);
 void ct_addrlist_push(struct ct_addrlist *l, const char *name, const char *addr);
 void ct_addrlist_clear(struct ct_addrlist *l);
 

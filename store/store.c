@@ -488,11 +488,17 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 	int ret = -1;
 
 	*is_new = 0;
-	q = ct_store_stmt(st, ST_FIND_EXT, "SELECT id FROM items WHERE external_id = ?");
-	ct_store_bind_static(q, 1, it->external_id);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		id = sqlite3_column_int64(q, 0);
-	sqlite3_reset(q);
+	/* A content id may be stored under its pre-SHA-256 form: look for both. */
+	for (int k = 0; k < 2 && !id; k++) {
+		const char *ext = k ? it->legacy_external_id : it->external_id;
+		if (!ext)
+			break;
+		q = ct_store_stmt(st, ST_FIND_EXT, "SELECT id FROM items WHERE external_id = ?");
+		ct_store_bind_static(q, 1, ext);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			id = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+	}
 	if (id) {
 		/* The same message found again (another mailbox, Cc copy). */
 		*item_id = id;
