@@ -1,7 +1,9 @@
 /*
  * store.h - the public face of store/: the SQLite store of items, cases,
- * tags, routing events, cursors. All SQL lives in store/; nothing outside
- * knows which database is underneath.
+ * tags, routing events, cursors, and the ingest pipeline that feeds it
+ * (store/pipeline.c). All SQL lives in store/; nothing outside knows which
+ * database is underneath. store/ stands on base/, config/, ingest/ (the item
+ * type) and classify/ (tagging in the pipeline).
  *
  * Memory: structs filled by the store own their strings; release them with
  * the matching _release function. Errors are reported once by the store
