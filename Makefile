@@ -10,19 +10,27 @@
 
 PREFIX ?= /usr/local
 CC ?= cc
-PKGS = libetpan libpcre2-8 sqlite3 libcurl jansson inih
+# Every library the code calls directly (gnutls: certificate pinning in ingest/mailnet_p.h).
+PKGS = libetpan libpcre2-8 sqlite3 libcurl jansson inih gnutls
 BUILD ?= build
 SANITIZE ?=
 
 # Debian packages the build and the tests need. libetpan-dev pulls the GnuTLS
 # flavour of libcurl, so that is the one we use.
 DEB_BUILD = gcc make pkg-config libetpan-dev libpcre2-dev libsqlite3-dev \
-	libcurl4-gnutls-dev libjansson-dev libinih-dev libcmocka-dev
+	libcurl4-gnutls-dev libjansson-dev libinih-dev libcmocka-dev libgnutls28-dev
 DEB_TEST = dovecot-imapd dovecot-pop3d python3 openssl sqlite3 procps
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+# libetpan.pc leaks Debian's -specs=no-pie-link.specs into its libs; the
+# objects are built as PIE, so the link is a plain PIE link without it.
+# The pkg-config flags are computed only once the packages are there: make
+# remakes $(BUILD)/pkg.mk (after `deps`) and re-reads the Makefile before it
+# builds anything ("Remaking Makefiles" in the GNU make manual). Goals that
+# compile nothing do not read it, so they install nothing.
+NOPKG_GOALS = clean deps deps-test help check-layout
+ifneq ($(filter-out $(NOPKG_GOALS),$(or $(MAKECMDGOALS),all)),)
+include $(BUILD)/pkg.mk
+endif
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Wformat=2 -Wno-format-nonliteral
@@ -35,7 +43,7 @@ LDFLAGS_ALL = -fsanitize=$(SANITIZE)
 endif
 LIBS_ALL = $(PKG_LIBS) -lpthread -lm $(LDFLAGS)
 
-LIB_SRC := $(sort $(wildcard cli/*.c ingest/*.c classify/*.c store/*.c report/*.c))
+LIB_SRC := $(sort $(wildcard base/*.c config/*.c ingest/*.c classify/*.c store/*.c report/*.c cli/*.c))
 LIB_SRC := $(filter-out cli/main.c,$(LIB_SRC))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -43,7 +51,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps check unit integration demo bench accuracy install clean FORCE
+.PHONY: all deps deps-test check check-run check-layout unit demo bench accuracy install clean help
 
 all: deps casetrail
 
@@ -54,9 +62,18 @@ deps:
 deps-test:
 	@sh tests/deps.sh $(DEB_TEST)
 
-$(BUILD)/%.o: %.c $(wildcard */*.h) | deps
+$(BUILD)/pkg.mk: Makefile | deps
+	@mkdir -p $(BUILD)
+	@pkg-config --exists --print-errors $(PKGS) cmocka
+	@{ echo "PKG_CFLAGS := $$(pkg-config --cflags $(PKGS))"; \
+	   echo "PKG_LIBS := $$(pkg-config --libs $(PKGS) | sed 's/-specs=[^ ]*//g')"; \
+	   echo "CMOCKA_LIBS := $$(pkg-config --libs cmocka)"; } >$@.tmp && mv -f $@.tmp $@
+
+# Each object depends on the headers it includes: -MMD -MP writes them to
+# the .d file beside it, read at the end of this Makefile.
+$(BUILD)/%.o: %.c $(BUILD)/pkg.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -c $< -o $@
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 # The installed rule set's path is compiled in: a new PREFIX rebuilds what uses it.
 PREFIX_STAMP := $(BUILD)/.prefix$(subst /,_,$(PREFIX))
@@ -74,21 +91,25 @@ $(BUILD)/casetrail: $(BUILD)/cli/main.o $(LIB_OBJ)
 casetrail: $(BUILD)/casetrail
 	cp $< $@.tmp && mv -f $@.tmp $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/unit.h
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_OBJ) $(LIBS_ALL) $(CMOCKA_LIBS) $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d -MT $@ -o $@ $< $(LIB_OBJ) $(LIBS_ALL) $(CMOCKA_LIBS) $(LDFLAGS_ALL)
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_OBJ) $(LIBS_ALL) $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d -MT $@ -o $@ $< $(LIB_OBJ) $(LIBS_ALL) $(LDFLAGS_ALL)
 
 # make check: everything under ASan+UBSan in its own build directory.
 check: deps deps-test
 	$(MAKE) BUILD=build-san SANITIZE=address,undefined OPT="-O1 -g" check-run
 
-check-run: $(BUILD)/casetrail $(UNIT_BIN)
+check-run: check-layout $(BUILD)/casetrail $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 	@CASETRAIL=$(CURDIR)/$(BUILD)/casetrail BUILD=$(CURDIR)/$(BUILD) sh tests/run-integration.sh
+
+# Folders include each other only by their public headers, downwards.
+check-layout:
+	@sh tests/check-layout.sh
 
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
@@ -111,4 +132,7 @@ install: all
 clean:
 	rm -rf build build-san casetrail
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/cli/main.d
+help:
+	@sed -n '3,/^$$/s/^# \{0,1\}//p' Makefile
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/cli/main.d $(UNIT_BIN:=.d) $(BENCH_BIN:=.d)

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "classify.h"
-#include "../cli/util.h"
+#include "../base/base.h"
 
 /* Bumped whenever text preparation or matching changes what gets tagged. */
 #define CT_CLASSIFY_VERSION "casetrail-classify-2"

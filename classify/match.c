@@ -261,32 +261,6 @@ char *ct_snippet(const char *text, size_t lo, size_t hi, size_t start, size_t en
 	return out;
 }
 
-/* Validates UTF-8 with an ASCII fast path (8 bytes at a time). */
-static int utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s, *e = p + len;
-	while (p < e) {
-		while (e - p >= 8) {
-			uint64_t w;
-			memcpy(&w, p, 8);
-			if (w & 0x8080808080808080ull)
-				break;
-			p += 8;
-		}
-		if (p >= e)
-			break;
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		size_t n = ct_utf8_seqlen(p, (size_t)(e - p));
-		if (n == 1)
-			return 0;
-		p += n;
-	}
-	return 1;
-}
-
 /* A copy of s with every byte that is not valid UTF-8 replaced by '?' (same length). */
 static const char *sanitize(struct scratch *sc, const char *s, size_t len)
 {
@@ -430,7 +404,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 	memset(sc->done, 0, r->n);
 	memset(sc->covered, 0, r->n * sizeof(*sc->covered));
 
-	if (!utf8_valid(t, body_len))
+	if (!ct_utf8_valid(t, body_len))
 		t = sanitize(sc, t, body_len);
 	ct_strip_authored(t, body_len, &sc->segs);
 	sc->nhits = 0;
@@ -495,7 +469,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 	if (r->has_subject && subject && *subject) {
 		size_t slen = strlen(subject);
 		const char *st = subject;
-		if (!utf8_valid(st, slen))
+		if (!ct_utf8_valid(st, slen))
 			st = sanitize(sc, st, slen);
 		for (size_t i = 0; i < r->n; i++) {
 			const struct rule *ru = &r->v[i];

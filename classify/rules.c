@@ -12,6 +12,7 @@
  * (joined without a separator) while a repeated key stays a repeated key.
  */
 #include "classify_p.h"
+#include "../config/config.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -396,8 +397,7 @@ static char *reader(char *buf, int size, void *stream)
 	if (!next_line(ld, buf, size))
 		return NULL;
 	ld->line++;
-	size_t n = strlen(buf);
-	if (n == (size_t)size - 1 && buf[n - 1] != '\n' && !at_eof(ld)) {
+	if (ct_ini_line_cut(buf, size, at_eof(ld))) {
 		lerr(ld, ld->line, "line longer than %d characters", size - 2);
 		fprintf(ld->err, "hint: continue a long value on indented lines (a pattern's lines are joined without a space)\n");
 		skip_rest(ld);
@@ -410,10 +410,9 @@ static char *reader(char *buf, int size, void *stream)
 		t++;
 	ld->cont = t > buf && *t && *t != '\n' && *t != '\r' && *t != ';' && *t != '#';
 	if (*t == '[') {
-		char *e = strrchr(t, ']');
-		if (e) {
-			char *name = ct_strndup(t + 1, (size_t)(e - t - 1));
-			on_section(ld, ct_trim(name));
+		char *name = ct_ini_section_name(t);
+		if (name) {
+			on_section(ld, name);
 			free(name);
 		}
 		ld->cont = 0;

@@ -1,30 +1,9 @@
-/* cli.c - what every command shares: --format values and opening the store. */
+/* cli.c - what every command shares: the rule set's path and opening the store. */
 #include "cli.h"
 #include "../store/store.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-int ct_parse_format(const char *s, enum ct_format *out)
-{
-	static const char *const names[] = { "table", "csv", "json", "markdown", "html" };
-	for (size_t i = 0; i < CT_ARRAY_SIZE(names); i++)
-		if (!strcmp(s, names[i])) {
-			*out = (enum ct_format)i;
-			return 0;
-		}
-	if (!strcmp(s, "md")) {
-		*out = CT_FMT_MARKDOWN;
-		return 0;
-	}
-	return ct_error("unknown format '%s' (table, csv, json, markdown, html)", s);
-}
-
-enum ct_format ct_default_format(void)
-{
-	return isatty(1) ? CT_FMT_TABLE : CT_FMT_JSON;
-}
 
 static int is_internal_cb(const char *addr, void *data)
 {

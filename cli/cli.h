@@ -16,8 +16,8 @@
 #ifndef CT_CLI_H
 #define CT_CLI_H
 
-#include "util.h"
-#include "config.h"
+#include "../base/base.h"
+#include "../config/config.h"
 
 struct ct_store;
 
@@ -36,12 +36,6 @@ struct ct_cli {
 	struct ct_store *store;   /* open when the command asked for it */
 	int quiet;
 };
-
-/* Output formats of --format. */
-enum ct_format { CT_FMT_TABLE, CT_FMT_CSV, CT_FMT_JSON, CT_FMT_MARKDOWN, CT_FMT_HTML };
-/* Parses a --format value; -1 (reported) when unknown. Default: table on a terminal, else json. */
-int ct_parse_format(const char *s, enum ct_format *out);
-enum ct_format ct_default_format(void);
 
 /* The rule set: [organization] rules, else ./config/rules.conf, else the installed one; NULL if none. */
 const char *ct_cli_rules_path(const struct ct_cli *cli);

@@ -7,7 +7,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 static const char cases_usage[] =
@@ -36,9 +35,9 @@ static const char case_usage[] =
 #define jtime ct_json_time
 #define jstr ct_json_str
 
-static const char *kind_name(int kind)
+static const char *kind_name(enum ct_item_kind kind)
 {
-	return kind == 0 ? "email" : kind == 1 ? "ticket" : "ticket_move";
+	return kind == CT_ITEM_EMAIL ? "email" : kind == CT_ITEM_TICKET ? "ticket" : "ticket_move";
 }
 
 static json_t *case_json(const struct ct_case *c, int full)
@@ -60,7 +59,7 @@ static json_t *case_json(const struct ct_case *c, int full)
 	json_object_set_new(o, "tags", tags);
 	for (size_t i = 0; i < c->nitems; i++) {
 		const struct ct_case_item *it = &c->items[i];
-		if (it->kind == 2 && !full)
+		if (it->kind == CT_ITEM_TICKET_MOVE && !full)
 			continue; /* ticket moves are routing, shown under "routing" */
 		json_t *j = json_object(), *t = json_array(), *mb = json_array();
 		json_object_set_new(j, "kind", json_string(kind_name(it->kind)));
@@ -118,50 +117,11 @@ static json_t *case_json(const struct ct_case *c, int full)
 	return o;
 }
 
-static int term_width(void)
-{
-	struct winsize ws;
-	const char *cols = getenv("COLUMNS");
-	if (cols && atoi(cols) > 20)
-		return atoi(cols);
-	if (isatty(1) && ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
-		return ws.ws_col;
-	return 120;
-}
-
-/* Prints s cut to at most w columns (UTF-8 aware), padded to w. */
-static void cell(const char *s, int w)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t len = strlen((const char *)p), used = 0, i = 0;
-	while (i < len) {
-		size_t n = ct_utf8_seqlen(p + i, len - i);
-		size_t cw = ct_utf8_width((const char *)p + i, n);
-		if ((int)(used + cw) > w - (i + n < len ? 1 : 0) && i + n < len) {
-			if ((int)used < w) {
-				fputs("…", stdout);
-				used++;
-			}
-			break;
-		}
-		if (p[i] >= 0x20 && p[i] != 0x7f)
-			fwrite(p + i, 1, n, stdout);
-		else
-			fputc(' ', stdout);
-		used += cw;
-		i += n;
-	}
-	for (; (int)used < w; used++)
-		fputc(' ', stdout);
-	fputc(' ', stdout);
-}
-
 struct list_ctx {
 	enum ct_format fmt;
-	json_t *arr;
-	int width;
+	json_t *arr;                     /* json */
 	long n;
-	struct ct_doc_table *doc_table;  /* csv, markdown, html */
+	struct ct_doc_table *doc_table;  /* every other format */
 };
 
 static int list_cb(const struct ct_case *c, void *data)
@@ -172,47 +132,23 @@ static int list_cb(const struct ct_case *c, void *data)
 		json_array_append_new(x->arr, case_json(c, 0));
 		return 0;
 	}
-	if (x->doc_table) {
-		char id[24], opened[32], last[32], h[16];
-		struct ct_buf trail = CT_BUF_INIT, tags = CT_BUF_INIT;
-		snprintf(id, sizeof(id), "%lld", (long long)c->id);
-		snprintf(h, sizeof(h), "%d", c->handoffs);
-		ct_time_iso(c->opened_at, opened);
-		ct_time_iso(c->last_activity_at, last);
-		for (size_t i = 0; i < c->departments.n; i++)
-			ct_buf_addf(&trail, "%s%s", i ? " > " : "", c->departments.v[i]);
-		for (size_t i = 0; i < c->ntagc; i++)
-			ct_buf_addf(&tags, "%s%s:%d", i ? " " : "", c->tagc[i].category, c->tagc[i].n);
-		ct_doc_row(x->doc_table, id, opened, last, c->open ? "open" : "closed", h,
-			   c->ping_pong ? "yes" : "no", trail.buf, tags.buf, c->customer ? c->customer : "",
-			   c->subject ? c->subject : "");
-		ct_buf_release(&trail);
-		ct_buf_release(&tags);
-		return 0;
-	}
-	char id[24], opened[32], trail[512] = "", tags[256] = "";
+	char id[24], opened[32], last[32], h[16];
+	struct ct_buf trail = CT_BUF_INIT, tags = CT_BUF_INIT;
 	snprintf(id, sizeof(id), "%lld", (long long)c->id);
+	snprintf(h, sizeof(h), "%d", c->handoffs);
 	ct_time_iso(c->opened_at, opened);
-	opened[10] = '\0';
-	size_t off = 0;
-	for (size_t i = 0; i < c->departments.n && off < sizeof(trail) - 1; i++)
-		off += (size_t)snprintf(trail + off, sizeof(trail) - off, "%s%s", i ? " > " : "",
-					c->departments.v[i]);
-	off = 0;
-	for (size_t i = 0; i < c->ntagc && off < sizeof(tags) - 1; i++)
-		off += (size_t)snprintf(tags + off, sizeof(tags) - off, "%s%s:%d", i ? " " : "",
-					c->tagc[i].category, c->tagc[i].n);
-	int rest = x->width - (6 + 11 + 5 + 4 + 36 + 24 + 7);
-	cell(id, 6);
-	cell(opened, 11);
-	cell(c->open ? "open" : "done", 5);
-	char h[16];
-	snprintf(h, sizeof(h), "%d%s", c->handoffs, c->ping_pong ? "!" : "");
-	cell(h, 4);
-	cell(trail, 36);
-	cell(tags, 24);
-	cell(c->subject, rest > 10 ? rest : 10);
-	fputc('\n', stdout);
+	ct_time_iso(c->last_activity_at, last);
+	if (x->fmt == CT_FMT_TABLE) /* a terminal line is short: the day is enough */
+		opened[10] = last[10] = '\0';
+	for (size_t i = 0; i < c->departments.n; i++)
+		ct_buf_addf(&trail, "%s%s", i ? " > " : "", c->departments.v[i]);
+	for (size_t i = 0; i < c->ntagc; i++)
+		ct_buf_addf(&tags, "%s%s:%d", i ? " " : "", c->tagc[i].category, c->tagc[i].n);
+	ct_doc_row(x->doc_table, id, opened, last, c->open ? "open" : "closed", h,
+		   c->ping_pong ? "yes" : "no", trail.buf, tags.buf, c->customer ? c->customer : "",
+		   c->subject ? c->subject : "");
+	ct_buf_release(&trail);
+	ct_buf_release(&tags);
 	return 0;
 }
 
@@ -231,7 +167,7 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ct_case_filter f = { 0 };
-	struct list_ctx x = { ct_default_format(), NULL, term_width(), 0, NULL };
+	struct list_ctx x = { ct_default_format(), NULL, 0, NULL };
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -263,17 +199,14 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 	}
 	struct ct_doc doc;
 	ct_doc_init(&doc, "Cases");
-	if (x.fmt == CT_FMT_CSV || x.fmt == CT_FMT_MARKDOWN || x.fmt == CT_FMT_HTML) {
+	if (x.fmt == CT_FMT_JSON) {
+		x.arr = json_array();
+	} else {
 		x.doc_table = ct_doc_table(&doc, "",
 			"#id|opened_at|last_activity_at|state|#handoffs|ping_pong|departments|tags|customer|subject");
+		/* on a narrow terminal, the free text gives way first */
+		x.doc_table->shrink_first = 1u << 6 | 1u << 7 | 1u << 8 | 1u << 9;
 		doc.csv = x.doc_table;
-	} else if (x.fmt == CT_FMT_JSON)
-		x.arr = json_array();
-	else {
-		int rest = x.width - (6 + 11 + 5 + 4 + 36 + 24 + 7);
-		cell("ID", 6); cell("OPENED", 11); cell("STATE", 5); cell("HO", 4);
-		cell("TRAIL", 36); cell("TAGS", 24); cell("SUBJECT", rest > 10 ? rest : 10);
-		fputc('\n', stdout);
 	}
 	if (ct_store_list_cases(cli->store, &f, list_cb, &x)) {
 		json_decref(x.arr);
@@ -281,7 +214,7 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 		return 1;
 	}
 	if (x.doc_table) {
-		int rc = ct_doc_emit(&doc, x.fmt, stdout, x.width);
+		int rc = ct_doc_emit(&doc, x.fmt, stdout, ct_term_width(stdout));
 		ct_doc_release(&doc);
 		return rc ? 1 : 0;
 	}
@@ -323,7 +256,7 @@ static void show_table(const struct ct_case *c)
 		const struct ct_case_item *it = &c->items[i];
 		ct_time_iso(it->date, a);
 		printf("  %s  [%s] %s  %s\n", a, it->department ? it->department : "-",
-		       it->from ? it->from : "", it->kind == 2 ? "(ticket moved)" : it->subject);
+		       it->from ? it->from : "", it->kind == CT_ITEM_TICKET_MOVE ? "(ticket moved)" : it->subject);
 		printf("      %s  (%s%s%s)\n", it->external_id, it->link_reason ? it->link_reason : "",
 		       it->link_detail ? ": " : "", it->link_detail ? it->link_detail : "");
 		for (size_t k = 0; k < it->ntags; k++)

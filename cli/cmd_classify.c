@@ -40,8 +40,8 @@ static int classify_one(const struct ct_stored_item *it, void *data)
 {
 	struct run *r = data;
 	struct ct_store *st = r->cli->store;
-	int staff = it->role == 2 ? 1
-		  : it->role == 1 ? 0
+	int staff = it->role == CT_ROLE_STAFF ? 1
+		  : it->role == CT_ROLE_CUSTOMER ? 0
 				  : ct_config_is_internal(&r->cli->cfg, it->from_addr ? it->from_addr : "");
 	if (!r->in_tx) {
 		if (ct_store_begin(st))

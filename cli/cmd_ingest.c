@@ -1,6 +1,5 @@
 /* cmd_ingest.c - `casetrail ingest`: run sources into the store. */
 #include "cli.h"
-#include "pipeline.h"
 #include "../classify/classify.h"
 #include "../ingest/ingest.h"
 #include "../store/store.h"

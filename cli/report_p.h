@@ -3,6 +3,7 @@
 #define CT_REPORT_P_H
 
 #include "cli.h"
+#include "../report/report.h"
 
 struct ct_report_opts {
 	enum ct_format fmt;

@@ -136,31 +136,6 @@ static enum cs_kind cs_classify(const char *charset, char name[CS_NAME_MAX], con
 	return CS_ICONV;
 }
 
-void ct_mime_add_cp(struct ct_buf *out, unsigned long cp)
-{
-	char u[4];
-	if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		cp = 0xFFFD;
-	if (cp < 0x80) {
-		ct_buf_addch(out, (int)cp);
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xC0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3F));
-		ct_buf_add(out, u, 2);
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xE0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		u[2] = (char)(0x80 | (cp & 0x3F));
-		ct_buf_add(out, u, 3);
-	} else {
-		u[0] = (char)(0xF0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		u[3] = (char)(0x80 | (cp & 0x3F));
-		ct_buf_add(out, u, 4);
-	}
-}
-
 /* Appends UTF-8 text, each invalid byte as U+FFFD and NUL as a blank. Returns the replacements. */
 static size_t add_utf8_clean(struct ct_buf *out, const char *s, size_t len)
 {
@@ -218,7 +193,7 @@ static void add_cp1252(struct ct_buf *out, const char *s, size_t len)
 		if (c == 0)
 			ct_buf_addch(out, ' ');
 		else
-			ct_mime_add_cp(out, c < 0xA0 ? hi[c - 0x80] : c);
+			ct_utf8_put(out, c < 0xA0 ? hi[c - 0x80] : c);
 	}
 }
 

@@ -1,6 +1,6 @@
 /* fetch_eml.c - reads single .eml files, or every file of a directory of them. */
 #include "local_p.h"
-#include "../cli/config.h"
+#include "../config/config.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@ static int one(const char *path, const char *source, const char *dept, struct ct
 	       struct ct_buf *raw)
 {
 	struct stat st;
-	char hex[33];
+	char *key = NULL;
 	ct_buf_reset(raw);
 	if (stat(path, &st) != 0 || ct_buf_read_file(raw, path)) {
 		char *what = ct_xstrfmt("%s: cannot read '%s'", source, path);
@@ -19,9 +19,7 @@ static int one(const char *path, const char *source, const char *dept, struct ct
 		free(what);
 		return 0;
 	}
-	ct_hash_hex(raw->buf, raw->len, hex);
-	char *key = ct_xstrfmt("sha:%s", hex);
-	int seen = sink->seen(sink, source, key);
+	int seen = ct_local_seen_content(sink, source, raw->buf, raw->len, &key);
 	int rc = seen < 0 ? -1 : seen ? 0 :
 		 ct_local_deliver(sink, raw->buf, raw->len, (ct_time)st.st_mtime, source, dept, key);
 	free(key);

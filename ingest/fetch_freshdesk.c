@@ -8,16 +8,10 @@
  */
 #include "tickets_p.h"
 #include "http_p.h"
-#include "../cli/config.h"
+#include "../config/config.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static const char *jstr(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
 
 static char *jid(json_t *o, const char *k)
 {
@@ -45,11 +39,11 @@ static void fd_common(struct fd_run *r, json_t *t, const char *tid, struct ct_it
 	it->source = ct_strdup(r->src->name);
 	it->ticket_system = ct_strdup("freshdesk");
 	it->ticket_id = ct_strdup(tid);
-	it->subject = ct_strdup(jstr(t, "subject") ? jstr(t, "subject") : "");
-	it->ticket_subject = ct_strdup(jstr(t, "subject"));
+	it->subject = ct_strdup(ct_tickets_jstr(t, "subject") ? ct_tickets_jstr(t, "subject") : "");
+	it->ticket_subject = ct_strdup(ct_tickets_jstr(t, "subject"));
 	it->ticket_status = ct_strdup(s >= 2 && s <= 5 ? statuses[s] : NULL);
 	it->ticket_group = ct_strdup(g ? json_string_value(g) : gid);
-	const char *req = jstr(json_object_get(t, "requester"), "email");
+	const char *req = ct_tickets_jstr(json_object_get(t, "requester"), "email");
 	it->requester = ct_strdup(req);
 	if (it->requester)
 		ct_lower_ascii(it->requester);
@@ -74,12 +68,12 @@ static int fd_ticket(struct fd_run *r, json_t *t)
 		json_t *pg = last_group && *last_group ? json_object_get(r->groups, last_group) : NULL;
 		it.ticket_group_from = last_group && *last_group ? ct_strdup(pg ? json_string_value(pg) : last_group) : NULL;
 		/* the first sight is the ticket's creation; later changes are observed now */
-		const char *when = jstr(t, last_group ? "updated_at" : "created_at");
+		const char *when = ct_tickets_jstr(t, last_group ? "updated_at" : "created_at");
 		if (!when || ct_time_parse(when, &it.date))
 			ct_item_warn(&it, "ticket without a valid %s", last_group ? "updated_at" : "created_at");
 		it.ticket_observed = last_group != NULL;
 		it.external_id = ct_xstrfmt("freshdesk:%s#move-%s-%s", tid, gid ? gid : "none",
-					    jstr(t, "updated_at") ? jstr(t, "updated_at") : "");
+					    ct_tickets_jstr(t, "updated_at") ? ct_tickets_jstr(t, "updated_at") : "");
 		it.body = ct_strdup("");
 		ret = ct_tickets_deliver(r->sink, &it);
 		if (!ret)
@@ -97,12 +91,12 @@ static int fd_ticket(struct fd_run *r, json_t *t)
 		it.kind = CT_ITEM_TICKET;
 		fd_common(r, t, tid, &it);
 		it.external_id = ct_xstrfmt("freshdesk:%s#description", tid);
-		const char *d = jstr(t, "description_text");
+		const char *d = ct_tickets_jstr(t, "description_text");
 		it.body = ct_strdup(d ? d : "");
 		it.body_len = strlen(it.body);
 		it.from.addr = ct_strdup(it.requester ? it.requester : "");
 		it.role = CT_ROLE_CUSTOMER;
-		ok = jstr(t, "created_at") && ct_time_parse(jstr(t, "created_at"), &it.date) == 0;
+		ok = ct_tickets_jstr(t, "created_at") && ct_time_parse(ct_tickets_jstr(t, "created_at"), &it.date) == 0;
 		if (!ok)
 			ct_item_warn(&it, "ticket without a valid created_at");
 		if (ct_tickets_deliver(r->sink, &it)) {
@@ -132,14 +126,14 @@ static int fd_ticket(struct fd_run *r, json_t *t)
 		fd_common(r, t, tid, &it);
 		it.external_id = ct_xstrfmt("freshdesk:%s#%s", tid, cid ? cid : "?");
 		free(cid);
-		const char *b = jstr(c, "body_text");
+		const char *b = ct_tickets_jstr(c, "body_text");
 		it.body = ct_strdup(b ? b : "");
 		it.body_len = strlen(it.body);
-		it.from.addr = ct_strdup(jstr(c, "from_email") ? jstr(c, "from_email") : "");
+		it.from.addr = ct_strdup(ct_tickets_jstr(c, "from_email") ? ct_tickets_jstr(c, "from_email") : "");
 		ct_lower_ascii(it.from.addr);
 		it.role = json_is_true(json_object_get(c, "incoming")) ? CT_ROLE_CUSTOMER : CT_ROLE_STAFF;
 		it.ticket_public = !json_is_true(json_object_get(c, "private"));
-		if (!jstr(c, "created_at") || ct_time_parse(jstr(c, "created_at"), &it.date))
+		if (!ct_tickets_jstr(c, "created_at") || ct_time_parse(ct_tickets_jstr(c, "created_at"), &it.date))
 			ct_item_warn(&it, "conversation without a valid created_at");
 		if (ct_tickets_deliver(r->sink, &it)) {
 			ret = -1;
@@ -177,8 +171,8 @@ static int run(const struct ct_config *cfg, const struct ct_source *src, struct 
 	json_t *g;
 	json_array_foreach(groups, i, g) {
 		char *id = jid(g, "id");
-		if (id && jstr(g, "name"))
-			json_object_set_new(r.groups, id, json_string(jstr(g, "name")));
+		if (id && ct_tickets_jstr(g, "name"))
+			json_object_set_new(r.groups, id, json_string(ct_tickets_jstr(g, "name")));
 		free(id);
 	}
 	json_decref(groups);
@@ -214,8 +208,8 @@ static int run(const struct ct_config *cfg, const struct ct_source *src, struct 
 				free(since);
 				goto out;
 			}
-			if (jstr(t, "updated_at"))
-				newest = jstr(t, "updated_at");
+			if (ct_tickets_jstr(t, "updated_at"))
+				newest = ct_tickets_jstr(t, "updated_at");
 		}
 		size_t n = json_array_size(list);
 		if (newest && !sink->dry_run &&

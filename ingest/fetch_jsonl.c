@@ -1,6 +1,6 @@
 /* fetch_jsonl.c - the JSONL source: ticket events one per line (ingest/TICKETS.md). */
 #include "tickets_p.h"
-#include "../cli/config.h"
+#include "../config/config.h"
 
 static int run(const struct ct_config *cfg, const struct ct_source *src, struct ct_sink *sink)
 {

@@ -5,7 +5,7 @@
  * part, so a message whose flags change (renamed file) is not read again.
  */
 #include "local_p.h"
-#include "../cli/config.h"
+#include "../config/config.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -8,7 +8,7 @@
  * of the bytes before it).
  */
 #include "local_p.h"
-#include "../cli/config.h"
+#include "../config/config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -118,10 +118,8 @@ int ct_mbox_ingest(const char *path, const char *source, const char *dept, struc
 		if (mend > body && mend[-1] == '\r')
 			mend--;
 		unescape(&msg, body, mend);
-		char hex[33], *key;
-		ct_hash_hex(msg.buf, msg.len, hex);
-		key = ct_xstrfmt("sha:%s", hex);
-		int seen = sink->seen(sink, source, key);
+		char *key;
+		int seen = ct_local_seen_content(sink, source, msg.buf, msg.len, &key);
 		if (seen < 0) {
 			free(key);
 			ret = -1;

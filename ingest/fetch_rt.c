@@ -9,7 +9,7 @@
  */
 #include "tickets_p.h"
 #include "http_p.h"
-#include "../cli/config.h"
+#include "../config/config.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,12 +30,6 @@ struct rt_run {
 	json_t *users;               /* name -> email ("" when none) */
 	json_t *tickets;             /* id -> struct rt_ticket * (as an integer pointer) */
 };
-
-static const char *jstr(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
 
 /* Reads every page of a collection; cb gets each item. */
 static int rt_list(struct rt_run *r, const char *path, int (*cb)(struct rt_run *r, json_t *item, void *d),
@@ -73,7 +67,7 @@ static int rt_list(struct rt_run *r, const char *path, int (*cb)(struct rt_run *
 
 static int queue_cb(struct rt_run *r, json_t *q, void *d)
 {
-	const char *id = jstr(q, "id"), *name = jstr(q, "Name");
+	const char *id = ct_tickets_jstr(q, "id"), *name = ct_tickets_jstr(q, "Name");
 	if (id && name)
 		json_object_set_new(r->queues, id, json_string(name));
 	return 0;
@@ -100,7 +94,7 @@ static const char *user_email(struct rt_run *r, const char *name)
 		char *p = ct_xstrfmt("/user/%s", esc);
 		ct_quiet++;
 		if (ct_http_get_json(&r->http, p, &u) == 0)
-			email = jstr(u, "EmailAddress");
+			email = ct_tickets_jstr(u, "EmailAddress");
 		ct_quiet--;
 		free(p);
 		free(esc);
@@ -114,12 +108,12 @@ static const char *user_email(struct rt_run *r, const char *name)
 static int history_cb(struct rt_run *r, json_t *t, void *d)
 {
 	struct rt_ticket *tk = d;
-	const char *type = jstr(t, "Type"), *field = jstr(t, "Field");
+	const char *type = ct_tickets_jstr(t, "Type"), *field = ct_tickets_jstr(t, "Field");
 	if (type && field && !strcmp(type, "Set") && !strcmp(field, "Queue")) {
 		json_t *m = json_array();
-		json_array_append_new(m, json_integer(atoll(jstr(t, "id") ? jstr(t, "id") : "0")));
-		json_array_append_new(m, json_string(jstr(t, "OldValue") ? jstr(t, "OldValue") : ""));
-		json_array_append_new(m, json_string(jstr(t, "NewValue") ? jstr(t, "NewValue") : ""));
+		json_array_append_new(m, json_integer(atoll(ct_tickets_jstr(t, "id") ? ct_tickets_jstr(t, "id") : "0")));
+		json_array_append_new(m, json_string(ct_tickets_jstr(t, "OldValue") ? ct_tickets_jstr(t, "OldValue") : ""));
+		json_array_append_new(m, json_string(ct_tickets_jstr(t, "NewValue") ? ct_tickets_jstr(t, "NewValue") : ""));
 		json_array_append_new(tk->moves, m);
 	}
 	return 0;
@@ -128,7 +122,7 @@ static int history_cb(struct rt_run *r, json_t *t, void *d)
 static int attachment_cb(struct rt_run *r, json_t *a, void *d)
 {
 	struct rt_ticket *tk = d;
-	const char *txn = jstr(a, "TransactionId");
+	const char *txn = ct_tickets_jstr(a, "TransactionId");
 	if (!txn)
 		return 0;
 	json_t *b = json_object_get(tk->bodies, txn);
@@ -136,7 +130,7 @@ static int attachment_cb(struct rt_run *r, json_t *a, void *d)
 		b = json_object();
 		json_object_set_new(tk->bodies, txn, b);
 	}
-	const char *mid = jstr(a, "MessageId"), *ct = jstr(a, "ContentType"), *content = jstr(a, "Content");
+	const char *mid = ct_tickets_jstr(a, "MessageId"), *ct = ct_tickets_jstr(a, "ContentType"), *content = ct_tickets_jstr(a, "Content");
 	if (mid && *mid && !json_object_get(b, "message_id"))
 		json_object_set_new(b, "message_id", json_string(mid));
 	if (ct && !strncmp(ct, "text/plain", 10) && content && !json_object_get(b, "text"))
@@ -174,12 +168,12 @@ static struct rt_ticket *ticket_get(struct rt_run *r, const char *id)
 		ticket_free(t);
 		return NULL;
 	}
-	t->subject = ct_strdup(jstr(o, "Subject"));
-	t->status = ct_strdup(jstr(o, "Status"));
-	t->queue = ct_strdup(jstr(json_object_get(o, "Queue"), "id"));
+	t->subject = ct_strdup(ct_tickets_jstr(o, "Subject"));
+	t->status = ct_strdup(ct_tickets_jstr(o, "Status"));
+	t->queue = ct_strdup(ct_tickets_jstr(json_object_get(o, "Queue"), "id"));
 	json_t *req = json_array_get(json_object_get(o, "Requestor"), 0);
-	if (req && jstr(req, "id"))
-		t->requester = ct_strdup(user_email(r, jstr(req, "id")));
+	if (req && ct_tickets_jstr(req, "id"))
+		t->requester = ct_strdup(user_email(r, ct_tickets_jstr(req, "id")));
 	json_decref(o);
 	p = ct_xstrfmt("/ticket/%s/history?per_page=100&fields=Type,Field,OldValue,NewValue", id);
 	rc = rt_list(r, p, history_cb, t);
@@ -220,11 +214,11 @@ static void common(struct rt_run *r, struct rt_ticket *t, struct ct_item *it, js
 	it->ticket_subject = ct_strdup(t->subject);
 	it->requester = ct_strdup(t->requester);
 	it->ticket_status = ct_strdup(t->status);
-	const char *created = jstr(txn, "Created");
+	const char *created = ct_tickets_jstr(txn, "Created");
 	ok = created && ct_time_parse(created, &it->date) == 0;
 	if (!ok)
 		ct_item_warn(it, "transaction without a valid time");
-	const char *creator = jstr(json_object_get(txn, "Creator"), "id");
+	const char *creator = ct_tickets_jstr(json_object_get(txn, "Creator"), "id");
 	it->from.addr = ct_strdup(user_email(r, creator) ? user_email(r, creator) : "");
 	ct_lower_ascii(it->from.addr);
 	if (creator && strcmp(creator, it->from.addr))
@@ -234,8 +228,8 @@ static void common(struct rt_run *r, struct rt_ticket *t, struct ct_item *it, js
 static int txn_cb(struct rt_run *r, json_t *txn, void *d)
 {
 	long long *last = d;
-	const char *id = jstr(txn, "id"), *type = jstr(txn, "Type"), *field = jstr(txn, "Field");
-	const char *ticket = jstr(txn, "ObjectId");
+	const char *id = ct_tickets_jstr(txn, "id"), *type = ct_tickets_jstr(txn, "Type"), *field = ct_tickets_jstr(txn, "Field");
+	const char *ticket = ct_tickets_jstr(txn, "ObjectId");
 	if (!id || !type || !ticket)
 		return ct_error("source '%s': a transaction without id, Type or ObjectId", r->src->name);
 	long long tid = atoll(id);
@@ -259,8 +253,8 @@ static int txn_cb(struct rt_run *r, json_t *txn, void *d)
 			/* the queue it was created in: before its first move, or the current one */
 			it.ticket_group = ct_strdup(queue_name(r, queue_at(t, 0)));
 		} else {
-			it.ticket_group_from = ct_strdup(queue_name(r, jstr(txn, "OldValue")));
-			it.ticket_group = ct_strdup(queue_name(r, jstr(txn, "NewValue")));
+			it.ticket_group_from = ct_strdup(queue_name(r, ct_tickets_jstr(txn, "OldValue")));
+			it.ticket_group = ct_strdup(queue_name(r, ct_tickets_jstr(txn, "NewValue")));
 		}
 		it.body = ct_strdup("");
 		if (ct_tickets_deliver(r->sink, &it))
@@ -273,9 +267,9 @@ static int txn_cb(struct rt_run *r, json_t *txn, void *d)
 		it.kind = CT_ITEM_TICKET;
 		common(r, t, &it, txn);
 		it.external_id = ct_xstrfmt("rt:%s#%s", ticket, id);
-		it.body = ct_strdup(jstr(b, "text") ? jstr(b, "text") : "");
+		it.body = ct_strdup(ct_tickets_jstr(b, "text") ? ct_tickets_jstr(b, "text") : "");
 		it.body_len = strlen(it.body);
-		it.message_id = ct_strdup(jstr(b, "message_id"));
+		it.message_id = ct_strdup(ct_tickets_jstr(b, "message_id"));
 		it.ticket_public = strcmp(type, "Comment") != 0;
 		it.ticket_group = ct_strdup(queue_name(r, queue_at(t, tid)));
 		if (ct_tickets_deliver(r->sink, &it))

@@ -7,7 +7,7 @@
  */
 #include "tickets_p.h"
 #include "http_p.h"
-#include "../cli/config.h"
+#include "../config/config.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -98,7 +98,7 @@ static void add_entity(struct ct_buf *out, const char **pp, const char *e)
 			cp = ' ';
 		if (cp < 0x20 && cp != '\n' && cp != '\t')
 			cp = ' ';
-		ct_mime_add_cp(out, cp);
+		ct_utf8_put(out, (uint32_t)cp);
 		*pp = semi + 1;
 		return;
 	}
@@ -106,7 +106,7 @@ static void add_entity(struct ct_buf *out, const char **pp, const char *e)
 		if ((size_t)(semi - p) == strlen(entities[i].name) &&
 		    !strncmp(p, entities[i].name, (size_t)(semi - p))) {
 			if (entities[i].cp)
-				ct_mime_add_cp(out, entities[i].cp);
+				ct_utf8_put(out, entities[i].cp);
 			*pp = semi + 1;
 			return;
 		}

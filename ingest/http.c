@@ -1,6 +1,6 @@
 /* http.c - JSON over HTTP(S) for the helpdesk fetchers, with retries. */
 #include "http_p.h"
-#include "../cli/config.h"
+#include "../config/config.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 #ifndef CT_INGEST_H
 #define CT_INGEST_H
 
-#include "../cli/util.h"
+#include "../base/base.h"
 
 struct ct_config;
 struct ct_source;
@@ -60,6 +60,7 @@ struct ct_item {
 	 * "<system>:<ticket>#<comment>" for ticket items.
 	 */
 	char *external_id;
+	char *legacy_external_id; /* the id stores before SHA-256 gave a content-id item, or NULL */
 	char *message_id;     /* mail: without <>; NULL when missing. tickets: the mail it came from, if known */
 	char *in_reply_to;    /* without <>; first id only */
 	struct ct_strlist references; /* without <>, oldest first */
@@ -109,6 +110,12 @@ struct ct_item {
 void ct_item_init(struct ct_item *it);
 void ct_item_free(struct ct_item *it);      /* frees members, not it */
 void ct_item_warn(struct ct_item *it, const char *fmt, ...) CT_PRINTF(2, 3);
+/*
+ * The id of an item that has no Message-ID: "sha256:" and the SHA-256 of
+ * data; legacy_external_id gets the id a store written before SHA-256 gave
+ * the same content ("hash:" and two FNV hashes), so that store still finds it.
+ */
+void ct_item_set_content_id(struct ct_item *it, const char *data, size_t len);
 void ct_addrlist_push(struct ct_addrlist *l, const char *name, const char *addr);
 void ct_addrlist_clear(struct ct_addrlist *l);
 
@@ -127,6 +134,11 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 
 /* Normalised subject: without Re/Fwd/AW/WG/SV/Antw prefixes, [list] tags, ticket tags, folded blanks, lower case. */
 char *ct_subject_normalize(const char *subject);
+/*
+ * 1 when subject starts, after [tags], with a reply or forward prefix (the
+ * same list ct_subject_normalize() strips: "Re:", "AW:", "Doorst:", "Fwd[2]:", "[Fwd: ...]").
+ */
+int ct_subject_is_reply(const char *subject);
 
 /*
  * The sink receives what fetchers produce. The pipeline implements it

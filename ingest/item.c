@@ -28,6 +28,17 @@ void ct_addrlist_clear(struct ct_addrlist *l)
 	memset(l, 0, sizeof(*l));
 }
 
+void ct_item_set_content_id(struct ct_item *it, const char *data, size_t len)
+{
+	char sha[65], fnv[33];
+	ct_sha256_hex(data, len, sha);
+	ct_hash_hex(data, len, fnv);
+	free(it->external_id);
+	free(it->legacy_external_id);
+	it->external_id = ct_xstrfmt("sha256:%s", sha);
+	it->legacy_external_id = ct_xstrfmt("hash:%s", fnv);
+}
+
 void ct_item_warn(struct ct_item *it, const char *fmt, ...)
 {
 	struct ct_buf b = CT_BUF_INIT;
@@ -41,6 +52,7 @@ void ct_item_warn(struct ct_item *it, const char *fmt, ...)
 void ct_item_free(struct ct_item *it)
 {
 	free(it->external_id);
+	free(it->legacy_external_id);
 	free(it->message_id);
 	free(it->in_reply_to);
 	ct_strlist_clear(&it->references);

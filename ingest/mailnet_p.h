@@ -19,7 +19,7 @@
 #define CT_MAILNET_P_H
 
 #include "ingest.h"
-#include "../cli/config.h"
+#include "../config/config.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1518,11 +1518,9 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 	if (it->message_id && *it->message_id) {
 		it->external_id = ct_strdup(it->message_id);
 	} else {
-		char hex[33];
 		free(it->message_id);
 		it->message_id = NULL;
-		ct_hash_hex(lf, lf_len, hex);
-		it->external_id = ct_xstrfmt("hash:%s", hex);
+		ct_item_set_content_id(it, lf, lf_len);
 	}
 	free(hs.date_raw);
 	free(kept);

@@ -61,8 +61,6 @@ void ct_mime_warn(struct ct_item *it, const char *fmt, ...) CT_PRINTF(2, 3);
 /* The value of hex digit c, or -1. */
 int ct_mime_hexval(int c);
 
-/* Appends code point cp as UTF-8 (U+FFFD for surrogates and values past U+10FFFF). */
-void ct_mime_add_cp(struct ct_buf *out, unsigned long cp);
 
 /*
  * Decodes a raw header value: RFC 2047 encoded words (B and Q; adjacent

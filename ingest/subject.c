@@ -1,7 +1,8 @@
 /*
  * subject.c - the normalised subject that threads replies whose References
  * are missing or broken: reply/forward prefixes in the languages mail
- * clients use, list and ticket tags, spacing and case folded away.
+ * clients use, list and ticket tags, spacing and case folded away. The one
+ * list of reply prefixes: the store asks ct_subject_is_reply() too.
  */
 #include "mime_p.h"
 
@@ -86,24 +87,34 @@ static void add_folded(struct ct_buf *b, const char *s, size_t len)
 			ct_buf_addch(b, tolower(*p++));
 			continue;
 		}
-		size_t n = ct_utf8_seqlen(p, (size_t)(e - p));
 		uint32_t c;
+		size_t n = ct_utf8_decode(p, (size_t)(e - p), &c);
 		if (n == 1) { /* not UTF-8: keep the byte, the subject came decoded */
 			ct_buf_addch(b, *p++);
 			continue;
 		}
-		if (n == 2)
-			c = ((p[0] & 0x1Fu) << 6) | (p[1] & 0x3Fu);
-		else if (n == 3)
-			c = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-		else
-			c = 0x10000; /* no case mapping above the BMP here */
-		uint32_t l = n <= 3 ? lower_cp(c) : c;
+		uint32_t l = n <= 3 ? lower_cp(c) : c; /* no case mapping above the BMP here */
 		if (l == c)
 			ct_buf_add(b, p, n);
 		else
-			ct_mime_add_cp(b, l);
+			ct_utf8_put(b, l);
 		p += n;
+	}
+}
+
+int ct_subject_is_reply(const char *s)
+{
+	if (!s)
+		return 0;
+	for (;;) {
+		while (is_blank(s))
+			s++;
+		if (prefix_len(s) || (*s == '[' && prefix_len(s + 1)))
+			return 1;
+		const char *close = *s == '[' ? strchr(s, ']') : NULL;
+		if (!close || close - s >= 80)
+			return 0;
+		s = close + 1;
 	}
 }
 

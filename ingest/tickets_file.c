@@ -5,7 +5,7 @@
  * Both become ticket items (comments) and ticket moves (group changes).
  */
 #include "tickets_p.h"
-#include "../cli/config.h"
+#include "../config/config.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -26,7 +26,7 @@ static char *strip_angles(const char *s)
 	return n ? ct_strndup(s, n) : NULL;
 }
 
-static const char *jstr(json_t *o, const char *key)
+const char *ct_tickets_jstr(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
 	return json_is_string(v) ? json_string_value(v) : NULL;
@@ -46,7 +46,7 @@ static char *jid(json_t *o, const char *key)
 static ct_time jtime(json_t *o, const char *key, int *ok)
 {
 	ct_time t = 0;
-	const char *s = jstr(o, key);
+	const char *s = ct_tickets_jstr(o, key);
 	*ok = s && ct_time_parse(s, &t) == 0;
 	return t;
 }
@@ -82,8 +82,8 @@ static void zd_index(json_t *root, struct ct_zd_lookup *lk)
 	}
 	json_array_foreach(json_object_get(root, "groups"), i, v) {
 		char *id = jid(v, "id");
-		if (id && jstr(v, "name"))
-			json_object_set_new(lk->groups, id, json_string(jstr(v, "name")));
+		if (id && ct_tickets_jstr(v, "name"))
+			json_object_set_new(lk->groups, id, json_string(ct_tickets_jstr(v, "name")));
 		free(id);
 	}
 }
@@ -106,7 +106,7 @@ static void zd_author(struct ct_zd_lookup *lk, json_t *author_id, struct ct_item
 	}
 	if (!u)
 		return;
-	const char *email = jstr(u, "email"), *name = jstr(u, "name"), *role = jstr(u, "role");
+	const char *email = ct_tickets_jstr(u, "email"), *name = ct_tickets_jstr(u, "name"), *role = ct_tickets_jstr(u, "role");
 	free(it->from.addr);
 	it->from.addr = ct_strdup(email ? email : "");
 	ct_lower_ascii(it->from.addr);
@@ -133,7 +133,7 @@ static void zd_common(struct ct_item *it, const char *source, const char *tid, c
 int ct_zendesk_ticket(json_t *t, struct ct_zd_lookup *lk, const char *source, struct ct_sink *sink)
 {
 	char *tid = jid(t, "id");
-	const char *subject = jstr(t, "subject");
+	const char *subject = ct_tickets_jstr(t, "subject");
 	char *group = NULL, *status = NULL, *requester = NULL;
 	int ret = 0, ok;
 	if (!tid)
@@ -163,7 +163,7 @@ int ct_zendesk_ticket(json_t *t, struct ct_zd_lookup *lk, const char *source, st
 			ct_time at = jtime(v, "created_at", &ok);
 			json_t *author = json_object_get(v, "author_id");
 			json_t *md = json_object_get(json_object_get(v, "metadata"), "system");
-			const char *msgid = jstr(md, "message_id");
+			const char *msgid = ct_tickets_jstr(md, "message_id");
 			/*
 			 * A comment belongs to the group the ticket was in when it was
 			 * written: the comment first, then the audit's changes (a
@@ -173,7 +173,7 @@ int ct_zendesk_ticket(json_t *t, struct ct_zd_lookup *lk, const char *source, st
 			int changes_first = group == NULL;
 			for (int pass = 0; pass < 2; pass++)
 			json_array_foreach(json_object_get(v, "events"), k, e) {
-				const char *type = jstr(e, "type"), *field = jstr(e, "field_name");
+				const char *type = ct_tickets_jstr(e, "type"), *field = ct_tickets_jstr(e, "field_name");
 				int is_comment = type && !strcmp(type, "Comment");
 				if (!type || (pass == 0) != (changes_first ? !is_comment : is_comment))
 					continue;
@@ -210,9 +210,9 @@ int ct_zendesk_ticket(json_t *t, struct ct_zd_lookup *lk, const char *source, st
 					json_t *c = cid ? json_object_get(by_id, cid) : NULL;
 					if (!c)
 						c = e;
-					const char *body = jstr(c, "plain_body");
+					const char *body = ct_tickets_jstr(c, "plain_body");
 					if (!body)
-						body = jstr(c, "body");
+						body = ct_tickets_jstr(c, "body");
 					struct ct_item it;
 					ct_item_init(&it);
 					it.kind = CT_ITEM_TICKET;
@@ -250,11 +250,11 @@ int ct_zendesk_ticket(json_t *t, struct ct_zd_lookup *lk, const char *source, st
 			char *cid = jid(v, "id");
 			it.external_id = ct_xstrfmt("zendesk:%s#%s", tid, cid ? cid : "?");
 			free(cid);
-			const char *body = jstr(v, "plain_body");
-			it.body = ct_strdup(body ? body : jstr(v, "body") ? jstr(v, "body") : "");
+			const char *body = ct_tickets_jstr(v, "plain_body");
+			it.body = ct_strdup(body ? body : ct_tickets_jstr(v, "body") ? ct_tickets_jstr(v, "body") : "");
 			it.body_len = strlen(it.body);
 			it.ticket_group = ct_strdup(group);
-			it.ticket_status = ct_strdup(jstr(t, "status"));
+			it.ticket_status = ct_strdup(ct_tickets_jstr(t, "status"));
 			it.date = jtime(v, "created_at", &ok);
 			zd_author(lk, json_object_get(v, "author_id"), &it);
 			if (ct_tickets_deliver(sink, &it)) {
@@ -314,9 +314,9 @@ int ct_zendesk_export_ingest(const char *path, const char *source, struct ct_sin
 static int jsonl_event(json_t *o, const char *source, struct ct_sink *sink, const char *path, int line,
 		       json_t *subjects)
 {
-	const char *type = jstr(o, "type");
+	const char *type = ct_tickets_jstr(o, "type");
 	char *ticket = jid(o, "ticket"), *id = jid(o, "id");
-	const char *system = jstr(o, "system");
+	const char *system = ct_tickets_jstr(o, "system");
 	int ok, ret = 0;
 	if (!type || !ticket || !id) {
 		ret = ct_error("%s:%d: an event needs \"type\", \"ticket\" and \"id\"", path, line);
@@ -341,7 +341,7 @@ static int jsonl_event(json_t *o, const char *source, struct ct_sink *sink, cons
 	 * over, and a late comment then just carries no subject.
 	 */
 	char *skey = ct_xstrfmt("%s:%s", system, ticket);
-	const char *subject = jstr(o, "subject");
+	const char *subject = ct_tickets_jstr(o, "subject");
 	if (subject) {
 		if (json_object_size(subjects) >= 50000)
 			json_object_clear(subjects);
@@ -361,25 +361,25 @@ static int jsonl_event(json_t *o, const char *source, struct ct_sink *sink, cons
 			      : ct_xstrfmt("%s:%s#%s", system, ticket, id);
 	it.subject = ct_strdup(subject ? subject : "");
 	it.ticket_subject = ct_strdup(subject);
-	it.ticket_group = ct_strdup(jstr(o, "group"));
-	it.ticket_group_from = ct_strdup(jstr(o, "from_group"));
-	it.ticket_status = ct_strdup(jstr(o, "status"));
+	it.ticket_group = ct_strdup(ct_tickets_jstr(o, "group"));
+	it.ticket_group_from = ct_strdup(ct_tickets_jstr(o, "from_group"));
+	it.ticket_status = ct_strdup(ct_tickets_jstr(o, "status"));
 	it.date = at;
-	const char *body = jstr(o, "body");
+	const char *body = ct_tickets_jstr(o, "body");
 	it.body = ct_strdup(body && !move ? body : "");
 	it.body_len = strlen(it.body);
-	it.from.addr = ct_strdup(jstr(o, "author") ? jstr(o, "author") : "");
+	it.from.addr = ct_strdup(ct_tickets_jstr(o, "author") ? ct_tickets_jstr(o, "author") : "");
 	ct_lower_ascii(it.from.addr);
-	it.from.name = ct_strdup(jstr(o, "author_name"));
-	const char *role = jstr(o, "author_role");
+	it.from.name = ct_strdup(ct_tickets_jstr(o, "author_name"));
+	const char *role = ct_tickets_jstr(o, "author_role");
 	if (role)
 		it.role = !strcmp(role, "staff") ? CT_ROLE_STAFF : CT_ROLE_CUSTOMER;
-	it.message_id = strip_angles(jstr(o, "message_id"));
+	it.message_id = strip_angles(ct_tickets_jstr(o, "message_id"));
 	json_t *pub = json_object_get(o, "public");
 	it.ticket_public = pub ? json_is_true(pub) : 1;
-	const char *req = jstr(o, "requester");
+	const char *req = ct_tickets_jstr(o, "requester");
 	if (!req && !strcmp(type, "ticket_created") && role && strcmp(role, "staff"))
-		req = jstr(o, "author");
+		req = ct_tickets_jstr(o, "author");
 	it.requester = ct_strdup(req);
 	if (it.requester)
 		ct_lower_ascii(it.requester);

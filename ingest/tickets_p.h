@@ -8,6 +8,9 @@
 int ct_tickets_deliver(struct ct_sink *sink, struct ct_item *it);
 #include <jansson.h>
 
+/* The string value of o[key], or NULL when absent or not a string. Borrowed from o. */
+const char *ct_tickets_jstr(json_t *o, const char *key);
+
 /* Zendesk users and groups by id (as text): user objects, group names. */
 struct ct_zd_lookup {
 	json_t *users;

@@ -115,16 +115,15 @@ void ct_html_escape(struct ct_buf *out, const char *s)
 	for (size_t i = 0; i < len;) {
 		unsigned c = p[i];
 		/* bidirectional controls would reorder what the reader sees: show them instead */
-		if (c == 0xE2 && i + 2 < len && p[i + 1] == 0x80 &&
-		    ((p[i + 2] >= 0xAA && p[i + 2] <= 0xAE) || p[i + 2] == 0x8E || p[i + 2] == 0x8F)) {
-			ct_buf_addf(out, "[U+%04X]", 0x2000u + (p[i + 2] - 0x80u));
-			i += 3;
-			continue;
-		}
-		if (c == 0xE2 && i + 2 < len && p[i + 1] == 0x81 && p[i + 2] >= 0xA6 && p[i + 2] <= 0xA9) {
-			ct_buf_addf(out, "[U+%04X]", 0x2040u + (p[i + 2] - 0x80u));
-			i += 3;
-			continue;
+		if (c == 0xE2) {
+			uint32_t cp;
+			size_t n = ct_utf8_decode(p + i, len - i, &cp);
+			if ((cp >= 0x202A && cp <= 0x202E) || cp == 0x200E || cp == 0x200F ||
+			    (cp >= 0x2066 && cp <= 0x2069)) {
+				ct_buf_addf(out, "[U+%04X]", (unsigned)cp);
+				i += n;
+				continue;
+			}
 		}
 		switch (c) {
 		case '&': ct_buf_addstr(out, "&amp;"); break;

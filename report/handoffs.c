@@ -178,7 +178,7 @@ int ct_report_audit(FILE *out, enum ct_format fmt, int width, const struct ct_au
 		char *trail = trail_text(c);
 		snprintf(n1, sizeof(n1), "%lld", (long long)c->id);
 		snprintf(n2, sizeof(n2), "%d", c->handoffs);
-		ct_doc_row(ct, n1, opened, c->open ? "open" : "resolved", n2, c->ping_pong ? "yes" : "no",
+		ct_doc_row(ct, n1, opened, c->open ? "open" : "closed", n2, c->ping_pong ? "yes" : "no",
 			   c->unanswered ? "yes" : "no", trail, c->subject ? c->subject : "",
 			   c->customer ? c->customer : "");
 		free(trail);

@@ -13,7 +13,15 @@
 #ifndef CT_REPORT_H
 #define CT_REPORT_H
 
-#include "../cli/cli.h"
+#include "../base/base.h"
+#include "../config/config.h"
+
+/* Output formats of --format, one emitter each. */
+enum ct_format { CT_FMT_TABLE, CT_FMT_CSV, CT_FMT_JSON, CT_FMT_MARKDOWN, CT_FMT_HTML };
+/* Parses a --format value ("md" too); -1 (reported) when unknown. */
+int ct_parse_format(const char *s, enum ct_format *out);
+/* Without --format: table on a terminal, else json. */
+enum ct_format ct_default_format(void);
 
 struct ct_complaints;
 struct ct_audit;

@@ -36,9 +36,9 @@ int ct_report_case(FILE *out, enum ct_format fmt, int width, const struct ct_cas
 		ct_buf_addf(&why, "%s%s%s", it->link_reason ? it->link_reason : "", it->link_detail ? ": " : "",
 			    it->link_detail ? it->link_detail : "");
 		ct_time_iso(it->date, a);
-		ct_doc_row(t, a, it->kind == 0 ? "email" : it->kind == 1 ? "ticket" : "ticket move",
+		ct_doc_row(t, a, it->kind == CT_ITEM_EMAIL ? "email" : it->kind == CT_ITEM_TICKET ? "ticket" : "ticket move",
 			   it->department ? it->department : "", it->from ? it->from : "",
-			   it->kind == 2 ? "" : it->subject ? it->subject : "", tags.buf, ev.buf, why.buf,
+			   it->kind == CT_ITEM_TICKET_MOVE ? "" : it->subject ? it->subject : "", tags.buf, ev.buf, why.buf,
 			   it->external_id);
 		ct_buf_release(&tags);
 		ct_buf_release(&ev);
@@ -63,7 +63,7 @@ int ct_report_case(FILE *out, enum ct_format fmt, int width, const struct ct_cas
 	}
 	for (size_t i = 0; i < c->nitems; i++) {
 		const struct ct_case_item *it = &c->items[i];
-		if (it->kind == 2 || !it->body)
+		if (it->kind == CT_ITEM_TICKET_MOVE || !it->body)
 			continue;
 		ct_time_iso(it->date, a);
 		ct_doc_heading(&d, 2, "%s — %s — %s", a, it->from ? it->from : "", it->subject ? it->subject : "");

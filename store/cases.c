@@ -86,7 +86,7 @@ static void fill_case_row(sqlite3_stmt *q, struct ct_case *c, ct_time now)
 /* Loads items (with tags and mailboxes) of c; with_body adds bodies. */
 static int load_items(struct ct_store *st, struct ct_case *c, int with_body)
 {
-	sqlite3_stmt *qi = ct_store_stmt(st, 54,
+	sqlite3_stmt *qi = ct_store_stmt(st, ST_CASE_ITEMS,
 		"SELECT i.id, i.kind, i.external_id, i.date, i.from_addr, i.from_name, i.department,"
 		" i.subject, i.link_reason, i.link_detail, i.warnings, i.body"
 		" FROM items i WHERE i.case_id = ?"
@@ -98,7 +98,7 @@ static int load_items(struct ct_store *st, struct ct_case *c, int with_body)
 		struct ct_case_item *it = &c->items[c->nitems++];
 		memset(it, 0, sizeof(*it));
 		it->id = sqlite3_column_int64(qi, 0);
-		it->kind = sqlite3_column_int(qi, 1);
+		it->kind = (enum ct_item_kind)sqlite3_column_int(qi, 1);
 		it->external_id = ct_store_col_strdup(qi, 2);
 		it->date = sqlite3_column_int64(qi, 3);
 		it->from = ct_store_col_strdup(qi, 4);
@@ -116,7 +116,7 @@ static int load_items(struct ct_store *st, struct ct_case *c, int with_body)
 	sqlite3_reset(qi);
 	for (size_t i = 0; i < c->nitems; i++) {
 		struct ct_case_item *it = &c->items[i];
-		sqlite3_stmt *qt = ct_store_stmt(st, 55,
+		sqlite3_stmt *qt = ct_store_stmt(st, ST_CASE_TAGS,
 			"SELECT category, rule_id, snippet, span_start, span_end FROM tags WHERE item_id = ?"
 			" ORDER BY span_start, id");
 		sqlite3_bind_int64(qt, 1, it->id);
@@ -136,7 +136,7 @@ static int load_items(struct ct_store *st, struct ct_case *c, int with_body)
 		}
 		sqlite3_reset(qt);
 		ct_strlist_clear(&cats);
-		sqlite3_stmt *qm = ct_store_stmt(st, 56,
+		sqlite3_stmt *qm = ct_store_stmt(st, ST_CASE_MAILBOXES,
 			"SELECT DISTINCT department FROM item_mailboxes WHERE item_id = ? AND department <> ''"
 			" ORDER BY department");
 		sqlite3_bind_int64(qm, 1, it->id);
@@ -162,7 +162,7 @@ int ct_store_list_cases(struct ct_store *st, const struct ct_case_filter *f,
 		" AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.trail) WHERE value = ?2))"
 		" AND (?3 = 0 OR last_activity_at >= ?3) AND (?4 = 0 OR opened_at < ?4)"
 		" AND handoffs >= ?5 AND (?6 = 0 OR ping_pong = 1)"
-		" AND (?7 = 0 OR (closed_at IS NULL AND NOT (last_role = 2 AND last_activity_at < ?8)))"
+		" AND (?7 = 0 OR (closed_at IS NULL AND NOT (last_role = " SQL_ROLE_STAFF " AND last_activity_at < ?8)))"
 		" ORDER BY last_activity_at DESC, id DESC", -1, &q, NULL) != SQLITE_OK)
 		return ct_store_sqlerr(st, "listing cases");
 	ct_store_bind_text(q, 1, f ? f->tag : NULL);

@@ -50,7 +50,7 @@ static int open_at(ct_time until, ct_time opened, ct_time closed, int last_role,
 		return 0;
 	if (closed && closed < until)
 		return 0;
-	return !(last_role == 2 && last < until - CT_STALE_DAYS * 86400);
+	return !(last_role == CT_ROLE_STAFF && last < until - CT_STALE_DAYS * 86400);
 }
 
 /* ---- complaint report ---- */
@@ -171,7 +171,7 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 			o->customer = ct_store_col_strdup(q, 8);
 			o->category = ct_strdup(cat);
 			/* the evidence: the case's first tag in this department */
-			sqlite3_stmt *e = ct_store_stmt(st, 57,
+			sqlite3_stmt *e = ct_store_stmt(st, ST_REPORT_TAG,
 				"SELECT rule_id, snippet, category FROM tags WHERE id = ?");
 			sqlite3_bind_int64(e, 1, sqlite3_column_int64(q, 9));
 			if (sqlite3_step(e) == SQLITE_ROW) {
@@ -218,7 +218,7 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 	/* Staff who wrote in cases tagged overpromise that were active in the period. */
 	if (sqlite3_prepare_v2(st->db,
 		"SELECT i.department, i.from_addr, count(DISTINCT i.case_id) FROM items i"
-		" WHERE i.role = 2 AND i.department IS NOT NULL AND (?1 IS NULL OR i.department = ?1)"
+		" WHERE i.role = " SQL_ROLE_STAFF " AND i.department IS NOT NULL AND (?1 IS NULL OR i.department = ?1)"
 		" AND i.case_id IN (SELECT i2.case_id FROM tags t JOIN items i2 ON i2.id = t.item_id"
 		"   JOIN cases c ON c.id = i2.case_id WHERE t.category = 'overpromise'"
 		"   AND c.opened_at < ?3 AND c.last_activity_at >= ?2)"
@@ -352,7 +352,7 @@ int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time 
 		"SELECT case_id, at, from_department, to_department, via, actor, observed"
 		" FROM routing_events WHERE at < ?1 ORDER BY case_id, seq", -1, &r, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(st->db,
-		"SELECT 1 FROM items WHERE case_id = ?1 AND role = 2 AND department = ?2 AND date > ?3"
+		"SELECT 1 FROM items WHERE case_id = ?1 AND role = " SQL_ROLE_STAFF " AND department = ?2 AND date > ?3"
 		" AND date < ?4 LIMIT 1", -1, &u, NULL) != SQLITE_OK)
 		goto sqlerr;
 	sqlite3_bind_int64(q, 1, until);

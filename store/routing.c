@@ -30,15 +30,16 @@ int ct_store_route_case(struct ct_store *st, int64_t case_id)
 	json_t *trail = json_array();
 	char *holder = NULL, *subject = NULL, *customer = NULL, *first_dept = NULL;
 	ct_time opened = 0, last = 0, closed = 0;
-	int last_role = 0, nitems = 0, handoffs = 0, ping_pong = 0, seq = 0, ret = -1;
+	enum ct_sender_role last_role = CT_ROLE_UNKNOWN;
+	int nitems = 0, handoffs = 0, ping_pong = 0, seq = 0, ret = -1;
 	int last_is_ticket_close = 0;
 
-	q = ct_store_stmt(st, 50, "DELETE FROM routing_events WHERE case_id = ?");
+	q = ct_store_stmt(st, ST_ROUTE_CLEAR, "DELETE FROM routing_events WHERE case_id = ?");
 	sqlite3_bind_int64(q, 1, case_id);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		return ct_store_sqlerr(st, "clearing routing events");
 
-	q = ct_store_stmt(st, 51,
+	q = ct_store_stmt(st, ST_ROUTE_ITEMS,
 		"SELECT id, kind, date, department, from_addr, role, subject, ticket_status, observed"
 		" FROM items WHERE case_id = ? ORDER BY date, id");
 	sqlite3_bind_int64(q, 1, case_id);
@@ -46,28 +47,28 @@ int ct_store_route_case(struct ct_store *st, int64_t case_id)
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t item_id = sqlite3_column_int64(q, 0);
-		int kind = sqlite3_column_int(q, 1);
+		enum ct_item_kind kind = (enum ct_item_kind)sqlite3_column_int(q, 1);
 		ct_time date = sqlite3_column_int64(q, 2);
 		const char *dept = (const char *)sqlite3_column_text(q, 3);
 		const char *from = (const char *)sqlite3_column_text(q, 4);
-		int role = sqlite3_column_int(q, 5);
+		enum ct_sender_role role = (enum ct_sender_role)sqlite3_column_int(q, 5);
 		const char *status = (const char *)sqlite3_column_text(q, 7);
 		int observed = sqlite3_column_int(q, 8);
 
 		if (!nitems) {
 			opened = date;
-			if (kind != 2)
+			if (kind != CT_ITEM_TICKET_MOVE)
 				subject = ct_store_col_strdup(q, 6);
 		}
-		if (!subject && kind != 2)
+		if (!subject && kind != CT_ITEM_TICKET_MOVE)
 			subject = ct_store_col_strdup(q, 6);
-		if (!customer && role == 1 && from && *from)
+		if (!customer && role == CT_ROLE_CUSTOMER && from && *from)
 			customer = ct_strdup(from);
 		nitems++;
 		last = date;
-		if (kind != 2)
+		if (kind != CT_ITEM_TICKET_MOVE)
 			last_role = role;
-		if (kind != 0 && status) {
+		if (kind != CT_ITEM_EMAIL && status) {
 			last_is_ticket_close = is_closed_status(status);
 			if (last_is_ticket_close)
 				closed = date;
@@ -81,7 +82,7 @@ int ct_store_route_case(struct ct_store *st, int64_t case_id)
 			continue;
 		if (holder) {
 			if (!ins)
-				ins = ct_store_stmt(st, 52,
+				ins = ct_store_stmt(st, ST_ROUTE_INSERT,
 					"INSERT INTO routing_events(case_id, seq, at, from_department,"
 					" to_department, via, actor, item_id, observed) VALUES (?,?,?,?,?,?,?,?,?)");
 			else {
@@ -117,7 +118,7 @@ int ct_store_route_case(struct ct_store *st, int64_t case_id)
 		goto out;
 	}
 	char *trail_s = json_dumps(trail, JSON_COMPACT);
-	q = ct_store_stmt(st, 53,
+	q = ct_store_stmt(st, ST_ROUTE_CASE,
 		"UPDATE cases SET subject = coalesce(?2, subject), customer = ?3, opened_at = ?4,"
 		" last_activity_at = ?5, last_role = ?6, closed_at = ?7, trail = ?8,"
 		" first_department = ?9, last_department = ?10, handoffs = ?11, ping_pong = ?12,"

@@ -21,18 +21,22 @@ int ct_store_sqlerr(struct ct_store *st, const char *what)
 	return ct_error("store '%s': %s: %s", st->path, what, sqlite3_errmsg(st->db));
 }
 
-sqlite3_stmt *ct_store_stmt(struct ct_store *st, int slot, const char *sql)
+sqlite3_stmt *ct_store_stmt(struct ct_store *st, enum ct_stmt_id id, const char *sql)
 {
-	if (slot < 0 || slot >= (int)CT_ARRAY_SIZE(st->stmts))
-		ct_bug("statement slot %d out of range", slot);
-	sqlite3_stmt *q = st->stmts[slot];
+	if ((unsigned)id >= ST__COUNT)
+		ct_bug("statement id %d out of range", (int)id);
+	sqlite3_stmt *q = st->stmts[id];
 	if (!q) {
 		if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q, NULL) != SQLITE_OK) {
 			ct_store_sqlerr(st, "preparing a statement");
 			ct_bug("bad SQL: %s", sql);
 		}
-		st->stmts[slot] = q;
+		st->stmts[id] = q;
+		st->stmt_sql[id] = sql;
 	} else {
+		/* The same call site passes the same literal: compare text only when it is not. */
+		if (sql != st->stmt_sql[id] && strcmp(sql, sqlite3_sql(q)))
+			ct_bug("statement %d asked for \"%s\" but holds \"%s\"", (int)id, sql, sqlite3_sql(q));
 		sqlite3_reset(q);
 		sqlite3_clear_bindings(q);
 	}
@@ -369,15 +373,9 @@ size_t ct_store_cases_touched(const struct ct_store *st)
 
 /* ---- incremental state ---- */
 
-enum {
-	S_SEEN, S_MARK_SEEN, S_GET_CURSOR, S_SET_CURSOR, S_FIND_EXT, S_INS_ITEM, S_INS_REF,
-	S_INS_ADDR, S_INS_MAILBOX, S_INS_FWD, S_INS_ATT, S_CLEAR_TAGS, S_ADD_TAG, S_SET_HASH,
-	S_SEEN_KEYS,
-};
-
 int ct_store_seen(struct ct_store *st, const char *source, const char *key)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, S_SEEN, "SELECT 1 FROM seen WHERE source = ? AND key = ?");
+	sqlite3_stmt *q = ct_store_stmt(st, ST_SEEN, "SELECT 1 FROM seen WHERE source = ? AND key = ?");
 	ct_store_bind_text(q, 1, source);
 	ct_store_bind_text(q, 2, key);
 	int rc = sqlite3_step(q);
@@ -391,7 +389,7 @@ int ct_store_seen(struct ct_store *st, const char *source, const char *key)
 int ct_store_seen_keys(struct ct_store *st, const char *source,
 		       int (*cb)(const char *key, void *data), void *data)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, S_SEEN_KEYS, "SELECT key FROM seen WHERE source = ?");
+	sqlite3_stmt *q = ct_store_stmt(st, ST_SEEN_KEYS, "SELECT key FROM seen WHERE source = ?");
 	ct_store_bind_text(q, 1, source);
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
@@ -405,7 +403,7 @@ int ct_store_seen_keys(struct ct_store *st, const char *source,
 
 int ct_store_mark_seen(struct ct_store *st, const char *source, const char *key, int64_t item_id)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, S_MARK_SEEN,
+	sqlite3_stmt *q = ct_store_stmt(st, ST_MARK_SEEN,
 		"INSERT OR REPLACE INTO seen(source, key, item_id) VALUES (?, ?, ?)");
 	ct_store_bind_text(q, 1, source);
 	ct_store_bind_text(q, 2, key);
@@ -418,7 +416,7 @@ int ct_store_mark_seen(struct ct_store *st, const char *source, const char *key,
 
 char *ct_store_get_cursor(struct ct_store *st, const char *source, const char *name)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, S_GET_CURSOR,
+	sqlite3_stmt *q = ct_store_stmt(st, ST_GET_CURSOR,
 		"SELECT value FROM cursors WHERE source = ? AND name = ?");
 	ct_store_bind_text(q, 1, source);
 	ct_store_bind_text(q, 2, name);
@@ -431,7 +429,7 @@ char *ct_store_get_cursor(struct ct_store *st, const char *source, const char *n
 
 int ct_store_set_cursor(struct ct_store *st, const char *source, const char *name, const char *value)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, S_SET_CURSOR,
+	sqlite3_stmt *q = ct_store_stmt(st, ST_SET_CURSOR,
 		"INSERT OR REPLACE INTO cursors(source, name, value) VALUES (?, ?, ?)");
 	ct_store_bind_text(q, 1, source);
 	ct_store_bind_text(q, 2, name);
@@ -445,7 +443,7 @@ int ct_store_set_cursor(struct ct_store *st, const char *source, const char *nam
 
 static int add_mailbox(struct ct_store *st, int64_t id, const struct ct_item *it)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, S_INS_MAILBOX,
+	sqlite3_stmt *q = ct_store_stmt(st, ST_INS_MAILBOX,
 		"INSERT OR IGNORE INTO item_mailboxes(item_id, source, department) VALUES (?, ?, ?)");
 	sqlite3_bind_int64(q, 1, id);
 	ct_store_bind_static(q, 2, it->source ? it->source : "cli");
@@ -459,7 +457,7 @@ static int add_ref(struct ct_store *st, int64_t id, const char *ref, const char 
 {
 	if (!ref || !*ref)
 		return 0;
-	sqlite3_stmt *q = ct_store_stmt(st, S_INS_REF,
+	sqlite3_stmt *q = ct_store_stmt(st, ST_INS_REF,
 		"INSERT OR IGNORE INTO item_refs(item_id, ref, kind) VALUES (?, ?, ?)");
 	sqlite3_bind_int64(q, 1, id);
 	ct_store_bind_static(q, 2, ref);
@@ -480,7 +478,6 @@ static char *join_addrs(const struct ct_addrlist *l)
 	return ct_buf_detach(&b, NULL);
 }
 
-int ct_store_is_reply_subject(const char *subject);
 
 int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 			      const struct ct_item_derived *d, int64_t *item_id, int *is_new)
@@ -491,11 +488,17 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 	int ret = -1;
 
 	*is_new = 0;
-	q = ct_store_stmt(st, S_FIND_EXT, "SELECT id FROM items WHERE external_id = ?");
-	ct_store_bind_static(q, 1, it->external_id);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		id = sqlite3_column_int64(q, 0);
-	sqlite3_reset(q);
+	/* A content id may be stored under its pre-SHA-256 form: look for both. */
+	for (int k = 0; k < 2 && !id; k++) {
+		const char *ext = k ? it->legacy_external_id : it->external_id;
+		if (!ext)
+			break;
+		q = ct_store_stmt(st, ST_FIND_EXT, "SELECT id FROM items WHERE external_id = ?");
+		ct_store_bind_static(q, 1, ext);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			id = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+	}
 	if (id) {
 		/* The same message found again (another mailbox, Cc copy). */
 		*item_id = id;
@@ -506,7 +509,7 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 	if (ct_store_thread_plan(st, it, d->norm, &d->outside, &plan))
 		goto out;
 
-	q = ct_store_stmt(st, S_INS_ITEM,
+	q = ct_store_stmt(st, ST_INS_ITEM,
 		"INSERT INTO items(kind, external_id, message_id, in_reply_to, subject, subject_norm,"
 		" from_addr, from_name, role, to_addrs, cc_addrs, date, date_from_file, body,"
 		" body_from_html, department, ticket_system, ticket_id, ticket_group, ticket_group_from,"
@@ -577,7 +580,7 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 			goto out;
 	}
 	for (size_t i = 0; i < it->nfwd; i++) {
-		q = ct_store_stmt(st, S_INS_FWD,
+		q = ct_store_stmt(st, ST_INS_FWD,
 			"INSERT INTO forwards(item_id, n, message_id, subject, from_addr, date, body)"
 			" VALUES (?,?,?,?,?,?,?)");
 		sqlite3_bind_int64(q, 1, id);
@@ -593,7 +596,7 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 		}
 	}
 	for (size_t i = 0; i < it->natt; i++) {
-		q = ct_store_stmt(st, S_INS_ATT,
+		q = ct_store_stmt(st, ST_INS_ATT,
 			"INSERT INTO attachments(item_id, n, name, type, size) VALUES (?,?,?,?,?)");
 		sqlite3_bind_int64(q, 1, id);
 		sqlite3_bind_int(q, 2, (int)i);
@@ -631,7 +634,7 @@ void ct_store_derive(const struct ct_store *st, const struct ct_item *it, struct
 		}
 		d->warnings = ct_buf_detach(&b, NULL);
 	}
-	d->is_reply = it->kind == CT_ITEM_EMAIL && ct_store_is_reply_subject(it->subject);
+	d->is_reply = it->kind == CT_ITEM_EMAIL && ct_subject_is_reply(it->subject);
 	struct ct_buf b = CT_BUF_INIT;
 	ct_store_outside_addrs(st, it, &d->outside);
 	ct_buf_addch(&b, ' ');
@@ -665,7 +668,7 @@ int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *it
 
 int ct_store_clear_tags(struct ct_store *st, int64_t item_id)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, S_CLEAR_TAGS, "DELETE FROM tags WHERE item_id = ?");
+	sqlite3_stmt *q = ct_store_stmt(st, ST_CLEAR_TAGS, "DELETE FROM tags WHERE item_id = ?");
 	sqlite3_bind_int64(q, 1, item_id);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		return ct_store_sqlerr(st, "clearing tags");
@@ -675,7 +678,7 @@ int ct_store_clear_tags(struct ct_store *st, int64_t item_id)
 int ct_store_add_tag(struct ct_store *st, int64_t item_id, const char *category, const char *rule_id,
 		     size_t start, size_t end, const char *snippet)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, S_ADD_TAG,
+	sqlite3_stmt *q = ct_store_stmt(st, ST_ADD_TAG,
 		"INSERT INTO tags(item_id, category, rule_id, span_start, span_end, snippet)"
 		" VALUES (?,?,?,?,?,?)");
 	sqlite3_bind_int64(q, 1, item_id);
@@ -697,7 +700,7 @@ void ct_store_set_classifier(struct ct_store *st, const char *rules_hash)
 
 int ct_store_set_rules_hash(struct ct_store *st, int64_t item_id, const char *hash)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, S_SET_HASH, "UPDATE items SET rules_hash = ? WHERE id = ?");
+	sqlite3_stmt *q = ct_store_stmt(st, ST_SET_HASH, "UPDATE items SET rules_hash = ? WHERE id = ?");
 	ct_store_bind_text(q, 1, hash);
 	sqlite3_bind_int64(q, 2, item_id);
 	if (sqlite3_step(q) != SQLITE_DONE)
@@ -736,13 +739,13 @@ int ct_store_items_to_classify(struct ct_store *st, const char *rules_hash,
 			continue;
 		struct ct_stored_item it = {
 			.id = sqlite3_column_int64(q, 0),
-			.kind = sqlite3_column_int(q, 1),
+			.kind = (enum ct_item_kind)sqlite3_column_int(q, 1),
 			.external_id = (char *)sqlite3_column_text(q, 2),
 			.subject = (char *)sqlite3_column_text(q, 3),
 			.body = (char *)sqlite3_column_text(q, 4),
 			.body_len = (size_t)sqlite3_column_bytes(q, 4),
 			.from_addr = (char *)sqlite3_column_text(q, 5),
-			.role = sqlite3_column_int(q, 6),
+			.role = (enum ct_sender_role)sqlite3_column_int(q, 6),
 		};
 		if (!it.body)
 			it.body = (char *)"";

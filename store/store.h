@@ -1,7 +1,9 @@
 /*
  * store.h - the public face of store/: the SQLite store of items, cases,
- * tags, routing events, cursors. All SQL lives in store/; nothing outside
- * knows which database is underneath.
+ * tags, routing events, cursors, and the ingest pipeline that feeds it
+ * (store/pipeline.c). All SQL lives in store/; nothing outside knows which
+ * database is underneath. store/ stands on base/, config/, ingest/ (the item
+ * type) and classify/ (tagging in the pipeline).
  *
  * Memory: structs filled by the store own their strings; release them with
  * the matching _release function. Errors are reported once by the store
@@ -10,10 +12,13 @@
 #ifndef CT_STORE_H
 #define CT_STORE_H
 
-#include "../cli/util.h"
+#include "../base/base.h"
+#include "../config/config.h"
+#include "../ingest/ingest.h"
+
+#include <pthread.h>
 
 struct ct_store;
-struct ct_item;
 
 struct ct_store_options {
 	int thread_window_days;        /* subject+participants join window (default 30) */
@@ -94,13 +99,13 @@ void ct_store_set_classifier(struct ct_store *st, const char *rules_hash);
 /* Items to (re)classify: those whose rules_hash differs from hash. */
 struct ct_stored_item {
 	int64_t id;
-	int kind;
+	enum ct_item_kind kind;
 	char *external_id;
 	char *subject;
 	char *body;
 	size_t body_len;
 	char *from_addr;
-	int role;            /* 1 customer, 2 staff, 0 unknown */
+	enum ct_sender_role role;
 };
 int ct_store_items_to_classify(struct ct_store *st, const char *rules_hash,
 			       int (*cb)(const struct ct_stored_item *it, void *data), void *data);
@@ -133,7 +138,7 @@ struct ct_case_tag {
 
 struct ct_case_item {
 	int64_t id;
-	int kind;                 /* 0 email, 1 ticket comment, 2 ticket move */
+	enum ct_item_kind kind;
 	char *external_id;
 	ct_time date;
 	char *from;
@@ -296,5 +301,68 @@ int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time 
 void ct_audit_release(struct ct_audit *a);
 
 /* @@REPORT-QUERIES@@ */
+
+/* ---- the ingest pipeline (store/pipeline.c) ----
+ * What happens to an item between its fetcher and the store: its department,
+ * staff/customer side and ticket references (from the configuration), its
+ * tags (the classifier, when rules are given), then the store. Fetchers write
+ * to p->sink; a writer thread commits in batches.
+ */
+struct ct_rules;
+struct ct_job;
+
+struct ct_pipeline {
+	const struct ct_config *cfg;
+	struct ct_store *store;
+	struct ct_rules *rules;      /* may be NULL: no tagging */
+	void *ticket_ref_re;         /* pcre2_code *, may be NULL */
+	void *rt_ref_re;             /* [rtname #N] */
+	void *match_data;
+	int dry_run;
+	int batch_size;              /* items per transaction */
+	int batch_grow;              /* double batch_size after each commit, up to 8,000 */
+	int in_tx;                   /* a transaction is open */
+	/* counters: n_seen, n_failed, n_dry by the fetcher's thread, the rest by the writer */
+	long n_new, n_seen, n_dup, n_warn, n_failed, n_tags, n_pending;
+	long n_dry;                  /* dry run: items that would be stored */
+	/*
+	 * The writer thread owns the store's transactions: the fetcher's thread
+	 * decodes and tags, the writer files items into cases, so the two run on
+	 * two cores. Jobs keep their order (items, cursors, flushes).
+	 */
+	pthread_t writer;
+	int writer_started;
+	pthread_mutex_t qlock;       /* the queue, flush and failure state */
+	pthread_cond_t nonempty, space, flushed;
+	int writer_waiting, producer_waiting;
+	struct ct_job *head, *tail;
+	struct ct_job *done;         /* worked off by the writer, freed by the producer */
+	size_t queued, max_queued;
+	int failed;                  /* a store write failed: stop the fetcher */
+	long flushes_done, flushes_asked;
+	int flush_rc;
+	struct ct_store *reader;     /* the fetcher's own read connection (seen keys, cursors) */
+	/* progress */
+	int show_progress;
+	double started, last_progress;
+	int progress_shown;
+	struct ct_sink sink;
+};
+
+/* Sets up p (compiles ticket_ref). 0 or -1. */
+int ct_pipeline_init(struct ct_pipeline *p, const struct ct_config *cfg, struct ct_store *st,
+		     struct ct_rules *rules);
+/* Starts the writer thread (not for dry runs). 0 or -1. */
+int ct_pipeline_start(struct ct_pipeline *p);
+/* Waits until everything handed over is committed; 0 or -1. */
+int ct_pipeline_finish(struct ct_pipeline *p);
+/* 1 when a store write failed since the last call (and clears it). */
+int ct_pipeline_failed(struct ct_pipeline *p);
+void ct_pipeline_release(struct ct_pipeline *p);
+
+/* Fills it->department, it->role and it->ticket_refs from the configuration. */
+void ct_pipeline_prepare(const struct ct_pipeline *p, struct ct_item *it);
+/* The department of an email by the rules of DESIGN.md; borrowed or NULL. */
+const char *ct_email_department(const struct ct_config *cfg, const struct ct_item *it);
 
 #endif

@@ -5,6 +5,33 @@
 #include "store.h"
 #include <sqlite3.h>
 
+/*
+ * Every prepared statement of the store, one id each: the id indexes the
+ * cache in struct ct_store, so two call sites can never share a slot by
+ * accident. Grouped by the file that runs them.
+ */
+enum ct_stmt_id {
+	/* store.c */
+	ST_SEEN, ST_SEEN_KEYS, ST_MARK_SEEN, ST_GET_CURSOR, ST_SET_CURSOR, ST_FIND_EXT, ST_INS_ITEM,
+	ST_INS_REF, ST_INS_MAILBOX, ST_INS_FWD, ST_INS_ATT, ST_CLEAR_TAGS, ST_ADD_TAG, ST_SET_HASH,
+	/* thread.c */
+	ST_THREAD_TICKET, ST_THREAD_BY_MSGID, ST_THREAD_CHILDREN, ST_THREAD_TICKET_REF,
+	ST_THREAD_TICKET_REF_REV, ST_THREAD_SUBJECT, ST_THREAD_ORPHANS, ST_THREAD_NEW_CASE,
+	ST_MERGE_ITEMS, ST_MERGE_ROUTING, ST_MERGE_CASES, ST_MERGE_LOG,
+	/* routing.c */
+	ST_ROUTE_CLEAR, ST_ROUTE_ITEMS, ST_ROUTE_INSERT, ST_ROUTE_CASE,
+	/* cases.c */
+	ST_CASE_ITEMS, ST_CASE_TAGS, ST_CASE_MAILBOXES,
+	/* report_queries.c */
+	ST_REPORT_TAG,
+	ST__COUNT
+};
+
+/* enum ct_sender_role and enum ct_item_kind are stored as these integers. */
+#define SQL_ROLE_STAFF "2"
+_Static_assert(CT_ROLE_STAFF == 2 && CT_ROLE_CUSTOMER == 1 && CT_ROLE_UNKNOWN == 0, "roles in the store");
+_Static_assert(CT_ITEM_EMAIL == 0 && CT_ITEM_TICKET == 1 && CT_ITEM_TICKET_MOVE == 2, "kinds in the store");
+
 struct ct_store {
 	sqlite3 *db;
 	char *path;
@@ -19,14 +46,19 @@ struct ct_store {
 	/* all cases touched in this process */
 	int64_t *touched;
 	size_t ntouched, touched_alloc;
-	/* prepared statements, created on first use */
-	sqlite3_stmt *stmts[64];
+	/* prepared statements, created on first use, and the SQL they were made from */
+	sqlite3_stmt *stmts[ST__COUNT];
+	const char *stmt_sql[ST__COUNT];
 };
 
 /* Reports sqlite3_errmsg with what failed and the store path; returns -1. */
 int ct_store_sqlerr(struct ct_store *st, const char *what);
-/* Cached prepared statement number slot for sql (reset, bindings cleared). */
-sqlite3_stmt *ct_store_stmt(struct ct_store *st, int slot, const char *sql);
+/*
+ * The cached prepared statement id for sql (reset, bindings cleared),
+ * prepared on first use. Asking for id with other SQL than it was prepared
+ * from is a bug (ct_bug), not a silently wrong query.
+ */
+sqlite3_stmt *ct_store_stmt(struct ct_store *st, enum ct_stmt_id id, const char *sql);
 int ct_store_migrate(struct ct_store *st);
 /* Reads at, from, to, via, actor, observed from columns col.. of q into e. */
 void ct_store_routing_from_row(sqlite3_stmt *q, int col, struct ct_routing_event *e);

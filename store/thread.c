@@ -40,52 +40,6 @@ static void push(struct cands *c, int64_t case_id, const char *reason, char *det
 }
 
 /*
- * 1 when a subject starts (after [tags]) with a reply or forward prefix:
- * Re, Fwd, Fw, AW, WG, SV, Antw, TR, VS, RIF, with an optional [n] or (n).
- */
-int ct_store_is_reply_subject(const char *s);
-int ct_store_is_reply_subject(const char *s)
-{
-	static const char *const prefixes[] = { "re", "fwd", "fw", "aw", "wg", "sv", "antw", "tr",
-						"vs", "rif", "r", "ref" };
-	if (!s)
-		return 0;
-	for (;;) {
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (*s != '[')
-			break;
-		const char *e = strchr(s, ']');
-		if (!e)
-			break;
-		s = e + 1;
-	}
-	for (size_t i = 0; i < CT_ARRAY_SIZE(prefixes); i++) {
-		size_t n = strlen(prefixes[i]);
-		if (strncasecmp(s, prefixes[i], n))
-			continue;
-		const char *p = s + n;
-		if (*p == '[' || *p == '(') {
-			p++;
-			while (isdigit((unsigned char)*p))
-				p++;
-			if (*p == ']' || *p == ')')
-				p++;
-		}
-		while (*p == ' ')
-			p++;
-		if (*p == ':')
-			return 1;
-	}
-	return 0;
-}
-
-enum {
-	T_TICKET = 20, T_BY_MSGID, T_CHILDREN, T_TICKET_REF, T_TICKET_REF_REV, T_SUBJECT,
-	T_ORPHANS, T_NEW_CASE, T_LINK,
-};
-
-/*
  * The case of the item whose Message-ID is ref. An id already looked up for
  * this item (In-Reply-To is mostly also the last of References) is not
  * looked up again: the answer, and so the candidates, would be the same.
@@ -96,7 +50,7 @@ static int by_msgid(struct ct_store *st, const char *ref, const char *reason, st
 	if (!ref || !*ref || ct_strlist_has(looked, ref))
 		return 0;
 	ct_strlist_push(looked, ref);
-	sqlite3_stmt *q = ct_store_stmt(st, T_BY_MSGID,
+	sqlite3_stmt *q = ct_store_stmt(st, ST_THREAD_BY_MSGID,
 		"SELECT case_id, external_id FROM items WHERE message_id = ?"
 		" AND case_id IS NOT NULL ORDER BY id LIMIT 1");
 	ct_store_bind_static(q, 1, ref);
@@ -146,19 +100,22 @@ static int shares_participant(const char *participants, const struct ct_strlist 
 static int merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t item_id,
 		      const char *reason, const char *detail, ct_time at)
 {
-	static const char *const sql[] = {
-		"UPDATE items SET case_id = ?2 WHERE case_id = ?1",
-		"DELETE FROM routing_events WHERE case_id = ?1",
-		"UPDATE cases SET merged_into = ?2 WHERE id = ?1 OR merged_into = ?1",
+	static const struct {
+		enum ct_stmt_id id;
+		const char *sql;
+	} steps[] = {
+		{ ST_MERGE_ITEMS, "UPDATE items SET case_id = ?2 WHERE case_id = ?1" },
+		{ ST_MERGE_ROUTING, "DELETE FROM routing_events WHERE case_id = ?1" },
+		{ ST_MERGE_CASES, "UPDATE cases SET merged_into = ?2 WHERE id = ?1 OR merged_into = ?1" },
 	};
-	for (size_t i = 0; i < CT_ARRAY_SIZE(sql); i++) {
-		sqlite3_stmt *q = ct_store_stmt(st, 40 + (int)i, sql[i]);
+	for (size_t i = 0; i < CT_ARRAY_SIZE(steps); i++) {
+		sqlite3_stmt *q = ct_store_stmt(st, steps[i].id, steps[i].sql);
 		sqlite3_bind_int64(q, 1, from);
 		sqlite3_bind_int64(q, 2, into);
 		if (sqlite3_step(q) != SQLITE_DONE)
 			return ct_store_sqlerr(st, "merging cases");
 	}
-	sqlite3_stmt *q = ct_store_stmt(st, 45,
+	sqlite3_stmt *q = ct_store_stmt(st, ST_MERGE_LOG,
 		"INSERT INTO case_merges(from_case, into_case, item_id, reason, detail, at)"
 		" VALUES (?,?,?,?,?,?)");
 	sqlite3_bind_int64(q, 1, from);
@@ -207,7 +164,7 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 
 	/* Children that arrived before their parent. */
 	if (it->message_id && *it->message_id) {
-		q = ct_store_stmt(st, T_CHILDREN,
+		q = ct_store_stmt(st, ST_THREAD_CHILDREN,
 			"SELECT i.case_id, i.external_id, r.kind FROM item_refs r JOIN items i ON i.id = r.item_id"
 			" WHERE r.ref = ? AND i.case_id IS NOT NULL");
 		ct_store_bind_static(q, 1, it->message_id);
@@ -226,7 +183,7 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 	/* Ticket identity. */
 	int ticket_known = 0;
 	if (it->ticket_system && it->ticket_id) {
-		q = ct_store_stmt(st, T_TICKET,
+		q = ct_store_stmt(st, ST_THREAD_TICKET,
 			"SELECT case_id FROM items WHERE ticket_system = ? AND ticket_id = ?"
 			" AND case_id IS NOT NULL ORDER BY id LIMIT 1");
 		ct_store_bind_text(q, 1, it->ticket_system);
@@ -239,7 +196,7 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 		sqlite3_reset(q);
 		/* Mails that referred to this ticket before it was fetched. */
 		char *ref = ct_xstrfmt("T:%s", it->ticket_id);
-		q = ct_store_stmt(st, T_TICKET_REF_REV,
+		q = ct_store_stmt(st, ST_THREAD_TICKET_REF_REV,
 			"SELECT DISTINCT i.case_id FROM item_refs r JOIN items i ON i.id = r.item_id"
 			" WHERE r.ref = ? AND r.kind = 'ticket' AND i.case_id IS NOT NULL");
 		ct_store_bind_text(q, 1, ref);
@@ -251,7 +208,7 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 	}
 	/* Ticket references in a mail: [#4521], [rtname #12]. */
 	for (size_t i = 0; i < it->ticket_refs.n; i++) {
-		q = ct_store_stmt(st, T_TICKET_REF,
+		q = ct_store_stmt(st, ST_THREAD_TICKET_REF,
 			"SELECT case_id, ticket_system FROM items WHERE ticket_id = ? AND case_id IS NOT NULL"
 			" ORDER BY id LIMIT 1");
 		ct_store_bind_text(q, 1, it->ticket_refs.v[i]);
@@ -262,7 +219,7 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 		sqlite3_reset(q);
 		/* Other mails about the same ticket, even before the ticket itself is fetched. */
 		char *ref = ct_xstrfmt("T:%s", it->ticket_refs.v[i]);
-		q = ct_store_stmt(st, T_TICKET_REF_REV,
+		q = ct_store_stmt(st, ST_THREAD_TICKET_REF_REV,
 			"SELECT DISTINCT i.case_id FROM item_refs r JOIN items i ON i.id = r.item_id"
 			" WHERE r.ref = ? AND r.kind = 'ticket' AND i.case_id IS NOT NULL");
 		ct_store_bind_text(q, 1, ref);
@@ -279,13 +236,13 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 	 * helpdesk does not link). Same subject with unrelated people stays apart.
 	 */
 	int reply_like = it->kind == CT_ITEM_EMAIL &&
-			 (ct_store_is_reply_subject(it->subject) || has_refs);
+			 (ct_subject_is_reply(it->subject) || has_refs);
 	int new_ticket = it->kind != CT_ITEM_EMAIL && !ticket_known;
 	participant_needles(outside, &needles);
 	/* The participant test runs here rather than in SQL: it is a substring
 	   search per candidate row, and SQL would parse a JSON list for each. */
 	if (needles.n && norm && *norm && !parent_found && c.n == 0 && (reply_like || new_ticket)) {
-		q = ct_store_stmt(st, T_SUBJECT,
+		q = ct_store_stmt(st, ST_THREAD_SUBJECT,
 			"SELECT i.case_id, i.external_id, i.participants, i.date, i.id FROM items i"
 			" WHERE i.subject_norm = ?1 AND i.date BETWEEN ?2 AND ?3 AND i.case_id IS NOT NULL");
 		ct_store_bind_static(q, 1, norm);
@@ -317,7 +274,7 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 	}
 	/* Replies that arrived earlier and found no parent: this may be their thread's start. */
 	if (needles.n && norm && *norm && !reply_like) {
-		q = ct_store_stmt(st, T_ORPHANS,
+		q = ct_store_stmt(st, ST_THREAD_ORPHANS,
 			"SELECT i.case_id, i.participants FROM items i"
 			" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND i.link_reason = 'new'"
 			" AND i.date BETWEEN ?2 AND ?3 ORDER BY i.date, i.id");
@@ -334,7 +291,7 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 	const char *reason = "new";
 	const char *detail = NULL;
 	if (c.n == 0) {
-		q = ct_store_stmt(st, T_NEW_CASE,
+		q = ct_store_stmt(st, ST_THREAD_NEW_CASE,
 			"INSERT INTO cases(subject, opened_at, last_activity_at) VALUES (?, ?, ?)");
 		ct_store_bind_text(q, 1, it->kind == CT_ITEM_EMAIL || !it->ticket_subject
 				   ? it->subject : it->ticket_subject);

@@ -15,9 +15,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "casetrail: installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
-if ! apt-get install -y -q --no-install-recommends $missing >/tmp/casetrail-apt.log 2>&1; then
+if ! apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends $missing >/tmp/casetrail-apt.log 2>&1; then
 	apt-get update -q >/dev/null 2>&1
-	apt-get install -y -q --no-install-recommends $missing >/tmp/casetrail-apt.log 2>&1 || {
+	apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends $missing >/tmp/casetrail-apt.log 2>&1 || {
 		echo "casetrail: apt-get install failed, see /tmp/casetrail-apt.log" >&2
 		tail -5 /tmp/casetrail-apt.log >&2
 		exit 1

@@ -16,7 +16,7 @@
  */
 #include "../../classify/classify.h"
 #include "../../classify/classify_p.h"
-#include "../../cli/util.h"
+#include "../../base/base.h"
 
 #include <dirent.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
 #include "unit.h"
 #include "../../classify/classify.h"
 #include "../../classify/classify_p.h"
-#include "../../cli/util.h"
+#include "../../base/base.h"
 
 #include <pthread.h>
 

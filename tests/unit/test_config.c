@@ -1,6 +1,6 @@
 /* test_config.c - configuration loading and its exact error messages. */
 #include "unit.h"
-#include "../../cli/config.h"
+#include "../../config/config.h"
 
 #include <unistd.h>
 #include <fcntl.h>

@@ -130,7 +130,8 @@ static void test_missing_message_id_gets_a_stable_hash(void **state)
 	struct ct_item a = parse("Subject: x\nFrom: a@b.example\n\nsame text\n");
 	struct ct_item b = parse("Subject: x\r\nFrom: a@b.example\r\n\r\nsame text\r\n");
 	struct ct_item c = parse("Subject: y\nFrom: a@b.example\n\nsame text\n");
-	assert_true(!strncmp(a.external_id, "hash:", 5));
+	assert_true(!strncmp(a.external_id, "sha256:", 7));
+	assert_true(!strncmp(a.legacy_external_id, "hash:", 5));
 	assert_str(a.external_id, b.external_id);
 	assert_true(strcmp(a.external_id, c.external_id) != 0);
 	assert_null(a.message_id);

@@ -198,6 +198,37 @@ static void test_a_directory_without_cur_or_new_is_not_a_maildir(void **state)
 	rmdir(dir);
 }
 
+static void test_content_keys_of_an_older_store_still_count_as_seen(void **state)
+{
+	/* Stores written before SHA-256 keyed .eml and mbox messages "sha:" + two FNV hashes. */
+	char dir[] = "/tmp/ct-eml-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *path = ct_xstrfmt("%s/a.eml", dir);
+	const char *text = "Subject: old\nFrom: a@b.example\n\nalready stored\n";
+	write_file(path, text);
+	const char *paths[] = { path };
+	char fnv[33];
+	ct_hash_hex(text, strlen(text), fnv);
+	struct ct_sink s;
+	struct capture c;
+
+	sink_init(&s, &c);
+	ct_strlist_push_owned(&c.seen, ct_xstrfmt("sha:%s", fnv));
+	assert_int_equal(ct_eml_ingest(paths, 1, "t", "Support", &s), 0);
+	assert_int_equal(c.ids.n, 0);
+	capture_clear(&c);
+
+	sink_init(&s, &c);
+	assert_int_equal(ct_eml_ingest(paths, 1, "t", "Support", &s), 0);
+	assert_int_equal(c.ids.n, 1);
+	assert_true(!strncmp(c.keys.v[0], "sha256:", 7));
+	assert_int_equal(strlen(c.keys.v[0]), 7 + 64);
+	capture_clear(&c);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_not_an_mbox_is_refused),
 		cmocka_unit_test(test_maildir_key_ignores_flags_and_reads_subfolders),
 		cmocka_unit_test(test_a_directory_without_cur_or_new_is_not_a_maildir),
+		cmocka_unit_test(test_content_keys_of_an_older_store_still_count_as_seen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

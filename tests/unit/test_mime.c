@@ -518,14 +518,15 @@ static void test_missing_message_id_hash_is_stable_across_line_endings(void **st
 	const char *other = "From: a@b.example\nSubject: x\nDate: Mon, 4 Mar 2024 10:12:01 +0000\n\nother text\n";
 	const char *empty_id = "Message-ID: <>\nFrom: a@b.example\nSubject: x\n\nsame text\n";
 	struct ct_item a = parse(lf), b = parse(crlf), c = parse(cr), d = parse(other), e = parse(empty_id);
-	assert_true(!strncmp(a.external_id, "hash:", 5));
-	assert_int_equal(strlen(a.external_id), 5 + 32);
+	assert_true(!strncmp(a.external_id, "sha256:", 7));
+	assert_int_equal(strlen(a.external_id), 7 + 64);
+	assert_int_equal(strlen(a.legacy_external_id), 5 + 32);
 	assert_str(b.external_id, a.external_id);
 	assert_str(c.external_id, a.external_id);
 	assert_true(strcmp(d.external_id, a.external_id) != 0);
 	assert_null(a.message_id);
 	assert_null(e.message_id);
-	assert_true(!strncmp(e.external_id, "hash:", 5));
+	assert_true(!strncmp(e.external_id, "sha256:", 7));
 	assert_int_equal(b.raw_size, strlen(crlf));
 	ct_item_free(&a);
 	ct_item_free(&b);

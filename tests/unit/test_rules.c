@@ -1,7 +1,7 @@
 /* test_rules.c - rule files: exact error messages, continuation lines, checks, hash. */
 #include "unit.h"
 #include "../../classify/classify.h"
-#include "../../cli/util.h"
+#include "../../base/base.h"
 
 /* Loads text as "t.conf"; returns the messages printed (owned), *rc the result. */
 static char *load_msgs(const char *text, struct ct_rules **out, int *rc)

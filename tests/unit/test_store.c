@@ -129,6 +129,19 @@ static void test_broken_references_join_by_subject_and_participant(void **state)
 	assert_int_equal(add(&c), ca);
 }
 
+static void test_reply_prefixes_of_every_language_join_by_subject(void **state)
+{
+	/* Dutch "Doorst:" (forward), Portuguese "Enc:", a CJK full-width colon: all replies. */
+	struct spec a = { "a@x", NULL, NULL, "Refund missing", "cust@acme.example", "billing@corp.example", NULL, "Billing", 1, 0 };
+	struct spec b = { "b@x", NULL, NULL, "Doorst: Refund missing", "cust@acme.example", "billing@corp.example", NULL, "Billing", 2, 0 };
+	struct spec c = { "c@x", NULL, NULL, "Enc: Refund missing", "cust@acme.example", "billing@corp.example", NULL, "Billing", 3, 0 };
+	struct spec d = { "d@x", NULL, NULL, "Re\xEF\xBC\x9A Refund missing", "cust@acme.example", "billing@corp.example", NULL, "Billing", 4, 0 };
+	int64_t ca = add(&a);
+	assert_int_equal(add(&b), ca);
+	assert_int_equal(add(&c), ca);
+	assert_int_equal(add(&d), ca);
+}
+
 static void test_same_subject_different_people_stay_apart(void **state)
 {
 	struct spec a = { "a@x", NULL, NULL, "Invoice question", "one@acme.example", "billing@corp.example", NULL, "Billing", 1, 0 };
@@ -223,6 +236,38 @@ static void test_same_message_twice_is_stored_once(void **state)
 	assert_int_equal(ct_store_get_case(st, ct_store_case_of(st, "a@x"), &c), 0);
 	assert_int_equal((int)c.items[0].mailboxes.n, 2);
 	ct_case_release(&c);
+}
+
+static void test_item_under_its_pre_sha256_content_id_is_found_again(void **state)
+{
+	const char *raw = "Subject: no id\nFrom: cust@acme.example\nTo: billing@corp.example\n"
+			  "Date: Fri, 1 Mar 2024 10:00:00 +0000\n\ntext\n";
+	int64_t id[2];
+	int is_new[2];
+	for (int run = 0; run < 2; run++) {
+		struct ct_item it;
+		ct_item_init(&it);
+		assert_int_equal(ct_mime_parse(raw, strlen(raw), 0, &it), 0);
+		assert_non_null(it.legacy_external_id);
+		if (run == 0) {
+			/* stored by an older casetrail: under the FNV id, "hash:..." */
+			free(it.external_id);
+			it.external_id = it.legacy_external_id;
+			it.legacy_external_id = NULL;
+		}
+		it.department = ct_strdup("Billing");
+		it.mailbox_dept = ct_strdup("Billing");
+		it.source = ct_strdup("test");
+		it.role = CT_ROLE_CUSTOMER;
+		assert_int_equal(ct_store_begin(st), 0);
+		assert_int_equal(ct_store_add_item(st, &it, &id[run], &is_new[run]), 0);
+		assert_int_equal(ct_store_commit(st), 0);
+		ct_item_free(&it);
+	}
+	assert_int_equal(is_new[0], 1);
+	assert_int_equal(is_new[1], 0);
+	assert_int_equal(id[1], id[0]);
+	assert_int_equal(ct_store_count(st, "items"), 1);
 }
 
 static void test_two_threads_joined_by_a_later_mail_are_merged(void **state)
@@ -371,7 +416,9 @@ int main(void)
 		T(test_reply_joins_parent_by_in_reply_to),
 		T(test_child_before_parent_merges_into_one_case),
 		T(test_broken_references_join_by_subject_and_participant),
+		T(test_reply_prefixes_of_every_language_join_by_subject),
 		T(test_same_subject_different_people_stay_apart),
+		T(test_item_under_its_pre_sha256_content_id_is_found_again),
 		T(test_subject_join_respects_the_window),
 		T(test_new_thread_with_same_subject_is_not_a_reply),
 		T(test_forward_to_another_department_is_a_handoff),

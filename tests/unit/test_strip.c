@@ -1,7 +1,7 @@
 /* test_strip.c - text preparation: what the author wrote, for each client style. */
 #include "unit.h"
 #include "../../classify/classify.h"
-#include "../../cli/util.h"
+#include "../../base/base.h"
 
 /* The kept text of body, ranges joined with '|'. */
 static char *kept(const char *body)

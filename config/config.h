@@ -8,7 +8,7 @@
 #ifndef CT_CONFIG_H
 #define CT_CONFIG_H
 
-#include "util.h"
+#include "../base/base.h"
 
 struct ct_department {
 	char *name;
@@ -88,5 +88,15 @@ int ct_source_get_bool(const struct ct_source *src, const char *key, int def, in
 char *ct_secret_from_command(const char *cmd, const char *what);
 /* password_command or password_env (keys given), reports and NULL on failure. */
 char *ct_source_secret(const struct ct_source *src, const char *cmd_key, const char *env_key);
+
+/*
+ * For inih reader callbacks (ini_parse_stream). ct_ini_line_cut: 1 when the
+ * line just read into buf (size bytes, as inih gave) is longer than the
+ * buffer and was cut; the caller reports it and skips the rest of the line.
+ * ct_ini_section_name: the trimmed name of a "[name]" line (a new string),
+ * or NULL for any other line.
+ */
+int ct_ini_line_cut(const char *buf, int size, int at_eof);
+char *ct_ini_section_name(const char *line);
 
 #endif

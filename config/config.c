@@ -301,8 +301,7 @@ static char *reader(char *buf, int size, void *stream)
 	if (!fgets(buf, size, ld->fp))
 		return NULL;
 	ld->line++;
-	size_t n = strlen(buf);
-	if (n == (size_t)size - 1 && buf[n - 1] != '\n' && !feof(ld->fp)) {
+	if (ct_ini_line_cut(buf, size, feof(ld->fp))) {
 		int c;
 		cfg_err(ld, ld->line, "line longer than %d characters", size - 2);
 		while ((c = fgetc(ld->fp)) != EOF && c != '\n')
@@ -310,16 +309,10 @@ static char *reader(char *buf, int size, void *stream)
 		buf[0] = '\0';
 	}
 	/* A [section] header: inih reports sections only with their first key. */
-	char *t = buf;
-	while (*t == ' ' || *t == '\t')
-		t++;
-	if (*t == '[') {
-		char *e = strrchr(t, ']');
-		if (e) {
-			char *name = ct_strndup(t + 1, (size_t)(e - t - 1));
-			on_section(ld, ct_trim(name));
-			free(name);
-		}
+	char *name = ct_ini_section_name(buf);
+	if (name) {
+		on_section(ld, name);
+		free(name);
 	}
 	return buf;
 }

@@ -1,12 +1,14 @@
 /*
- * util.h - the small base every casetrail folder stands on: error reporting,
- * allocation that never returns NULL, a growable string and UTC time helpers.
+ * base.h - the public face of base/, the ground every casetrail folder stands
+ * on: error reporting, allocation that never returns NULL, the growable
+ * string, string lists, UTC time, hashes and UTF-8. base/ includes nothing
+ * from another folder.
  *
  * Memory: functions returning char * hand ownership to the caller unless the
  * comment says "borrowed".
  */
-#ifndef CT_UTIL_H
-#define CT_UTIL_H
+#ifndef CT_BASE_H
+#define CT_BASE_H
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,15 +118,27 @@ ct_time ct_timegm(int year, int mon, int mday, int hour, int min, int sec);
 /* Monotonic clock in seconds. */
 double ct_now_mono(void);
 
-/* FNV-1a 64 over bytes, for content ids and hash tables. */
+/* FNV-1a 64 over bytes, for hash tables and stamps: anyone can make a collision. */
 uint64_t ct_hash64(const void *data, size_t len, uint64_t seed);
-/* SHA-256 would be nicer; a 128-bit pair of FNV variants is enough for stable ids. */
+/*
+ * Two FNV variants as 32 hex digits: the rule set's stamp, and the content
+ * ids of stores written before SHA-256 (kept so those still dedupe).
+ */
 void ct_hash_hex(const void *data, size_t len, char out[33]);
+/* SHA-256 (GnuTLS) as 64 hex digits: content ids, which must not collide on purpose. */
+void ct_sha256_hex(const void *data, size_t len, char out[65]);
 
-/* Valid UTF-8? */
+/* UTF-8 (base/utf8.c). Valid UTF-8? (no overlongs, surrogates or > U+10FFFF) */
 int ct_utf8_valid(const char *s, size_t len);
 /* Length of the UTF-8 sequence starting at s (1 for an invalid byte). */
 size_t ct_utf8_seqlen(const unsigned char *s, size_t avail);
+/*
+ * Decodes the sequence starting at s (avail >= 1 bytes) into *cp and returns
+ * its length; an invalid byte decodes as itself with length 1.
+ */
+size_t ct_utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp);
+/* Appends cp as UTF-8; surrogates and values past U+10FFFF become U+FFFD. */
+void ct_utf8_put(struct ct_buf *out, uint32_t cp);
 /* Number of terminal columns a UTF-8 string takes (approximation: 1 per code point, 2 for CJK/wide). */
 size_t ct_utf8_width(const char *s, size_t len);
 

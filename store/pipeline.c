@@ -2,11 +2,11 @@
  * pipeline.c - the sink every fetcher writes to: prepares each item from the
  * configuration, tags it, stores it, and commits in batches. Items and the
  * fetch state that produced them (seen keys, cursors) go in one transaction,
- * so a run killed at any point loses nothing and duplicates nothing.
+ * so a run killed at any point loses nothing and duplicates nothing. It uses
+ * the store through its public functions only, like any caller.
  */
-#include "pipeline.h"
+#include "store_p.h"
 #include "../classify/classify.h"
-#include "../store/store.h"
 
 #ifndef PCRE2_CODE_UNIT_WIDTH
 #define PCRE2_CODE_UNIT_WIDTH 8
