@@ -409,7 +409,8 @@ static char *reader(char *buf, int size, void *stream)
 	while (*t == ' ' || *t == '\t')
 		t++;
 	ld->cont = t > buf && *t && *t != '\n' && *t != '\r' && *t != ';' && *t != '#';
-	if (*t == '[') {
+	/* An indented line after a key goes on with its value (as inih reads it), even "[^.]...". */
+	if (*t == '[' && !(ld->cont && ld->last_key[0])) {
 		char *name = ct_ini_section_name(t);
 		if (name) {
 			on_section(ld, name);

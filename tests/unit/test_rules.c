@@ -127,6 +127,25 @@ static void test_rules_continuation_and_repeated_examples(void **state)
 	ct_rules_free(r);
 }
 
+static char *tag_list(const struct ct_rules *r, const char *text, int raw);
+
+static void test_continuation_line_may_start_with_a_class(void **state)
+{
+	struct ct_rules *r;
+	int rc;
+	char *msgs = load_msgs("[rule c]\ncategory = x\npattern = \\bcharged\\s+\n"
+			       "\t[^.!?]{0,20}twice\\b\nexample = charged me twice\n[rule d]\ncategory = x\npattern = zzz\n",
+			       &r, &rc);
+	assert_str(msgs, "");
+	assert_int_equal(rc, 0);
+	assert_int_equal(ct_rules_count(r), 2);
+	char *got = tag_list(r, "You charged me for it twice!", 0);
+	assert_str(got, "x/c");
+	free(got);
+	free(msgs);
+	ct_rules_free(r);
+}
+
 static void test_rules_check_catches_failing_example(void **state)
 {
 	struct ct_rules *r;
@@ -293,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_rules_reports_every_error),
 		cmocka_unit_test(test_rules_long_line_refused),
 		cmocka_unit_test(test_rules_continuation_and_repeated_examples),
+		cmocka_unit_test(test_continuation_line_may_start_with_a_class),
 		cmocka_unit_test(test_rules_check_catches_failing_example),
 		cmocka_unit_test(test_rules_check_catches_wrong_anchors),
 		cmocka_unit_test(test_rules_hash_follows_content_not_examples),
