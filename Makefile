@@ -5,7 +5,9 @@
 #   make demo       ingest the bundled examples and print the reports
 #   make deps       install missing Debian packages (no-op when all present)
 #   make bench      benchmarks (see bench/README in README.md)
-#   make accuracy CORPUS=DIR   accuracy against a labelled corpus
+#   make accuracy              tag accuracy on every labelled source, held-out parts apart
+#                              (SHARED=DIR, USRP=MAILDIR; see tests/qa/README.md)
+#   make accuracy CORPUS=DIR   cases, routing and tags against one labelled corpus
 #   make install PREFIX=/usr/local
 
 PREFIX ?= /usr/local
@@ -120,9 +122,14 @@ demo: all
 bench: all $(BENCH_BIN)
 	@CASETRAIL=$(CURDIR)/casetrail BUILD=$(CURDIR)/$(BUILD) sh tests/bench/run.sh
 
+SHARED ?= ../shared
+USRP ?=
 accuracy: all
-	@test -n "$(CORPUS)" || { echo "usage: make accuracy CORPUS=DIR" >&2; exit 2; }
+ifeq ($(CORPUS),)
+	@sh tests/qa/report.sh --casetrail ./casetrail --shared "$(SHARED)" $(if $(USRP),--usrp "$(USRP)")
+else
 	@python3 tests/accuracy.py --casetrail ./casetrail --corpus "$(CORPUS)"
+endif
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/casetrail
