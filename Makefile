@@ -74,7 +74,7 @@ $(BUILD)/casetrail: $(BUILD)/cli/main.o $(LIB_OBJ)
 casetrail: $(BUILD)/casetrail
 	cp $< $@.tmp && mv -f $@.tmp $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/unit.h
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_OBJ) $(LIBS_ALL) $(CMOCKA_LIBS) $(LDFLAGS_ALL)
 
