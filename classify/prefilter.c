@@ -661,3 +661,24 @@ void ct_pf_release(struct prefilter *pf)
 	free(pf->always);
 	memset(pf, 0, sizeof(*pf));
 }
+
+/*
+ * Without the prefilter every body rule runs on every authored segment, as
+ * a rule without anchors does: the reading the prefilter must not change
+ * (the differential test and "rules check" compare the two).
+ */
+void ct_pf_set_enabled(struct ct_rules *r, int on)
+{
+	struct prefilter *pf = &r->pf;
+	ct_pf_release(pf);
+	if (on) {
+		ct_pf_build(r);
+		return;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		if (!(r->v[i].fields & FIELD_BODY))
+			continue;
+		CT_ALLOC_GROW(pf->always, pf->nalways + 1, pf->always_alloc);
+		pf->always[pf->nalways++] = (uint32_t)i;
+	}
+}
