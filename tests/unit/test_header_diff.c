@@ -285,6 +285,9 @@ static void test_fast_path_equals_libetpan_on_real_mail(void **state)
  * fuzzer's findings (hdrdiff-*.eml, mime-4/5) and from a mailing-list
  * archive.
  */
+/* A string literal holding NUL bytes and its length. */
+#define WITH_NUL(s) s, sizeof(s) - 1
+
 static const struct decided {
 	const char *why;
 	const char *raw;
@@ -320,13 +323,13 @@ static const struct decided {
 	 * is ignored with a warning, and the content hash names the mail.
 	 */
 	{ "a NUL in a Message-ID does not cut it",
-	  "From: a@b.example\nMessage-ID: <42\0.2@other.example>\nSubject: second\n\nbody\n",
-	  76, "id", "42", "hash:" },
+	  WITH_NUL("From: a@b.example\nMessage-ID: <42\0.2@other.example>\nSubject: second\n\nbody\n"),
+	  "id", "42", "hash:" },
 	{ "the same, with a warning", NULL, 0, "warning", "", "NUL byte in the Message-ID header field" },
 	/* mime-5: the same for addresses; a Subject reads the NUL as a blank, as the body does */
 	{ "a NUL in a To address does not cut it",
-	  "From: a@b.example\nTo: support@exa\0mple.com\nSubject: charged \0twice\n\nbody\n",
-	  69, "to", "support@exa", "" },
+	  WITH_NUL("From: a@b.example\nTo: support@exa\0mple.com\nSubject: charged \0twice\n\nbody\n"),
+	  "to", "support@exa", "" },
 	{ "a NUL in a Subject reads as a blank", NULL, 0, "subject", "charged", "charged  twice" },
 	/*
 	 * From a mailing-list archive: a quoted display name with a run of
