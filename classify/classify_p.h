@@ -125,6 +125,11 @@ int ct_pf_branches(const char *pattern, struct pf_branch **out, size_t *n);
 void ct_pf_branches_free(struct pf_branch *v, size_t n);
 void ct_pf_build(struct ct_rules *r);
 void ct_pf_release(struct prefilter *pf);
+/*
+ * Switches the prefilter of r off (every body rule runs on all the text)
+ * or on again. Not while r is in use by ct_classify().
+ */
+void ct_pf_set_enabled(struct ct_rules *r, int on);
 
 /* match.c */
 /* Sentence around [s, e) inside [lo, hi). */

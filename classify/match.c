@@ -411,7 +411,13 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 	for (size_t g = 0; g < sc->segs.n; g++)
 		scan(r, sc, (const unsigned char *)t, sc->segs.v[g].start, sc->segs.v[g].end, (uint32_t)g,
 		     is_staff);
-	size_t cws = 0, cwe = 0, cseg = SIZE_MAX;  /* the last sentence computed: hits come in text order */
+	/*
+	 * The last sentence computed: hits come in text order. Reused for a
+	 * later hit inside it only when its end was a real sentence end, not
+	 * the length limit counted from the earlier hit (that would cut off a
+	 * match the later hit's own sentence holds).
+	 */
+	size_t cws = 0, cwe = 0, cseg = SIZE_MAX;
 	for (size_t h = 0; h < sc->nhits; h++) {
 		const struct hit *hi = &sc->hits[h];
 		const struct rule *ru = &r->v[hi->rule];
@@ -429,6 +435,8 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 			cws = ws;
 			cwe = we;
 			cseg = hi->seg;
+			if (we - (hi->pos + hi->len) >= SENTENCE_MAX)
+				cseg = SIZE_MAX;  /* cut by the limit: neither reused nor marked covered */
 		}
 		/* Every other literal this branch needs must be in the sentence too. */
 		for (size_t c = 0; ok && c < br->nconfirm; c++)
@@ -440,7 +448,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 			rc = ct_rule_find_at(ru, t, sg->start, sg->end, hi->pos, we, &ms, &me);
 		} else {
 			rc = ct_rule_find(ru, t, sg->start, sg->end, ws, we, &ms, &me);
-			if (!rc)
+			if (!rc && cseg == hi->seg)
 				sc->covered[hi->rule] = we;
 		}
 		if (rc < 0)

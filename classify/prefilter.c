@@ -266,6 +266,22 @@ static void parse_seq(struct px *x, const char *end, struct litset *best)
 					x->p++;
 			} else if (e == 'c' && x->p < end) {
 				x->p++;
+			} else if ((e == 'p' || e == 'P') && x->p < end) {
+				x->p++;  /* \pL: a one-letter property */
+			} else if (e == 'g') {
+				/* \g1, \g-1: a back reference by number */
+				if (x->p < end && (*x->p == '-' || *x->p == '+'))
+					x->p++;
+				while (x->p < end && *x->p >= '0' && *x->p <= '9')
+					x->p++;
+			} else if (e == '0') {
+				/* \012: up to two more octal digits */
+				for (int k = 0; k < 2 && x->p < end && *x->p >= '0' && *x->p <= '7'; k++)
+					x->p++;
+			} else if (e >= '1' && e <= '9') {
+				/* \1, \12 (back references) or \101 (octal): all its digits, never literal text */
+				while (x->p < end && *x->p >= '0' && *x->p <= '9')
+					x->p++;
 			}
 			if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9') || e >= 0x80) {
 				end_run(x, &run, best, run_first);
@@ -660,4 +676,25 @@ void ct_pf_release(struct prefilter *pf)
 	free(pf->entries);
 	free(pf->always);
 	memset(pf, 0, sizeof(*pf));
+}
+
+/*
+ * Without the prefilter every body rule runs on every authored segment, as
+ * a rule without anchors does: the reading the prefilter must not change
+ * (the differential test and "rules check" compare the two).
+ */
+void ct_pf_set_enabled(struct ct_rules *r, int on)
+{
+	struct prefilter *pf = &r->pf;
+	ct_pf_release(pf);
+	if (on) {
+		ct_pf_build(r);
+		return;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		if (!(r->v[i].fields & FIELD_BODY))
+			continue;
+		CT_ALLOC_GROW(pf->always, pf->nalways + 1, pf->always_alloc);
+		pf->always[pf->nalways++] = (uint32_t)i;
+	}
 }

@@ -791,6 +791,24 @@ static int has_anchor(const struct rule *ru, const char *s, size_t n)
 	return found;
 }
 
+/*
+ * Does the classifier, prefilter and all, tag an example of body rule ru
+ * with ru? An anchor that misses the example, or a literal read wrongly
+ * from the pattern, keeps the rule from running on it.
+ */
+static int example_tags(const struct ct_rules *r, const struct rule *ru, const char *text)
+{
+	struct ct_tags t = CT_TAGS_INIT;
+	int found = 0;
+	if (!(ru->fields & FIELD_BODY))
+		return 1;
+	if (ct_classify_hits(r, NULL, text, strlen(text), ru->sender == SENDER_STAFF, &t) == 0)
+		for (size_t i = 0; i < t.n && !found; i++)
+			found = t.v[i].rule_id == ru->id;
+	ct_tags_clear(&t);
+	return found;
+}
+
 /* Runs one rule over a whole example sentence: 1 match, 0 none, -1 error. */
 static int example_hits(const struct rule *ru, const char *text, size_t *ms, size_t *me)
 {
@@ -812,6 +830,12 @@ int ct_rules_check(const struct ct_rules *r, FILE *out)
 				/* The pattern matches, but the prefilter would never let it run on this text. */
 				failures++;
 				fprintf(out, "%s:%d: rule %s: example matches the pattern but holds none of its anchors: \"%s\"\n",
+					r->file, ru->ex[k].line, ru->id, ru->ex[k].text);
+				continue;
+			}
+			if (rc == 1 && !example_tags(r, ru, ru->ex[k].text)) {
+				failures++;
+				fprintf(out, "%s:%d: rule %s: example matches the pattern but the prefilter never runs the rule on it: \"%s\"\n",
 					r->file, ru->ex[k].line, ru->id, ru->ex[k].text);
 				continue;
 			}

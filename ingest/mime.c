@@ -1129,7 +1129,7 @@ static const char *simple_encoded_word(const char *p, const char *e)
  * digits, the atom characters ' _ - . ! # $ % & * + / ^ ` { | } ~ and
  * plain encoded words, words one space apart, the "<" after blanks and
  * at most one line fold) or "\"Quoted, Name\" <local@domain>" (no quote,
- * backslash, = or ? inside), separated by commas and blanks. For these
+ * backslash, = or ?, nor two blanks in a row inside), separated by commas and blanks. For these
  * libetpan's parse gives the same names and addresses, so they are read
  * here without it; anything else returns -1 and is left to libetpan.
  */
@@ -1144,8 +1144,9 @@ static int simple_addresses(const char *v, const char *e, struct ct_addrlist *ou
 			break;
 		const char *name = NULL, *name_end = NULL, *q;
 		if (*p == '"') {
+			/* libetpan reads a run of blanks in it as one: left to libetpan */
 			for (q = p + 1; q < e && *q != '"' && *q != '\\' && *q != '=' && *q != '?' && *q >= ' ' &&
-					*q < 127; q++)
+					*q < 127 && !(*q == ' ' && q[1] == ' '); q++)
 				;
 			if (q == e || *q != '"' || q == p + 1 || q + 2 >= e || q[1] != ' ' || q[2] != '<')
 				goto no;
@@ -1247,6 +1248,48 @@ static int read_simple_addresses(enum hf f, const char *v, const char *e, struct
 	return simple_addresses(v, e, f == HF_TO ? &it->to : &it->cc, it) == 0;
 }
 
+static enum ct_mime_headers header_reading = CT_MIME_HEADERS_FAST;
+
+void ct_mime_set_headers(enum ct_mime_headers how)
+{
+	header_reading = how;
+}
+
+/*
+ * Reads the header field p..end (f, with its line end) as libetpan reads
+ * it standing alone, so that a malformed field can neither end the header
+ * early nor run on into the fields after it (libetpan does both when it
+ * parses the whole header). A NUL byte, which libetpan takes for the end
+ * of the value, is no part of any valid value: in a Subject it reads as a
+ * blank, as in the body; any other field holding one is left out with a
+ * warning, so that a cut Message-ID never names another mail.
+ */
+static void read_field_alone(const char *p, const char *end, enum hf f, struct ct_item *it,
+			     struct hdr_state *hs)
+{
+	struct mailimf_fields *fields = NULL;
+	char *copy = NULL;
+	size_t idx = 0, n = (size_t)(end - p);
+	if (memchr(p, '\0', n)) {
+		const char *c = memchr(p, ':', n);
+		if (f != HF_SUBJECT) {
+			ct_mime_warn(it, "NUL byte in the %.*s header field; field ignored", (int)(c - p), p);
+			hs->nfields++;
+			return;
+		}
+		copy = ct_malloc(n + 1);
+		for (size_t i = 0; i < n; i++)
+			copy[i] = p[i] ? p[i] : ' ';
+		copy[n] = '\0';
+		p = copy;
+	}
+	if (mailimf_fields_parse(p, n, &idx, &fields) == MAILIMF_NO_ERROR && fields) {
+		read_fields(fields, it, hs);
+		mailimf_fields_free(fields);
+	}
+	free(copy);
+}
+
 /*
  * The message as libetpan is given it: the top-level header fields nothing
  * reads (Received, DKIM-Signature, List-*, X-Mailer, ...) left out, and
@@ -1254,13 +1297,17 @@ static int read_simple_addresses(enum hf f, const char *v, const char *e, struct
  * it. The Content-Type, -Transfer-Encoding and -Disposition fields go to
  * *mime, in order, for ct_mime_tree_parse(). libetpan's header parser
  * costs tens of instructions a byte, and a delivered mail's header is
- * mostly trace fields, addresses and References. Only well-formed fields
- * are dropped: from the first line that is neither a field nor a
- * continuation line on, everything is kept as it is. *dropped counts the
- * fields left out that libetpan would have counted. As in read_fields(),
- * the first From, Subject, Date and message-id fields win, so only the
- * first of each name is read here; To and Cc fields are read here in
- * order until one needs libetpan, and MIME fields until one does.
+ * mostly trace fields, addresses and References. A field read here but
+ * not of a simple shape is read by libetpan on its own
+ * (read_field_alone()), so every field ends where its line structure
+ * says. Only well-formed fields are dropped: from the first line that is
+ * neither a field nor a continuation line on, everything is kept as it
+ * is. *dropped counts the fields left out that libetpan would have
+ * counted. As in read_fields(), the first From, Subject, Date and
+ * message-id fields win, so only the first of each name is read directly;
+ * To and Cc fields are read directly in order until one needs libetpan,
+ * and MIME fields until one does. ct_mime_set_headers() changes this for
+ * tests.
  */
 static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size_t *dropped,
 				struct ct_item *it, struct hdr_state *hs, struct mailimf_fields **mime)
@@ -1271,12 +1318,13 @@ static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size
 	unsigned to_libetpan = 0;  /* bit f: fields f go to libetpan from now on */
 	*dropped = 0;
 	*mime = NULL;
-	while (p < e && *p != '\n') {
+	while (p < e && *p != '\n' && header_reading != CT_MIME_HEADERS_WHOLE) {
 		const char *c, *end = ct_mime_field_end(p, e, &c);
 		if (!end)
 			break;  /* not a field: kept from here on */
 		enum hf f = header_field(p, (size_t)(c - p));
-		if (f >= HF_MIME && !(to_libetpan & (1u << f))) {
+		if (f >= HF_MIME && !(to_libetpan & (1u << f)) &&
+		    (f == HF_MIME || header_reading == CT_MIME_HEADERS_FAST)) {
 			if (f != HF_TO && f != HF_CC && f != HF_MIME)
 				to_libetpan |= 1u << f;  /* the first one only */
 			int read = 0;
@@ -1330,6 +1378,11 @@ static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size
 				continue;
 			}
 			to_libetpan |= 1u << f;
+		}
+		if (f == HF_OTHER || f > HF_MIME) {
+			read_field_alone(p, end, f, it, hs);
+			p = end;
+			continue;
 		}
 		if (f == HF_MIME_UNREAD) {
 			/* not counted */

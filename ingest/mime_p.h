@@ -49,6 +49,18 @@ const char *ct_mime_field_end(const char *p, const char *e, const char **colon);
  */
 const char *ct_mime_field_value(const char *c, const char *end, size_t *n);
 
+/*
+ * How ct_mime_parse() reads the top-level From, To, Cc, Subject, Date and
+ * message-id fields. Only tests change it, to compare the readings; it is
+ * one setting for the process, not to be changed while messages are read.
+ */
+enum ct_mime_headers {
+	CT_MIME_HEADERS_FAST,   /* the default: simple values directly, others as ALONE */
+	CT_MIME_HEADERS_ALONE,  /* each field by libetpan on its own: what FAST must equal */
+	CT_MIME_HEADERS_WHOLE,  /* libetpan on the whole header, as mailmime_parse() reads it */
+};
+void ct_mime_set_headers(enum ct_mime_headers how);
+
 /* Routes libetpan's charset conversions through ct_mime_add_text (once per process). */
 void ct_mime_charconv_init(void);
 
