@@ -151,6 +151,20 @@ int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, 
 			from = s + ct_utf8_seqlen((const unsigned char *)text + s, to - s);
 			continue;
 		}
+		/* A match lies within one sentence: one that runs past it is tried again inside it. */
+		size_t ss, se;
+		ct_sentence_bounds(text, lo, hi, s, s, &ss, &se);
+		if (e > se) {
+			rc = pcre2_match(ru->re, (PCRE2_SPTR)text, se, s, PCRE2_NO_UTF_CHECK, sc->md, NULL);
+			if (rc == PCRE2_ERROR_NOMATCH || (rc >= 0 && ov[1] <= ov[0])) {
+				from = se > s ? se : s + 1;
+				continue;
+			}
+			if (rc < 0)
+				return ct_error("rule '%s': matching failed", ru->id);
+			s = ov[0];
+			e = ov[1];
+		}
 		if (ru->unless_re) {
 			size_t ws, we;
 			ct_sentence_bounds(text, lo, hi, s, e, &ws, &we);

@@ -304,7 +304,7 @@ static const struct decided {
 	  "Received: from x\nFrom: Mail Delivery Subsystem (localhost)\n\tby host\nSubject: charged twice\n"
 	  "Message-ID: <m1@example.org>\nTo: support@example.com\nDate: Mon, 4 Mar 2024 09:12:01 +0100\n\nbody text\n",
 	  0, "subject", "", "charged twice" },
-	{ "the same: its Message-ID is read", NULL, 0, "id", "hash:", "m1@example.org" },
+	{ "the same: its Message-ID is read", NULL, 0, "id", "sha256:", "m1@example.org" },
 	{ "the same: its Date is read", NULL, 0, "date", "1700000000", "1709539921" },
 	{ "the same: the body is the body", NULL, 0, "body", "\tby host\n", "body text\n" },
 	/*
@@ -324,7 +324,7 @@ static const struct decided {
 	 */
 	{ "a NUL in a Message-ID does not cut it",
 	  WITH_NUL("From: a@b.example\nMessage-ID: <42\0.2@other.example>\nSubject: second\n\nbody\n"),
-	  "id", "42", "hash:" },
+	  "id", "42", "sha256:" },
 	{ "the same, with a warning", NULL, 0, "warning", "", "NUL byte in the Message-ID header field" },
 	/* mime-5: the same for addresses; a Subject reads the NUL as a blank, as the body does */
 	{ "a NUL in a To address does not cut it",
@@ -346,7 +346,7 @@ static const struct decided {
 static void field_of(const struct ct_item *it, const char *what, char *out, size_t n, const char *want)
 {
 	if (!strcmp(what, "id"))
-		snprintf(out, n, "%s", strncmp(it->external_id, "hash:", 5) ? it->external_id : "hash:");
+		snprintf(out, n, "%s", strncmp(it->external_id, "sha256:", 7) ? it->external_id : "sha256:");
 	else if (!strcmp(what, "name"))
 		snprintf(out, n, "%s", it->from.name ? it->from.name : "");
 	else if (!strcmp(what, "from"))
@@ -409,7 +409,7 @@ static void test_nul_in_message_id_keeps_mails_apart(void **state)
 	struct ct_item b = read_as(CT_MIME_HEADERS_FAST, second, sizeof(second) - 1);
 	assert_str(a.external_id, "42@customer.example");
 	assert_null(b.message_id);
-	assert_int_equal(strncmp(b.external_id, "hash:", 5), 0);
+	assert_int_equal(strncmp(b.external_id, "sha256:", 7), 0);
 	assert_true(b.warnings.n >= 1);
 	assert_str(b.warnings.v[0], "NUL byte in the Message-ID header field; field ignored");
 	assert_str(b.subject, "second");
