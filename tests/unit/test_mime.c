@@ -748,6 +748,45 @@ static void test_deeply_nested_parts_are_read_flat(void **state)
 	ct_buf_release(&b);
 }
 
+/*
+ * Nesting in the header forms libetpan also reads (a blank before the
+ * colon, an encoded word) must neither overflow the stack nor stop the
+ * message: above the container count it is read flat, below it the tree
+ * parser cuts it, each with a warning.
+ */
+static void test_nesting_in_odd_header_forms_is_bounded(void **state)
+{
+	static const struct {
+		const char *field;
+		int levels;
+		const char *warn;
+	} cases[] = {
+		{ "Content-Type :multipart/x;boundary=", 30000, "MIME structure ignored" },
+		{ "Content-Type: =?us-ascii?Q?multipart/x?=; boundary=", 30000, "MIME structure ignored" },
+		{ "Content-Type :multipart/x;boundary=", 500, "nested deeper than 64 levels" },
+		{ "Content-Type: =?us-ascii?Q?multipart/x?=; boundary=", 500, "nested deeper than 64 levels" },
+	};
+	for (size_t i = 0; i < CT_ARRAY_SIZE(cases); i++) {
+		struct ct_buf b = CT_BUF_INIT;
+		ct_buf_addstr(&b, "From: a@customer.example\nSubject: nest\n"
+				  "Date: Mon, 4 Mar 2024 09:12:01 +0100\n");
+		for (int k = 0; k < cases[i].levels; k++)
+			ct_buf_addf(&b, "%sb%05d\n\n--b%05d\n", cases[i].field, k, k);
+		ct_buf_addstr(&b, "Content-Type: text/plain\n\nWe were charged twice.\n");
+		struct ct_item it = parse_n(b.buf, b.len);
+		assert_clean(&it);
+		assert_str(it.subject, "nest");
+		if (!has_warning(&it, cases[i].warn)) {
+			print_error("case %zu: got warnings:\n", i);
+			print_warnings(&it);
+			print_error("want one with \"%s\"\n", cases[i].warn);
+			fail();
+		}
+		ct_item_free(&it);
+		ct_buf_release(&b);
+	}
+}
+
 /* ---- threads: the iconv cache is per thread ---- */
 
 static const char *thread_msgs[] = {
@@ -804,6 +843,7 @@ int main(void)
 		cmocka_unit_test(test_random_bytes_never_crash),
 		cmocka_unit_test(test_mutated_messages_never_crash),
 		cmocka_unit_test(test_deeply_nested_parts_are_read_flat),
+		cmocka_unit_test(test_nesting_in_odd_header_forms_is_bounded),
 		cmocka_unit_test(test_parsing_in_several_threads_at_once),
 	};
 	ct_quiet = 1;
