@@ -1526,6 +1526,7 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 		it->from.addr = ct_strdup("");
 		ct_mime_warn(it, "no From address");
 	}
+	ct_item_repair_utf8(it);
 	if (it->message_id && *it->message_id) {
 		it->external_id = ct_strdup(it->message_id);
 	} else {

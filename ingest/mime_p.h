@@ -19,6 +19,13 @@
 void ct_mime_add_text(struct ct_buf *out, const char *s, size_t len, const char *charset,
 		      struct ct_item *it);
 
+/*
+ * Appends len bytes of UTF-8 text to out, each byte that is not part of a
+ * valid sequence replaced by U+FFFD and each NUL by a blank. Returns the
+ * number of bytes replaced (NULs not counted).
+ */
+size_t ct_mime_add_utf8(struct ct_buf *out, const char *s, size_t len);
+
 struct mailmime;
 struct mailimf_fields;
 

@@ -623,6 +623,10 @@ static const struct {
 	{ "koi8r.eml", "Счет за март", "ivan@example.ru", "Мы оплатили счет дважды", NULL, NULL, 0, 0, 0 },
 	{ "inline-forward.eml", "Fwd: contract", "sales@northwind.example", "---------- Forwarded message ---------",
 	  NULL, NULL, 0, 0, 0 },
+	{ "charset-utf8-alias.eml", "charset", "cust@customer.example", "We were charged twice \xEF\xBF\xBD",
+	  NULL, "8 bytes not valid in charset 'utf-8;' replaced", 0, 0, 0 },
+	{ "charset-ucs4.eml", "ucs4", "cust@customer.example", "A\xEF\xBF\xBD", NULL,
+	  "11 bytes not valid in charset 'ucs-4' replaced", 0, 0, 0 },
 };
 
 static void test_fixture_messages(void **state)
@@ -658,6 +662,47 @@ static void test_fixture_messages(void **state)
 		free(path);
 	}
 	assert_int_equal(failed, 0);
+}
+
+static void assert_utf8(const char *what, const char *s)
+{
+	if (s && !ct_utf8_valid(s, strlen(s))) {
+		print_error("%s: got \"%s\", want valid UTF-8\n", what, s);
+		fail();
+	}
+}
+
+/* Header values with invalid UTF-8 (not decoded, or read raw) are repaired where they are stored. */
+static void test_invalid_utf8_in_header_fields_is_replaced(void **state)
+{
+	struct ct_buf b = CT_BUF_INIT;
+	char *path = fixture_path("bad-utf8-headers.eml");
+	assert_int_equal(ct_buf_read_file(&b, path), 0);
+	struct ct_item it = parse_n(b.buf, b.len);
+	assert_clean(&it);
+	assert_utf8("external_id", it.external_id);
+	assert_utf8("message_id", it.message_id);
+	assert_utf8("in_reply_to", it.in_reply_to);
+	assert_utf8("from.name", it.from.name);
+	assert_utf8("from.addr", it.from.addr);
+	for (size_t i = 0; i < it.to.n; i++) {
+		assert_utf8("to.name", it.to.v[i].name);
+		assert_utf8("to.addr", it.to.v[i].addr);
+	}
+	for (size_t i = 0; i < it.cc.n; i++) {
+		assert_utf8("cc.name", it.cc.v[i].name);
+		assert_utf8("cc.addr", it.cc.v[i].addr);
+	}
+	for (size_t i = 0; i < it.references.n; i++)
+		assert_utf8("references", it.references.v[i]);
+	assert_str(it.from.addr, "cust\xEF\xBF\xBD@customer.example");
+	if (!has_warning(&it, "invalid UTF-8 bytes in header fields replaced")) {
+		print_warnings(&it);
+		fail();
+	}
+	ct_item_free(&it);
+	ct_buf_release(&b);
+	free(path);
 }
 
 /* ---- torture ---- */
@@ -840,6 +885,7 @@ int main(void)
 		cmocka_unit_test(test_forwarded_rfc822_part_goes_to_fwd),
 		cmocka_unit_test(test_attachments_metadata_only),
 		cmocka_unit_test(test_fixture_messages),
+		cmocka_unit_test(test_invalid_utf8_in_header_fields_is_replaced),
 		cmocka_unit_test(test_random_bytes_never_crash),
 		cmocka_unit_test(test_mutated_messages_never_crash),
 		cmocka_unit_test(test_deeply_nested_parts_are_read_flat),
