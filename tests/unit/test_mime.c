@@ -7,6 +7,8 @@
 #include "../../ingest/mime_p.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 
 #define FALLBACK 1700000000
 
@@ -294,6 +296,14 @@ static const struct {
 	{ "&#150; &#0; &#xD800;", "– \xEF\xBF\xBD \xEF\xBF\xBD\n" },
 	{ "cut <b", "cut\n" },
 	{ "<html><head><meta charset=utf-8><body>head never closed", "head never closed\n" },
+	/* a quote never closed ends at the tag's first '>' (fuzz finding html-2.eml) */
+	{ "<p>Hello,</p><p>see <img alt=\"logo src=x.png> We were charged twice.</p><p>Regards</p>",
+	  "Hello,\n\nsee We were charged twice.\n\nRegards\n" },
+	/* ... and so does one open at a '>' that ends a line */
+	{ "<img alt=\"logo>\nnext <b>bold</b> \"q\"", "next bold \"q\"\n" },
+	{ "<img alt='a>b' title=\"x\">kept", "kept\n" },
+	{ "<style>a<style>b</style>c", "c\n" },
+	{ "<style>a<script>b<style>c", "abc\n" },
 	{ "", "" },
 };
 
@@ -310,6 +320,35 @@ static void test_html_to_text(void **state)
 		free(got);
 	}
 	assert_int_equal(failed, 0);
+}
+
+static void html_too_slow(int sig)
+{
+	static const char msg[] = "ct_html_to_text: unclosed <style> elements took over 60 s\n";
+	(void)sig;
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+/*
+ * Elements that hide their content but are never closed: each used to scan
+ * the rest of the text for its end tag (4 MB of them: hours). 60 s is a
+ * bound no run of the linear scan comes near, even under ASan.
+ */
+static void test_html_many_unclosed_hidden_elements_are_linear(void **state)
+{
+	struct ct_buf b = CT_BUF_INIT;
+	for (int i = 0; i < 500000; i++)
+		ct_buf_addstr(&b, i % 2 ? "<style>" : "<script>");
+	ct_buf_addstr(&b, "We were charged twice.");
+	signal(SIGALRM, html_too_slow);
+	alarm(60);
+	char *got = ct_html_to_text(b.buf, b.len);
+	alarm(0);
+	assert_str(got, "We were charged twice.\n");
+	free(got);
+	ct_buf_release(&b);
 }
 
 static void test_headers_ids_and_addresses(void **state)
@@ -874,6 +913,7 @@ int main(void)
 		cmocka_unit_test(test_bodies_decode_to_utf8_text),
 		cmocka_unit_test(test_rfc2047_and_8bit_header_values),
 		cmocka_unit_test(test_html_to_text),
+		cmocka_unit_test(test_html_many_unclosed_hidden_elements_are_linear),
 		cmocka_unit_test(test_headers_ids_and_addresses),
 		cmocka_unit_test(test_message_id_fields_simple_and_odd),
 		cmocka_unit_test(test_address_fields_simple_and_odd),
