@@ -226,11 +226,26 @@ static size_t add_iconv(struct ct_buf *out, iconv_t cd, const char *s, size_t le
 	iconv(cd, NULL, NULL, &o, &oleft);
 	out->len = (size_t)(o - out->buf);
 	out->buf[out->len] = '\0';
-	/* UTF-16 and friends can carry NULs too */
-	for (size_t i = start; i < out->len; i++)
-		if (!out->buf[i])
-			out->buf[i] = ' ';
+	/*
+	 * UTF-16 and friends can carry NULs too, and glibc writes code points
+	 * past U+10FFFF (UCS-4 input; UTF-8 under a name the table above does
+	 * not know, such as "utf-8;", goes through unchecked): repair both.
+	 */
+	size_t n = out->len - start;
+	if (memchr(out->buf + start, 0, n) || !ct_utf8_valid(out->buf + start, n)) {
+		char *conv = ct_malloc(n + 1);
+		memcpy(conv, out->buf + start, n);
+		out->len = start;
+		out->buf[start] = '\0';
+		bad += add_utf8_clean(out, conv, n);
+		free(conv);
+	}
 	return bad;
+}
+
+size_t ct_mime_add_utf8(struct ct_buf *out, const char *s, size_t len)
+{
+	return add_utf8_clean(out, s, len);
 }
 
 void ct_mime_add_text(struct ct_buf *out, const char *s, size_t len, const char *charset,

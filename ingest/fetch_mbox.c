@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,14 +24,91 @@ static int line_start(const char *base, const char *p)
 	return p == base || p[-1] == '\n' || p[-1] == '\r';
 }
 
-/* Next separator at or after p, or end. */
+/* 1 when f (a line start) starts the file or follows an empty line (LF, CRLF or CR). */
+static int after_blank_line(const char *base, const char *f)
+{
+	const char *q = f;
+	if (q == base)
+		return 1;
+	q--;  /* the line end before f */
+	if (*q == '\n' && q > base && q[-1] == '\r')
+		q--;
+	return q == base || q[-1] == '\n' || q[-1] == '\r';
+}
+
+static int word_in(const char *w, size_t n, const char *list)
+{
+	for (const char *l = list; n == 3 && *l; l += 3)
+		if (!strncasecmp(w, l, 3))
+			return 1;
+	return 0;
+}
+
+static int digits(const char *w, size_t n, size_t min, size_t max)
+{
+	if (n < min || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (w[i] < '0' || w[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* "hh:mm" or "hh:mm:ss" */
+static int clock_time(const char *w, size_t n)
+{
+	return (n == 5 || n == 8) && digits(w, 2, 2, 2) && w[2] == ':' && digits(w + 3, 2, 2, 2) &&
+	       (n == 5 || (w[5] == ':' && digits(w + 6, 2, 2, 2)));
+}
+
+/*
+ * Whether the line at p ("From ...") is an mbox separator, as mutt's
+ * is_from() reads one: "From", a sender, then an asctime date (weekday,
+ * month, day, hh:mm[:ss], the year, perhaps after a time zone):
+ * "From a@b.example Mon Mar  4 09:10:01 2024".
+ */
+static int separator_line(const char *p, const char *end)
+{
+	enum { MAXW = 24 };
+	const char *w[MAXW];
+	size_t wn[MAXW], n = 0;
+	const char *eol = memchr(p, '\n', (size_t)(end - p));
+	for (const char *q = p + 5, *e = eol ? eol : end; q < e && n < MAXW;) {
+		while (q < e && (*q == ' ' || *q == '\t' || *q == '\r'))
+			q++;
+		if (q == e)
+			break;
+		w[n] = q;
+		while (q < e && *q != ' ' && *q != '\t' && *q != '\r')
+			q++;
+		wn[n] = (size_t)(q - w[n]);
+		n++;
+	}
+	/* w[0] is the sender; the date may follow a sender of several words */
+	for (size_t i = 1; i + 4 < n; i++) {
+		if (!word_in(w[i], wn[i], "MonTueWedThuFriSatSun") ||
+		    !word_in(w[i + 1], wn[i + 1], "JanFebMarAprMayJunJulAugSepOctNovDec") ||
+		    !digits(w[i + 2], wn[i + 2], 1, 2) || !clock_time(w[i + 3], wn[i + 3]))
+			continue;
+		for (size_t j = i + 4; j < n && j <= i + 6; j++)
+			if (digits(w[j], wn[j], 4, 4))
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * Next separator at or after p, or end: a "From " line that starts the
+ * file or follows an empty line, and reads as a separator. Other "From "
+ * lines are body text an mboxo writer did not escape.
+ */
 static const char *next_from(const char *base, const char *p, const char *end)
 {
 	while (p + 5 <= end) {
 		const char *f = memmem(p, (size_t)(end - p), "From ", 5);
 		if (!f)
 			break;
-		if (line_start(base, f))
+		if (line_start(base, f) && after_blank_line(base, f) && separator_line(f, end))
 			return f;
 		p = f + 1;
 	}

@@ -121,14 +121,27 @@ static int tag_is(const char *tag, const char *const *names, size_t n)
 	return 0;
 }
 
-/* End of the tag starting at p ('<'): the '>' outside quoted attribute values, or NULL. */
+/*
+ * End of the tag starting at p ('<'): the '>' outside quoted attribute
+ * values, or NULL. A quote not closed before a '>' that ends a line or
+ * the input, or never closed at all, ends at the first '>' after it: one
+ * stray quote must not eat the rest of the mail.
+ */
 static const char *tag_end(const char *p, const char *e)
 {
 	char quote = 0, last = 0;
+	const char *quoted_gt = NULL;  /* the first '>' inside the open quote */
 	for (p++; p < e; p++) {
 		if (quote) {
-			if (*p == quote)
+			if (*p == quote) {
 				quote = 0;
+				quoted_gt = NULL;
+			} else if (*p == '>') {
+				if (!quoted_gt)
+					quoted_gt = p;
+				if (p + 1 == e || p[1] == '\n' || p[1] == '\r')
+					return quoted_gt;
+			}
 		} else if ((*p == '"' || *p == '\'') && last == '=') {
 			/* only a value opens a quote: a stray apostrophe must not eat the page */
 			quote = *p;
@@ -138,21 +151,27 @@ static const char *tag_end(const char *p, const char *e)
 		if (*p != ' ' && *p != '\t' && *p != '\n')
 			last = *p;
 	}
-	return NULL;
+	return quoted_gt;
 }
 
 /*
  * Skips to just past the closing tag </name...>. Without one nothing is
  * skipped: a <head> never closed must not swallow the whole mail.
+ * *unclosed_from: where a scan for this name last found none (NULL at
+ * first); from there on none is looked for again, so many unclosed
+ * elements cost one scan, not one each.
  */
-static const char *skip_element(const char *p, const char *e, const char *name)
+static const char *skip_element(const char *p, const char *e, const char *name, const char **unclosed_from)
 {
 	size_t n = strlen(name);
+	if (*unclosed_from && p >= *unclosed_from)
+		return p;
 	for (const char *q = p; q + n + 2 <= e; q++)
 		if (q[0] == '<' && q[1] == '/' && !strncasecmp(q + 2, name, n)) {
 			const char *gt = memchr(q, '>', (size_t)(e - q));
 			return gt ? gt + 1 : e;
 		}
+	*unclosed_from = p;
 	return p;
 }
 
@@ -185,6 +204,7 @@ char *ct_html_to_text(const char *s, size_t len)
 	const char *p = s, *e = s + len;
 	int space = 1, pre = 0;
 	int olcount[8], depth = 0; /* list nesting: -1 for <ul>, else the next <ol> number */
+	const char *unclosed_from[CT_ARRAY_SIZE(hidden)] = { NULL };
 
 	ct_buf_grow(&out, len / 2 + 16);
 	while (p < e) {
@@ -216,8 +236,11 @@ char *ct_html_to_text(const char *s, size_t len)
 			tag[k] = '\0';
 			p = gt + 1;
 			if (!closing && tag_is(tag, hidden, CT_ARRAY_SIZE(hidden))) {
+				size_t h = 0;
+				while (strcmp(tag, hidden[h]))
+					h++;
 				if (gt[-1] != '/')
-					p = skip_element(p, e, tag);
+					p = skip_element(p, e, tag, &unclosed_from[h]);
 				continue;
 			}
 			if (!strcmp(tag, "br")) {

@@ -116,6 +116,13 @@ void ct_item_warn(struct ct_item *it, const char *fmt, ...) CT_PRINTF(2, 3);
  * the same content ("hash:" and two FNV hashes), so that store still finds it.
  */
 void ct_item_set_content_id(struct ct_item *it, const char *data, size_t len);
+/*
+ * Makes the item's header strings (ids, subject, addresses and names,
+ * references, forwards' and attachments' fields) valid UTF-8: each byte
+ * not part of a valid sequence becomes U+FFFD, with one warning giving
+ * the count. Returns the number of bytes replaced.
+ */
+size_t ct_item_repair_utf8(struct ct_item *it);
 void ct_addrlist_push(struct ct_addrlist *l, const char *name, const char *addr);
 void ct_addrlist_clear(struct ct_addrlist *l);
 

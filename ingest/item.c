@@ -1,5 +1,6 @@
 /* item.c - lifecycle of struct ct_item, the record every fetcher produces. */
 #include "ingest.h"
+#include "mime_p.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,45 @@ void ct_item_warn(struct ct_item *it, const char *fmt, ...)
 	ct_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	ct_strlist_push_owned(&it->warnings, ct_buf_detach(&b, NULL));
+}
+
+/* Replaces what is not valid UTF-8 in *s (may be NULL); returns the bytes replaced. */
+static size_t repair_utf8(char **s)
+{
+	size_t n = *s ? strlen(*s) : 0, bad;
+	if (!n || ct_utf8_valid(*s, n))
+		return 0;
+	struct ct_buf b = CT_BUF_INIT;
+	bad = ct_mime_add_utf8(&b, *s, n);
+	free(*s);
+	*s = ct_buf_detach(&b, NULL);
+	return bad;
+}
+
+static size_t repair_addrlist(struct ct_addrlist *l)
+{
+	size_t bad = 0;
+	for (size_t i = 0; i < l->n; i++)
+		bad += repair_utf8(&l->v[i].name) + repair_utf8(&l->v[i].addr);
+	return bad;
+}
+
+size_t ct_item_repair_utf8(struct ct_item *it)
+{
+	size_t bad = repair_utf8(&it->external_id) + repair_utf8(&it->message_id) +
+		     repair_utf8(&it->in_reply_to) + repair_utf8(&it->x_forwarded_id) +
+		     repair_utf8(&it->subject) + repair_utf8(&it->from.name) + repair_utf8(&it->from.addr) +
+		     repair_addrlist(&it->to) + repair_addrlist(&it->cc);
+	for (size_t i = 0; i < it->references.n; i++)
+		bad += repair_utf8(&it->references.v[i]);
+	for (size_t i = 0; i < it->nfwd; i++)
+		bad += repair_utf8(&it->fwd[i].message_id) + repair_utf8(&it->fwd[i].subject) +
+		       repair_utf8(&it->fwd[i].from);
+	for (size_t i = 0; i < it->natt; i++)
+		bad += repair_utf8(&it->att[i].name) + repair_utf8(&it->att[i].type);
+	if (bad)
+		ct_item_warn(it, "%zu invalid UTF-8 byte%s in header fields replaced", bad, bad == 1 ? "" : "s");
+	return bad;
 }
 
 void ct_item_free(struct ct_item *it)

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_DEPTH 64
+#define MAX_DEPTH CT_MIME_MAX_DEPTH
 #define MAX_CONTAINERS 1000
 
 /* ---- ids and addresses ---- */
@@ -1433,10 +1433,11 @@ static void set_body(struct ct_item *it, struct ct_buf *b)
 
 /*
  * Whether more than MAX_CONTAINERS header lines declare multipart/ or
- * message/ content. libetpan parses nested parts recursively, so tens of
- * thousands of them nested would overflow the stack: such input is read
- * flat instead. Each such line takes at least 22 bytes, so a smaller
- * message is not scanned.
+ * message/ content (or may do so, in an encoded word). Nested parts are
+ * parsed recursively (the tree parser cuts them at CT_MIME_MAX_DEPTH) and
+ * each level scans the rest of the message: such input is read flat
+ * instead. Each such line takes at least 22 bytes, so a smaller message
+ * is not scanned.
  */
 static int too_many_containers(const char *s, size_t len)
 {
@@ -1445,12 +1446,18 @@ static int too_many_containers(const char *s, size_t len)
 	if ((len + 1) / 22 <= MAX_CONTAINERS)
 		return 0;
 	while (p < e) {
-		if ((*p == 'C' || *p == 'c') && e - p > 24 && !strncasecmp(p, "content-type:", 13)) {
-			const char *v = p + 13;
-			while (v < e && (*v == ' ' || *v == '\t' || *v == '\n'))
+		if ((*p == 'C' || *p == 'c') && e - p > 24 && !strncasecmp(p, "content-type", 12)) {
+			/* libetpan takes blanks before the colon, and decodes encoded words */
+			const char *v = p + 12;
+			while (v < e && (*v == ' ' || *v == '\t'))
 				v++;
-			if (e - v > 9 && (!strncasecmp(v, "multipart", 9) || !strncasecmp(v, "message/", 8)))
-				n++;
+			if (v < e && *v++ == ':') {
+				while (v < e && (*v == ' ' || *v == '\t' || *v == '\n'))
+					v++;
+				if (e - v > 9 && (!strncasecmp(v, "multipart", 9) || !strncasecmp(v, "message/", 8) ||
+						  !strncmp(v, "=?", 2)))
+					n++;
+			}
 		}
 		const char *nl = memchr(p, '\n', (size_t)(e - p));
 		if (!nl)
@@ -1516,6 +1523,10 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 		rc = ct_mime_tree_parse(kept, kept_len, top, &mime);
 		if (top)
 			mailimf_fields_free(top);
+		if (rc == CT_MIME_TREE_CUT) {
+			ct_mime_warn(it, "MIME parts nested deeper than %d levels kept as text", MAX_DEPTH);
+			rc = MAILIMF_NO_ERROR;
+		}
 	}
 	if (flat) {
 		/* done */
@@ -1568,6 +1579,7 @@ int ct_mime_parse(const char *raw, size_t len, ct_time fallback_date, struct ct_
 		it->from.addr = ct_strdup("");
 		ct_mime_warn(it, "no From address");
 	}
+	ct_item_repair_utf8(it);
 	if (it->message_id && *it->message_id) {
 		it->external_id = ct_strdup(it->message_id);
 	} else {

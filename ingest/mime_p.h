@@ -19,15 +19,34 @@
 void ct_mime_add_text(struct ct_buf *out, const char *s, size_t len, const char *charset,
 		      struct ct_item *it);
 
+/*
+ * Appends len bytes of UTF-8 text to out, each byte that is not part of a
+ * valid sequence replaced by U+FFFD and each NUL by a blank. Returns the
+ * number of bytes replaced (NULs not counted).
+ */
+size_t ct_mime_add_utf8(struct ct_buf *out, const char *s, size_t len);
+
 struct mailmime;
 struct mailimf_fields;
+
+/*
+ * How deep MIME parts may nest: the tree parser and the decoder recurse
+ * once per level, so deeper structure is read as text.
+ */
+#define CT_MIME_MAX_DEPTH 64
+
+/* ct_mime_tree_parse(): a tree was built, but with parts nested too deep cut. */
+#define CT_MIME_TREE_CUT 1000
 
 /*
  * The MIME tree of a message with LF line ends only, as libetpan's
  * mailmime_parse() builds it (same parts, same offsets, the fields the
  * decoder reads), found faster. top: MIME fields of the message's header
  * taken out of msg (read before those left in it), or NULL. A MAILIMF_*
- * code; free with mailmime_free().
+ * code; free with mailmime_free(). Unlike libetpan, a multipart or
+ * message part nested deeper than CT_MIME_MAX_DEPTH is read as one
+ * text/plain part holding the rest: the result is then CT_MIME_TREE_CUT,
+ * with *result set as for MAILIMF_NO_ERROR.
  */
 int ct_mime_tree_parse(const char *msg, size_t len, struct mailimf_fields *top,
 		       struct mailmime **result);

@@ -35,7 +35,16 @@
 
 enum { DEFAULT_TEXT, DEFAULT_MESSAGE };
 
-static int parse_with_default(const char *m, size_t len, size_t *idx, int dflt,
+/*
+ * The parse in progress: how deep the part being read is nested, and
+ * whether deeper parts were cut (read as text) to bound the recursion.
+ */
+struct tree {
+	int depth;
+	int cut;
+};
+
+static int parse_with_default(struct tree *tr, const char *m, size_t len, size_t *idx, int dflt,
 			      struct mailmime_content *ctype, struct mailmime_fields *mfields,
 			      struct mailimf_fields *top, struct mailmime **result);
 
@@ -483,7 +492,7 @@ static int part_until(const char *m, size_t len, size_t *idx, const char *bnd, s
 }
 
 /* One body part: its header, its MIME fields, its tree. */
-static int body_part(const char *t, size_t tl, int dflt, struct mailmime **out)
+static int body_part(struct tree *tr, const char *t, size_t tl, int dflt, struct mailmime **out)
 {
 	struct mailimf_fields *f = NULL;
 	size_t bp = 0;
@@ -497,15 +506,15 @@ static int body_part(const char *t, size_t tl, int dflt, struct mailmime **out)
 	struct mailmime_fields *mf = mime_fields(NULL, f);
 	if (f)
 		mailimf_fields_free(f);
-	int r = parse_with_default(t, tl, &bp, dflt, NULL, mf, NULL, out);
+	int r = parse_with_default(tr, t, tl, &bp, dflt, NULL, mf, NULL, out);
 	if (r != MAILIMF_NO_ERROR && mf)
 		mailmime_fields_free(mf);
 	return r;
 }
 
 /* The parts of a multipart body from *idx (-1: none could be read). */
-static int multipart_parts(const char *m, size_t len, size_t idx, const char *bnd, int dflt,
-			   clist **result)
+static int multipart_parts(struct tree *tr, const char *m, size_t len, size_t idx, const char *bnd,
+			   int dflt, clist **result)
 {
 	size_t cur = idx, blen = strlen(bnd);
 	if (preamble(m, len, &cur, 1) == 0)
@@ -538,7 +547,7 @@ static int multipart_parts(const char *m, size_t len, size_t idx, const char *bn
 			}
 			last = 1;
 		}
-		int r = body_part(t, tl, dflt, &part);
+		int r = body_part(tr, t, tl, dflt, &part);
 		if (r != MAILIMF_NO_ERROR)
 			break;
 		clist_append(list, part);
@@ -567,8 +576,13 @@ static struct mailmime_content *take_content_type(struct mailmime_fields *mf)
 	return NULL;
 }
 
-/* libetpan's mailmime_parse_with_default(), with the pieces above. */
-static int parse_with_default(const char *m, size_t len, size_t *idx, int dflt,
+/*
+ * libetpan's mailmime_parse_with_default(), with the pieces above. It
+ * recurses once per nesting level: a multipart or message part nested
+ * deeper than CT_MIME_MAX_DEPTH is read as one text/plain part instead
+ * (tr->cut set), so hostile nesting cannot overflow the stack.
+ */
+static int parse_with_default(struct tree *tr, const char *m, size_t len, size_t *idx, int dflt,
 			      struct mailmime_content *ctype, struct mailmime_fields *mfields,
 			      struct mailimf_fields *top, struct mailmime **result)
 {
@@ -595,6 +609,14 @@ static int parse_with_default(const char *m, size_t len, size_t *idx, int dflt,
 			return MAILIMF_ERROR_INVAL;
 		}
 	}
+	if (kind != MAILMIME_SINGLE && tr->depth >= CT_MIME_MAX_DEPTH) {
+		mailmime_content_free(ctype);
+		ctype = mailmime_get_content_text();
+		free(bnd);
+		bnd = NULL;
+		kind = MAILMIME_SINGLE;
+		tr->cut = 1;
+	}
 	int enc = mfields ? mailmime_transfer_encoding_get(mfields) : MAILMIME_MECHANISM_8BIT;
 	if (kind == MAILMIME_MESSAGE &&
 	    (enc == MAILMIME_MECHANISM_QUOTED_PRINTABLE || enc == MAILMIME_MECHANISM_BASE64))
@@ -613,15 +635,20 @@ static int parse_with_default(const char *m, size_t len, size_t *idx, int dflt,
 		struct mailmime_fields *sub = mime_fields(top, fields);
 		if (fields)
 			drop_mime_fields(fields);
-		if (parse_with_default(m, len, &cur, DEFAULT_TEXT, NULL, sub, NULL, &msg) != MAILIMF_NO_ERROR) {
+		tr->depth++;
+		int r2 = parse_with_default(tr, m, len, &cur, DEFAULT_TEXT, NULL, sub, NULL, &msg);
+		tr->depth--;
+		if (r2 != MAILIMF_NO_ERROR) {
 			if (sub)
 				mailmime_fields_free(sub);
 			msg = NULL;
 		}
 	} else if (kind == MAILMIME_MULTIPLE) {
 		int dsub = !strcasecmp(ctype->ct_subtype, "digest") ? DEFAULT_MESSAGE : DEFAULT_TEXT;
-		if (multipart_parts(m, len, *idx, bnd, dsub, &parts))
+		tr->depth++;
+		if (multipart_parts(tr, m, len, *idx, bnd, dsub, &parts))
 			parts = clist_new();
+		tr->depth--;
 		free(bnd);
 	}
 	*result = mailmime_new(kind, m, len, mfields, ctype, body, NULL, NULL, parts, fields, msg);
@@ -632,10 +659,13 @@ static int parse_with_default(const char *m, size_t len, size_t *idx, int dflt,
 int ct_mime_tree_parse(const char *m, size_t len, struct mailimf_fields *top, struct mailmime **result)
 {
 	size_t idx = 0;
+	struct tree tr = { 0, 0 };
 	struct mailmime_fields *mf = mailmime_fields_new_empty();
-	int r = parse_with_default(m, len, &idx, DEFAULT_TEXT, mailmime_get_content_message(), mf, top,
-				   result);
+	int r = parse_with_default(&tr, m, len, &idx, DEFAULT_TEXT, mailmime_get_content_message(), mf,
+				   top, result);
 	if (r != MAILIMF_NO_ERROR)
 		mailmime_fields_free(mf);
+	else if (tr.cut)
+		r = CT_MIME_TREE_CUT;
 	return r;
 }

@@ -562,7 +562,8 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 	/* The parent is mostly also the last of References: one row says it
 	   (the in-reply-to row, which the children lookup finds first anyway). */
 	for (size_t i = 0; i < it->references.n; i++)
-		if ((!it->in_reply_to || strcmp(it->references.v[i], it->in_reply_to)) &&
+		if (ct_store_ref_used(it->references.n, i) &&
+		    (!it->in_reply_to || strcmp(it->references.v[i], it->in_reply_to)) &&
 		    add_ref(st, id, it->references.v[i], "references"))
 			goto out;
 	if (add_ref(st, id, it->x_forwarded_id, "forward"))

@@ -76,6 +76,14 @@ char *ct_store_col_strdup(sqlite3_stmt *q, int i);
 /* The item's addresses outside the organisation (from, to, cc, requester), without repeats. */
 void ct_store_outside_addrs(const struct ct_store *st, const struct ct_item *it, struct ct_strlist *out);
 /*
+ * Whether the i-th of n References ids links the item (looked up for
+ * threading and stored as a link): the first, the thread's root, and the
+ * last CT_STORE_REFS_MAX, the nearest ancestors, as mail clients use them.
+ * Any more cost time and rows and add nothing for a real thread.
+ */
+#define CT_STORE_REFS_MAX 100
+int ct_store_ref_used(size_t n, size_t i);
+/*
  * Threading (store/thread.c): the case a new item goes to, chosen before
  * the item is written (a new case is created then), and the other cases
  * it links, merged into that one once the item is stored.

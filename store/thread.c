@@ -67,6 +67,11 @@ static int by_msgid(struct ct_store *st, const char *ref, const char *reason, st
 	return 0;
 }
 
+int ct_store_ref_used(size_t n, size_t i)
+{
+	return i == 0 || n - i <= CT_STORE_REFS_MAX;
+}
+
 void ct_store_outside_addrs(const struct ct_store *st, const struct ct_item *it, struct ct_strlist *out)
 {
 	const char *one[2] = { it->from.addr, it->requester };
@@ -151,7 +156,8 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 	if (by_msgid(st, it->in_reply_to, "in-reply-to", &c, &parent_found, &looked))
 		goto out;
 	for (size_t i = it->references.n; i-- > 0;)
-		if (by_msgid(st, it->references.v[i], "references", &c, &parent_found, &looked))
+		if (ct_store_ref_used(it->references.n, i) &&
+		    by_msgid(st, it->references.v[i], "references", &c, &parent_found, &looked))
 			goto out;
 	if (by_msgid(st, it->x_forwarded_id, "forward", &c, NULL, &looked))
 		goto out;

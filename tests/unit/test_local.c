@@ -103,6 +103,72 @@ static void test_mbox_crlf_and_mboxrd_escaping(void **state)
 	unlink(path);
 }
 
+/*
+ * Only a "From " line that starts the file or follows an empty line, and
+ * reads "From SENDER asctime-date", separates messages; other "From "
+ * lines (mboxo writers leave them unescaped) stay in the body.
+ */
+static void test_mbox_splits_only_at_separator_lines(void **state)
+{
+	static const struct {
+		const char *mbox;
+		size_t want_n;
+		const char *body_has;  /* in the first message's body */
+	} cases[] = {
+		{ "From a@x Mon Mar  4 09:00:00 2024\nSubject: a\n\nhi\nFrom what I see\n\nbye\n", 1,
+		  "\nFrom what I see\n" },
+		{ "From a@x Mon Mar  4 09:00:00 2024\nSubject: a\n\nhi\n\nFrom the start of the year\n", 1,
+		  "\nFrom the start of the year\n" },
+		{ "From a@x Mon Mar  4 09:00:00 2024\nSubject: a\n\nhi\nFrom b@x Mon Mar  4 10:00:00 2024\n", 1,
+		  "\nFrom b@x Mon Mar  4 10:00:00 2024\n" },
+		{ "From a@x Mon Mar  4 09:00:00 2024\nSubject: a\n\nhi\n\n"
+		  "From MAILER-DAEMON Fri Jul  8 12:08:34 2011\nSubject: b\n\nb\n", 2, "hi\n" },
+		{ "From a@x Mon Mar  4 09:00:00 2024\nSubject: a\n\nhi\n\n"
+		  "From b@x Tue Mar 5 10:00 PST 2024\nSubject: b\n\nb\n", 2, "hi\n" },
+		{ "From a@x Mon Mar  4 09:00:00 2024\r\nSubject: a\r\n\r\nhi\r\nFrom here on\r\n\r\n"
+		  "From \"a b\"@x Tue Mar  5 10:00:00 2024\r\nSubject: b\r\n\r\nb\r\n", 2, "\nFrom here on\n" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[] = "/tmp/ct-mbox-XXXXXX";
+		close(mkstemp(path));
+		write_file(path, cases[i].mbox);
+		struct ct_sink s;
+		struct capture c;
+		sink_init(&s, &c);
+		assert_int_equal(ct_mbox_ingest(path, "t", NULL, &s), 0);
+		if (c.ids.n != cases[i].want_n || !strstr(c.bodies.v[0], cases[i].body_has))
+			print_error("case %zu: got %zu messages, first body \"%s\"; want %zu, with \"%s\"\n", i,
+				    c.ids.n, c.bodies.n ? c.bodies.v[0] : "", cases[i].want_n, cases[i].body_has);
+		assert_int_equal(c.ids.n, cases[i].want_n);
+		assert_non_null(strstr(c.bodies.v[0], cases[i].body_has));
+		capture_clear(&c);
+		unlink(path);
+	}
+}
+
+/* The fuzzing reproducer: three messages, none losing a line. */
+static void test_mbox_with_unescaped_from_lines_keeps_them(void **state)
+{
+	const char *f = __FILE__, *slash = strstr(f, "unit/test_local.c");
+	char *path = ct_xstrfmt("%.*sdata/mbox/unescaped-from.mbox", slash ? (int)(slash - f) : 0, f);
+	struct ct_sink s;
+	struct capture c;
+	sink_init(&s, &c);
+	assert_int_equal(ct_mbox_ingest(path, "t", NULL, &s), 0);
+	assert_int_equal(c.ids.n, 3);
+	for (size_t i = 0; i < c.ids.n; i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "mbox%zu@customer.example", i);
+		assert_str(c.ids.v[i], want);
+		assert_non_null(strstr(c.bodies.v[i], "\nFrom what I can see the second charge is wrong.\n"));
+		assert_non_null(strstr(c.bodies.v[i], "\nFrom the escaped line\n"));
+		assert_non_null(strstr(c.bodies.v[i], "\n>From the double escaped line\n"));
+		assert_non_null(strstr(c.bodies.v[i], "\nRegards"));
+	}
+	capture_clear(&c);
+	free(path);
+}
+
 static void test_mbox_resumes_after_growth_and_rereads_nothing(void **state)
 {
 	char path[] = "/tmp/ct-mbox-XXXXXX";
@@ -234,6 +300,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mbox_crlf_and_mboxrd_escaping),
 		cmocka_unit_test(test_mbox_resumes_after_growth_and_rereads_nothing),
+		cmocka_unit_test(test_mbox_splits_only_at_separator_lines),
+		cmocka_unit_test(test_mbox_with_unescaped_from_lines_keeps_them),
 		cmocka_unit_test(test_not_an_mbox_is_refused),
 		cmocka_unit_test(test_maildir_key_ignores_flags_and_reads_subfolders),
 		cmocka_unit_test(test_a_directory_without_cur_or_new_is_not_a_maildir),

@@ -7,6 +7,8 @@
 #include "../../ingest/mime_p.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 
 #define FALLBACK 1700000000
 
@@ -294,6 +296,14 @@ static const struct {
 	{ "&#150; &#0; &#xD800;", "– \xEF\xBF\xBD \xEF\xBF\xBD\n" },
 	{ "cut <b", "cut\n" },
 	{ "<html><head><meta charset=utf-8><body>head never closed", "head never closed\n" },
+	/* a quote never closed ends at the tag's first '>' (fuzz finding html-2.eml) */
+	{ "<p>Hello,</p><p>see <img alt=\"logo src=x.png> We were charged twice.</p><p>Regards</p>",
+	  "Hello,\n\nsee We were charged twice.\n\nRegards\n" },
+	/* ... and so does one open at a '>' that ends a line */
+	{ "<img alt=\"logo>\nnext <b>bold</b> \"q\"", "next bold \"q\"\n" },
+	{ "<img alt='a>b' title=\"x\">kept", "kept\n" },
+	{ "<style>a<style>b</style>c", "c\n" },
+	{ "<style>a<script>b<style>c", "abc\n" },
 	{ "", "" },
 };
 
@@ -310,6 +320,35 @@ static void test_html_to_text(void **state)
 		free(got);
 	}
 	assert_int_equal(failed, 0);
+}
+
+static void html_too_slow(int sig)
+{
+	static const char msg[] = "ct_html_to_text: unclosed <style> elements took over 60 s\n";
+	(void)sig;
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+/*
+ * Elements that hide their content but are never closed: each used to scan
+ * the rest of the text for its end tag (4 MB of them: hours). 60 s is a
+ * bound no run of the linear scan comes near, even under ASan.
+ */
+static void test_html_many_unclosed_hidden_elements_are_linear(void **state)
+{
+	struct ct_buf b = CT_BUF_INIT;
+	for (int i = 0; i < 500000; i++)
+		ct_buf_addstr(&b, i % 2 ? "<style>" : "<script>");
+	ct_buf_addstr(&b, "We were charged twice.");
+	signal(SIGALRM, html_too_slow);
+	alarm(60);
+	char *got = ct_html_to_text(b.buf, b.len);
+	alarm(0);
+	assert_str(got, "We were charged twice.\n");
+	free(got);
+	ct_buf_release(&b);
 }
 
 static void test_headers_ids_and_addresses(void **state)
@@ -624,6 +663,10 @@ static const struct {
 	{ "koi8r.eml", "Счет за март", "ivan@example.ru", "Мы оплатили счет дважды", NULL, NULL, 0, 0, 0 },
 	{ "inline-forward.eml", "Fwd: contract", "sales@northwind.example", "---------- Forwarded message ---------",
 	  NULL, NULL, 0, 0, 0 },
+	{ "charset-utf8-alias.eml", "charset", "cust@customer.example", "We were charged twice \xEF\xBF\xBD",
+	  NULL, "8 bytes not valid in charset 'utf-8;' replaced", 0, 0, 0 },
+	{ "charset-ucs4.eml", "ucs4", "cust@customer.example", "A\xEF\xBF\xBD", NULL,
+	  "11 bytes not valid in charset 'ucs-4' replaced", 0, 0, 0 },
 };
 
 static void test_fixture_messages(void **state)
@@ -659,6 +702,47 @@ static void test_fixture_messages(void **state)
 		free(path);
 	}
 	assert_int_equal(failed, 0);
+}
+
+static void assert_utf8(const char *what, const char *s)
+{
+	if (s && !ct_utf8_valid(s, strlen(s))) {
+		print_error("%s: got \"%s\", want valid UTF-8\n", what, s);
+		fail();
+	}
+}
+
+/* Header values with invalid UTF-8 (not decoded, or read raw) are repaired where they are stored. */
+static void test_invalid_utf8_in_header_fields_is_replaced(void **state)
+{
+	struct ct_buf b = CT_BUF_INIT;
+	char *path = fixture_path("bad-utf8-headers.eml");
+	assert_int_equal(ct_buf_read_file(&b, path), 0);
+	struct ct_item it = parse_n(b.buf, b.len);
+	assert_clean(&it);
+	assert_utf8("external_id", it.external_id);
+	assert_utf8("message_id", it.message_id);
+	assert_utf8("in_reply_to", it.in_reply_to);
+	assert_utf8("from.name", it.from.name);
+	assert_utf8("from.addr", it.from.addr);
+	for (size_t i = 0; i < it.to.n; i++) {
+		assert_utf8("to.name", it.to.v[i].name);
+		assert_utf8("to.addr", it.to.v[i].addr);
+	}
+	for (size_t i = 0; i < it.cc.n; i++) {
+		assert_utf8("cc.name", it.cc.v[i].name);
+		assert_utf8("cc.addr", it.cc.v[i].addr);
+	}
+	for (size_t i = 0; i < it.references.n; i++)
+		assert_utf8("references", it.references.v[i]);
+	assert_str(it.from.addr, "cust\xEF\xBF\xBD@customer.example");
+	if (!has_warning(&it, "invalid UTF-8 bytes in header fields replaced")) {
+		print_warnings(&it);
+		fail();
+	}
+	ct_item_free(&it);
+	ct_buf_release(&b);
+	free(path);
 }
 
 /* ---- torture ---- */
@@ -749,6 +833,45 @@ static void test_deeply_nested_parts_are_read_flat(void **state)
 	ct_buf_release(&b);
 }
 
+/*
+ * Nesting in the header forms libetpan also reads (a blank before the
+ * colon, an encoded word) must neither overflow the stack nor stop the
+ * message: above the container count it is read flat, below it the tree
+ * parser cuts it, each with a warning.
+ */
+static void test_nesting_in_odd_header_forms_is_bounded(void **state)
+{
+	static const struct {
+		const char *field;
+		int levels;
+		const char *warn;
+	} cases[] = {
+		{ "Content-Type :multipart/x;boundary=", 30000, "MIME structure ignored" },
+		{ "Content-Type: =?us-ascii?Q?multipart/x?=; boundary=", 30000, "MIME structure ignored" },
+		{ "Content-Type :multipart/x;boundary=", 500, "nested deeper than 64 levels" },
+		{ "Content-Type: =?us-ascii?Q?multipart/x?=; boundary=", 500, "nested deeper than 64 levels" },
+	};
+	for (size_t i = 0; i < CT_ARRAY_SIZE(cases); i++) {
+		struct ct_buf b = CT_BUF_INIT;
+		ct_buf_addstr(&b, "From: a@customer.example\nSubject: nest\n"
+				  "Date: Mon, 4 Mar 2024 09:12:01 +0100\n");
+		for (int k = 0; k < cases[i].levels; k++)
+			ct_buf_addf(&b, "%sb%05d\n\n--b%05d\n", cases[i].field, k, k);
+		ct_buf_addstr(&b, "Content-Type: text/plain\n\nWe were charged twice.\n");
+		struct ct_item it = parse_n(b.buf, b.len);
+		assert_clean(&it);
+		assert_str(it.subject, "nest");
+		if (!has_warning(&it, cases[i].warn)) {
+			print_error("case %zu: got warnings:\n", i);
+			print_warnings(&it);
+			print_error("want one with \"%s\"\n", cases[i].warn);
+			fail();
+		}
+		ct_item_free(&it);
+		ct_buf_release(&b);
+	}
+}
+
 /* ---- threads: the iconv cache is per thread ---- */
 
 static const char *thread_msgs[] = {
@@ -791,6 +914,7 @@ int main(void)
 		cmocka_unit_test(test_bodies_decode_to_utf8_text),
 		cmocka_unit_test(test_rfc2047_and_8bit_header_values),
 		cmocka_unit_test(test_html_to_text),
+		cmocka_unit_test(test_html_many_unclosed_hidden_elements_are_linear),
 		cmocka_unit_test(test_headers_ids_and_addresses),
 		cmocka_unit_test(test_message_id_fields_simple_and_odd),
 		cmocka_unit_test(test_address_fields_simple_and_odd),
@@ -802,9 +926,11 @@ int main(void)
 		cmocka_unit_test(test_forwarded_rfc822_part_goes_to_fwd),
 		cmocka_unit_test(test_attachments_metadata_only),
 		cmocka_unit_test(test_fixture_messages),
+		cmocka_unit_test(test_invalid_utf8_in_header_fields_is_replaced),
 		cmocka_unit_test(test_random_bytes_never_crash),
 		cmocka_unit_test(test_mutated_messages_never_crash),
 		cmocka_unit_test(test_deeply_nested_parts_are_read_flat),
+		cmocka_unit_test(test_nesting_in_odd_header_forms_is_bounded),
 		cmocka_unit_test(test_parsing_in_several_threads_at_once),
 	};
 	ct_quiet = 1;

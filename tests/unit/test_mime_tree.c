@@ -309,6 +309,61 @@ static void test_odd_field_does_not_hide_the_fields_after_it(void **state)
 	}
 }
 
+static int tree_depth(const struct mailmime *m)
+{
+	int d = 0;
+	if (m && m->mm_type == MAILMIME_MULTIPLE) {
+		for (clistiter *c = clist_begin(m->mm_data.mm_multipart.mm_mp_list); c; c = clist_next(c)) {
+			int s = tree_depth(clist_content(c));
+			d = s > d ? s : d;
+		}
+		d++;
+	} else if (m && m->mm_type == MAILMIME_MESSAGE) {
+		d = tree_depth(m->mm_data.mm_message.mm_msg_mime) + 1;
+	}
+	return d;
+}
+
+/*
+ * The tree parser recurses once per level: nesting up to CT_MIME_MAX_DEPTH
+ * is read as libetpan reads it, deeper nesting (30,000 levels would
+ * overflow the stack) is cut, the innermost kept part holding the rest.
+ */
+static void test_nesting_is_cut_at_the_depth_limit(void **state)
+{
+	(void)state;
+	static const struct {
+		int levels, want_rc, want_depth;
+	} cases[] = {
+		{ 30, MAILIMF_NO_ERROR, 31 },
+		{ CT_MIME_MAX_DEPTH - 1, MAILIMF_NO_ERROR, CT_MIME_MAX_DEPTH },
+		{ CT_MIME_MAX_DEPTH, CT_MIME_TREE_CUT, CT_MIME_MAX_DEPTH },
+		{ 30000, CT_MIME_TREE_CUT, CT_MIME_MAX_DEPTH },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ct_buf b = CT_BUF_INIT;
+		ct_buf_addstr(&b, "Subject: nest\n");
+		for (int k = 0; k < cases[i].levels; k++)
+			ct_buf_addf(&b, "Content-Type :multipart/x;boundary=b%05d\n\n--b%05d\n", k, k);
+		ct_buf_addstr(&b, "\ncharged twice\n");
+		for (int k = cases[i].levels - 1; k >= 0; k--)
+			ct_buf_addf(&b, "--b%05d--\n", k);
+		if (cases[i].want_rc == MAILIMF_NO_ERROR)
+			same_tree(b.buf, b.len);
+		struct mailmime *t = NULL;
+		int rc = ct_mime_tree_parse(b.buf, b.len, NULL, &t);
+		int depth = rc == MAILIMF_NO_ERROR || rc == CT_MIME_TREE_CUT ? tree_depth(t) : -1;
+		if (rc != cases[i].want_rc || depth != cases[i].want_depth)
+			print_error("%d levels: got rc %d, depth %d; want rc %d, depth %d\n", cases[i].levels, rc,
+				    depth, cases[i].want_rc, cases[i].want_depth);
+		assert_int_equal(rc, cases[i].want_rc);
+		assert_int_equal(depth, cases[i].want_depth);
+		if (t)
+			mailmime_free(t);
+		ct_buf_release(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_top_level_mime_fields_are_read),
 		cmocka_unit_test(test_dates_of_the_usual_form),
 		cmocka_unit_test(test_odd_field_does_not_hide_the_fields_after_it),
+		cmocka_unit_test(test_nesting_is_cut_at_the_depth_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

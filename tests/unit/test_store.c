@@ -6,6 +6,7 @@
 #include "unit.h"
 #include "../../ingest/ingest.h"
 #include "../../store/store.h"
+#include "../../store/store_p.h"
 
 #include <unistd.h>
 
@@ -408,6 +409,39 @@ static void test_ticket_ref_before_the_ticket_is_joined_later(void **state)
 	assert_int_equal(ct_store_case_of(st, "early@acme"), c);
 }
 
+/*
+ * A References header of 160,000 ids (a crafted mail took 24 s, each id
+ * checked against all those before it): the root and the nearest
+ * ancestors link the item, the rest neither is looked up nor stored.
+ */
+static void test_huge_references_link_by_root_and_nearest_ancestors(void **state)
+{
+	enum { N = 160000 };
+	struct ct_buf refs = CT_BUF_INIT;
+	for (int i = 0; i < N; i++)
+		ct_buf_addf(&refs, "%sid%d@x", i ? " " : "", i);
+	struct spec root = { "id0@x", NULL, NULL, "Refund", "cust@acme.example", "support@corp.example", NULL, "Support", 1, 0 };
+	struct spec parent = { "id159999@x", NULL, NULL, "Other", "cust@acme.example", "billing@corp.example", NULL, "Billing", 1, 0 };
+	struct spec mid = { "id80000@x", NULL, NULL, "Third", "cust@acme.example", "sales@corp.example", NULL, "Sales", 1, 0 };
+	struct spec big = { "big@x", NULL, refs.buf, "Re: Refund", "cust@acme.example", "support@corp.example", NULL, "Support", 2, 0 };
+	int64_t croot = add(&root), cparent = add(&parent), cmid = add(&mid);
+	assert_true(croot != cparent);
+	int64_t cbig = add(&big);
+	/* both linked cases merge into one; the id in the middle links nothing */
+	assert_int_equal(ct_store_case_of(st, "id0@x"), cbig);
+	assert_int_equal(ct_store_case_of(st, "id159999@x"), cbig);
+	assert_int_equal(ct_store_case_of(st, "id80000@x"), cmid);
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(st->db, "SELECT count(*) FROM item_refs", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	long long rows = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if (rows != CT_STORE_REFS_MAX + 1)
+		print_error("got %lld link rows, want %d\n", rows, CT_STORE_REFS_MAX + 1);
+	assert_int_equal(rows, CT_STORE_REFS_MAX + 1);
+	ct_buf_release(&refs);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -429,6 +463,7 @@ int main(void)
 		T(test_seen_keys_and_cursors_commit_with_items),
 		T(test_ticket_made_from_a_mail_joins_the_mail_case),
 		T(test_ticket_ref_before_the_ticket_is_joined_later),
+		T(test_huge_references_link_by_root_and_nearest_ancestors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
