@@ -166,19 +166,9 @@ static int connect_imap(struct imap_run *run)
 		ct_die("out of memory");
 	mailimap_set_timeout(run->s, (time_t)m->timeout);  /* for the STARTTLS handshake */
 	mailstream *stream = NULL;
-	char *why = NULL;
-	r = ct_mailnet_open(m, &stream, &why);
-	if (r == -1)
-		return PERMANENT;
-	if (r) {
-		free(run->why);
-		run->why = why;
-		return TRANSIENT;
-	}
-	if (m->tls && ct_mailnet_tls_check(m, stream, "IMAP")) {
-		mailstream_close(stream);
-		return PERMANENT;
-	}
+	r = ct_mailnet_open(m, "IMAP", &stream, &run->why);
+	if (r)
+		return r == -1 ? PERMANENT : TRANSIENT;
 	r = mailimap_connect(run->s, stream);  /* run->s owns the stream now */
 	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED)
 		return transient(run, "no greeting", r);

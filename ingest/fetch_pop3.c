@@ -65,19 +65,9 @@ static int connect_pop3(struct pop3_run *run)
 		ct_die("out of memory");
 	mailpop3_set_timeout(run->p, (time_t)m->timeout);  /* for the STLS handshake */
 	mailstream *stream = NULL;
-	char *why = NULL;
-	r = ct_mailnet_open(m, &stream, &why);
-	if (r == -1)
-		return PERMANENT;
-	if (r) {
-		free(run->why);
-		run->why = why;
-		return TRANSIENT;
-	}
-	if (m->tls && ct_mailnet_tls_check(m, stream, "POP3")) {
-		mailstream_close(stream);
-		return PERMANENT;
-	}
+	r = ct_mailnet_open(m, "POP3", &stream, &run->why);
+	if (r)
+		return r == -1 ? PERMANENT : TRANSIENT;
 	r = mailpop3_connect(run->p, stream);  /* run->p owns the stream now */
 	if (r != MAILPOP3_NO_ERROR)
 		return transient(run, "no greeting", r);

@@ -201,9 +201,10 @@ static int tcp_connect(const char *host, unsigned port, long timeout, char **why
 	return fd;
 }
 
-int ct_mailnet_open(const struct ct_mailnet *m, mailstream **out, char **why)
+int ct_mailnet_open(const struct ct_mailnet *m, const char *proto, mailstream **out, char **why)
 {
 	*out = NULL;
+	free(*why);
 	*why = NULL;
 	int fd = tcp_connect(m->host, m->port, m->timeout, why);
 	if (fd < 0)
@@ -227,6 +228,10 @@ int ct_mailnet_open(const struct ct_mailnet *m, mailstream **out, char **why)
 			ct_error("source '%s': TLS handshake with %s:%u failed", m->source, m->host, m->port);
 			ct_hint("check that the server speaks TLS on this port (%ss://) or use %s:// with starttls = yes",
 				m->scheme, m->scheme);
+			return -1;
+		}
+		if (ct_mailnet_tls_check(m, s, proto)) {
+			mailstream_close(s);
 			return -1;
 		}
 	} else {

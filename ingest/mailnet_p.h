@@ -239,14 +239,15 @@ static inline void ct_mailnet_tls_setup(struct mailstream_ssl_context *ctx, void
 }
 
 /*
- * Connects to m->host:m->port (TLS from the start when m->tls; the
- * certificate is not checked here) and guards the stream (below). Every
- * step waits at most m->timeout seconds. Returns 0 with *out set; -2 when
- * trying again may help (*why: a new string saying what failed, e.g.
- * "cannot connect to host:143: Connection refused"); -1 when it cannot
- * (reported, with a hint).
+ * Connects to m->host:m->port, with TLS from the start and the server's
+ * certificate checked (ct_mailnet_tls_check) when m->tls, and guards the
+ * stream (below). Every step waits at most m->timeout seconds. proto
+ * ("IMAP", "POP3") is for messages. Returns 0 with *out set; -2 when
+ * trying again may help, with *why (freed first) a new string saying what
+ * failed ("cannot connect to host:143: Connection refused"); -1 when it
+ * cannot (reported, with a hint).
  */
-int ct_mailnet_open(const struct ct_mailnet *m, mailstream **out, char **why);
+int ct_mailnet_open(const struct ct_mailnet *m, const char *proto, mailstream **out, char **why);
 
 /*
  * Guards stream s (again after STARTTLS, which replaces its driver): a read
