@@ -278,6 +278,13 @@ static int on_key(struct loader *ld, const char *name, const char *value)
 		} else if (!strcmp(name, "tls_verify")) {
 			if (parse_bool(value, &cfg->smtp_tls_verify))
 				cfg_err(ld, ld->line, "tls_verify must be yes or no, not '%s'", value);
+		} else if (!strcmp(name, "timeout")) {
+			char *end;
+			long v = strtol(value, &end, 10);
+			if (end == value || *end || v < 1 || v > 3600)
+				cfg_err(ld, ld->line, "timeout must be a number of seconds from 1 to 3600, not '%s'", value);
+			else
+				cfg->smtp_timeout = v;
 		} else
 			unknown_key(ld, name);
 		break;
@@ -389,6 +396,7 @@ void ct_config_init_empty(struct ct_config *cfg)
 	cfg->dir = ct_strdup(".");
 	cfg->thread_window_days = 30;
 	cfg->smtp_tls_verify = 1;
+	cfg->smtp_timeout = 60;
 }
 
 int ct_config_load(const char *path, struct ct_config *cfg)

@@ -51,6 +51,7 @@ struct ct_config {
 	char *smtp_url, *smtp_user, *smtp_password_command, *smtp_password_env, *smtp_from;
 	char *smtp_tls_ca_file;
 	int smtp_tls_verify;
+	long smtp_timeout;   /* seconds a connect or an answer may take, default 60 */
 };
 
 /*

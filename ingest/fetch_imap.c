@@ -95,21 +95,24 @@ static const char *imap_response(mailimap *s)
 	return buf;
 }
 
-static int is_transient(int r)
+/* Whether error r may go away on a new connection: any error once the
+   connection itself has failed, whatever libetpan made of it. */
+static int is_transient(struct imap_run *run, int r)
 {
-	return r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_CONNECTION_REFUSED ||
+	return (run->s && ct_mailnet_why(run->s->imap_stream)) || r == MAILIMAP_ERROR_STREAM ||
 	       r == MAILIMAP_ERROR_FATAL || r == MAILIMAP_ERROR_PARSE;
 }
 
-/* Remembers a transient failure; returns TRANSIENT. */
+/*
+ * Remembers a transient failure, "WHAT (host:port): why", the why from the
+ * stream when it failed, else from libetpan's code r; returns TRANSIENT.
+ */
 static int transient(struct imap_run *run, const char *what, int r)
 {
-	const char *how = r == MAILIMAP_ERROR_CONNECTION_REFUSED ? "connection refused"
-			  : r == MAILIMAP_ERROR_STREAM ? "connection closed or timed out"
+	const char *how = r == MAILIMAP_ERROR_STREAM ? "the connection failed"
 			  : r == MAILIMAP_ERROR_FATAL ? "the server ended the session"
 			  : "unreadable server response";
-	free(run->why);
-	run->why = ct_xstrfmt("%s at %s:%u (%s)", what, run->m.host, run->m.port, how);
+	ct_mailnet_lost(&run->m, &run->why, run->s ? run->s->imap_stream : NULL, how, "%s", what);
 	return TRANSIENT;
 }
 
@@ -117,7 +120,9 @@ static void disconnect(struct imap_run *run)
 {
 	if (!run->s)
 		return;
-	if (run->s->imap_stream)
+	/* LOGOUT only on a working connection: on a dead one it would wait
+	   for the timeout once more. */
+	if (run->s->imap_stream && !ct_mailnet_why(run->s->imap_stream))
 		mailimap_logout(run->s);
 	mailimap_free(run->s);
 	run->s = NULL;
@@ -140,7 +145,7 @@ static int login(struct imap_run *run)
 	}
 	if (r == MAILIMAP_NO_ERROR)
 		return OK;
-	if (is_transient(r))
+	if (is_transient(run, r))
 		return transient(run, "connection lost during login", r);
 	ct_error("source '%s': IMAP login failed for user '%s' at %s:%u: %s", m->source, m->user,
 		 m->host, m->port, imap_response(run->s));
@@ -159,32 +164,25 @@ static int connect_imap(struct imap_run *run)
 	run->s = mailimap_new(0, NULL);
 	if (!run->s)
 		ct_die("out of memory");
-	mailimap_set_timeout(run->s, (time_t)m->timeout);
-	if (m->tls)
-		r = mailimap_ssl_connect_with_callback(run->s, m->host, (uint16_t)m->port,
-						       ct_mailnet_tls_setup, m->host);
-	else
-		r = mailimap_socket_connect(run->s, m->host, (uint16_t)m->port);
-	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
-		if (r == MAILIMAP_ERROR_SSL) {
-			ct_error("source '%s': TLS handshake with %s:%u failed", m->source, m->host, m->port);
-			ct_hint("check that the server speaks TLS on this port (imaps://) or use imap:// with starttls = yes");
-			return PERMANENT;
-		}
-		return transient(run, "cannot connect", r);
-	}
-	if (m->tls && ct_mailnet_tls_check(m, run->s->imap_stream, "IMAP"))
-		return PERMANENT;
+	mailimap_set_timeout(run->s, (time_t)m->timeout);  /* for the STARTTLS handshake */
+	mailstream *stream = NULL;
+	r = ct_mailnet_open(m, "IMAP", &stream, &run->why);
+	if (r)
+		return r == -1 ? PERMANENT : TRANSIENT;
+	r = mailimap_connect(run->s, stream);  /* run->s owns the stream now */
+	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED)
+		return transient(run, "no greeting", r);
 	if (m->starttls) {
 		r = mailimap_socket_starttls_with_callback(run->s, ct_mailnet_tls_setup, m->host);
 		if (r != MAILIMAP_NO_ERROR) {
-			if (is_transient(r))
+			if (is_transient(run, r))
 				return transient(run, "connection lost during STARTTLS", r);
 			ct_error("source '%s': STARTTLS failed at %s:%u: %s", m->source, m->host, m->port,
 				 imap_response(run->s));
 			ct_hint("check starttls and the server's TLS setup");
 			return PERMANENT;
 		}
+		ct_mailnet_guard(run->s->imap_stream, m->timeout, 1);  /* a new driver under the stream */
 		if (ct_mailnet_tls_check(m, run->s->imap_stream, "IMAP"))
 			return PERMANENT;
 	}
@@ -195,7 +193,7 @@ static int connect_imap(struct imap_run *run)
 	struct mailimap_capability_data *cap = NULL;
 	r = mailimap_capability(run->s, &cap);
 	if (r != MAILIMAP_NO_ERROR)
-		return is_transient(r) ? transient(run, "CAPABILITY failed", r)
+		return is_transient(run, r) ? transient(run, "connection lost during CAPABILITY", r)
 				       : ct_error("source '%s': CAPABILITY failed at %s:%u: %s", m->source,
 						  m->host, m->port, imap_response(run->s));
 	mailimap_capability_data_free(cap);
@@ -289,8 +287,8 @@ static int search_new(struct imap_run *run, uint32_t last, uint32_t **uids, size
 	int r = mailimap_uid_search(run->s, NULL, key, &res);
 	mailimap_search_key_free(key);
 	if (r != MAILIMAP_NO_ERROR) {
-		if (is_transient(r))
-			return transient(run, "UID SEARCH failed", r);
+		if (is_transient(run, r))
+			return transient(run, "connection lost during UID SEARCH", r);
 		return ct_error("source '%s': UID SEARCH in folder '%s' failed at %s:%u: %s", run->m.source,
 				run->folder, run->m.host, run->m.port, imap_response(run->s));
 	}
@@ -347,8 +345,24 @@ static int fetch_batch(struct imap_run *run, struct netq *q, const uint32_t *uid
 	if (res)
 		mailimap_fetch_list_free(res);
 	if (r != MAILIMAP_NO_ERROR) {
-		if (is_transient(r))
-			return transient(run, "connection lost during UID FETCH", r);
+		if (is_transient(run, r)) {
+			/* The first UID asked for and not received is the one that was
+			   on its way (servers answer in ascending order). */
+			uint32_t got = 0, at = 0;
+			for (size_t k = 0; q->cur && k < q->cur->n; k++)
+				if (q->cur->v[k].uid > got)
+					got = q->cur->v[k].uid;
+			for (size_t k = 0; k < n && !at; k++)
+				if (uids[k] > got)
+					at = uids[k];
+			char *what = at ? ct_xstrfmt("connection lost while fetching UID %" PRIu32 " of folder '%s'",
+						     at, run->folder)
+					: ct_xstrfmt("connection lost after fetching UID %" PRIu32 " of folder '%s'",
+						     got, run->folder);
+			transient(run, what, r);
+			free(what);
+			return TRANSIENT;
+		}
 		return ct_error("source '%s': UID FETCH in folder '%s' failed at %s:%u: %s", run->m.source,
 				run->folder, run->m.host, run->m.port, imap_response(run->s));
 	}
@@ -496,8 +510,8 @@ static int fetch_folder(struct imap_run *run, const char *folder, int *progresse
 	r = condstore ? mailimap_examine_condstore(run->s, wire, &modseq) : mailimap_examine(run->s, wire);
 	free(wire);
 	if (r != MAILIMAP_NO_ERROR) {
-		if (is_transient(r))
-			return transient(run, "EXAMINE failed", r);
+		if (is_transient(run, r))
+			return transient(run, "connection lost while opening the folder", r);
 		ct_error("source '%s': IMAP folder '%s' cannot be opened at %s:%u: %s", run->m.source, folder,
 			 run->m.host, run->m.port, imap_response(run->s));
 		ct_hint("check folders (or the url's folder) in [source %s]; folders = * takes every subscribed folder",
@@ -561,8 +575,8 @@ static int list_subscribed(struct imap_run *run, struct ct_strlist *out)
 	clist *list = NULL;
 	int r = mailimap_lsub(run->s, "", "*", &list);
 	if (r != MAILIMAP_NO_ERROR) {
-		if (is_transient(r))
-			return transient(run, "LSUB failed", r);
+		if (is_transient(run, r))
+			return transient(run, "connection lost during LSUB", r);
 		return ct_error("source '%s': LSUB failed at %s:%u: %s", run->m.source, run->m.host,
 				run->m.port, imap_response(run->s));
 	}
@@ -634,13 +648,8 @@ static int run_imap(const struct ct_config *cfg, const struct ct_source *src, st
 		/* Transient: reconnect and go on from the committed cursors. */
 		if (progressed)
 			attempt = 0;
-		if (++attempt >= CT_MAILNET_TRIES) {
-			ct_error("source '%s': giving up after %d attempts: %s", run.m.source, attempt, run.why);
-			ct_hint("check url and that the server is reachable; timeout = %ld s", run.m.timeout);
+		if (ct_mailnet_retry(&run.m, ++attempt, run.why))
 			break;
-		}
-		ct_warn("source '%s': %s; retrying", run.m.source, run.why);
-		ct_mailnet_backoff(attempt);
 	}
 out:
 	disconnect(&run);

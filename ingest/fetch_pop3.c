@@ -29,18 +29,18 @@ static const char *pop3_response(mailpop3 *p)
 	return p && p->pop3_response && *p->pop3_response ? p->pop3_response : "no detail from the server";
 }
 
-static int is_transient(int r)
+/* Whether error r may go away on a new connection: any error once the
+   connection itself has failed, whatever libetpan made of it. */
+static int is_transient(struct pop3_run *run, int r)
 {
-	return r == MAILPOP3_ERROR_STREAM || r == MAILPOP3_ERROR_CONNECTION_REFUSED;
+	return (run->p && ct_mailnet_why(run->p->pop3_stream)) || r == MAILPOP3_ERROR_STREAM;
 }
 
+/* Remembers a transient failure, "WHAT (host:port): why"; returns TRANSIENT. */
 static int transient(struct pop3_run *run, const char *what, int r)
 {
-	const char *how = r == MAILPOP3_ERROR_CONNECTION_REFUSED ? "connection refused"
-			  : r == MAILPOP3_ERROR_STREAM ? "connection closed or timed out"
-			  : "unreadable server response";
-	free(run->why);
-	run->why = ct_xstrfmt("%s at %s:%u (%s)", what, run->m.host, run->m.port, how);
+	const char *how = r == MAILPOP3_ERROR_STREAM ? "the connection failed" : "unreadable server response";
+	ct_mailnet_lost(&run->m, &run->why, run->p ? run->p->pop3_stream : NULL, how, "%s", what);
 	return TRANSIENT;
 }
 
@@ -48,8 +48,9 @@ static void disconnect(struct pop3_run *run)
 {
 	if (!run->p)
 		return;
-	/* QUIT ends the session; nothing was marked deleted, so nothing goes. */
-	if (run->p->pop3_stream)
+	/* QUIT ends the session; nothing was marked deleted, so nothing goes.
+	   Not on a dead connection: it would wait for the timeout once more. */
+	if (run->p->pop3_stream && !ct_mailnet_why(run->p->pop3_stream))
 		mailpop3_quit(run->p);
 	mailpop3_free(run->p);
 	run->p = NULL;
@@ -62,32 +63,25 @@ static int connect_pop3(struct pop3_run *run)
 	run->p = mailpop3_new(0, NULL);
 	if (!run->p)
 		ct_die("out of memory");
-	mailpop3_set_timeout(run->p, (time_t)m->timeout);
-	if (m->tls)
-		r = mailpop3_ssl_connect_with_callback(run->p, m->host, (uint16_t)m->port,
-						       ct_mailnet_tls_setup, m->host);
-	else
-		r = mailpop3_socket_connect(run->p, m->host, (uint16_t)m->port);
-	if (r != MAILPOP3_NO_ERROR) {
-		if (r == MAILPOP3_ERROR_SSL) {
-			ct_error("source '%s': TLS handshake with %s:%u failed", m->source, m->host, m->port);
-			ct_hint("check that the server speaks TLS on this port (pop3s://) or use pop3:// with starttls = yes");
-			return PERMANENT;
-		}
-		return transient(run, "cannot connect", r);
-	}
-	if (m->tls && ct_mailnet_tls_check(m, run->p->pop3_stream, "POP3"))
-		return PERMANENT;
+	mailpop3_set_timeout(run->p, (time_t)m->timeout);  /* for the STLS handshake */
+	mailstream *stream = NULL;
+	r = ct_mailnet_open(m, "POP3", &stream, &run->why);
+	if (r)
+		return r == -1 ? PERMANENT : TRANSIENT;
+	r = mailpop3_connect(run->p, stream);  /* run->p owns the stream now */
+	if (r != MAILPOP3_NO_ERROR)
+		return transient(run, "no greeting", r);
 	if (m->starttls) {
 		r = mailpop3_socket_starttls_with_callback(run->p, ct_mailnet_tls_setup, m->host);
 		if (r != MAILPOP3_NO_ERROR) {
-			if (is_transient(r))
+			if (is_transient(run, r))
 				return transient(run, "connection lost during STLS", r);
 			ct_error("source '%s': STLS failed at %s:%u: %s", m->source, m->host, m->port,
 				 pop3_response(run->p));
 			ct_hint("check starttls and the server's TLS setup");
 			return PERMANENT;
 		}
+		ct_mailnet_guard(run->p->pop3_stream, m->timeout, 1);  /* a new driver under the stream */
 		if (ct_mailnet_tls_check(m, run->p->pop3_stream, "POP3"))
 			return PERMANENT;
 	}
@@ -99,7 +93,7 @@ static int connect_pop3(struct pop3_run *run)
 		r = mailpop3_pass(run->p, run->secret);
 	if (r == MAILPOP3_NO_ERROR)
 		return OK;
-	if (is_transient(r))
+	if (is_transient(run, r))
 		return transient(run, "connection lost during login", r);
 	ct_error("source '%s': POP3 login failed for user '%s' at %s:%u: %s", m->source, m->user, m->host,
 		 m->port, pop3_response(run->p));
@@ -115,8 +109,8 @@ static int fetch_all(struct pop3_run *run, int *progressed)
 	carray *msgs = NULL;
 	int r = mailpop3_list(run->p, &msgs);
 	if (r != MAILPOP3_NO_ERROR) {
-		if (is_transient(r))
-			return transient(run, "LIST/UIDL failed", r);
+		if (is_transient(run, r))
+			return transient(run, "connection lost during LIST/UIDL", r);
 		return ct_error("source '%s': LIST/UIDL failed at %s:%u: %s", run->m.source, run->m.host,
 				run->m.port, pop3_response(run->p));
 	}
@@ -152,12 +146,17 @@ static int fetch_all(struct pop3_run *run, int *progressed)
 		char *raw = NULL;
 		size_t len = 0;
 		r = mailpop3_retr(run->p, mi->msg_index, &raw, &len);
-		if (r == MAILPOP3_ERROR_NO_SUCH_MESSAGE)
+		if (r == MAILPOP3_ERROR_NO_SUCH_MESSAGE && !ct_mailnet_why(run->p->pop3_stream))
 			continue;  /* removed by another client meanwhile */
 		if (r != MAILPOP3_NO_ERROR) {
 			free(todo);
-			if (is_transient(r))
-				return transient(run, "connection lost during RETR", r);
+			if (is_transient(run, r)) {
+				char *what = ct_xstrfmt("connection lost while fetching message %u (UIDL %s)",
+							mi->msg_index, mi->msg_uidl);
+				transient(run, what, r);
+				free(what);
+				return TRANSIENT;
+			}
 			return ct_error("source '%s': RETR %u failed at %s:%u: %s", run->m.source,
 					mi->msg_index, run->m.host, run->m.port, pop3_response(run->p));
 		}
@@ -213,13 +212,8 @@ static int run_pop3(const struct ct_config *cfg, const struct ct_source *src, st
 			break;
 		if (progressed)
 			attempt = 0;
-		if (++attempt >= CT_MAILNET_TRIES) {
-			ct_error("source '%s': giving up after %d attempts: %s", run.m.source, attempt, run.why);
-			ct_hint("check url and that the server is reachable; timeout = %ld s", run.m.timeout);
+		if (ct_mailnet_retry(&run.m, ++attempt, run.why))
 			break;
-		}
-		ct_warn("source '%s': %s; retrying", run.m.source, run.why);
-		ct_mailnet_backoff(attempt);
 	}
 out:
 	disconnect(&run);

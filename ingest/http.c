@@ -13,6 +13,7 @@ int ct_http_init(struct ct_http *h, const char *source, const char *base, const 
 	memset(h, 0, sizeof(*h));
 	h->source = source;
 	h->tries = 4;
+	h->timeout = timeout > 0 ? timeout : 60;
 	h->curl = curl_easy_init();
 	if (!h->curl)
 		return ct_error("source '%s': cannot set up libcurl", source);
@@ -26,8 +27,8 @@ int ct_http_init(struct ct_http *h, const char *source, const char *base, const 
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
 	curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, timeout < 30 ? timeout : 30L);
-	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, h->timeout < 30 ? h->timeout : 30L);
+	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, h->timeout);
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "casetrail");
 	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
@@ -123,10 +124,29 @@ static size_t header_cb(char *p, size_t size, size_t n, void *data)
 	return len;
 }
 
-static void nap(long secs)
+/* Sleeps ms milliseconds. */
+static void nap(long ms)
 {
-	struct timespec ts = { secs, 0 };
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 	nanosleep(&ts, NULL);
+}
+
+/* The wait before retry n (1, 2, 3): 1 s, 2 s, 4 s; CASETRAIL_NET_BACKOFF_MS
+   (tests) sets the first step in ms. */
+static long backoff_ms(int attempt)
+{
+	const char *ms = getenv("CASETRAIL_NET_BACKOFF_MS");
+	return (ms ? atol(ms) : 1000L) << (attempt - 1);
+}
+
+/* "1 s" or "100 ms", for messages; buf holds 32 bytes. */
+static const char *span(char *buf, long ms)
+{
+	if (ms % 1000)
+		snprintf(buf, 32, "%ld ms", ms);
+	else
+		snprintf(buf, 32, "%ld s", ms / 1000);
+	return buf;
 }
 
 int ct_http_get_json(struct ct_http *h, const char *path, json_t **out)
@@ -150,7 +170,8 @@ int ct_http_get_json(struct ct_http *h, const char *path, json_t **out)
 		curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, header_cb);
 		curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &hs);
 		CURLcode rc = curl_easy_perform(h->curl);
-		long wait = 1L << (attempt - 1);
+		long wait = backoff_ms(attempt);
+		char shown_wait[32];
 		if (rc != CURLE_OK) {
 			if (rc == CURLE_SSL_CACERT || rc == CURLE_PEER_FAILED_VERIFICATION ||
 			    rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_UNSUPPORTED_PROTOCOL ||
@@ -161,22 +182,24 @@ int ct_http_get_json(struct ct_http *h, const char *path, json_t **out)
 				goto out;
 			}
 			if (attempt < h->tries) {
-				ct_warn("source '%s': GET %s: %s; retrying in %ld s", h->source, shown,
-					*h->errbuf ? h->errbuf : curl_easy_strerror(rc), wait);
+				ct_warn("source '%s': GET %s: %s; retrying in %s", h->source, shown,
+					*h->errbuf ? h->errbuf : curl_easy_strerror(rc), span(shown_wait, wait));
 				nap(wait);
 				continue;
 			}
 			ct_error("source '%s': GET %s failed after %d attempts: %s", h->source, shown, attempt,
 				 *h->errbuf ? h->errbuf : curl_easy_strerror(rc));
+			ct_hint("check url of [source %s] and that the server is reachable; timeout = %ld s",
+				h->source, h->timeout);
 			goto out;
 		}
 		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
 		if (status == 429 || status >= 500) {
 			if (status == 429 && hs.retry_after >= 0)
-				wait = hs.retry_after > 300 ? 300 : hs.retry_after;
+				wait = 1000 * (hs.retry_after > 300 ? 300 : hs.retry_after);
 			if (attempt < h->tries) {
-				ct_warn("source '%s': GET %s: HTTP %ld; retrying in %ld s", h->source, shown, status,
-					wait);
+				ct_warn("source '%s': GET %s: HTTP %ld; retrying in %s", h->source, shown, status,
+					span(shown_wait, wait));
 				nap(wait);
 				continue;
 			}

@@ -18,13 +18,16 @@ struct ct_http {
 	char *base;          /* "https://host/REST/2.0" */
 	const char *source;  /* borrowed: the source name, for messages */
 	int tries;           /* attempts per request (default 4) */
+	long timeout;        /* seconds per request (connect and answer) */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
 /*
  * Sets up h for base (no trailing slash). auth_header ("Authorization: token
  * ...") may be NULL; ca_file may be NULL; verify = 0 turns TLS checks off.
- * timeout is in seconds. Returns 0 or -1 (reported).
+ * timeout is in seconds (60 when not positive): the connect and the whole
+ * request, so a server that accepts and never answers fails the request
+ * after that long. Returns 0 or -1 (reported).
  */
 int ct_http_init(struct ct_http *h, const char *source, const char *base, const char *auth_header,
 		 const char *ca_file, int verify, long timeout);

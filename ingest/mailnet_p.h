@@ -1,11 +1,13 @@
 /*
  * mailnet_p.h - private to ingest/: what the IMAP and POP3 fetchers share:
  * reading a [source] section into connection settings (URL, TLS, folders and
- * their departments), checking the server's certificate, and the backoff
+ * their departments), opening the connection with a deadline on every read
+ * and write (mailnet.c), checking the server's certificate, and the backoff
  * between reconnects after a transient failure.
  *
  * Memory: struct ct_mailnet owns its strings; ct_mailnet_release() frees them.
- * Everything here is static inline so each fetcher gets its own copy.
+ * Everything here but the connection (mailnet.c) is static inline so each
+ * fetcher gets its own copy.
  *
  * Certificate checks: libetpan 1.9 (GnuTLS flavour) offers no way to hand a
  * CA file to its TLS layer, and it does not verify the peer at all. So after
@@ -24,6 +26,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -40,6 +43,7 @@ char *ct_imap_utf7_decode(const char *mutf7);
 
 struct ct_mailnet {
 	const char *source;      /* borrowed: the source's name */
+	const char *scheme;      /* "imap" or "pop3" (static) */
 	char *host;
 	unsigned port;
 	int tls;                 /* 1: imaps:// or pop3s:// (TLS from the start) */
@@ -91,6 +95,7 @@ static inline int ct_mailnet_load(const struct ct_config *cfg, const struct ct_s
 	const char *url = ct_source_get(src, "url");
 	memset(m, 0, sizeof(*m));
 	m->source = src->name;
+	m->scheme = scheme;
 	m->department = src->department;
 	if (!url)
 		return ct_error("%s:%d: source '%s': url is missing", src->file, src->line, src->name);
@@ -234,6 +239,34 @@ static inline void ct_mailnet_tls_setup(struct mailstream_ssl_context *ctx, void
 }
 
 /*
+ * Connects to m->host:m->port, with TLS from the start and the server's
+ * certificate checked (ct_mailnet_tls_check) when m->tls, and guards the
+ * stream (below). Every step waits at most m->timeout seconds. proto
+ * ("IMAP", "POP3") is for messages. Returns 0 with *out set; -2 when
+ * trying again may help, with *why (freed first) a new string saying what
+ * failed ("cannot connect to host:143: Connection refused"); -1 when it
+ * cannot (reported, with a hint).
+ */
+int ct_mailnet_open(const struct ct_mailnet *m, const char *proto, mailstream **out, char **why);
+
+/*
+ * Guards stream s (again after STARTTLS, which replaces its driver): a read
+ * that finds the connection closed fails instead of returning 0 (which
+ * libetpan's readers take for "try again" and loop on for ever), a write
+ * that cannot make progress for timeout seconds fails, and the stream
+ * remembers why. A no-op on a stream that is already guarded.
+ */
+void ct_mailnet_guard(mailstream *s, long timeout, int tls);
+
+/*
+ * Why the guarded stream s failed ("the server closed the connection",
+ * "no answer within 60 s", "the server reset the connection" ...), or NULL
+ * while it works (or is not guarded). Valid until s is freed. Once failed,
+ * every further read and write fails at once.
+ */
+const char *ct_mailnet_why(mailstream *s);
+
+/*
  * Verifies the certificate of an established TLS stream against m->ca_file
  * (or the system trust store) and m->host. Returns 0, or -1 after reporting
  * why, naming the source. Skipped (0) when tls_verify = no.
@@ -298,17 +331,59 @@ out:
 	return rc;
 }
 
-/* Waits before reconnect attempt n (1, 2, 3 ...): 1 s, 2 s, 4 s ... */
-static inline void ct_mailnet_backoff(int attempt)
+/*
+ * Sets *why (freeing the old one) to "WHAT (host:port): REASON", WHAT from
+ * fmt, REASON why stream s failed (ct_mailnet_why) or else fallback, the
+ * library's word for the error.
+ */
+static inline void ct_mailnet_lost(const struct ct_mailnet *m, char **why, mailstream *s,
+				   const char *fallback, const char *fmt, ...) CT_PRINTF(5, 6);
+static inline void ct_mailnet_lost(const struct ct_mailnet *m, char **why, mailstream *s,
+				   const char *fallback, const char *fmt, ...)
 {
-	unsigned s = 1u << (attempt > 1 ? attempt - 1 : 0);
-	const char *ms = getenv("CASETRAIL_NET_BACKOFF_MS");  /* tests shorten the wait */
-	if (ms)
-		usleep((useconds_t)(atol(ms) * 1000L * s));
-	else
-		sleep(s);
+	struct ct_buf b = CT_BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	ct_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	const char *reason = ct_mailnet_why(s);
+	ct_buf_addf(&b, " (%s:%u): %s", m->host, m->port, reason ? reason : fallback);
+	free(*why);
+	*why = ct_buf_detach(&b, NULL);
 }
 
 #define CT_MAILNET_TRIES 4 /* the first attempt and three retries */
+
+/* The wait before reconnect attempt n (1, 2, 3 ...) in ms: 1 s, 2 s, 4 s ... */
+static inline long ct_mailnet_backoff_ms(int attempt)
+{
+	long f = 1L << (attempt > 1 ? attempt - 1 : 0);
+	const char *ms = getenv("CASETRAIL_NET_BACKOFF_MS");  /* tests shorten the wait */
+	return (ms ? atol(ms) : 1000L) * f;
+}
+
+/*
+ * After a transient failure (why) of attempt n: warns "source 'X': why;
+ * retrying in 1 s (attempt 2 of 4)" and waits, and returns 0; or, when the
+ * attempts are used up, reports "giving up" with a hint and returns -1.
+ */
+static inline int ct_mailnet_retry(const struct ct_mailnet *m, int attempt, const char *why)
+{
+	if (attempt >= CT_MAILNET_TRIES) {
+		ct_error("source '%s': %s; giving up after %d attempts", m->source, why, attempt);
+		ct_hint("check url and that the server is reachable; timeout = %ld s", m->timeout);
+		return -1;
+	}
+	long ms = ct_mailnet_backoff_ms(attempt);
+	if (ms % 1000)
+		ct_warn("source '%s': %s; retrying in %ld ms (attempt %d of %d)", m->source, why, ms,
+			attempt + 1, CT_MAILNET_TRIES);
+	else
+		ct_warn("source '%s': %s; retrying in %ld s (attempt %d of %d)", m->source, why, ms / 1000,
+			attempt + 1, CT_MAILNET_TRIES);
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+	return 0;
+}
 
 #endif

@@ -167,8 +167,14 @@ int ct_report_mail(const struct ct_config *cfg, const char *to, const char *subj
 	curl_easy_setopt(c, CURLOPT_READDATA, &up);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 20L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+	/* A server that stops answering, at any step, ends the send within
+	   the timeout: the connect, each SMTP reply, and the upload (less than a
+	   byte a second for that long). */
+	long timeout = cfg->smtp_timeout > 0 ? cfg->smtp_timeout : 60;
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_SERVER_RESPONSE_TIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, timeout);
 	/* STARTTLS when the server offers it; smtps:// is TLS from the start */
 	curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
 	if (cfg->smtp_user)
@@ -183,10 +189,12 @@ int ct_report_mail(const struct ct_config *cfg, const char *to, const char *subj
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	CURLcode rc = curl_easy_perform(c);
-	if (rc != CURLE_OK)
+	if (rc != CURLE_OK) {
 		ct_error("mailing the report to %s through %s failed: %s", to, cfg->smtp_url,
 			 *errbuf ? errbuf : curl_easy_strerror(rc));
-	else {
+		if (rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_COULDNT_CONNECT)
+			ct_hint("check [smtp] url and that the server is reachable; timeout = %ld s", timeout);
+	} else {
 		printf("mailed %s to %s\n", name, to);
 		ret = 0;
 	}

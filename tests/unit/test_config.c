@@ -91,6 +91,9 @@ static const struct {
 	{ "unknown department", "[source a]\ntype = maildir\npath = x\ndepartment = Nope\n",
 	  "F:4: [source a]: unknown department 'Nope'\n" },
 	{ "not a key line", "[store]\njust words\n", "F:2: not a 'key = value' line or a [section] header\n" },
+	{ "smtp timeout not a number", "[smtp]\nurl = smtp://x\ntimeout = soon\n",
+	  "F:3: timeout must be a number of seconds from 1 to 3600, not 'soon'\n" },
+	{ "smtp timeout zero", "[smtp]\ntimeout = 0\n", "F:2: timeout must be a number of seconds from 1 to 3600, not '0'\n" },
 	{ "all errors reported",
 	  "[store]\npth = a\n[department A]\nleader = x@y\nfoo = 1\n[source s]\ntype = mbox\n",
 	  "F:2: unknown key 'pth' in [store]\nF:5: unknown key 'foo' in [department A]\n"
