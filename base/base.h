@@ -1,7 +1,8 @@
 /*
  * base.h - the public face of base/, the ground every casetrail folder stands
  * on: error reporting, allocation that never returns NULL, the growable
- * string, string lists, UTC time, hashes and UTF-8. base/ includes nothing
+ * string, string lists, UTC time, hashes, UTF-8 and reading numbers, dates
+ * and addresses from the command line and the configuration. base/ includes nothing
  * from another folder.
  *
  * Memory: functions returning char * hand ownership to the caller unless the
