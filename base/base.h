@@ -1,7 +1,8 @@
 /*
  * base.h - the public face of base/, the ground every casetrail folder stands
  * on: error reporting, allocation that never returns NULL, the growable
- * string, string lists, UTC time, hashes and UTF-8. base/ includes nothing
+ * string, string lists, UTC time, hashes, UTF-8 and reading numbers, dates
+ * and addresses from the command line and the configuration. base/ includes nothing
  * from another folder.
  *
  * Memory: functions returning char * hand ownership to the caller unless the
@@ -117,6 +118,33 @@ int ct_time_parse(const char *s, ct_time *out);
 ct_time ct_timegm(int year, int mon, int mday, int hour, int min, int sec);
 /* Monotonic clock in seconds. */
 double ct_now_mono(void);
+
+/*
+ * Reading values (base/parse.c): one way for the command line and the
+ * configuration. ct_parse_* return 0 or -1 and print nothing.
+ *
+ * ct_parse_long: s is a whole decimal number (an optional '-', digits, nothing
+ * else: no blanks, no '+') in [min, max]; *out is set only on success.
+ * ct_parse_long_want: what such a number is, for messages: "a whole number
+ * from 1 to 1000", with unit "a whole number of seconds from 1 to 3600".
+ * ct_parse_address: s looks like a mail address (local@domain, no blanks).
+ */
+int ct_parse_long(const char *s, long min, long max, long *out);
+void ct_parse_long_want(long min, long max, const char *unit, char out[128]);
+int ct_parse_address(const char *s);
+/*
+ * Command-line values: each reports its mistake once with ct_error() and
+ * returns -1 (the command exits 2), e.g. "--oldest takes a whole number from
+ * 1 to 1000, not '-1'". opt is the option as written ("--oldest").
+ */
+int ct_opt_long(const char *opt, const char *s, long min, long max, long *out);
+int ct_opt_int(const char *opt, const char *s, int min, int max, int *out);
+/* A date for --since/--until (ct_time_parse). */
+int ct_opt_date(const char *opt, const char *s, ct_time *out);
+/* --since must come before --until; either 0 means "not given" and passes. */
+int ct_opt_period(ct_time since, ct_time until);
+/* "unknown WHAT 'S' (known: KNOWN)": a sub-command, a department, ... */
+int ct_opt_unknown(const char *what, const char *s, const char *known);
 
 /* FNV-1a 64 over bytes, for hash tables and stamps: anyone can make a collision. */
 uint64_t ct_hash64(const void *data, size_t len, uint64_t seed);

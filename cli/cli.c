@@ -1,9 +1,10 @@
-/* cli.c - what every command shares: the rule set's path and opening the store. */
+/* cli.c - what every command shares: opening the store and checking --department. */
 #include "cli.h"
 #include "../store/store.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int is_internal_cb(const char *addr, void *data)
 {
@@ -25,8 +26,49 @@ int ct_cli_open_store(struct ct_cli *cli, int writable)
 	opt.is_internal = is_internal_cb;
 	opt.is_internal_data = &cli->cfg;
 	const char *t = getenv("CASETRAIL_BUSY_TIMEOUT_MS");
-	if (t)
-		opt.busy_timeout_ms = atoi(t);
+	if (t && ct_opt_int("CASETRAIL_BUSY_TIMEOUT_MS", t, 0, 3600000, &opt.busy_timeout_ms))
+		return -1;
 	return ct_store_open(path, writable, &opt, &cli->store);
 }
 
+
+int ct_cli_department(struct ct_cli *cli, const char **name)
+{
+	struct ct_strlist known = CT_STRLIST_INIT;
+	struct ct_buf list = CT_BUF_INIT;
+	const char *found = NULL;
+	int rc = 0;
+	if (!*name)
+		return 0;
+	for (size_t i = 0; i < cli->cfg.ndepts; i++)
+		ct_strlist_push(&known, cli->cfg.depts[i].name);
+	if (cli->store && ct_store_departments(cli->store, &known)) {
+		ct_strlist_clear(&known);
+		return -1;
+	}
+	/* An exact name, else the store's spelling (it comes last), else the configuration's. */
+	for (size_t i = known.n; i-- > 0 && !found;)
+		if (!strcmp(known.v[i], *name))
+			found = known.v[i];
+	for (size_t i = known.n; i-- > 0 && !found;)
+		if (!strcasecmp(known.v[i], *name))
+			found = known.v[i];
+	if (found) {
+		/* Same length (ASCII case only): the argument takes the known spelling. */
+		memcpy((char *)*name, found, strlen(found));
+		goto out;
+	}
+	for (size_t i = 0; i < known.n; i++) {
+		int dup = 0;
+		for (size_t k = 0; k < i; k++)
+			dup |= !strcmp(known.v[k], known.v[i]);
+		if (!dup)
+			ct_buf_addf(&list, "%s%s", list.len ? ", " : "", known.v[i]);
+	}
+	rc = ct_opt_unknown("department", *name,
+			    list.len ? list.buf : "none: no [department] in the configuration and no case in the store");
+out:
+	ct_strlist_clear(&known);
+	ct_buf_release(&list);
+	return rc;
+}

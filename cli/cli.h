@@ -21,6 +21,10 @@
 
 struct ct_store;
 
+/* Bounds of command-line numbers that several commands take. */
+#define CT_MAX_HANDOFFS 1000   /* --min-handoffs */
+#define CT_MAX_BATCH 1000000   /* --batch: items per transaction */
+
 enum {
 	CT_CMD_CONFIG = 1 << 0,   /* load the config (-c, default ./casetrail.conf) */
 	CT_CMD_CONFIG_OPT = 1 << 1, /* load it if present, else an empty config */
@@ -42,6 +46,15 @@ const char *ct_cli_rules_path(const struct ct_cli *cli);
 
 /* Opens cli->store when it is not open yet (the path from --db or [store] path). */
 int ct_cli_open_store(struct ct_cli *cli, int writable);
+
+/*
+ * --department NAME of cases, report and audit: a department the
+ * configuration or the store knows (any case of letters). Sets *name to the
+ * spelling the store uses (written over the argument, which must be
+ * writable: argv), or reports "unknown department 'X' (known: A, B)"
+ * and returns -1 (the command exits 2).
+ */
+int ct_cli_department(struct ct_cli *cli, const char **name);
 
 int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_classify(int argc, char **argv, struct ct_cli *cli);

@@ -18,7 +18,7 @@ static const char audit_usage[] =
 	"matrix, the median time to resolution by number of handoffs, and the cases nobody\n"
 	"answered after a handoff.\n"
 	"\n"
-	"  --min-handoffs N   only cases passed on at least N times\n"
+	"  --min-handoffs N   only cases passed on at least N times (0 to 1000)\n"
 	"  --ping-pong        only cases that returned to a department\n"
 	"  --since DATE       only cases active on or after DATE\n"
 	"  --until DATE       the audit as of DATE (default now)\n"
@@ -58,10 +58,13 @@ static int handoffs(int argc, char **argv, struct ct_cli *cli)
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'n': f.min_handoffs = atoi(optarg); break;
+		case 'n':
+			if (ct_opt_int("--min-handoffs", optarg, 0, CT_MAX_HANDOFFS, &f.min_handoffs))
+				return 2;
+			break;
 		case 'p': f.ping_pong_only = 1; break;
-		case 's': if (ct_report_parse_date("since", optarg, &c.since)) return 2; break;
-		case 'u': if (ct_report_parse_date("until", optarg, &c.until)) return 2; break;
+		case 's': if (ct_opt_date("--since", optarg, &c.since)) return 2; break;
+		case 'u': if (ct_opt_date("--until", optarg, &c.until)) return 2; break;
 		case 'd': c.dept = optarg; break;
 		case 'f': if (ct_parse_format(optarg, &c.fmt)) return 2; c.fmt_set = 1; break;
 		case 'o': c.out = optarg; break;
@@ -75,8 +78,12 @@ static int handoffs(int argc, char **argv, struct ct_cli *cli)
 		fputs(audit_usage, stderr);
 		return 2;
 	}
+	if (ct_cli_department(cli, &c.dept))
+		return 2;
 	if (!c.until)
 		c.until = (ct_time)time(NULL);
+	if (ct_opt_period(c.since, c.until))
+		return 2;
 	f.since = c.since;
 	f.department = c.dept;
 	ct_report_format_from_out(&c);
@@ -112,6 +119,8 @@ int ct_cmd_audit(int argc, char **argv, struct ct_cli *cli)
 		fputs(audit_usage, stdout);
 		return 0;
 	}
+	if (argc >= 2)
+		ct_opt_unknown("audit", argv[1], "handoffs");
 	fputs(audit_usage, stderr);
 	return 2;
 }

@@ -4,6 +4,7 @@
 #include "../store/store.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,9 @@ static const char cases_usage[] =
 	"  --tag T            only cases with an item tagged T (overpromise, billing_dispute, ...)\n"
 	"  --department D     only cases that department held\n"
 	"  --since DATE       last activity on or after DATE (YYYY-MM-DD or ISO 8601, UTC)\n"
-	"  --until DATE       opened before DATE\n"
+	"  --until DATE       opened before DATE (after --since)\n"
 	"  --open             only open cases\n"
-	"  --min-handoffs N   only cases passed on at least N times\n"
+	"  --min-handoffs N   only cases passed on at least N times (0 to 1000)\n"
 	"  --ping-pong        only cases that returned to a department\n"
 	"  --format F         table (default on a terminal), json (default otherwise), csv,\n"
 	"                     markdown, html\n";
@@ -174,16 +175,13 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 		switch (c) {
 		case 't': f.tag = optarg; break;
 		case 'd': f.department = optarg; break;
-		case 's':
-		case 'u':
-			if (ct_time_parse(optarg, c == 's' ? &f.since : &f.until)) {
-				ct_error("--%s: '%s' is not a date (YYYY-MM-DD or ISO 8601)",
-					 c == 's' ? "since" : "until", optarg);
-				return 2;
-			}
-			break;
+		case 's': if (ct_opt_date("--since", optarg, &f.since)) return 2; break;
+		case 'u': if (ct_opt_date("--until", optarg, &f.until)) return 2; break;
 		case 'o': f.open_only = 1; break;
-		case 'm': f.min_handoffs = atoi(optarg); break;
+		case 'm':
+			if (ct_opt_int("--min-handoffs", optarg, 0, CT_MAX_HANDOFFS, &f.min_handoffs))
+				return 2;
+			break;
 		case 'p': f.ping_pong_only = 1; break;
 		case 'f':
 			if (ct_parse_format(optarg, &x.fmt))
@@ -197,6 +195,8 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 		fputs(cases_usage, stderr);
 		return 2;
 	}
+	if (ct_opt_period(f.since, f.until) || ct_cli_department(cli, &f.department))
+		return 2;
 	struct ct_doc doc;
 	ct_doc_init(&doc, "Cases");
 	if (x.fmt == CT_FMT_JSON) {
@@ -292,22 +292,24 @@ int ct_cmd_case(int argc, char **argv, struct ct_cli *cli)
 		default: fputs(case_usage, stderr); return 2;
 		}
 	}
-	if (argc - optind != 2 || strcmp(argv[optind], "show")) {
+	if (optind < argc && strcmp(argv[optind], "show")) {
+		ct_opt_unknown("case command", argv[optind], "show");
 		fputs(case_usage, stderr);
 		return 2;
 	}
-	char *end;
-	long long id = strtoll(argv[optind + 1], &end, 10);
-	if (*end || id <= 0) {
-		ct_error("'%s' is not a case id", argv[optind + 1]);
+	if (argc - optind != 2) {
+		fputs(case_usage, stderr);
 		return 2;
 	}
+	long id;
+	if (ct_opt_long("case show ID", argv[optind + 1], 1, LONG_MAX, &id))
+		return 2;
 	struct ct_case cs;
 	int rc = ct_store_get_case(cli->store, id, &cs);
 	if (rc < 0)
 		return 1;
 	if (rc == 1) {
-		ct_error("no case %lld in '%s'", id, ct_store_path(cli->store));
+		ct_error("no case %ld in '%s'", id, ct_store_path(cli->store));
 		return 1;
 	}
 	if (fmt == CT_FMT_JSON) {

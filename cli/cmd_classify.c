@@ -23,7 +23,7 @@ static const char usage[] =
 	"\n"
 	"  --rescan        re-tag items whose rule set differs (the default; kept for clarity)\n"
 	"  --rules FILE    rule file (default: [organization] rules, else config/rules.conf)\n"
-	"  --batch N       items per transaction (default 1000)\n"
+	"  --batch N       items per transaction (1 to 1000000, default 1000)\n"
 	"  -h, --help      this help\n"
 	"\n"
 	"Exit status: 0 ok, 1 an error was reported, 2 bad usage or rule file.\n";
@@ -94,15 +94,7 @@ int ct_cmd_classify(int argc, char **argv, struct ct_cli *cli)
 		switch (c) {
 		case 'R': break;
 		case 'r': rules_path = optarg; break;
-		case 'b': {
-			char *end;
-			batch = strtol(optarg, &end, 10);
-			if (*end || batch < 1 || batch > 1000000) {
-				ct_error("--batch takes a number from 1 to 1000000, not '%s'", optarg);
-				return 2;
-			}
-			break;
-		}
+		case 'b': if (ct_opt_long("--batch", optarg, 1, CT_MAX_BATCH, &batch)) return 2; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}

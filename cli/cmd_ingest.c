@@ -26,8 +26,8 @@ static const char usage[] =
 	"  --department NAME   department of the mailbox read with the options above\n"
 	"  --dry-run           count what would be read; store nothing\n"
 	"  --no-classify       store without tagging (tag later with 'casetrail classify')\n"
-	"  --batch N           items per transaction (default: 1000, doubling up to 8000\n"
-	"                      on a long run)\n"
+	"  --batch N           items per transaction, 1 to 1000000 (default: 1000, doubling\n"
+	"                      up to 8000 on a long run)\n"
 	"  -q, --quiet         no per-message warnings (still counted in the summary)\n"
 	"  -h, --help          this help\n"
 	"\n"
@@ -98,13 +98,7 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 		case 'd': lo.department = optarg; break;
 		case 'n': dry = 1; break;
 		case 'N': classify = 0; break;
-		case 'b':
-			batch = atoi(optarg);
-			if (batch < 1) {
-				ct_error("--batch needs a positive number");
-				return 2;
-			}
-			break;
+		case 'b': if (ct_opt_int("--batch", optarg, 1, CT_MAX_BATCH, &batch)) return 2; break;
 		case 'q': ct_quiet = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
@@ -126,8 +120,8 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 		ct_strlist_clear(&lo.eml);
 		return 2;
 	}
-	if (lo.department && !ct_config_dept_by_name(&cli->cfg, lo.department) && cli->have_config) {
-		ct_error("unknown department '%s' (not in %s)", lo.department, cli->cfg.file);
+	/* Without a configuration, --department names the mailbox's department freely. */
+	if (lo.department && cli->have_config && ct_cli_department(cli, &lo.department)) {
 		ct_strlist_clear(&lo.eml);
 		return 2;
 	}

@@ -20,7 +20,8 @@ static const char report_usage[] =
 	"\n"
 	"  --since DATE, --until DATE   the period [since, until), YYYY-MM-DD or ISO 8601 (UTC)\n"
 	"  --department NAME            one department only\n"
-	"  --oldest N                   oldest open cases listed per department (default 5)\n"
+	"  --oldest N                   oldest open cases listed per department (1 to 1000,\n"
+	"                               default 5)\n"
 	"  --format F                   table, csv, json, markdown, html (default: from --out's\n"
 	"                               extension, else table on a terminal, else json)\n"
 	"  --out FILE                   write to FILE instead of stdout\n"
@@ -57,10 +58,10 @@ static int complaints(int argc, char **argv, struct ct_cli *cli)
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 's': if (ct_report_parse_date("since", optarg, &c.since)) return 2; break;
-		case 'u': if (ct_report_parse_date("until", optarg, &c.until)) return 2; break;
+		case 's': if (ct_opt_date("--since", optarg, &c.since)) return 2; break;
+		case 'u': if (ct_opt_date("--until", optarg, &c.until)) return 2; break;
 		case 'd': c.dept = optarg; break;
-		case 'n': oldest = atoi(optarg); break;
+		case 'n': if (ct_opt_int("--oldest", optarg, 1, 1000, &oldest)) return 2; break;
 		case 'f': if (ct_parse_format(optarg, &c.fmt)) return 2; c.fmt_set = 1; break;
 		case 'o': c.out = optarg; break;
 		case 'm': mail = 1; break;
@@ -73,18 +74,14 @@ static int complaints(int argc, char **argv, struct ct_cli *cli)
 		fputs(report_usage, stderr);
 		return 2;
 	}
-	if (c.dept && cli->have_config && !ct_config_dept_by_name(&cli->cfg, c.dept)) {
-		ct_error("unknown department '%s'", c.dept);
+	if (ct_cli_department(cli, &c.dept))
 		return 2;
-	}
 	if (!c.until)
 		c.until = (ct_time)time(NULL);
 	if (!c.since)
 		c.since = c.until - 7 * 86400;
-	if (c.since >= c.until) {
-		ct_error("--since must be before --until");
+	if (ct_opt_period(c.since, c.until))
 		return 2;
-	}
 	ct_report_format_from_out(&c);
 	if (mail) {
 		/* one mail per department, to its leader */
@@ -142,6 +139,8 @@ int ct_cmd_report(int argc, char **argv, struct ct_cli *cli)
 		fputs(report_usage, stdout);
 		return 0;
 	}
+	if (argc >= 2)
+		ct_opt_unknown("report", argv[1], "complaints");
 	fputs(report_usage, stderr);
 	return 2;
 }

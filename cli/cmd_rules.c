@@ -218,7 +218,7 @@ int ct_cmd_rules(int argc, char **argv, struct ct_cli *cli)
 		return ct_cmd_rules_masscheck(argc - 1, argv + 1, cli);
 	if (!strcmp(argv[1], "fit"))
 		return ct_cmd_rules_fit(argc - 1, argv + 1, cli);
-	ct_error("unknown 'rules' subcommand '%s' (check, test, masscheck, fit)", argv[1]);
+	ct_opt_unknown("rules command", argv[1], "check, test, masscheck, fit");
 	fputs(usage_main, stderr);
 	return 2;
 }

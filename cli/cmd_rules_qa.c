@@ -41,8 +41,9 @@ static const char usage_masscheck[] =
 	"                    unlabelled (default for --corpus: DIR/truth.json)\n"
 	"  --part P          all (default), tune or held-out: the fixed half of the items\n"
 	"                    by SHA-256 of the seed and external id (held-out: first byte < 128)\n"
-	"  --seed N          seed of the split (default 1)\n"
-	"  --samples N       false hits and misses shown per category (default 10)\n"
+	"  --seed N          seed of the split, 0 to 1000000 (default 1)\n"
+	"  --samples N       false hits and misses shown per category, 0 to 1000000\n"
+	"                    (default 10)\n"
 	"  --categories LIST categories scored (default: the labels file's \"categories\",\n"
 	"                    else every category its labels name)\n"
 	"  --format F        table (default) or json\n"
@@ -63,7 +64,7 @@ static const char usage_fit[] =
 	"Items and labels as for 'rules masscheck'; the default part is tune, so the\n"
 	"held-out part stays unseen.\n"
 	"\n"
-	"  --folds N         cross-validation folds (default 5)\n"
+	"  --folds N         cross-validation folds, 2 to 100 (default 5)\n"
 	"  --write           rewrite the rule file with the fitted scores\n"
 	"  (other options as for rules masscheck)\n"
 	"\n"
@@ -278,7 +279,6 @@ static int parse_opts(int argc, char **argv, struct qa_opts *o, const char *usag
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
-	char *end;
 	long v;
 	o->part = fit ? PART_TUNE : PART_ALL;
 	o->seed = 1;
@@ -302,20 +302,15 @@ static int parse_opts(int argc, char **argv, struct qa_opts *o, const char *usag
 				return ct_error("--part takes all, tune or held-out, not '%s'", optarg), 2;
 			break;
 		case 's':
-		case 'n':
+			if (ct_opt_long("--seed", optarg, 0, 1000000, &v))
+				return 2;
+			o->seed = (unsigned)v;
+			break;
+		case 'n': if (ct_opt_long("--samples", optarg, 0, 1000000, &o->samples)) return 2; break;
 		case 'k':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || v < (ch == 'k' ? 2 : 0) || v > 1000000)
-				return ct_error("--%s takes a number from %d to 1000000, not '%s'",
-						ch == 's' ? "seed" : ch == 'n' ? "samples" : "folds", ch == 'k' ? 2 : 0,
-						optarg), 2;
-			if (ch == 's')
-				o->seed = (unsigned)v;
-			else if (ch == 'n')
-				o->samples = v;
-			else
-				o->folds = (unsigned)v;
+			if (ct_opt_long("--folds", optarg, 2, 100, &v))
+				return 2;
+			o->folds = (unsigned)v;
 			break;
 		case 'f':
 			if (!strcmp(optarg, "json"))

@@ -6,15 +6,6 @@
 #include <string.h>
 
 
-int ct_report_parse_date(const char *opt, const char *v, ct_time *t)
-{
-	if (ct_time_parse(v, t)) {
-		ct_error("--%s: '%s' is not a date (YYYY-MM-DD or ISO 8601)", opt, v);
-		return -1;
-	}
-	return 0;
-}
-
 void ct_report_format_from_out(struct ct_report_opts *c)
 {
 	if (c->fmt_set || !c->out)

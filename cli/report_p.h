@@ -15,8 +15,6 @@ struct ct_report_opts {
 
 typedef int (*render_fn)(FILE *out, enum ct_format fmt, void *data);
 
-/* --since/--until values; -1 after reporting. */
-int ct_report_parse_date(const char *opt, const char *v, ct_time *t);
 /* Without --format, --out's extension decides. */
 void ct_report_format_from_out(struct ct_report_opts *c);
 FILE *ct_report_open_out(const struct ct_report_opts *c);

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <ini.h>
 #ifndef PCRE2_CODE_UNIT_WIDTH
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -63,6 +64,17 @@ static const struct {
 	{ "rt", keys_helpdesk, "url" },
 	{ "freshdesk", keys_helpdesk, "url" },
 	{ "jsonl", keys_helpdesk, "path" },
+};
+
+/* Whole-number source keys: their bounds, checked when the configuration is loaded. */
+static const struct {
+	const char *key;
+	long min, max;
+	const char *unit;
+} source_numbers[] = {
+	{ "timeout", 1, 3600, "seconds" },
+	{ "batch_size", 1, 100000, "messages" },
+	{ "per_page", 1, 100, NULL },
 };
 
 static int in_list(const char *const *l, const char *k)
@@ -162,6 +174,18 @@ static int on_section(struct loader *ld, const char *section)
 	return 1;
 }
 
+/* A whole number key of the current section; 0, or -1 after "[section] key takes ..., not 'v'". */
+static int check_long(struct loader *ld, const char *key, const char *value, long min, long max,
+		      const char *unit, long *out)
+{
+	char want[128];
+	if (!ct_parse_long(value, min, max, out))
+		return 0;
+	ct_parse_long_want(min, max, unit, want);
+	cfg_err(ld, ld->line, "[%s] %s takes %s, not '%s'", ld->section, key, want, value);
+	return -1;
+}
+
 static void unknown_key(struct loader *ld, const char *name)
 {
 	cfg_err(ld, ld->line, "unknown key '%s' in [%s]", name, ld->section);
@@ -204,11 +228,8 @@ static int on_key(struct loader *ld, const char *name, const char *value)
 			free(cfg->rules_path);
 			cfg->rules_path = resolve(cfg->dir, value);
 		} else if (!strcmp(name, "thread_window_days")) {
-			char *end;
-			long v = strtol(value, &end, 10);
-			if (*end || v < 1 || v > 3650)
-				cfg_err(ld, ld->line, "thread_window_days must be a number of days from 1 to 3650, not '%s'", value);
-			else
+			long v;
+			if (!check_long(ld, name, value, 1, 3650, "days", &v))
 				cfg->thread_window_days = (int)v;
 		} else if (!strcmp(name, "name")) {
 			/* informational */
@@ -223,7 +244,7 @@ static int on_key(struct loader *ld, const char *name, const char *value)
 			ct_strlist_split(&l, value, ',');
 			for (size_t i = 0; i < l.n; i++) {
 				ct_lower_ascii(l.v[i]);
-				if (!strchr(l.v[i], '@')) {
+				if (ct_parse_address(l.v[i])) {
 					cfg_err(ld, ld->line, "'%s' is not a mail address", l.v[i]);
 					continue;
 				}
@@ -238,6 +259,8 @@ static int on_key(struct loader *ld, const char *name, const char *value)
 		} else if (!strcmp(name, "helpdesk_groups")) {
 			ct_strlist_split(&d->helpdesk_groups, value, ',');
 		} else if (!strcmp(name, "leader")) {
+			if (ct_parse_address(value))
+				cfg_err(ld, ld->line, "[%s] leader takes a mail address, not '%s'", ld->section, value);
 			set_str(&d->leader, value);
 			ct_lower_ascii(d->leader);
 		} else {
@@ -262,6 +285,8 @@ static int on_key(struct loader *ld, const char *name, const char *value)
 		break;
 	}
 	case SEC_SMTP:
+		if (!*value && strcmp(name, "tls_verify"))
+			cfg_err(ld, ld->line, "[smtp] %s is empty", name);
 		if (!strcmp(name, "url"))
 			set_str(&cfg->smtp_url, value);
 		else if (!strcmp(name, "user"))
@@ -277,14 +302,11 @@ static int on_key(struct loader *ld, const char *name, const char *value)
 			cfg->smtp_tls_ca_file = resolve(cfg->dir, value);
 		} else if (!strcmp(name, "tls_verify")) {
 			if (parse_bool(value, &cfg->smtp_tls_verify))
-				cfg_err(ld, ld->line, "tls_verify must be yes or no, not '%s'", value);
+				cfg_err(ld, ld->line, "[smtp] tls_verify takes yes or no, not '%s'", value);
 		} else if (!strcmp(name, "timeout")) {
-			char *end;
-			long v = strtol(value, &end, 10);
-			if (end == value || *end || v < 1 || v > 3600)
-				cfg_err(ld, ld->line, "timeout must be a number of seconds from 1 to 3600, not '%s'", value);
-			else
-				cfg->smtp_timeout = v;
+			long v;
+			if (!check_long(ld, "timeout", value, 1, 3600, "seconds", &v))
+				cfg->smtp_timeout = (int)v;
 		} else
 			unknown_key(ld, name);
 		break;
@@ -322,6 +344,117 @@ static char *reader(char *buf, int size, void *stream)
 		free(name);
 	}
 	return buf;
+}
+
+/*
+ * url of a network source: SCHEME:// or SCHEMEs://, a host, an optional port
+ * from 1 to 65535, never a password. 0, or -1 after reporting.
+ */
+static int check_url(struct loader *ld, const struct ct_source *s, const struct ct_kv *kv, const char *scheme)
+{
+	const char *url = kv->value, *p, *end, *host, *colon = NULL;
+	size_t sl = strlen(scheme);
+	long port;
+	int bad = strncmp(url, scheme, sl) != 0;
+	p = bad ? url : url + sl + (url[sl] == 's');
+	bad = bad || strncmp(p, "://", 3);
+	p = bad ? url : p + 3;
+	end = p + strcspn(p, "/?#");
+	host = memchr(p, '@', (size_t)(end - p));
+	if (!bad && host && memchr(p, ':', (size_t)(host - p))) {
+		/* The url is not echoed: it holds the password. */
+		cfg_err(ld, kv->line, "[source %s] url must not hold a password (use password_command or password_env)",
+			s->name);
+		return -1;
+	}
+	host = host ? host + 1 : p;
+	if (*host == '[') {
+		const char *rb = memchr(host, ']', (size_t)(end - host));
+		colon = rb && rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
+		bad = bad || !rb;
+	} else {
+		colon = memchr(host, ':', (size_t)(end - host));
+	}
+	bad = bad || host == end || colon == host;
+	if (!bad && colon) {
+		char *ps = ct_strndup(colon + 1, (size_t)(end - colon - 1));
+		bad = ct_parse_long(ps, 1, 65535, &port) != 0;
+		free(ps);
+	}
+	if (bad)
+		cfg_err(ld, kv->line, "[source %s] url takes %s://HOST[:PORT]/... or %ss://... (a port from 1 to 65535), not '%s'",
+			s->name, scheme, scheme, url);
+	return bad ? -1 : 0;
+}
+
+/* folder_departments = FOLDER=DEPARTMENT, ...: each pair has both, each department exists. */
+static void check_folder_departments(struct loader *ld, const struct ct_source *s, const struct ct_kv *kv)
+{
+	struct ct_strlist pairs = CT_STRLIST_INIT;
+	ct_strlist_split(&pairs, kv->value, ',');
+	for (size_t i = 0; i < pairs.n; i++) {
+		char *eq = strchr(pairs.v[i], '=');
+		char *dept = eq ? ct_trim(eq + 1) : NULL;
+		if (!eq || eq == pairs.v[i] || !*dept)
+			cfg_err(ld, kv->line, "[source %s] folder_departments takes FOLDER=DEPARTMENT, not '%s'",
+				s->name, pairs.v[i]);
+		else if (!ct_config_dept_by_name(ld->cfg, dept))
+			cfg_err(ld, kv->line, "[source %s] folder_departments: unknown department '%s'", s->name, dept);
+	}
+	ct_strlist_clear(&pairs);
+}
+
+/*
+ * The value of every key a source of this type takes (keys), so that a mistake is
+ * found by any command that loads the configuration, not when the source runs.
+ */
+static void check_source_values(struct loader *ld, const struct ct_source *s, const char *const *keys)
+{
+	const char *url_scheme = !strcmp(s->type, "imap") ? "imap" : !strcmp(s->type, "pop3") ? "pop3" : "http";
+	int mailnet = strcmp(url_scheme, "http") != 0;
+	for (size_t j = 0; j < s->nkv; j++) {
+		const struct ct_kv *kv = &s->kv[j];
+		const char *k = kv->key, *v = kv->value;
+		char want[128];
+		long n;
+		int b;
+		ct_time t;
+		size_t i;
+		if (!in_list(keys_common, k) && !in_list(keys, k))
+			continue; /* reported as unknown */
+		if (!*v) {
+			cfg_err(ld, kv->line, "[source %s] %s is empty", s->name, k);
+			continue;
+		}
+		for (i = 0; i < CT_ARRAY_SIZE(source_numbers); i++)
+			if (!strcmp(k, source_numbers[i].key))
+				break;
+		if (i < CT_ARRAY_SIZE(source_numbers)) {
+			if (ct_parse_long(v, source_numbers[i].min, source_numbers[i].max, &n)) {
+				ct_parse_long_want(source_numbers[i].min, source_numbers[i].max, source_numbers[i].unit, want);
+				cfg_err(ld, kv->line, "[source %s] %s takes %s, not '%s'", s->name, k, want, v);
+			}
+		} else if (!strcmp(k, "starttls") || !strcmp(k, "tls_verify")) {
+			if (parse_bool(v, &b))
+				cfg_err(ld, kv->line, "[source %s] %s takes yes or no, not '%s'", s->name, k, v);
+		} else if (!strcmp(k, "auth")) {
+			if (strcasecmp(v, "login") && strcasecmp(v, "plain") && strcasecmp(v, "xoauth2"))
+				cfg_err(ld, kv->line, "[source %s] auth takes plain, login or xoauth2, not '%s'", s->name, v);
+			else if (!strcasecmp(v, "xoauth2") && !strcmp(s->type, "pop3"))
+				cfg_err(ld, kv->line, "[source %s] auth = xoauth2 is not supported for POP3", s->name);
+		} else if (!strcmp(k, "since")) {
+			if (ct_time_parse(v, &t))
+				cfg_err(ld, kv->line, "[source %s] since takes a date (YYYY-MM-DD or ISO 8601, UTC), not '%s'",
+					s->name, v);
+		} else if (!strcmp(k, "url")) {
+			check_url(ld, s, kv, url_scheme);
+		} else if (!strcmp(k, "folder_departments")) {
+			check_folder_departments(ld, s, kv);
+		}
+	}
+	const char *url = ct_source_get(s, "url");
+	if (mailnet && url && !ct_source_get(s, "user") && !strchr(url, '@'))
+		cfg_err(ld, s->line, "[source %s] is missing required key 'user' (or user@ in the url)", s->name);
 }
 
 static void validate(struct loader *ld)
@@ -376,6 +509,7 @@ static void validate(struct loader *ld)
 		} else if (!ct_source_get(s, req)) {
 			cfg_err(ld, s->line, "[source %s] is missing required key '%s'", s->name, req);
 		}
+		check_source_values(ld, s, source_types[t].keys);
 		if (s->department && !ct_config_dept_by_name(cfg, s->department))
 			cfg_err(ld, ct_source_line(s, "department"), "[source %s]: unknown department '%s'",
 				s->name, s->department);
@@ -546,12 +680,10 @@ long ct_source_get_long(const struct ct_source *src, const char *key, long def, 
 	const char *v = ct_source_get(src, key);
 	if (!v)
 		return def;
-	char *end;
-	errno = 0;
-	long n = strtol(v, &end, 10);
-	if (errno || end == v || *end) {
-		fprintf(stderr, "%s:%d: %s must be a number, not '%s'\n", src->file,
-			ct_source_line(src, key), key, v);
+	long n;
+	if (ct_parse_long(v, LONG_MIN, LONG_MAX, &n)) {
+		fprintf(stderr, "%s:%d: [source %s] %s takes a whole number, not '%s'\n", src->file,
+			ct_source_line(src, key), src->name, key, v);
 		if (err)
 			*err = -1;
 		return def;
@@ -566,8 +698,8 @@ int ct_source_get_bool(const struct ct_source *src, const char *key, int def, in
 	if (!v)
 		return def;
 	if (parse_bool(v, &b)) {
-		fprintf(stderr, "%s:%d: %s must be yes or no, not '%s'\n", src->file,
-			ct_source_line(src, key), key, v);
+		fprintf(stderr, "%s:%d: [source %s] %s takes yes or no, not '%s'\n", src->file,
+			ct_source_line(src, key), src->name, key, v);
 		if (err)
 			*err = -1;
 		return def;

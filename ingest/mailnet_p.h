@@ -171,12 +171,9 @@ static inline int ct_mailnet_load(const struct ct_config *cfg, const struct ct_s
 	m->verify = ct_source_get_bool(src, "tls_verify", 1, &err);
 	m->timeout = ct_source_get_long(src, "timeout", 60, &err);
 	m->batch = ct_source_get_long(src, "batch_size", 500, &err);
-	if (err)
-		return -1;
-	if (m->timeout <= 0)
-		m->timeout = 60;
-	if (m->batch <= 0)
-		m->batch = 500;
+	/* Their bounds were checked when the configuration was loaded (config.c). */
+	if (err || m->timeout <= 0 || m->batch <= 0)
+		return ct_error("%s:%d: source '%s': bad timeout or batch_size", src->file, src->line, src->name);
 	if (m->tls && m->starttls)
 		m->starttls = 0;  /* already encrypted */
 	const char *ca = ct_source_get(src, "tls_ca_file");
@@ -220,9 +217,6 @@ static inline int ct_mailnet_load(const struct ct_config *cfg, const struct ct_s
 			ct_strlist_push(&m->map_dept, ct_trim(v));
 			free(k);
 			free(v);
-			if (!ct_config_dept_by_name(cfg, m->map_dept.v[m->map_dept.n - 1]))
-				ct_warn("source '%s': folder_departments names an unknown department '%s'",
-					src->name, m->map_dept.v[m->map_dept.n - 1]);
 		}
 		ct_strlist_clear(&pairs);
 	}

@@ -276,6 +276,19 @@ int64_t ct_store_case_of(struct ct_store *st, const char *external_id)
 	return id ? ct_store_resolve_case(st, id) : 0;
 }
 
+int ct_store_departments(struct ct_store *st, struct ct_strlist *out)
+{
+	sqlite3_stmt *q;
+	int rc;
+	if (sqlite3_prepare_v2(st->db, "SELECT DISTINCT j.value FROM cases c, json_each(c.trail) j"
+			       " WHERE j.type = 'text' ORDER BY 1", -1, &q, NULL) != SQLITE_OK)
+		return ct_store_sqlerr(st, "listing departments");
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		ct_strlist_push(out, (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : ct_store_sqlerr(st, "listing departments");
+}
+
 void ct_store_routing_from_row(sqlite3_stmt *q, int col, struct ct_routing_event *e)
 {
 	e->at = sqlite3_column_int64(q, col);

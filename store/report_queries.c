@@ -272,7 +272,8 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 			qsort(d->tags, d->ntags, sizeof(*d->tags), cmp_tag);
 		if (d->noldest)
 			qsort(d->oldest, d->noldest, sizeof(*d->oldest), cmp_oldest);
-		while ((int)d->noldest > oldest_limit) {
+		/* A negative limit keeps none (it used to underflow noldest). */
+		while (d->noldest > (oldest_limit > 0 ? (size_t)oldest_limit : 0)) {
 			struct ct_complaint_case *o = &d->oldest[--d->noldest];
 			free(o->subject);
 			free(o->customer);

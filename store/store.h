@@ -195,6 +195,8 @@ int64_t ct_store_resolve_case(struct ct_store *st, int64_t id);
 
 /* The case holding the item with this external id; 0 when there is none. */
 int64_t ct_store_case_of(struct ct_store *st, const char *external_id);
+/* Appends every department a case's trail names (sorted, once each) to out. 0 or -1 (reported). */
+int ct_store_departments(struct ct_store *st, struct ct_strlist *out);
 
 /* Counters for tests and summaries. */
 long ct_store_count(struct ct_store *st, const char *what); /* "items", "cases", "tags", "routing_events" */

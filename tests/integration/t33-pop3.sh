@@ -54,18 +54,19 @@ EOT
 "$CASETRAIL" -c st.conf ingest 2>st.err || fail "pop3 + STLS: $(cat st.err)"
 grep -q "ingest: 0 new, 34 already seen" st.err || fail "pop3 + STLS run: $(cat st.err)"
 
-# bad urls: named, with the line, nothing fetched
+# bad urls: named with the line when the configuration is loaded (exit 2), nothing fetched
 dv_config u1.conf bad-scheme "imap://127.0.0.1:$POP3_PORT" pop3 </dev/null
 rc=0
 "$CASETRAIL" -c u1.conf --db u.db ingest 2>u1.err || rc=$?
-[ $rc = 1 ] || fail "imap url for a pop3 source: exit $rc"
-grep -q "u1.conf:[0-9]*: source 'bad-scheme': url 'imap://127.0.0.1:$POP3_PORT' must start with pop3:// or pop3s://" u1.err ||
+[ $rc = 2 ] || fail "imap url for a pop3 source: exit $rc"
+grep -qF "u1.conf:12: [source bad-scheme] url takes pop3://HOST[:PORT]/... or pop3s://... (a port from 1 to 65535), not 'imap://127.0.0.1:$POP3_PORT'" u1.err ||
 	fail "bad scheme message: $(cat u1.err)"
 dv_config u2.conf pw-in-url "pop3://billing:hunter2@127.0.0.1:$POP3_PORT" pop3 </dev/null
 rc=0
 "$CASETRAIL" -c u2.conf --db u.db ingest 2>u2.err || rc=$?
-[ $rc = 1 ] || fail "password in the url: exit $rc"
-grep -q "source 'pw-in-url': the url must not hold a password" u2.err || fail "password in url: $(cat u2.err)"
+[ $rc = 2 ] || fail "password in the url: exit $rc"
+grep -qF "u2.conf:12: [source pw-in-url] url must not hold a password (use password_command or password_env)" u2.err ||
+	fail "password in url: $(cat u2.err)"
 if grep -q hunter2 u2.err; then fail "the password in the url was printed"; fi
 
 # pop3s:// without the CA: refused

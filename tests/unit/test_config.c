@@ -92,8 +92,21 @@ static const struct {
 	  "F:4: [source a]: unknown department 'Nope'\n" },
 	{ "not a key line", "[store]\njust words\n", "F:2: not a 'key = value' line or a [section] header\n" },
 	{ "smtp timeout not a number", "[smtp]\nurl = smtp://x\ntimeout = soon\n",
-	  "F:3: timeout must be a number of seconds from 1 to 3600, not 'soon'\n" },
-	{ "smtp timeout zero", "[smtp]\ntimeout = 0\n", "F:2: timeout must be a number of seconds from 1 to 3600, not '0'\n" },
+	  "F:3: [smtp] timeout takes a whole number of seconds from 1 to 3600, not 'soon'\n" },
+	{ "smtp timeout zero", "[smtp]\ntimeout = 0\n", "F:2: [smtp] timeout takes a whole number of seconds from 1 to 3600, not '0'\n" },
+	{ "leader not an address", "[department Sales]\nleader = marcus.reed\n",
+	  "F:2: [department Sales] leader takes a mail address, not 'marcus.reed'\n" },
+	{ "thread window out of range", "[organization]\nthread_window_days = 0\n",
+	  "F:2: [organization] thread_window_days takes a whole number of days from 1 to 3650, not '0'\n" },
+	{ "source values checked at load",
+	  "[source m]\ntype = imap\nurl = imap://u@h:0\npassword_env =\ntimeout = -5\nbatch_size = lots\n",
+	  "F:3: [source m] url takes imap://HOST[:PORT]/... or imaps://... (a port from 1 to 65535), not 'imap://u@h:0'\n"
+	  "F:4: [source m] password_env is empty\n"
+	  "F:5: [source m] timeout takes a whole number of seconds from 1 to 3600, not '-5'\n"
+	  "F:6: [source m] batch_size takes a whole number of messages from 1 to 100000, not 'lots'\n" },
+	{ "mail source without user", "[source p]\ntype = pop3\nurl = pop3://h\n",
+	  "F:1: [source p] is missing required key 'user' (or user@ in the url)\n" },
+	{ "empty smtp secret", "[smtp]\npassword_command =\n", "F:2: [smtp] password_command is empty\n" },
 	{ "all errors reported",
 	  "[store]\npth = a\n[department A]\nleader = x@y\nfoo = 1\n[source s]\ntype = mbox\n",
 	  "F:2: unknown key 'pth' in [store]\nF:5: unknown key 'foo' in [department A]\n"
