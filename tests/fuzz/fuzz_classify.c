@@ -20,7 +20,6 @@ static struct ct_rules *rules;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	ct_quiet = 1;
 	const char *path = getenv("CT_FUZZ_RULES");
 	char *own = NULL;
 	if (!path) {

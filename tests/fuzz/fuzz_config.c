@@ -9,12 +9,6 @@
 
 #include <ctype.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	ct_quiet = 1;
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ct_config cfg;

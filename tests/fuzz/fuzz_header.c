@@ -9,12 +9,6 @@
 #include "fuzz.h"
 #include "../../ingest/mime_p.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	ct_quiet = 1;
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data, *e = p + size;

@@ -9,12 +9,6 @@
 #include "fuzz.h"
 #include "../../classify/classify.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	ct_quiet = 1;
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* The loader reads a C string: the input up to its first NUL. */
