@@ -43,7 +43,7 @@ for bin in "$@"; do
 		"$bin" -max_total_time="$n" -max_len="$(max_len "$name")" -timeout=30 -rss_limit_mb=2048 \
 			-print_final_stats=1 -close_fd_mask=3 -artifact_prefix="${bin%/*}/artifacts/$name-" \
 			"$work" "$seeds" 2>"$log" || { fail=1; tail -n 60 "$log" >&2; }
-		grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)|^#[0-9]+ +DONE' "$log"
+		grep -a -E '^(stat::number_of_executed_units|stat::peak_rss_mb)|^#[0-9]+ +DONE' "$log"
 		;;
 	*)
 		echo "usage: run.sh smoke RUNS BIN... | run.sh fuzz SECONDS BIN..." >&2
