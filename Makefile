@@ -2,6 +2,8 @@
 #
 #   make            build ./casetrail (-Wall -Wextra -Werror)
 #   make check      build with ASan+UBSan, run unit and integration tests
+#   make fuzz       libFuzzer targets (clang) into build-fuzz/, each for FUZZ_SECONDS
+#   make fuzz-smoke the fuzz targets without libFuzzer over their seeds (make check runs it)
 #   make demo       ingest the bundled examples and print the reports
 #   make deps       install missing Debian packages (no-op when all present)
 #   make bench      benchmarks (see bench/README in README.md)
@@ -52,8 +54,23 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+# Fuzz targets (tests/fuzz/README.md): linked with libFuzzer in build-fuzz/
+# (FUZZ_ENGINE=libfuzzer), with tests/fuzz/driver.c everywhere else.
+FUZZ_TARGETS ?= $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_RUNS ?= 200
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang-14
+ifeq ($(FUZZ_ENGINE),libfuzzer)
+FUZZ_MAIN =
+FUZZ_LDFLAGS = -fsanitize=fuzzer
+else
+FUZZ_MAIN = tests/fuzz/driver.c
+FUZZ_LDFLAGS =
+endif
 
-.PHONY: all deps deps-test check check-run check-layout unit demo bench accuracy install clean help
+.PHONY: all deps deps-test check check-run check-layout unit demo bench accuracy install clean help \
+	fuzz fuzz-run fuzz-smoke
 
 all: deps casetrail
 
@@ -101,17 +118,34 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d -MT $@ -o $@ $< $(LIB_OBJ) $(LIBS_ALL) $(LDFLAGS_ALL)
 
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_MAIN) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d -MT $@ -o $@ $< $(FUZZ_MAIN) $(LIB_OBJ) $(LIBS_ALL) $(LDFLAGS_ALL) $(FUZZ_LDFLAGS)
+
 # make check: everything under ASan+UBSan in its own build directory.
 check: deps deps-test
 	$(MAKE) BUILD=build-san SANITIZE=address,undefined OPT="-O1 -g" check-run
 
-check-run: check-layout $(BUILD)/casetrail $(UNIT_BIN)
+check-run: check-layout $(BUILD)/casetrail $(UNIT_BIN) $(FUZZ_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
+	@sh tests/fuzz/run.sh smoke $(FUZZ_RUNS) $(FUZZ_BIN)
 	@CASETRAIL=$(CURDIR)/$(BUILD)/casetrail BUILD=$(CURDIR)/$(BUILD) sh tests/run-integration.sh
 
 # Folders include each other only by their public headers, downwards.
 check-layout:
 	@sh tests/check-layout.sh
+
+# The fuzz targets over their seeds and FUZZ_RUNS mutations of each, without libFuzzer.
+fuzz-smoke: $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh smoke $(FUZZ_RUNS) $(FUZZ_BIN)
+
+# libFuzzer with clang, ASan and UBSan; make fuzz FUZZ_TARGETS=mime FUZZ_SECONDS=600 for one.
+fuzz: deps
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) SANITIZE=address,undefined OPT="-O1 -g" \
+		FUZZ_ENGINE=libfuzzer CFLAGS="-fsanitize=fuzzer-no-link" fuzz-run
+
+fuzz-run: $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh fuzz $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
@@ -137,9 +171,9 @@ install: all
 	install -m 644 config/casetrail.conf.example config/rules.conf $(DESTDIR)$(PREFIX)/share/casetrail/
 
 clean:
-	rm -rf build build-san casetrail
+	rm -rf build build-san build-fuzz casetrail
 
 help:
 	@sed -n '3,/^$$/s/^# \{0,1\}//p' Makefile
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/cli/main.d $(UNIT_BIN:=.d) $(BENCH_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/cli/main.d $(UNIT_BIN:=.d) $(BENCH_BIN:=.d) $(FUZZ_BIN:=.d)
