@@ -49,50 +49,10 @@ static FUZZ_UNUSED CT_PRINTF(1, 2) _Noreturn void fuzz_fail(const char *fmt, ...
 	abort();
 }
 
-/*
- * Is s[0, len) UTF-8 as RFC 2279 had it (sequences of up to six bytes, code
- * points up to U+7FFFFFFF)? glibc's iconv writes such sequences for UCS-4
- * input and for charset names it folds to UTF-8 (issue 13, item 6).
- */
-static FUZZ_UNUSED int fuzz_utf8_rfc2279(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	for (size_t i = 0; i < len;) {
-		size_t n = p[i] < 0x80 ? 1 : p[i] < 0xC2 ? 0 : p[i] < 0xE0 ? 2 : p[i] < 0xF0 ? 3 : p[i] < 0xF8 ? 4
-			 : p[i] < 0xFC ? 5 : p[i] < 0xFE ? 6 : 0;
-		if (!n || n > len - i)
-			return 0;
-		for (size_t k = 1; k < n; k++)
-			if ((p[i + k] & 0xC0) != 0x80)
-				return 0;
-		i += n;
-	}
-	return 1;
-}
-
-/*
- * Known defects that are being fixed: an input that shows only one of them
- * passes (noted once on stderr) so that fuzzing goes on to find new ones and
- * make check stays green. CT_FUZZ_STRICT=1 makes them fail like any other
- * invariant; remove the exception here with the fix.
- */
-static FUZZ_UNUSED int fuzz_known(const char *what)
-{
-	static int noted;
-	if (getenv("CT_FUZZ_STRICT") && *getenv("CT_FUZZ_STRICT") == '1')
-		return 0;
-	if (!noted++)
-		fprintf(stderr, "known defect (passed; CT_FUZZ_STRICT=1 fails it): %s\n", what);
-	return 1;
-}
-
 /* s[0, len) must be valid UTF-8; what names it in the message. */
 static FUZZ_UNUSED void fuzz_check_utf8(const char *what, const char *s, size_t len)
 {
 	if (!ct_utf8_valid(s, len)) {
-		if (fuzz_utf8_rfc2279(s, len) &&
-		    fuzz_known("code points past U+10FFFF from iconv (tests/fuzz/findings/README.md)"))
-			return;
 		size_t i = 0;
 		while (i < len) {
 			size_t n = ct_utf8_seqlen((const unsigned char *)s + i, len - i);
