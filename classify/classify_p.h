@@ -33,6 +33,9 @@ struct example {
 struct pf_branch {
 	struct ct_strlist anchors;
 	int start;
+	size_t off, len;        /* the branch's text in the pattern */
+	pcre2_code *re;         /* the branch alone, when it can be compiled alone; else NULL */
+	size_t slot;            /* its index among all branches of the rule set */
 	struct ct_strlist *confirm;
 	size_t nconfirm, confirm_alloc;
 };
@@ -95,6 +98,7 @@ struct category {
 };
 
 struct ct_rules {
+	size_t nbranches;        /* branches of all rules (pf_branch.slot) */
 	char *file;
 	struct rule *v;
 	size_t n, alloc;
@@ -141,6 +145,9 @@ void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e,
  */
 int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, size_t from, size_t to,
 		 size_t *ms, size_t *me);
+/* The same with re, the rule's pattern or one branch of it. */
+int ct_rule_find_re(const struct rule *ru, const pcre2_code *re, const char *text, size_t lo, size_t hi, size_t from,
+		    size_t to, size_t *ms, size_t *me);
 /* One anchored attempt at offset at (bounded by to), with the unless check. Same returns. */
 int ct_rule_find_at(const struct rule *ru, const char *text, size_t lo, size_t hi, size_t at, size_t to,
 		    size_t *ms, size_t *me);

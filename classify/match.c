@@ -27,6 +27,8 @@ struct scratch {
 	size_t nhits, hits_alloc;
 	unsigned char *done;
 	size_t *covered;
+	size_t *bcovered;          /* per branch (pf_branch.slot), for branches searched alone */
+	size_t nbranches_alloc;
 	size_t nrules_alloc;
 	char *fixed;
 	size_t fixed_alloc;
@@ -45,6 +47,7 @@ static void scratch_free(void *p)
 	free(sc->hits);
 	free(sc->done);
 	free(sc->covered);
+	free(sc->bcovered);
 	free(sc->fixed);
 	free(sc);
 }
@@ -132,10 +135,16 @@ void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e,
 int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, size_t from, size_t to,
 		 size_t *ms, size_t *me)
 {
+	return ct_rule_find_re(ru, ru->re, text, lo, hi, from, to, ms, me);
+}
+
+int ct_rule_find_re(const struct rule *ru, const pcre2_code *re, const char *text, size_t lo, size_t hi, size_t from,
+		    size_t to, size_t *ms, size_t *me)
+{
 	struct scratch *sc = scratch_get();
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
 	while (from <= to) {
-		int rc = pcre2_match(ru->re, (PCRE2_SPTR)text, to, from, PCRE2_NO_UTF_CHECK, sc->md, NULL);
+		int rc = pcre2_match(re, (PCRE2_SPTR)text, to, from, PCRE2_NO_UTF_CHECK, sc->md, NULL);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			return 0;
 		if (rc < 0) {
@@ -155,7 +164,7 @@ int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, 
 		size_t ss, se;
 		ct_sentence_bounds(text, lo, hi, s, s, &ss, &se);
 		if (e > se) {
-			rc = pcre2_match(ru->re, (PCRE2_SPTR)text, se, s, PCRE2_NO_UTF_CHECK, sc->md, NULL);
+			rc = pcre2_match(re, (PCRE2_SPTR)text, se, s, PCRE2_NO_UTF_CHECK, sc->md, NULL);
 			if (rc == PCRE2_ERROR_NOMATCH || (rc >= 0 && ov[1] <= ov[0])) {
 				from = se > s ? se : s + 1;
 				continue;
@@ -415,8 +424,14 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		sc->covered = ct_realloc(sc->covered, r->n * sizeof(*sc->covered));
 		sc->nrules_alloc = r->n;
 	}
+	if (sc->nbranches_alloc < r->nbranches) {
+		sc->bcovered = ct_realloc(sc->bcovered, r->nbranches * sizeof(*sc->bcovered));
+		sc->nbranches_alloc = r->nbranches;
+	}
 	memset(sc->done, 0, r->n);
 	memset(sc->covered, 0, r->n * sizeof(*sc->covered));
+	if (r->nbranches)
+		memset(sc->bcovered, 0, r->nbranches * sizeof(*sc->bcovered));
 
 	if (!ct_utf8_valid(t, body_len))
 		t = sanitize(sc, t, body_len);
@@ -440,6 +455,8 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		if (sc->done[hi->rule] || hi->pos < sc->covered[hi->rule])
 			continue;
 		const struct pf_branch *br = &ru->br[hi->branch];
+		if (br->re && hi->pos < sc->bcovered[br->slot])
+			continue;
 		int rc, ok = 1;
 		if (cseg == hi->seg && hi->pos >= cws && hi->pos + hi->len <= cwe) {
 			ws = cws;
@@ -460,6 +477,11 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		if (br->start) {
 			/* The match can only begin at this hit: one anchored attempt, up to the sentence end. */
 			rc = ct_rule_find_at(ru, t, sg->start, sg->end, hi->pos, we, &ms, &me);
+		} else if (br->re) {
+			/* Only this branch can match around this hit: search the sentence with it alone. */
+			rc = ct_rule_find_re(ru, br->re, t, sg->start, sg->end, ws, we, &ms, &me);
+			if (!rc && cseg == hi->seg)
+				sc->bcovered[br->slot] = we;
 		} else {
 			rc = ct_rule_find(ru, t, sg->start, sg->end, ws, we, &ms, &me);
 			if (!rc && cseg == hi->seg)

@@ -496,6 +496,8 @@ static int strlist_equal(const struct ct_strlist *a, const struct ct_strlist *b)
 
 void ct_pf_branches_free(struct pf_branch *v, size_t n)
 {
+	for (size_t i = 0; i < n; i++)
+		pcre2_code_free(v[i].re);
 	for (size_t i = 0; i < n; i++) {
 		ct_strlist_clear(&v[i].anchors);
 		for (size_t k = 0; k < v[i].nconfirm; k++)
@@ -545,6 +547,7 @@ int ct_pf_branches(const char *pattern, struct pf_branch **out, size_t *nout)
 		}
 		struct setlist all = { NULL, 0, 0 };
 		struct litset best;
+		const char *bstart = x.p;
 		x.all = &all;
 		parse_seq(&x, be, &best);
 		x.all = NULL;
@@ -554,6 +557,8 @@ int ct_pf_branches(const char *pattern, struct pf_branch **out, size_t *nout)
 			struct pf_branch *br = &v[n++];
 			memset(br, 0, sizeof(*br));
 			br->start = best.start;
+			br->off = (size_t)(bstart - pattern);
+			br->len = (size_t)(be - bstart);
 			for (size_t i = 0; i < best.v.n; i++)
 				ct_strlist_push(&br->anchors, best.v.v[i]);
 			/* Every other required set must also be in the sentence: checked before PCRE2 runs. */

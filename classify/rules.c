@@ -513,6 +513,59 @@ static int expand_defines(struct loader *ld, char **pat, const char *owner, int 
 	return 0;
 }
 
+/*
+ * Can each top-level branch of pattern be compiled on its own and match
+ * what it matches inside the whole? Not when a branch refers to a group by
+ * number or name (back references, subroutine calls, recursion) or an
+ * option setting "(?i)" carries on into the next branches.
+ */
+static int branches_stand_alone(const char *p)
+{
+	for (; *p; p++) {
+		if (*p == '\\') {
+			char c = p[1];
+			if ((c >= '1' && c <= '9') || c == 'g' || c == 'k')
+				return 0;
+			if (c)
+				p++;
+			continue;
+		}
+		if (p[0] == '(' && p[1] == '*')
+			return 0;
+		if (p[0] != '(' || p[1] != '?')
+			continue;
+		char c = p[2];
+		if (c == ':' || c == '=' || c == '!' || c == '>' || c == '|' || c == '#')
+			continue;
+		if (c == '<' && (p[3] == '=' || p[3] == '!'))
+			continue;
+		if (c == '<' || (c == 'P' && p[3] == '<') || c == '\'')
+			continue;   /* a named group: harmless unless referred to (\k, (?&, (?P=) */
+		return 0;
+	}
+	return 1;
+}
+
+/* Compiles each branch of ru's pattern alone (br->re); on any failure none is used. */
+static void compile_branches(struct rule *ru)
+{
+	uint32_t opts = PCRE2_UTF | PCRE2_UCP | (ru->caseless ? PCRE2_CASELESS : 0);
+	for (size_t b = 0; b < ru->nbr; b++) {
+		int errcode;
+		PCRE2_SIZE off;
+		struct pf_branch *br = &ru->br[b];
+		br->re = pcre2_compile((PCRE2_SPTR)ru->pattern + br->off, br->len, opts, &errcode, &off, NULL);
+		if (!br->re) {
+			for (size_t k = 0; k < b; k++) {
+				pcre2_code_free(ru->br[k].re);
+				ru->br[k].re = NULL;
+			}
+			return;
+		}
+		(void)pcre2_jit_compile(br->re, PCRE2_JIT_COMPLETE);
+	}
+}
+
 static void validate(struct loader *ld)
 {
 	for (size_t i = 0; i < ld->r->ndefs; i++)
@@ -573,6 +626,10 @@ static void validate(struct loader *ld)
 		for (size_t b = 0; ru->re && b < ru->nbr && !ru->re_anchored; b++)
 			if (ru->br[b].start)
 				ru->re_anchored = compile_anchored(ru);
+		if (ru->re && ru->nbr > 1 && branches_stand_alone(ru->pattern))
+			compile_branches(ru);
+		for (size_t b = 0; b < ru->nbr; b++)
+			ru->br[b].slot = r->nbranches++;
 		if (ru->fields & FIELD_SUBJECT)
 			r->has_subject = 1;
 	}
