@@ -145,9 +145,12 @@ void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e,
  */
 int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, size_t from, size_t to,
 		 size_t *ms, size_t *me);
-/* The same with re, the rule's pattern or one branch of it. */
+/*
+ * The same with re, the rule's pattern or one branch of it, and no match
+ * starting after limit (SIZE_MAX: none; re compiled with PCRE2_USE_OFFSET_LIMIT).
+ */
 int ct_rule_find_re(const struct rule *ru, const pcre2_code *re, const char *text, size_t lo, size_t hi, size_t from,
-		    size_t to, size_t *ms, size_t *me);
+		    size_t to, size_t limit, size_t *ms, size_t *me);
 /* One anchored attempt at offset at (bounded by to), with the unless check. Same returns. */
 int ct_rule_find_at(const struct rule *ru, const char *text, size_t lo, size_t hi, size_t at, size_t to,
 		    size_t *ms, size_t *me);

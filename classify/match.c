@@ -22,6 +22,7 @@ struct hit {
 
 struct scratch {
 	pcre2_match_data *md;
+	pcre2_match_context *mctx;  /* carries the offset limit of a search */
 	struct ct_spans segs;
 	struct hit *hits;
 	size_t nhits, hits_alloc;
@@ -43,6 +44,7 @@ static void scratch_free(void *p)
 	if (!sc)
 		return;
 	pcre2_match_data_free(sc->md);
+	pcre2_match_context_free(sc->mctx);
 	free(sc->segs.v);
 	free(sc->hits);
 	free(sc->done);
@@ -67,7 +69,8 @@ static struct scratch *scratch_get(void)
 	sc = ct_calloc(1, sizeof(*sc));
 	/* 64 pairs: more captures than that only shorten the ovector, ovector[0..1] stay right. */
 	sc->md = pcre2_match_data_create(64, NULL);
-	if (!sc->md)
+	sc->mctx = pcre2_match_context_create(NULL);
+	if (!sc->md || !sc->mctx)
 		ct_die("out of memory (PCRE2 match data)");
 	pthread_setspecific(scratch_key, sc);
 	return sc;
@@ -135,16 +138,22 @@ void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e,
 int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, size_t from, size_t to,
 		 size_t *ms, size_t *me)
 {
-	return ct_rule_find_re(ru, ru->re, text, lo, hi, from, to, ms, me);
+	return ct_rule_find_re(ru, ru->re, text, lo, hi, from, to, SIZE_MAX, ms, me);
 }
 
 int ct_rule_find_re(const struct rule *ru, const pcre2_code *re, const char *text, size_t lo, size_t hi, size_t from,
-		    size_t to, size_t *ms, size_t *me)
+		    size_t to, size_t limit, size_t *ms, size_t *me)
 {
 	struct scratch *sc = scratch_get();
+	/* No match can start past limit (the last anchor it must hold): PCRE2 stops trying there. */
+	pcre2_match_context *mc = NULL;
+	if (limit != SIZE_MAX) {
+		pcre2_set_offset_limit(sc->mctx, limit);
+		mc = sc->mctx;
+	}
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
 	while (from <= to) {
-		int rc = pcre2_match(re, (PCRE2_SPTR)text, to, from, PCRE2_NO_UTF_CHECK, sc->md, NULL);
+		int rc = pcre2_match(re, (PCRE2_SPTR)text, to, from, PCRE2_NO_UTF_CHECK, sc->md, mc);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			return 0;
 		if (rc < 0) {
@@ -164,7 +173,7 @@ int ct_rule_find_re(const struct rule *ru, const pcre2_code *re, const char *tex
 		size_t ss, se;
 		ct_sentence_bounds(text, lo, hi, s, s, &ss, &se);
 		if (e > se) {
-			rc = pcre2_match(re, (PCRE2_SPTR)text, se, s, PCRE2_NO_UTF_CHECK, sc->md, NULL);
+			rc = pcre2_match(re, (PCRE2_SPTR)text, se, s, PCRE2_NO_UTF_CHECK, sc->md, mc);
 			if (rc == PCRE2_ERROR_NOMATCH || (rc >= 0 && ov[1] <= ov[0])) {
 				from = se > s ? se : s + 1;
 				continue;
@@ -411,6 +420,20 @@ static int tag_cmp(const void *a, const void *b)
 	return strcmp(x->rule_id, y->rule_id);
 }
 
+/*
+ * The position of the last anchor hit of rule (and branch, unless -1) from
+ * hit h up to before end: every match holds one of its anchors, so none
+ * starts after it.
+ */
+static size_t last_hit(const struct scratch *sc, size_t h, size_t end, uint32_t rule, int branch)
+{
+	size_t pos = sc->hits[h].pos;
+	for (size_t k = h + 1; k < sc->nhits && sc->hits[k].pos < end; k++)
+		if (sc->hits[k].rule == rule && (branch < 0 || sc->hits[k].branch == (uint32_t)branch))
+			pos = sc->hits[k].pos;
+	return pos;
+}
+
 static int find_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
 		     int is_staff, struct ct_tags *out)
 {
@@ -479,11 +502,13 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 			rc = ct_rule_find_at(ru, t, sg->start, sg->end, hi->pos, we, &ms, &me);
 		} else if (br->re) {
 			/* Only this branch can match around this hit: search the sentence with it alone. */
-			rc = ct_rule_find_re(ru, br->re, t, sg->start, sg->end, ws, we, &ms, &me);
+			rc = ct_rule_find_re(ru, br->re, t, sg->start, sg->end, ws, we,
+					     last_hit(sc, h, we, hi->rule, (int)hi->branch), &ms, &me);
 			if (!rc && cseg == hi->seg)
 				sc->bcovered[br->slot] = we;
 		} else {
-			rc = ct_rule_find(ru, t, sg->start, sg->end, ws, we, &ms, &me);
+			rc = ct_rule_find_re(ru, ru->re, t, sg->start, sg->end, ws, we, last_hit(sc, h, we, hi->rule, -1),
+					     &ms, &me);
 			if (!rc && cseg == hi->seg)
 				sc->covered[hi->rule] = we;
 		}

@@ -425,7 +425,8 @@ static void compile_one(struct loader *ld, struct rule *ru, const char *pat, int
 {
 	int errcode;
 	PCRE2_SIZE off;
-	uint32_t opts = PCRE2_UTF | PCRE2_UCP | (ru->caseless ? PCRE2_CASELESS : 0);
+	/* PCRE2_USE_OFFSET_LIMIT: a search may be told the last offset a match can start at. */
+	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_USE_OFFSET_LIMIT | (ru->caseless ? PCRE2_CASELESS : 0);
 	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, opts, &errcode, &off, NULL);
 	if (!re) {
 		PCRE2_UCHAR msg[256];
@@ -549,7 +550,7 @@ static int branches_stand_alone(const char *p)
 /* Compiles each branch of ru's pattern alone (br->re); on any failure none is used. */
 static void compile_branches(struct rule *ru)
 {
-	uint32_t opts = PCRE2_UTF | PCRE2_UCP | (ru->caseless ? PCRE2_CASELESS : 0);
+	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_USE_OFFSET_LIMIT | (ru->caseless ? PCRE2_CASELESS : 0);
 	for (size_t b = 0; b < ru->nbr; b++) {
 		int errcode;
 		PCRE2_SIZE off;
