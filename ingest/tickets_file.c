@@ -514,8 +514,8 @@ tickets_done:
 	}
 	goto out;
 cut:
-	ct_error("source '%s': '%s' is cut or damaged at byte %lld (%s); the %zu tickets before it were read",
-		 source, path, js.err_off, js.err, done);
+	ct_error("source '%s': '%s' is cut or damaged at byte %lld (%s); the tickets before it are stored",
+		 source, path, js.err_off, js.err);
 	goto out;
 syntax:
 	ct_error("source '%s': '%s' is not valid JSON: %s at byte %lld", source, path, js.err, js.err_off);
