@@ -162,6 +162,8 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 		ct_strlist_clear(&lo.eml);
 		return 1;
 	}
+	interrupted = 0;
+	catch_interrupts(1);
 	if (classify && !dry) {
 		const char *rp = ct_cli_rules_path(cli);
 		if (rp) {
@@ -185,9 +187,7 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 	}
 	p.dry_run = dry;
 	p.sink.dry_run = dry;
-	interrupted = 0;
 	p.stop = &interrupted;
-	catch_interrupts(1);
 	if (!dry && (ct_store_run_start(cli->store, &run_id) || ct_pipeline_start(&p))) {
 		ret = 1;
 		goto out;
