@@ -83,6 +83,13 @@ static int eof_error(struct ct_jstream *js)
 	return fail(js, "unexpected end of file");
 }
 
+int ct_jstream_unexpected(struct ct_jstream *js, int c, const char *want)
+{
+	if (c < 0)
+		return eof_error(js);
+	return fail(js, "expected %s, found '%c'", want, c);
+}
+
 int ct_jstream_peek(struct ct_jstream *js)
 {
 	while (fill(js)) {
@@ -101,9 +108,8 @@ int ct_jstream_expect(struct ct_jstream *js, int c)
 		js->pos++;
 		return 0;
 	}
-	if (got < 0)
-		return eof_error(js);
-	return fail(js, "expected '%c', found '%c'", c, got);
+	char want[4] = { '\'', (char)c, '\'', 0 };
+	return ct_jstream_unexpected(js, got, want);
 }
 
 static void put(struct ct_buf *copy, int c)
@@ -214,10 +220,7 @@ int ct_jstream_value(struct ct_jstream *js, struct ct_buf *copy)
 				continue;
 			}
 			if (c != ',') {
-				if (c < 0)
-					eof_error(js);
-				else
-					fail(js, "expected ',' or '%c', found '%c'", close, c);
+				ct_jstream_unexpected(js, c, close == '}' ? "',' or '}'" : "',' or ']'");
 				goto out;
 			}
 			js->pos++;
@@ -230,19 +233,14 @@ int ct_jstream_value(struct ct_jstream *js, struct ct_buf *copy)
 key:
 		c = peek_copy(js, copy);
 		if (c != '"') {
-			if (c < 0)
-				eof_error(js);
-			else
-				fail(js, "expected a key, found '%c'", c);
+			ct_jstream_unexpected(js, c, "a key");
 			goto out;
 		}
 		if (scan_string(js, copy))
 			goto out;
-		if (peek_copy(js, copy) != ':') {
-			if (ct_jstream_peek(js) < 0)
-				eof_error(js);
-			else
-				fail(js, "expected ':' after a key");
+		c = peek_copy(js, copy);
+		if (c != ':') {
+			ct_jstream_unexpected(js, c, "':' after a key");
 			goto out;
 		}
 		js->pos++;
@@ -259,10 +257,7 @@ char *ct_jstream_key(struct ct_jstream *js)
 	char *key = NULL;
 	int c = ct_jstream_peek(js);
 	if (c != '"') {
-		if (c < 0)
-			eof_error(js);
-		else
-			fail(js, "expected a key, found '%c'", c);
+		ct_jstream_unexpected(js, c, "a key");
 		goto out;
 	}
 	long long at = ct_jstream_offset(js);

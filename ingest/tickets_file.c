@@ -323,14 +323,8 @@ static int zd_scan_array(struct ct_jstream *js, int which, struct ct_zd_lookup *
 		js->pos += c == ',' || c == ']';
 		if (c == ']')
 			return 0;
-		if (c != ',') {
-			if (c < 0)
-				snprintf(js->err, sizeof(js->err), "unexpected end of file");
-			else
-				snprintf(js->err, sizeof(js->err), "expected ',' or ']', found '%c'", c);
-			js->err_off = ct_jstream_offset(js);
-			return -1;
-		}
+		if (c != ',')
+			return ct_jstream_unexpected(js, c, "',' or ']'");
 	}
 }
 
@@ -486,11 +480,7 @@ int ct_zendesk_export_ingest(const char *path, const char *source, struct ct_sin
 		if (c == ']')
 			break;
 		if (c != ',') {
-			if (c < 0)
-				snprintf(js.err, sizeof(js.err), "unexpected end of file");
-			else
-				snprintf(js.err, sizeof(js.err), "expected ',' or ']', found '%c'", c);
-			js.err_off = ct_jstream_offset(&js);
+			ct_jstream_unexpected(&js, c, "',' or ']'");
 			goto cut;
 		}
 		js.pos++;

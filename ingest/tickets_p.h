@@ -43,6 +43,8 @@ long long ct_jstream_offset(const struct ct_jstream *js);
 int ct_jstream_seek(struct ct_jstream *js, long long off);
 /* The next byte that is not whitespace, not consumed; -1 at the end of the file. */
 int ct_jstream_peek(struct ct_jstream *js);
+/* Notes that c (a byte, or -1: the end of the file) came where want was expected; -1. */
+int ct_jstream_unexpected(struct ct_jstream *js, int c, const char *want);
 /* Consumes c, the next byte that is not whitespace. */
 int ct_jstream_expect(struct ct_jstream *js, int c);
 /* One whole value (nesting checked, scalars not), its text appended to copy unless NULL. */
