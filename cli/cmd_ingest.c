@@ -5,6 +5,7 @@
 #include "../store/store.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -48,6 +49,31 @@ const char *ct_cli_rules_path(const struct ct_cli *cli)
 	if (stat(CT_DATADIR "/rules.conf", &st) == 0)
 		return CT_DATADIR "/rules.conf";
 	return NULL;
+}
+
+/* The signal that interrupted the run (SIGTERM, SIGINT), or 0. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
+/*
+ * SIGTERM and SIGINT stop the run cleanly: the fetcher stops at its next
+ * item, what was read before is committed, the run is recorded as finished.
+ * A second signal ends the process at once (SA_RESETHAND); that too loses
+ * nothing but the open batch.
+ */
+static void catch_interrupts(int on)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on ? on_interrupt : SIG_DFL;
+	sa.sa_flags = on ? SA_RESETHAND | SA_RESTART : 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 }
 
 struct local_opt {
@@ -136,6 +162,8 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 		ct_strlist_clear(&lo.eml);
 		return 1;
 	}
+	interrupted = 0;
+	catch_interrupts(1);
 	if (classify && !dry) {
 		const char *rp = ct_cli_rules_path(cli);
 		if (rp) {
@@ -159,6 +187,7 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 	}
 	p.dry_run = dry;
 	p.sink.dry_run = dry;
+	p.stop = &interrupted;
 	if (!dry && (ct_store_run_start(cli->store, &run_id) || ct_pipeline_start(&p))) {
 		ret = 1;
 		goto out;
@@ -178,7 +207,7 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 			rc |= ct_tickets_ingest_file(lo.tickets, "cli:tickets", &p.sink) ? 1 : 0;
 		if (ct_pipeline_finish(&p) || ct_pipeline_failed(&p))
 			rc = 1;
-		if (rc)
+		if (rc && !interrupted)
 			failed_sources++;
 	} else {
 		for (size_t i = 0; i < cli->cfg.nsources; i++) {
@@ -187,7 +216,7 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 			for (int a = optind; a < argc; a++)
 				if (!strcmp(argv[a], src->name))
 					wanted = 1;
-			if (!wanted)
+			if (!wanted || interrupted)
 				continue;
 			const struct ct_fetcher *f = ct_fetcher_find(src->type);
 			if (!f || !f->run) {
@@ -201,7 +230,7 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 			/* Whatever the source delivered before it failed is kept. */
 			if (ct_pipeline_finish(&p) || ct_pipeline_failed(&p))
 				rc = -1;
-			if (rc) {
+			if (rc && !interrupted) {
 				failed_sources++;
 				ct_error("source '%s' stopped with errors; continuing with the others", src->name);
 			}
@@ -209,12 +238,16 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 				printf("%s: %ld new\n", src->name, p.n_dry - before);
 		}
 	}
-	if (failed_sources || p.n_failed)
+	if (failed_sources || p.n_failed || interrupted)
 		ret = 1;
 out:
 	/* Stops the writer; after this the store is ours again. */
 	ct_pipeline_release(&p);
+	catch_interrupts(0);
 	summary(&p, cli->store, ct_now_mono() - p.started, dry);
+	if (interrupted)
+		ct_error("interrupted by %s: what was read before is stored; the next run goes on from there",
+			 interrupted == SIGINT ? "SIGINT" : "SIGTERM");
 	if (!dry && run_id)
 		ct_store_run_finish(cli->store, run_id, p.n_new, p.n_seen + p.n_dup, p.n_warn,
 				    p.n_failed, (long)ct_store_cases_touched(cli->store));

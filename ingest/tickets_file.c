@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- shared ---- */
 
@@ -68,24 +69,28 @@ int ct_tickets_deliver(struct ct_sink *sink, struct ct_item *it)
 
 /* ---- Zendesk export ---- */
 
-static void zd_index(json_t *root, struct ct_zd_lookup *lk)
+/* One element of "users": only what zd_author() reads is kept. */
+static void zd_index_user(struct ct_zd_lookup *lk, json_t *v)
 {
-	lk->users = json_object();
-	lk->groups = json_object();
-	size_t i;
-	json_t *v;
-	json_array_foreach(json_object_get(root, "users"), i, v) {
-		char *id = jid(v, "id");
-		if (id)
-			json_object_set(lk->users, id, v);
-		free(id);
+	char *id = jid(v, "id");
+	if (id) {
+		json_t *u = json_object();
+		static const char *const keep[] = { "email", "name", "role" };
+		for (size_t k = 0; k < CT_ARRAY_SIZE(keep); k++)
+			if (json_object_get(v, keep[k]))
+				json_object_set(u, keep[k], json_object_get(v, keep[k]));
+		json_object_set_new(lk->users, id, u);
 	}
-	json_array_foreach(json_object_get(root, "groups"), i, v) {
-		char *id = jid(v, "id");
-		if (id && ct_tickets_jstr(v, "name"))
-			json_object_set_new(lk->groups, id, json_string(ct_tickets_jstr(v, "name")));
-		free(id);
-	}
+	free(id);
+}
+
+/* One element of "groups": its name by id. */
+static void zd_index_group(struct ct_zd_lookup *lk, json_t *v)
+{
+	char *id = jid(v, "id");
+	if (id && ct_tickets_jstr(v, "name"))
+		json_object_set_new(lk->groups, id, json_string(ct_tickets_jstr(v, "name")));
+	free(id);
 }
 
 static const char *zd_group(struct ct_zd_lookup *lk, const char *id)
@@ -272,34 +277,246 @@ out:
 	return ret;
 }
 
-int ct_zendesk_export_ingest(const char *path, const char *source, struct ct_sink *sink)
+/* What the first pass over an export found. */
+struct zd_layout {
+	long long tickets_at;      /* just after the '[' of "tickets"; -1: none */
+	size_t ntickets;           /* elements of "tickets" (for progress) */
+	int have_users, have_groups;
+	int damaged;               /* js.err and js.err_off say where */
+	int after_root;            /* the damage is after the whole export: a warning */
+};
+
+/*
+ * Reads one top-level array, element by element: each one is copied out,
+ * decoded and handed to the users or groups index, or only counted.
+ */
+static int zd_scan_array(struct ct_jstream *js, int which, struct ct_zd_lookup *lk, size_t *count,
+			 struct ct_buf *copy)
 {
-	json_error_t jerr;
-	json_t *root = json_load_file(path, JSON_DECODE_ANY, &jerr);
-	if (!root)
-		return ct_error("source '%s': '%s' is not valid JSON: %s at line %d", source, path, jerr.text,
-				jerr.line);
-	json_t *tickets = json_object_get(root, "tickets");
-	if (!json_is_array(tickets)) {
-		json_decref(root);
-		return ct_error("source '%s': '%s' is not a Zendesk export (no \"tickets\" array)", source, path);
+	if (ct_jstream_expect(js, '['))
+		return -1;
+	if (ct_jstream_peek(js) == ']') {
+		js->pos++;
+		return 0;
 	}
-	struct ct_zd_lookup lk;
-	zd_index(root, &lk);
-	size_t i, n = json_array_size(tickets);
-	json_t *t;
-	int ret = 0;
-	json_array_foreach(tickets, i, t) {
-		if (ct_zendesk_ticket(t, &lk, source, sink)) {
-			ret = -1;
+	for (;;) {
+		long long at = ct_jstream_offset(js);
+		ct_buf_reset(copy);
+		if (ct_jstream_value(js, which ? copy : NULL))
+			return -1;
+		if (which) {
+			json_error_t jerr;
+			json_t *v = json_loadb(copy->buf, copy->len, JSON_DECODE_ANY, &jerr);
+			if (!v) {
+				snprintf(js->err, sizeof(js->err), "%s", jerr.text);
+				js->err_off = at + jerr.position;
+				return -1;
+			}
+			if (which == 'u')
+				zd_index_user(lk, v);
+			else
+				zd_index_group(lk, v);
+			json_decref(v);
+		}
+		(*count)++;
+		int c = ct_jstream_peek(js);
+		js->pos += c == ',' || c == ']';
+		if (c == ']')
+			return 0;
+		if (c != ',')
+			return ct_jstream_unexpected(js, c, "',' or ']'");
+	}
+}
+
+/*
+ * The first pass: the top-level object's keys; users and groups go into
+ * the lookup tables (they may come after the tickets), the tickets are only
+ * counted and their start remembered.
+ */
+static void zd_scan(struct ct_jstream *js, struct ct_zd_lookup *lk, struct zd_layout *lay,
+		    struct ct_buf *copy)
+{
+	memset(lay, 0, sizeof(*lay));
+	lay->tickets_at = -1;
+	if (ct_jstream_expect(js, '{'))
+		goto damaged;
+	if (ct_jstream_peek(js) == '}') {
+		js->pos++;
+		goto end;
+	}
+	for (;;) {
+		char *key = ct_jstream_key(js);
+		if (!key)
+			goto damaged;
+		int which = !strcmp(key, "users") ? 'u' : !strcmp(key, "groups") ? 'g' : 0;
+		int tickets = !strcmp(key, "tickets");
+		free(key);
+		int c = ct_jstream_peek(js);
+		if ((which || tickets) && c == '[') {
+			size_t n = 0;
+			if (tickets && lay->tickets_at < 0)
+				lay->tickets_at = ct_jstream_offset(js) + 1;
+			if (zd_scan_array(js, which, lk, &n, copy))
+				goto damaged;
+			if (tickets)
+				lay->ntickets = n;
+			lay->have_users |= which == 'u';
+			lay->have_groups |= which == 'g';
+		} else if (ct_jstream_value(js, NULL)) {
+			goto damaged;
+		}
+		c = ct_jstream_peek(js);
+		if (c == '}') {
+			js->pos++;
 			break;
 		}
-		if (sink->progress)
-			sink->progress(sink, source, i + 1, n);
+		if (ct_jstream_expect(js, ','))
+			goto damaged;
 	}
+end:
+	if (ct_jstream_peek(js) >= 0) {
+		snprintf(js->err, sizeof(js->err), "more data after the export");
+		js->err_off = ct_jstream_offset(js);
+		lay->damaged = lay->after_root = 1;
+	}
+	return;
+damaged:
+	lay->damaged = 1;
+}
+
+/* "SIZE MTIME HASH": the file as it is now, to know it again on the next run. */
+static char *zd_identity(FILE *f)
+{
+	struct stat st;
+	char head[65536];
+	if (fstat(fileno(f), &st) != 0)
+		return NULL;
+	uint64_t h = (uint64_t)st.st_size;
+	size_t n;
+	for (int part = 0; part < 2; part++) {
+		off_t at = part == 0 ? 0 : st.st_size > (off_t)sizeof(head) ? st.st_size - (off_t)sizeof(head) : 0;
+		if (fseeko(f, at, SEEK_SET) != 0)
+			return NULL;
+		n = fread(head, 1, sizeof(head), f);
+		h = ct_hash64(head, n, h);
+	}
+	return ct_xstrfmt("%lld %lld.%09ld %016llx", (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+			  (long)st.st_mtim.tv_nsec, (unsigned long long)h);
+}
+
+int ct_zendesk_export_ingest(const char *path, const char *source, struct ct_sink *sink)
+{
+	struct ct_zd_lookup lk = { json_object(), json_object() };
+	struct ct_jstream js;
+	struct ct_buf copy = CT_BUF_INIT;
+	struct zd_layout lay;
+	char *ident = NULL, *cursor = NULL;
+	long long resume = -1;
+	size_t done = 0;
+	int ret = -1;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		json_decref(lk.users);
+		json_decref(lk.groups);
+		return ct_error("source '%s': cannot open '%s': %s", source, path, strerror(errno));
+	}
+	ct_jstream_init(&js, f);
+	/*
+	 * The same file as last time (size, mtime, head and tail): all read
+	 * ("done"), or read up to a ticket's byte offset by a run that was
+	 * interrupted. Tickets after that offset are still looked up one by
+	 * one: the cursor is committed with the items before it, not after.
+	 */
+	ident = zd_identity(f);
+	cursor = ident && sink->get_cursor ? sink->get_cursor(sink, source, "export") : NULL;
+	if (cursor && !strncmp(cursor, ident, strlen(ident)) && cursor[strlen(ident)] == ' ') {
+		const char *at = cursor + strlen(ident) + 1;
+		if (!strcmp(at, "done")) {
+			ret = 0;
+			goto out;
+		}
+		resume = strtoll(at, NULL, 10);
+	}
+	if (ct_jstream_seek(&js, 0))
+		goto syntax;
+	zd_scan(&js, &lk, &lay, &copy);
+	if (lay.damaged && lay.tickets_at < 0 && !lay.after_root)
+		goto syntax;
+	if (lay.tickets_at < 0) {
+		ct_error("source '%s': '%s' is not a Zendesk export (no \"tickets\" array)", source, path);
+		goto out;
+	}
+	if (lay.damaged && !lay.after_root && !(lay.have_users && lay.have_groups)) {
+		ct_error("source '%s': '%s' is cut or damaged at byte %lld (%s), before its users and groups; "
+			 "nothing was read", source, path, js.err_off, js.err);
+		goto out;
+	}
+	struct ct_jstream first = js;  /* the first pass's verdict, for after the tickets */
+	if (ct_jstream_seek(&js, resume > lay.tickets_at ? resume : lay.tickets_at))
+		goto syntax;
+	for (;;) {
+		long long at = ct_jstream_offset(&js);
+		if (ct_jstream_peek(&js) == ']')
+			goto tickets_done;  /* no tickets, or resumed after the last one */
+		ct_buf_reset(&copy);
+		if (ct_jstream_value(&js, &copy))
+			goto cut;
+		json_error_t jerr;
+		json_t *t = json_loadb(copy.buf, copy.len, JSON_DECODE_ANY, &jerr);
+		if (!t) {
+			snprintf(js.err, sizeof(js.err), "%s", jerr.text);
+			js.err_off = at + jerr.position;
+			goto cut;
+		}
+		ct_buf_reset(&copy);
+		int rc = ct_zendesk_ticket(t, &lk, source, sink);
+		json_decref(t);
+		if (rc)
+			goto out;
+		done++;
+		if (sink->progress)
+			sink->progress(sink, source, done, lay.ntickets);
+		int c = ct_jstream_peek(&js);
+		if (c == ']')
+			break;
+		if (c != ',') {
+			ct_jstream_unexpected(&js, c, "',' or ']'");
+			goto cut;
+		}
+		js.pos++;
+		char *v = ct_xstrfmt("%s %lld", ident ? ident : "-", ct_jstream_offset(&js));
+		rc = sink->set_cursor ? sink->set_cursor(sink, source, "export", v) : 0;
+		free(v);
+		if (rc)
+			goto out;
+	}
+tickets_done:
+	if (first.err[0] && lay.damaged) {
+		ct_warn("source '%s': '%s': %s at byte %lld; every ticket was read", source, path, first.err,
+			first.err_off);
+	}
+	if (ident && sink->set_cursor) {
+		char *v = ct_xstrfmt("%s done", ident);
+		ret = sink->set_cursor(sink, source, "export", v);
+		free(v);
+	} else {
+		ret = 0;
+	}
+	goto out;
+cut:
+	ct_error("source '%s': '%s' is cut or damaged at byte %lld (%s); the tickets before it are stored",
+		 source, path, js.err_off, js.err);
+	goto out;
+syntax:
+	ct_error("source '%s': '%s' is not valid JSON: %s at byte %lld", source, path, js.err, js.err_off);
+out:
+	ct_buf_release(&copy);
+	ct_jstream_release(&js);
+	fclose(f);
+	free(ident);
+	free(cursor);
 	json_decref(lk.users);
 	json_decref(lk.groups);
-	json_decref(root);
 	return ret;
 }
 

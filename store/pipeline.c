@@ -12,6 +12,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #endif
 #include <pcre2.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -358,6 +359,10 @@ static int sink_item(struct ct_sink *s, struct ct_item *it)
 {
 	struct ct_pipeline *p = s->data;
 
+	if (p->stop && *p->stop) {
+		ct_item_free(it);
+		return -1;
+	}
 	if (!it->external_id || !*it->external_id) {
 		char *what = ct_xstrfmt("%s: item without an id at '%s'", it->source ? it->source : "?",
 					it->location ? it->location : "?");
@@ -405,6 +410,8 @@ static char *sink_get_cursor(struct ct_sink *s, const char *source, const char *
 static int sink_set_cursor(struct ct_sink *s, const char *source, const char *name, const char *value)
 {
 	struct ct_pipeline *p = s->data;
+	if (p->stop && *p->stop)
+		return -1;
 	if (p->dry_run)
 		return 0;
 	struct ct_job *j = ct_calloc(1, sizeof(*j));
@@ -484,7 +491,15 @@ int ct_pipeline_start(struct ct_pipeline *p)
 		return 0;
 	if (ct_store_open_reader(p->store, &p->reader))
 		return -1;
-	if (pthread_create(&p->writer, NULL, writer_main, p))
+	/* SIGTERM and SIGINT go to the fetcher's thread, where they end a blocking read. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	int rc = pthread_create(&p->writer, NULL, writer_main, p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
 		return ct_error("cannot start the store writer thread");
 	p->writer_started = 1;
 	return 0;

@@ -17,6 +17,7 @@
 #include "../ingest/ingest.h"
 
 #include <pthread.h>
+#include <signal.h>
 
 struct ct_store;
 
@@ -344,6 +345,12 @@ struct ct_pipeline {
 	long flushes_done, flushes_asked;
 	int flush_rc;
 	struct ct_store *reader;     /* the fetcher's own read connection (seen keys, cursors) */
+	/*
+	 * When not NULL and set (by a signal handler): the run was interrupted.
+	 * item() and set_cursor() then refuse (-1), so the fetcher stops, and
+	 * what is committed is what was read before, as after any batch.
+	 */
+	const volatile sig_atomic_t *stop;
 	/* progress */
 	int show_progress;
 	double started, last_progress;
