@@ -324,8 +324,13 @@ struct ct_pipeline {
 	int batch_size;              /* items per transaction */
 	int batch_grow;              /* double batch_size after each commit, up to 8,000 */
 	int in_tx;                   /* a transaction is open */
-	/* counters: n_seen, n_failed, n_dry by the fetcher's thread, the rest by the writer */
+	/*
+	 * counters: n_seen, n_failed, n_dry by the fetcher's thread, the rest by
+	 * the writer. n_new, n_dup, n_warn and n_tags count committed items only:
+	 * the open batch counts in b_* until its commit (a rollback drops them).
+	 */
 	long n_new, n_seen, n_dup, n_warn, n_failed, n_tags, n_pending;
+	long b_new, b_dup, b_warn, b_tags;
 	long n_dry;                  /* dry run: items that would be stored */
 	/*
 	 * The writer thread owns the store's transactions: the fetcher's thread
