@@ -82,19 +82,54 @@ static int dir_not_writable(struct ct_store *st, const char *what, int e)
 	return -1;
 }
 
-static int file_not_accessible(struct ct_store *st, const char *what, int e)
+/* file: the store or one of its -wal, -shm files; what: "read" or "written". */
+static int file_not_accessible(struct ct_store *st, const char *file, const char *what, int e)
 {
 	char own[128];
-	describe_owner(st->path, own, sizeof(own));
+	describe_owner(file, own, sizeof(own));
 	if (e == EROFS) {
 		ct_error("store '%s' cannot be %s: its file system is mounted read-only", st->path, what);
 		ct_hint("remount it read-write, or copy the store to a writable place");
 		return -1;
 	}
-	ct_error("store '%s' cannot be %s (%s): %s", st->path, what, own, strerror(e));
+	if (e == EPERM) {
+		/* access(W_OK) says EPERM only for an immutable file. */
+		ct_error("store '%s' cannot be %s: '%s' is immutable: %s", st->path, what, file, strerror(e));
+		ct_hint("'chattr -i %s' (lsattr shows it); what was committed before is kept, so run "
+			"again afterwards", file);
+		return -1;
+	}
+	if (strcmp(file, st->path))
+		ct_error("store '%s' cannot be %s: '%s' (%s): %s", st->path, what, file, own, strerror(e));
+	else
+		ct_error("store '%s' cannot be %s (%s): %s", st->path, what, own, strerror(e));
 	ct_hint("run casetrail as the store's owner, or give this user %s access to '%s'",
-		!strcmp(what, "read") ? "read" : "write", st->path);
+		!strcmp(what, "read") ? "read" : "write", file);
 	return -1;
+}
+
+/*
+ * After SQLite could not write: which of the store's files, or its
+ * directory, the file system refuses to write (reported, -1); 0 when all
+ * look writable.
+ */
+static int probe_writable(struct ct_store *st)
+{
+	static const char *const ext[] = { "", "-wal", "-shm" };
+	int ret = 0;
+	for (size_t i = 0; i < CT_ARRAY_SIZE(ext) && !ret; i++) {
+		char *f = ct_xstrfmt("%s%s", st->path, ext[i]);
+		if (access(f, F_OK) == 0 && access(f, W_OK) != 0)
+			ret = file_not_accessible(st, f, "written", errno);
+		free(f);
+	}
+	if (!ret) {
+		char *dir = dir_of(st->path);
+		if (access(dir, W_OK) != 0)
+			ret = dir_not_writable(st, "written", errno);
+		free(dir);
+	}
+	return ret;
 }
 
 /*
@@ -107,6 +142,7 @@ static int report_sqlerr(struct ct_store *st, int code, const char *what, const 
 	int e = sqlite3_system_errno(st->db);
 	if (prim == SQLITE_FULL || (prim == SQLITE_IOERR && (e == ENOSPC || e == EDQUOT))) {
 		char *dir = dir_of(st->path);
+		st->write_failed = 1;
 		ct_error("store '%s': %s: the disk is full (%s)", st->path, what, detail);
 		ct_hint("free space where '%s' lives (df -h '%s'), then run again: what was committed "
 			"before is kept", st->path, dir);
@@ -129,26 +165,11 @@ static int report_sqlerr(struct ct_store *st, int code, const char *what, const 
 			 st->path, what);
 		return -1;
 	}
-	if (prim == SQLITE_READONLY || (prim == SQLITE_IOERR && (e == EROFS || e == EPERM || e == EACCES))) {
-		char *dir = dir_of(st->path);
-		if (access(st->path, W_OK) != 0)
-			file_not_accessible(st, "written", errno);
-		else if (access(dir, W_OK) != 0)
-			dir_not_writable(st, "written", errno);
-		else {
-			if (e)
-				ct_error("store '%s' cannot be written: %s: %s (%s)", st->path, what,
-					 strerror(e), detail);
-			else
-				ct_error("store '%s' cannot be written: %s: %s", st->path, what, detail);
-			ct_hint("check '%s' and '%s-wal' (ls -l, lsattr) and that its file system is mounted "
-				"read-write; what was committed before is kept, so run again afterwards",
-				st->path, st->path);
-		}
-		free(dir);
-		return -1;
-	}
-	if (prim == SQLITE_IOERR || prim == SQLITE_CANTOPEN) {
+	if (prim == SQLITE_READONLY || prim == SQLITE_IOERR || prim == SQLITE_CANTOPEN) {
+		/* SQLite's errno is often gone by now: ask the file system what it refuses. */
+		st->write_failed = 1;
+		if (probe_writable(st))
+			return -1;
 		if (e)
 			return ct_error("store '%s': %s: %s (%s)", st->path, what, detail, strerror(e));
 	}
@@ -325,11 +346,11 @@ static int check_access(struct ct_store *st)
 		goto out;
 	}
 	if (access(st->path, R_OK) != 0) {
-		file_not_accessible(st, "read", errno);
+		file_not_accessible(st, st->path, "read", errno);
 		goto out;
 	}
 	if (st->writable && access(st->path, W_OK) != 0) {
-		file_not_accessible(st, "written", errno);
+		file_not_accessible(st, st->path, "written", errno);
 		goto out;
 	}
 	if (st->writable && access(dir, W_OK) != 0) {
@@ -616,11 +637,21 @@ int ct_store_check(const char *path, int (*cb)(const char *problem, void *data),
 	rc = sqlite3_prepare_v2(st.db, "PRAGMA integrity_check", -1, &q, NULL);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *msg = (const char *)sqlite3_column_text(q, 0);
-		if (msg && strcmp(msg, "ok")) {
+		if (!msg || !strcmp(msg, "ok"))
+			continue;
+		/* A row may hold several problems, a line each, after a "*** in database" title. */
+		int stop = 0;
+		for (const char *l = msg; *l && !stop; l += strcspn(l, "\n"), l += *l == '\n') {
+			size_t len = strcspn(l, "\n");
+			if (!len || !strncmp(l, "*** ", 4))
+				continue;
+			char *line = ct_strndup(l, len);
 			n++;
-			if (cb(msg, data))
-				break;
+			stop = cb(line, data);
+			free(line);
 		}
+		if (stop)
+			break;
 	}
 	if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		int prim = rc & 0xff;
@@ -638,8 +669,13 @@ int ct_store_check(const char *path, int (*cb)(const char *problem, void *data),
 	if (n == 0) {
 		/* Sound pages, but written by a newer casetrail: not for this build to judge. */
 		if (sqlite3_prepare_v2(st.db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
-		    sqlite3_step(q) == SQLITE_ROW && ct_store_check_version(&st, sqlite3_column_int(q, 0)))
-			n = -1;
+		    sqlite3_step(q) == SQLITE_ROW) {
+			int v = sqlite3_column_int(q, 0);
+			if (v == 0)
+				n = ct_error("'%s' is not a casetrail store (or it is empty)", path);
+			else if (ct_store_check_version(&st, v))
+				n = -1;
+		}
 		sqlite3_finalize(q);
 	}
 	sqlite3_close(st.db);
@@ -1097,8 +1133,9 @@ int ct_store_run_finish(struct ct_store *st, int64_t run_id, long new_items, lon
 	sqlite3_bind_int64(q, 7, run_id);
 	int rc = sqlite3_step(q);
 	sqlite3_finalize(q);
+	/* After a failed write the run has said what is wrong with the store: once is enough. */
 	if (rc != SQLITE_DONE)
-		return ct_store_sqlerr(st, "finishing the run record");
+		return st->write_failed ? -1 : ct_store_sqlerr(st, "finishing the run record");
 	return 0;
 }
 
