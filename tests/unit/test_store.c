@@ -48,12 +48,10 @@ struct spec {
 	int hour;
 };
 
-/* Stores one mail; returns its case id. */
-static int64_t add(const struct spec *s)
+/* Fills it (initialised here) with the mail s describes. */
+static void fill(const struct spec *s, struct ct_item *it_out)
 {
 	struct ct_item it;
-	int64_t id;
-	int is_new;
 	ct_item_init(&it);
 	it.kind = CT_ITEM_EMAIL;
 	it.message_id = ct_strdup(s->id);
@@ -74,6 +72,16 @@ static int64_t add(const struct spec *s)
 	it.mailbox_dept = ct_strdup(s->dept);
 	it.source = ct_strdup("test");
 	it.role = internal(s->from, NULL) ? CT_ROLE_STAFF : CT_ROLE_CUSTOMER;
+	*it_out = it;
+}
+
+/* Stores one mail; returns its case id. */
+static int64_t add(const struct spec *s)
+{
+	struct ct_item it;
+	int64_t id;
+	int is_new;
+	fill(s, &it);
 	assert_int_equal(ct_store_begin(st), 0);
 	assert_int_equal(ct_store_add_item(st, &it, &id, &is_new), 0);
 	assert_int_equal(ct_store_commit(st), 0);
@@ -449,15 +457,7 @@ static void test_rolled_back_batch_touches_no_case(void **state)
 	struct ct_item it;
 	int64_t id;
 	int is_new;
-	ct_item_init(&it);
-	it.kind = CT_ITEM_EMAIL;
-	it.message_id = ct_strdup(a.id);
-	it.external_id = ct_strdup(a.id);
-	it.subject = ct_strdup(a.subject);
-	it.from.addr = ct_strdup(a.from);
-	it.date = ct_timegm(2024, 3, 2, 9, 0, 0);
-	it.body = ct_strdup("text");
-	it.body_len = 4;
+	fill(&a, &it);
 	assert_int_equal(ct_store_begin(st), 0);
 	assert_int_equal(ct_store_add_item(st, &it, &id, &is_new), 0);
 	assert_int_equal(is_new, 1);
