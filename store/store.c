@@ -26,6 +26,8 @@
  * its open, so a batch read from damaged pages is never committed.
  */
 static long corrupt_events;
+/* The damage was reported: once per process, whichever connection met it first. */
+static int damage_said;
 
 static void sqlite_log(void *data, int code, const char *msg)
 {
@@ -150,7 +152,7 @@ static int report_sqlerr(struct ct_store *st, int code, const char *what, const 
 		return -1;
 	}
 	if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB) {
-		if (st->damage_reported++)
+		if (__atomic_exchange_n(&damage_said, 1, __ATOMIC_RELAXED))
 			return -1;
 		ct_error("store '%s' is damaged%s: %s: %s", st->path,
 			 prim == SQLITE_NOTADB ? " or not a casetrail store" : "", what, detail);
@@ -612,7 +614,7 @@ int ct_store_check_damage(struct ct_store *st)
 {
 	if (__atomic_load_n(&corrupt_events, __ATOMIC_RELAXED) == st->corrupt_mark)
 		return 0;
-	if (!st->damage_reported++) {
+	if (!__atomic_exchange_n(&damage_said, 1, __ATOMIC_RELAXED)) {
 		ct_error("store '%s' is damaged: SQLite found malformed pages while reading it", st->path);
 		ct_hint("'casetrail --db %s store check' lists the damage; restore the store from a "
 			"backup", st->path);
@@ -660,7 +662,6 @@ int ct_store_check(const char *path, int (*cb)(const char *problem, void *data),
 			cb(sqlite3_errmsg(st.db), data);
 			n++;
 		} else {
-			st.damage_reported = 1;
 			report_sqlerr(&st, sqlite3_extended_errcode(st.db), "checking", sqlite3_errmsg(st.db));
 			n = -1;
 		}

@@ -49,7 +49,6 @@ struct ct_store {
 	size_t touched_mark;  /* ntouched at ct_store_begin(): a rollback forgets the rest */
 	int version;          /* PRAGMA user_version at open */
 	long corrupt_mark;    /* SQLite's corruption reports at open (store.c) */
-	int damage_reported;  /* the damage was reported (once) */
 	int write_failed;     /* a write failed for the file system (full, read-only): reported */
 	/* prepared statements, created on first use, and the SQL they were made from */
 	sqlite3_stmt *stmts[ST__COUNT];
