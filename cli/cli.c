@@ -11,16 +11,23 @@ static int is_internal_cb(const char *addr, void *data)
 	return ct_config_is_internal(data, addr);
 }
 
-int ct_cli_open_store(struct ct_cli *cli, int writable)
+const char *ct_cli_store_path(const struct ct_cli *cli)
 {
-	if (cli->store)
-		return 0;
 	const char *path = cli->db_path ? cli->db_path : cli->cfg.store_path;
 	if (!path) {
 		ct_error("no store: nothing says where it is");
 		ct_hint("pass --db PATH, or set [store] path in the configuration");
-		return -1;
 	}
+	return path;
+}
+
+int ct_cli_open_store(struct ct_cli *cli, int writable)
+{
+	if (cli->store)
+		return 0;
+	const char *path = ct_cli_store_path(cli);
+	if (!path)
+		return -1;
 	struct ct_store_options opt = { 0 };
 	opt.thread_window_days = cli->cfg.thread_window_days;
 	opt.is_internal = is_internal_cb;

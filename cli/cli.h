@@ -46,6 +46,8 @@ const char *ct_cli_rules_path(const struct ct_cli *cli);
 
 /* Opens cli->store when it is not open yet (the path from --db or [store] path). */
 int ct_cli_open_store(struct ct_cli *cli, int writable);
+/* The store's path: --db, else [store] path; NULL (reported) when neither says. */
+const char *ct_cli_store_path(const struct ct_cli *cli);
 
 /*
  * --department NAME of cases, report and audit: a department the
@@ -66,5 +68,7 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_case(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_report(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_audit(int argc, char **argv, struct ct_cli *cli);
+/* store check (cmd_store.c). */
+int ct_cmd_store(int argc, char **argv, struct ct_cli *cli);
 
 #endif

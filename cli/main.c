@@ -29,6 +29,7 @@ static const struct cmd commands[] = {
 	{ "case", ct_cmd_case, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "show one case: items, tags, routing" },
 	{ "report", ct_cmd_report, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "complaint reports for team leaders" },
 	{ "audit", ct_cmd_audit, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "audit cases passed between departments" },
+	{ "store", ct_cmd_store, CT_CMD_CONFIG_OPT, "check the store for damage" },
 };
 
 static void usage(FILE *out)
@@ -120,6 +121,9 @@ int main(int argc, char **argv)
 		}
 	}
 	ret = cmd->fn(argc - optind, argv + optind, &cli);
+	/* A read that met damaged pages may have stopped early without saying so. */
+	if (cli.store && ct_store_check_damage(cli.store) && !ret)
+		ret = 1;
 	ct_store_close(cli.store);
 	ct_config_release(&cli.cfg);
 	/* A full disk or a closed pipe must not pass for success. */

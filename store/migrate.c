@@ -167,6 +167,21 @@ static const char migration_2[] =
 
 static const char *const migrations[] = { migration_1, migration_2 };
 
+int ct_store_schema_latest(void)
+{
+	return (int)CT_ARRAY_SIZE(migrations);
+}
+
+int ct_store_check_version(struct ct_store *st, int version)
+{
+	if (version <= ct_store_schema_latest())
+		return 0;
+	ct_error("store '%s' has schema version %d, newer than this casetrail knows (1 to %d)",
+		 st->path, version, ct_store_schema_latest());
+	ct_hint("a newer casetrail wrote it: use that version or a later one for this store");
+	return -1;
+}
+
 int ct_store_migrate(struct ct_store *st)
 {
 	int version = 0;
@@ -176,10 +191,8 @@ int ct_store_migrate(struct ct_store *st)
 	if (sqlite3_step(q) == SQLITE_ROW)
 		version = sqlite3_column_int(q, 0);
 	sqlite3_finalize(q);
-	if (version > (int)CT_ARRAY_SIZE(migrations))
-		return ct_error("store '%s' has schema version %d, newer than this casetrail (%zu)\n"
-				"hint: use a newer casetrail for this store",
-				st->path, version, CT_ARRAY_SIZE(migrations));
+	if (ct_store_check_version(st, version))
+		return -1;
 	for (int v = version; v < (int)CT_ARRAY_SIZE(migrations); v++) {
 		char pragma[64];
 		char *err = NULL;

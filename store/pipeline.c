@@ -136,12 +136,18 @@ static int w_begin(struct ct_pipeline *p)
 	return 0;
 }
 
+/* The open batch is gone (rolled back): what it counted was not stored. */
+static void w_forget(struct ct_pipeline *p)
+{
+	p->n_pending = 0;
+	p->b_new = p->b_dup = p->b_warn = p->b_tags = 0;
+}
+
 static int w_commit(struct ct_pipeline *p)
 {
 	if (!p->in_tx)
 		return 0;
 	p->in_tx = 0;
-	p->n_pending = 0;
 	/*
 	 * Without a fixed size, batches grow from 1,000 items to 8,000 on a
 	 * long run: a commit refreshes the routing of every case the batch
@@ -149,7 +155,16 @@ static int w_commit(struct ct_pipeline *p)
 	 */
 	if (p->batch_grow && p->batch_size < 8000)
 		p->batch_size *= 2;
-	return ct_store_commit(p->store);
+	if (ct_store_commit(p->store)) {
+		w_forget(p);
+		return -1;
+	}
+	__atomic_add_fetch(&p->n_new, p->b_new, __ATOMIC_RELAXED);
+	p->n_dup += p->b_dup;
+	p->n_warn += p->b_warn;
+	p->n_tags += p->b_tags;
+	w_forget(p);
+	return 0;
 }
 
 static int w_item(struct ct_pipeline *p, struct ct_job *j)
@@ -162,9 +177,9 @@ static int w_item(struct ct_pipeline *p, struct ct_job *j)
 	if (w_begin(p) || ct_store_add_item_derived(p->store, it, &j->derived, &id, &is_new))
 		return -1;
 	if (is_new) {
-		__atomic_add_fetch(&p->n_new, 1, __ATOMIC_RELAXED);
+		p->b_new++;
 		if (it->warnings.n) {
-			p->n_warn++;
+			p->b_warn++;
 			for (size_t i = 0; i < it->warnings.n; i++)
 				ct_warn("%s: %s: %s", it->source ? it->source : "?",
 					it->location ? it->location : it->external_id, it->warnings.v[i]);
@@ -173,9 +188,9 @@ static int w_item(struct ct_pipeline *p, struct ct_job *j)
 			if (ct_store_add_tag(p->store, id, j->tags.v[i].category, j->tags.v[i].rule_id,
 					     j->tags.v[i].start, j->tags.v[i].end, j->tags.v[i].snippet))
 				return -1;
-		p->n_tags += (long)j->tags.n;
+		p->b_tags += (long)j->tags.n;
 	} else {
-		p->n_dup++;
+		p->b_dup++;
 	}
 	if (it->location && it->source && !it->location_in_cursor &&
 	    ct_store_mark_seen(p->store, it->source, it->location, id))
@@ -258,6 +273,7 @@ static void *writer_main(void *arg)
 					ct_store_rollback(p->store);
 					p->in_tx = 0;
 				}
+				w_forget(p);
 			}
 			if (j->type == JOB_FLUSH || j->type == JOB_STOP) {
 				flushes++;
@@ -537,6 +553,7 @@ void ct_pipeline_release(struct ct_pipeline *p)
 	if (p->in_tx) {
 		ct_store_rollback(p->store);
 		p->in_tx = 0;
+		w_forget(p);
 	}
 	pthread_mutex_destroy(&p->qlock);
 	pthread_cond_destroy(&p->nonempty);

@@ -13,12 +13,174 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/*
+ * Corruption found by SQLite anywhere (its error log sees every
+ * SQLITE_CORRUPT, also where a read loop stops at the first error without
+ * looking at it). Counted per process; a store compares with the count at
+ * its open, so a batch read from damaged pages is never committed.
+ */
+static long corrupt_events;
+/* The damage was reported: once per process, whichever connection met it first. */
+static int damage_said;
+
+static void sqlite_log(void *data, int code, const char *msg)
+{
+	if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB)
+		__atomic_add_fetch(&corrupt_events, 1, __ATOMIC_RELAXED);
+}
+
+/* The directory holding path (a new string). */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return ct_strdup(".");
+	if (slash == path)
+		return ct_strdup("/");
+	return ct_strndup(path, (size_t)(slash - path));
+}
+
+/* "root:root, mode 0600" for the hint about who may use a file. */
+static void describe_owner(const char *path, char *out, size_t n)
+{
+	struct stat sb;
+	snprintf(out, n, "?");
+	if (stat(path, &sb) != 0)
+		return;
+	struct passwd *pw = getpwuid(sb.st_uid);
+	struct group *gr = getgrgid(sb.st_gid);
+	char u[32], g[32];
+	snprintf(u, sizeof(u), "%ld", (long)sb.st_uid);
+	snprintf(g, sizeof(g), "%ld", (long)sb.st_gid);
+	snprintf(out, n, "%s:%s, mode %04o", pw ? pw->pw_name : u, gr ? gr->gr_name : g,
+		 (unsigned)(sb.st_mode & 07777));
+}
+
+static int dir_not_writable(struct ct_store *st, const char *what, int e)
+{
+	char *dir = dir_of(st->path);
+	char own[128];
+	describe_owner(dir, own, sizeof(own));
+	if (e == EROFS)
+		ct_error("store '%s' cannot be %s: its directory '%s' is on a read-only file system",
+			 st->path, what, dir);
+	else
+		ct_error("store '%s' cannot be %s: its directory '%s' is not writable (%s): %s",
+			 st->path, what, dir, own, strerror(e));
+	if (st->writable)
+		ct_hint("SQLite keeps '%s-wal' and '%s-shm', casetrail '%s.lock' beside the store: make "
+			"'%s' writable for this user, or move the store", st->path, st->path, st->path, dir);
+	else
+		ct_hint("reading needs '%s-wal' and '%s-shm' beside the store (there while a writer has "
+			"it open), or a writable '%s' to create them: make it writable for this user, or "
+			"copy the store elsewhere", st->path, st->path, dir);
+	free(dir);
+	return -1;
+}
+
+/* file: the store or one of its -wal, -shm files; what: "read" or "written". */
+static int file_not_accessible(struct ct_store *st, const char *file, const char *what, int e)
+{
+	char own[128];
+	describe_owner(file, own, sizeof(own));
+	if (e == EROFS) {
+		ct_error("store '%s' cannot be %s: its file system is mounted read-only", st->path, what);
+		ct_hint("remount it read-write, or copy the store to a writable place");
+		return -1;
+	}
+	if (e == EPERM) {
+		/* access(W_OK) says EPERM only for an immutable file. */
+		ct_error("store '%s' cannot be %s: '%s' is immutable: %s", st->path, what, file, strerror(e));
+		ct_hint("'chattr -i %s' (lsattr shows it); what was committed before is kept, so run "
+			"again afterwards", file);
+		return -1;
+	}
+	if (strcmp(file, st->path))
+		ct_error("store '%s' cannot be %s: '%s' (%s): %s", st->path, what, file, own, strerror(e));
+	else
+		ct_error("store '%s' cannot be %s (%s): %s", st->path, what, own, strerror(e));
+	ct_hint("run casetrail as the store's owner, or give this user %s access to '%s'",
+		!strcmp(what, "read") ? "read" : "write", file);
+	return -1;
+}
+
+/*
+ * After SQLite could not write: which of the store's files, or its
+ * directory, the file system refuses to write (reported, -1); 0 when all
+ * look writable.
+ */
+static int probe_writable(struct ct_store *st)
+{
+	static const char *const ext[] = { "", "-wal", "-shm" };
+	int ret = 0;
+	for (size_t i = 0; i < CT_ARRAY_SIZE(ext) && !ret; i++) {
+		char *f = ct_xstrfmt("%s%s", st->path, ext[i]);
+		if (access(f, F_OK) == 0 && access(f, W_OK) != 0)
+			ret = file_not_accessible(st, f, "written", errno);
+		free(f);
+	}
+	if (!ret) {
+		char *dir = dir_of(st->path);
+		if (access(dir, W_OK) != 0)
+			ret = dir_not_writable(st, "written", errno);
+		free(dir);
+	}
+	return ret;
+}
+
+/*
+ * Says what is wrong with a store SQLite could not read or write, from its
+ * result code (extended) and the system's errno, with what to do about it.
+ */
+static int report_sqlerr(struct ct_store *st, int code, const char *what, const char *detail)
+{
+	int prim = code & 0xff;
+	int e = sqlite3_system_errno(st->db);
+	if (prim == SQLITE_FULL || (prim == SQLITE_IOERR && (e == ENOSPC || e == EDQUOT))) {
+		char *dir = dir_of(st->path);
+		st->write_failed = 1;
+		ct_error("store '%s': %s: the disk is full (%s)", st->path, what, detail);
+		ct_hint("free space where '%s' lives (df -h '%s'), then run again: what was committed "
+			"before is kept", st->path, dir);
+		free(dir);
+		return -1;
+	}
+	if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB) {
+		if (__atomic_exchange_n(&damage_said, 1, __ATOMIC_RELAXED))
+			return -1;
+		ct_error("store '%s' is damaged%s: %s: %s", st->path,
+			 prim == SQLITE_NOTADB ? " or not a casetrail store" : "", what, detail);
+		ct_hint("'casetrail --db %s store check' lists the damage; restore the store from a "
+			"backup", st->path);
+		return -1;
+	}
+	if (code == SQLITE_READONLY_DIRECTORY || code == SQLITE_READONLY_CANTINIT)
+		return dir_not_writable(st, st->writable ? "written" : "read", EACCES);
+	if (code == SQLITE_READONLY_DBMOVED) {
+		ct_error("store '%s': %s: the file was moved or deleted while casetrail had it open",
+			 st->path, what);
+		return -1;
+	}
+	if (prim == SQLITE_READONLY || prim == SQLITE_IOERR || prim == SQLITE_CANTOPEN) {
+		/* SQLite's errno is often gone by now: ask the file system what it refuses. */
+		st->write_failed = 1;
+		if (probe_writable(st))
+			return -1;
+		if (e)
+			return ct_error("store '%s': %s: %s (%s)", st->path, what, detail, strerror(e));
+	}
+	return ct_error("store '%s': %s: %s", st->path, what, detail);
+}
 
 int ct_store_sqlerr(struct ct_store *st, const char *what)
 {
-	return ct_error("store '%s': %s: %s", st->path, what, sqlite3_errmsg(st->db));
+	return report_sqlerr(st, sqlite3_extended_errcode(st->db), what, sqlite3_errmsg(st->db));
 }
 
 sqlite3_stmt *ct_store_stmt(struct ct_store *st, enum ct_stmt_id id, const char *sql)
@@ -73,8 +235,9 @@ const char *ct_store_path(const struct ct_store *st)
 static int exec(struct ct_store *st, const char *sql, const char *what)
 {
 	char *err = NULL;
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		ct_error("store '%s': %s: %s", st->path, what, err ? err : sqlite3_errmsg(st->db));
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, &err);
+	if (rc != SQLITE_OK) {
+		report_sqlerr(st, sqlite3_extended_errcode(st->db), what, err ? err : sqlite3_errmsg(st->db));
 		sqlite3_free(err);
 		return -1;
 	}
@@ -151,6 +314,101 @@ fail:
 }
 
 /*
+ * What the file system says before SQLite is asked: the store (or, for a
+ * new one, its directory) must be readable, and for a writer writable, with
+ * room in its directory for the -wal, -shm and lock files. Reported as
+ * such, instead of the SQLite error they would cause later.
+ */
+static int check_access(struct ct_store *st)
+{
+	struct stat sb;
+	char *dir = dir_of(st->path);
+	int ret = -1;
+	if (stat(st->path, &sb) != 0) {
+		int e = errno;
+		if (e != ENOENT || !st->writable) {
+			ct_error("store '%s' cannot be read: %s", st->path, strerror(e));
+			if (e == ENOENT)
+				ct_hint("run 'casetrail ingest' first, or point --db at an existing store");
+			goto out;
+		}
+		if (access(dir, W_OK) != 0) {
+			e = errno;
+			if (e == ENOENT)
+				ct_error("cannot create store '%s': directory '%s' does not exist", st->path, dir);
+			else
+				dir_not_writable(st, "created", e);
+			goto out;
+		}
+		ret = 0;
+		goto out;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		ct_error("store '%s' is a directory, not a casetrail store", st->path);
+		goto out;
+	}
+	if (access(st->path, R_OK) != 0) {
+		file_not_accessible(st, st->path, "read", errno);
+		goto out;
+	}
+	if (st->writable && access(st->path, W_OK) != 0) {
+		file_not_accessible(st, st->path, "written", errno);
+		goto out;
+	}
+	if (st->writable && access(dir, W_OK) != 0) {
+		dir_not_writable(st, "written", errno);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(dir);
+	return ret;
+}
+
+/*
+ * The cheap part of a check, on every open: the header and the schema can
+ * be read, the schema version is one this build knows, and a store that
+ * has one holds casetrail's tables. Damaged pages elsewhere are found when
+ * a statement reads them ('casetrail store check' reads them all: about
+ * 0.5 s per 100 MB from the page cache, seconds from disk, too slow for
+ * every open).
+ */
+static int check_schema(struct ct_store *st)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, tables = 0;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+		return ct_store_sqlerr(st, "reading the schema version");
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		st->version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW)
+		return report_sqlerr(st, rc, "reading the schema version", sqlite3_errmsg(st->db));
+	if (ct_store_check_version(st, st->version))
+		return -1;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+			       " AND name IN ('items', 'cases', 'seen', 'cursors', 'runs')",
+			       -1, &q, NULL) != SQLITE_OK)
+		return ct_store_sqlerr(st, "reading the schema");
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		tables = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW)
+		return report_sqlerr(st, rc, "reading the schema", sqlite3_errmsg(st->db));
+	if (st->version > 0 && tables != 5) {
+		ct_error("store '%s' is damaged or not a casetrail store: schema version %d but %d of "
+			 "its 5 main tables", st->path, st->version, tables);
+		ct_hint("'casetrail --db %s store check' lists the damage; restore the store from a "
+			"backup", st->path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * SQLite keeps memory statistics by default, behind a global mutex taken
  * on every allocation and free: a quarter of a million lock pairs per
  * 5,000 messages stored. Nothing reads them.
@@ -160,6 +418,7 @@ static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
 static void sqlite_setup(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_config(SQLITE_CONFIG_LOG, sqlite_log, NULL);
 	sqlite3_initialize();
 }
 
@@ -178,15 +437,12 @@ int ct_store_open(const char *path, int writable, const struct ct_store_options 
 	if (!st->opt.busy_timeout_ms)
 		st->opt.busy_timeout_ms = 10000;
 	*out = NULL;
-	if (!writable && access(path, R_OK) != 0) {
-		ct_error("store '%s' cannot be read: %s", path, strerror(errno));
-		if (errno == ENOENT)
-			ct_hint("run 'casetrail ingest' first, or point --db at an existing store");
+	if (check_access(st))
 		goto fail;
-	}
 	if (writable && lock_store(st))
 		goto fail;
 	pthread_once(&sqlite_once, sqlite_setup);
+	st->corrupt_mark = __atomic_load_n(&corrupt_events, __ATOMIC_RELAXED);
 	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		ct_error("cannot open store '%s': %s", path,
 			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
@@ -198,7 +454,10 @@ int ct_store_open(const char *path, int writable, const struct ct_store_options 
 		sqlite3_trace_v2(st->db, SQLITE_TRACE_PROFILE, trace_slow, NULL);
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	if (exec(st, "PRAGMA foreign_keys = ON", "enabling foreign keys"))
+	if (exec(st, "PRAGMA foreign_keys = ON", "enabling foreign keys") ||
+	    /* Damaged pages are found when they are read, also by a writer. */
+	    exec(st, "PRAGMA cell_size_check = ON", "enabling page checks") ||
+	    check_schema(st))
 		goto fail;
 	if (writable) {
 		if (exec(st, "PRAGMA journal_mode = WAL", "switching to WAL") ||
@@ -207,18 +466,9 @@ int ct_store_open(const char *path, int writable, const struct ct_store_options 
 		    exec(st, "PRAGMA wal_autocheckpoint = 8192", "setting the checkpoint size") ||
 		    ct_store_migrate(st))
 			goto fail;
-	} else {
-		sqlite3_stmt *q;
-		int v = 0;
-		if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK) {
-			if (sqlite3_step(q) == SQLITE_ROW)
-				v = sqlite3_column_int(q, 0);
-			sqlite3_finalize(q);
-		}
-		if (v == 0) {
-			ct_error("'%s' is not a casetrail store (or it is empty)", path);
-			goto fail;
-		}
+	} else if (st->version == 0) {
+		ct_error("'%s' is not a casetrail store (or it is empty)", path);
+		goto fail;
 	}
 	/*
 	 * A writer keeps a small cache so a long ingest stays within a few tens
@@ -308,6 +558,7 @@ int ct_store_begin(struct ct_store *st)
 		return ct_store_sqlerr(st, "starting a transaction");
 	st->in_tx = 1;
 	st->ndirty = 0;
+	st->touched_mark = st->ntouched;
 	return 0;
 }
 
@@ -326,12 +577,23 @@ int ct_store_commit(struct ct_store *st)
 	for (size_t i = 0; i < st->ndirty; i++) {
 		if (i && st->dirty[i] == st->dirty[i - 1])
 			continue;
-		if (ct_store_route_case(st, st->dirty[i]))
+		if (ct_store_route_case(st, st->dirty[i])) {
+			ct_store_rollback(st);
 			return -1;
+		}
 	}
 	st->ndirty = 0;
-	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		return ct_store_sqlerr(st, "committing");
+	/* Rows read from damaged pages may have steered this batch: keep none of it. */
+	if (ct_store_check_damage(st)) {
+		ct_store_rollback(st);
+		return -1;
+	}
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		ct_store_sqlerr(st, "committing");
+		/* SQLite may have rolled back already (a full disk): then there is nothing to undo. */
+		ct_store_rollback(st);
+		return -1;
+	}
 	st->in_tx = 0;
 	return 0;
 }
@@ -340,9 +602,85 @@ int ct_store_rollback(struct ct_store *st)
 {
 	st->in_tx = 0;
 	st->ndirty = 0;
+	st->ntouched = st->touched_mark;
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
 	if (sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
 		return ct_store_sqlerr(st, "rolling back");
 	return 0;
+}
+
+int ct_store_check_damage(struct ct_store *st)
+{
+	if (__atomic_load_n(&corrupt_events, __ATOMIC_RELAXED) == st->corrupt_mark)
+		return 0;
+	if (!__atomic_exchange_n(&damage_said, 1, __ATOMIC_RELAXED)) {
+		ct_error("store '%s' is damaged: SQLite found malformed pages while reading it", st->path);
+		ct_hint("'casetrail --db %s store check' lists the damage; restore the store from a "
+			"backup", st->path);
+	}
+	return -1;
+}
+
+int ct_store_check(const char *path, int (*cb)(const char *problem, void *data), void *data)
+{
+	struct ct_store st = { .path = (char *)path, .lock_fd = -1 };
+	sqlite3_stmt *q = NULL;
+	int n = 0, rc;
+	if (check_access(&st))
+		return -1;
+	pthread_once(&sqlite_once, sqlite_setup);
+	if (sqlite3_open_v2(path, &st.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		ct_error("cannot open store '%s': %s", path, st.db ? sqlite3_errmsg(st.db) : "out of memory");
+		sqlite3_close(st.db);
+		return -1;
+	}
+	sqlite3_extended_result_codes(st.db, 1);
+	rc = sqlite3_prepare_v2(st.db, "PRAGMA integrity_check", -1, &q, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *msg = (const char *)sqlite3_column_text(q, 0);
+		if (!msg || !strcmp(msg, "ok"))
+			continue;
+		/* A row may hold several problems, a line each, after a "*** in database" title. */
+		int stop = 0;
+		for (const char *l = msg; *l && !stop; l += strcspn(l, "\n"), l += *l == '\n') {
+			size_t len = strcspn(l, "\n");
+			if (!len || !strncmp(l, "*** ", 4))
+				continue;
+			char *line = ct_strndup(l, len);
+			n++;
+			stop = cb(line, data);
+			free(line);
+		}
+		if (stop)
+			break;
+	}
+	if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		int prim = rc & 0xff;
+		/* A file SQLite cannot read at all is a problem found, not a failed check. */
+		if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB) {
+			cb(sqlite3_errmsg(st.db), data);
+			n++;
+		} else {
+			report_sqlerr(&st, sqlite3_extended_errcode(st.db), "checking", sqlite3_errmsg(st.db));
+			n = -1;
+		}
+	}
+	sqlite3_finalize(q);
+	if (n == 0) {
+		/* Sound pages, but written by a newer casetrail: not for this build to judge. */
+		if (sqlite3_prepare_v2(st.db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
+		    sqlite3_step(q) == SQLITE_ROW) {
+			int v = sqlite3_column_int(q, 0);
+			if (v == 0)
+				n = ct_error("'%s' is not a casetrail store (or it is empty)", path);
+			else if (ct_store_check_version(&st, v))
+				n = -1;
+		}
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(st.db);
+	return n;
 }
 
 void ct_store_mark_dirty(struct ct_store *st, int64_t case_id)
@@ -796,8 +1134,9 @@ int ct_store_run_finish(struct ct_store *st, int64_t run_id, long new_items, lon
 	sqlite3_bind_int64(q, 7, run_id);
 	int rc = sqlite3_step(q);
 	sqlite3_finalize(q);
+	/* After a failed write the run has said what is wrong with the store: once is enough. */
 	if (rc != SQLITE_DONE)
-		return ct_store_sqlerr(st, "finishing the run record");
+		return st->write_failed ? -1 : ct_store_sqlerr(st, "finishing the run record");
 	return 0;
 }
 

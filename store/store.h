@@ -39,6 +39,21 @@ int ct_store_open(const char *path, int writable, const struct ct_store_options 
 		  struct ct_store **out);
 void ct_store_close(struct ct_store *st);
 /*
+ * -1 when SQLite found damaged pages while the store was open (reported
+ * once, with the hint to run 'casetrail store check'); 0 otherwise. A
+ * command that read the store calls it before it reports success: a read
+ * loop may have stopped early at the damage.
+ */
+int ct_store_check_damage(struct ct_store *st);
+/*
+ * 'casetrail store check': SQLite's integrity check over every page of the
+ * store at path, opened read-only and without ct_store_open()'s checks, so
+ * a damaged store can be examined. Calls cb with each problem (cb returns
+ * nonzero to stop); returns the number of problems, or -1 when the store
+ * could not be read at all (reported).
+ */
+int ct_store_check(const char *path, int (*cb)(const char *problem, void *data), void *data);
+/*
  * A second, read-only connection to the same store, for another thread: it
  * sees what the writer has committed (WAL), and never waits for it.
  */
@@ -325,8 +340,13 @@ struct ct_pipeline {
 	int batch_size;              /* items per transaction */
 	int batch_grow;              /* double batch_size after each commit, up to 8,000 */
 	int in_tx;                   /* a transaction is open */
-	/* counters: n_seen, n_failed, n_dry by the fetcher's thread, the rest by the writer */
+	/*
+	 * counters: n_seen, n_failed, n_dry by the fetcher's thread, the rest by
+	 * the writer. n_new, n_dup, n_warn and n_tags count committed items only:
+	 * the open batch counts in b_* until its commit (a rollback drops them).
+	 */
 	long n_new, n_seen, n_dup, n_warn, n_failed, n_tags, n_pending;
+	long b_new, b_dup, b_warn, b_tags;
 	long n_dry;                  /* dry run: items that would be stored */
 	/*
 	 * The writer thread owns the store's transactions: the fetcher's thread

@@ -46,6 +46,10 @@ struct ct_store {
 	/* all cases touched in this process */
 	int64_t *touched;
 	size_t ntouched, touched_alloc;
+	size_t touched_mark;  /* ntouched at ct_store_begin(): a rollback forgets the rest */
+	int version;          /* PRAGMA user_version at open */
+	long corrupt_mark;    /* SQLite's corruption reports at open (store.c) */
+	int write_failed;     /* a write failed for the file system (full, read-only): reported */
 	/* prepared statements, created on first use, and the SQL they were made from */
 	sqlite3_stmt *stmts[ST__COUNT];
 	const char *stmt_sql[ST__COUNT];
@@ -60,6 +64,10 @@ int ct_store_sqlerr(struct ct_store *st, const char *what);
  */
 sqlite3_stmt *ct_store_stmt(struct ct_store *st, enum ct_stmt_id id, const char *sql);
 int ct_store_migrate(struct ct_store *st);
+/* The newest schema version this build knows (the number of migrations). */
+int ct_store_schema_latest(void);
+/* Reports a store whose schema version is newer than this build knows; 0 or -1. */
+int ct_store_check_version(struct ct_store *st, int version);
 /* Reads at, from, to, via, actor, observed from columns col.. of q into e. */
 void ct_store_routing_from_row(sqlite3_stmt *q, int col, struct ct_routing_event *e);
 /* Frees the strings of n routing events and the array. */

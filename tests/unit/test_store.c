@@ -48,12 +48,10 @@ struct spec {
 	int hour;
 };
 
-/* Stores one mail; returns its case id. */
-static int64_t add(const struct spec *s)
+/* Fills it (initialised here) with the mail s describes. */
+static void fill(const struct spec *s, struct ct_item *it_out)
 {
 	struct ct_item it;
-	int64_t id;
-	int is_new;
 	ct_item_init(&it);
 	it.kind = CT_ITEM_EMAIL;
 	it.message_id = ct_strdup(s->id);
@@ -74,6 +72,16 @@ static int64_t add(const struct spec *s)
 	it.mailbox_dept = ct_strdup(s->dept);
 	it.source = ct_strdup("test");
 	it.role = internal(s->from, NULL) ? CT_ROLE_STAFF : CT_ROLE_CUSTOMER;
+	*it_out = it;
+}
+
+/* Stores one mail; returns its case id. */
+static int64_t add(const struct spec *s)
+{
+	struct ct_item it;
+	int64_t id;
+	int is_new;
+	fill(s, &it);
 	assert_int_equal(ct_store_begin(st), 0);
 	assert_int_equal(ct_store_add_item(st, &it, &id, &is_new), 0);
 	assert_int_equal(ct_store_commit(st), 0);
@@ -442,6 +450,63 @@ static void test_huge_references_link_by_root_and_nearest_ancestors(void **state
 	ct_buf_release(&refs);
 }
 
+static void test_rolled_back_batch_touches_no_case(void **state)
+{
+	struct spec a = { "<rb-1@x>", NULL, NULL, "Rolled back", "c@cust.example", "support@corp.example",
+			  NULL, "Support", 1, 9 };
+	struct ct_item it;
+	int64_t id;
+	int is_new;
+	fill(&a, &it);
+	assert_int_equal(ct_store_begin(st), 0);
+	assert_int_equal(ct_store_add_item(st, &it, &id, &is_new), 0);
+	assert_int_equal(is_new, 1);
+	assert_int_equal(ct_store_rollback(st), 0);
+	ct_item_free(&it);
+	assert_int_equal(ct_store_count(st, "items"), 0);
+	/* the run summary's "cases touched" counts committed work only */
+	assert_int_equal((int)ct_store_cases_touched(st), 0);
+	add(&a);
+	assert_int_equal((int)ct_store_cases_touched(st), 1);
+	/* a rollback with nothing open (SQLite already undid it) is not an error */
+	assert_int_equal(ct_store_rollback(st), 0);
+}
+
+static int no_problem(const char *problem, void *data)
+{
+	print_error("got problem '%s', want none\n", problem);
+	(*(int *)data)++;
+	return 0;
+}
+
+static void test_store_check_passes_a_sound_store(void **state)
+{
+	struct spec a = { "<ok-1@x>", NULL, NULL, "Sound", "c@cust.example", "support@corp.example",
+			  NULL, "Support", 1, 9 };
+	int problems = 0;
+	add(&a);
+	assert_int_equal(ct_store_check(dbpath, no_problem, &problems), 0);
+	assert_int_equal(problems, 0);
+	assert_int_equal(ct_store_check_damage(st), 0);
+}
+
+static void test_store_from_a_newer_version_is_refused(void **state)
+{
+	struct ct_store *again = NULL;
+	int problems = 0;
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", ct_store_schema_latest() + 1);
+	assert_int_equal(sqlite3_exec(st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	ct_store_close(st);
+	st = NULL;
+	assert_int_equal(ct_store_open(dbpath, 0, NULL, &again), -1);
+	assert_null(again);
+	assert_int_equal(ct_store_open(dbpath, 1, NULL, &again), -1);
+	assert_null(again);
+	assert_int_equal(ct_store_check(dbpath, no_problem, &problems), -1);
+	assert_int_equal(problems, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -464,6 +529,9 @@ int main(void)
 		T(test_ticket_made_from_a_mail_joins_the_mail_case),
 		T(test_ticket_ref_before_the_ticket_is_joined_later),
 		T(test_huge_references_link_by_root_and_nearest_ancestors),
+		T(test_rolled_back_batch_touches_no_case),
+		T(test_store_check_passes_a_sound_store),
+		T(test_store_from_a_newer_version_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
