@@ -421,7 +421,7 @@ static char *reader(char *buf, int size, void *stream)
 	return buf;
 }
 
-static void compile_one(struct loader *ld, struct rule *ru, const char *pat, int line, pcre2_code **out)
+static void compile_one(struct loader *ld, struct rule *ru, const char *pat, int line, pcre2_code **out, int jit)
 {
 	int errcode;
 	PCRE2_SIZE off;
@@ -435,7 +435,8 @@ static void compile_one(struct loader *ld, struct rule *ru, const char *pat, int
 		return;
 	}
 	/* No JIT on this platform is fine: the interpreter gives the same answers. */
-	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	if (jit)
+		(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	*out = re;
 }
 
@@ -594,9 +595,10 @@ static void validate(struct loader *ld)
 		if (expand_defines(ld, &ru->pattern, owner, ru->pattern_line) ||
 		    (ru->unless && expand_defines(ld, &ru->unless, owner, ru->unless_line)))
 			continue;
-		compile_one(ld, ru, ru->pattern, ru->pattern_line, &ru->re);
+		/* JIT-compiled below, unless each branch gets its own JIT-compiled pattern. */
+		compile_one(ld, ru, ru->pattern, ru->pattern_line, &ru->re, 0);
 		if (ru->unless && *ru->unless)
-			compile_one(ld, ru, ru->unless, ru->unless_line, &ru->unless_re);
+			compile_one(ld, ru, ru->unless, ru->unless_line, &ru->unless_re, 1);
 		if (ru->anchors_decl) {
 			struct ct_strlist l = CT_STRLIST_INIT;
 			ct_strlist_split(&l, ru->anchors_decl, ',');
@@ -629,6 +631,14 @@ static void validate(struct loader *ld)
 				ru->re_anchored = compile_anchored(ru);
 		if (ru->re && ru->nbr > 1 && branches_stand_alone(ru->pattern))
 			compile_branches(ru);
+		/*
+		 * The whole pattern searches sentences only when its branches have no
+		 * patterns of their own; otherwise it serves subjects, examples and
+		 * rules without anchors, where the interpreter is fast enough and a
+		 * JIT compile of every big pattern would double the load time.
+		 */
+		if (ru->re && !(ru->nbr > 1 && ru->br[0].re))
+			(void)pcre2_jit_compile(ru->re, PCRE2_JIT_COMPLETE);
 		for (size_t b = 0; b < ru->nbr; b++)
 			ru->br[b].slot = r->nbranches++;
 		if (ru->fields & FIELD_SUBJECT)
