@@ -104,6 +104,11 @@ int ct_classify(const struct ct_rules *r, const char *subject, const char *body,
 int ct_classify_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
 		     int is_staff, struct ct_tags *out);
 void ct_tags_clear(struct ct_tags *t);
+/*
+ * The score of category (a tag's category pointer) over t[first..]: the
+ * scores of its rules that hit, each rule once (ct_classify_hits output).
+ */
+double ct_tags_category_score(const struct ct_tags *t, size_t first, const char *category);
 
 /*
  * rules check: runs every example (must match its rule) and counter_example

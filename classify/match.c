@@ -29,6 +29,8 @@ struct scratch {
 	unsigned char *done;
 	size_t *covered;
 	size_t *bcovered;          /* per branch (pf_branch.slot), for branches searched alone */
+	unsigned char *cat_pass;   /* per category: its score reaches its threshold */
+	size_t cat_pass_alloc;
 	size_t nbranches_alloc;
 	size_t nrules_alloc;
 	char *fixed;
@@ -50,6 +52,7 @@ static void scratch_free(void *p)
 	free(sc->done);
 	free(sc->covered);
 	free(sc->bcovered);
+	free(sc->cat_pass);
 	free(sc->fixed);
 	free(sc);
 }
@@ -563,27 +566,39 @@ int ct_classify_hits(const struct ct_rules *r, const char *subject, const char *
 	return find_hits(r, subject, body, body_len, is_staff, out);
 }
 
+double ct_tags_category_score(const struct ct_tags *t, size_t first, const char *category)
+{
+	double sum = 0;
+	for (size_t i = first; i < t->n; i++) {
+		if (t->v[i].category != category)
+			continue;
+		int dup = 0;
+		for (size_t k = first; k < i && !dup; k++)
+			dup = t->v[k].rule_id == t->v[i].rule_id;
+		if (!dup)
+			sum += t->v[i].score;
+	}
+	return sum;
+}
+
 /*
- * Keeps the tags of out[first..] whose category's scores reach its
- * threshold: each rule counts once (a hit in the subject and the body too).
+ * Keeps the tags of out[first..] whose category's score reaches its
+ * threshold. Every category is decided before any tag is dropped, so a
+ * dropped tag (a negative score) still counts for the tags after it.
  */
 static void apply_thresholds(const struct ct_rules *r, struct ct_tags *out, size_t first)
 {
+	struct scratch *sc = scratch_get();
+	CT_ALLOC_GROW(sc->cat_pass, r->ncats + 1, sc->cat_pass_alloc);
+	for (size_t c = 0; c < r->ncats; c++)
+		sc->cat_pass[c] = ct_tags_category_score(out, first, r->cats[c].name) + 1e-9 >= r->cats[c].threshold;
 	size_t keep = first;
 	for (size_t i = first; i < out->n; i++) {
-		const struct ct_tag *tg = &out->v[i];
-		double sum = 0;
-		for (size_t j = first; j < out->n; j++) {
-			const struct ct_tag *o = &out->v[j];
-			if (o->category != tg->category)
-				continue;
-			int dup = 0;
-			for (size_t k = first; k < j && !dup; k++)
-				dup = out->v[k].rule_id == o->rule_id;
-			if (!dup)
-				sum += o->score;
-		}
-		if (sum + 1e-9 >= ct_rules_threshold(r, tg->category))
+		int pass = 0;
+		for (size_t c = 0; c < r->ncats; c++)
+			if (r->cats[c].name == out->v[i].category)
+				pass = sc->cat_pass[c];
+		if (pass)
 			out->v[keep++] = out->v[i];
 		else
 			free(out->v[i].snippet);

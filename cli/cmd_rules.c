@@ -177,17 +177,10 @@ static int cmd_test(int argc, char **argv, struct ct_cli *cli)
 	/* Per category: the sum of its rules' scores against its threshold. */
 	for (size_t ci = 0; ci < ct_rules_ncategories(r); ci++) {
 		const char *cat = ct_rules_category(r, ci);
-		double sum = 0;
 		int any = 0;
-		for (size_t i = 0; i < tags.n; i++) {
-			int dup = 0;
-			for (size_t k = 0; k < i && !dup; k++)
-				dup = tags.v[k].rule_id == tags.v[i].rule_id;
-			if (tags.v[i].category == cat && !dup) {
-				sum += tags.v[i].score;
-				any = 1;
-			}
-		}
+		for (size_t i = 0; i < tags.n && !any; i++)
+			any = tags.v[i].category == cat;
+		double sum = ct_tags_category_score(&tags, 0, cat);
 		if (any)
 			printf("%s: score %g, threshold %g: %s\n", cat, sum, ct_rules_threshold(r, cat),
 			       sum + 1e-9 >= ct_rules_threshold(r, cat) ? "tagged" : "not tagged");

@@ -255,6 +255,23 @@ static void test_weak_rules_tag_only_together(void **state)
 	ct_rules_free(r);
 }
 
+/* A dropped tag with a negative score still counts for the tags of its category after it. */
+static void test_negative_score_counts_for_later_tags(void **state)
+{
+	struct ct_rules *r;
+	int rc;
+	free(load_msgs("[rule y.tech]\ncategory = y\nscore = -1\npattern = \\bfirmware\\b\n"
+		       "[rule x.promise]\ncategory = x\npattern = \\bpromised\\b\n"
+		       "[rule y.refund]\ncategory = y\nscore = 1.5\npattern = \\brefund\\b\n",
+		       &r, &rc));
+	assert_int_equal(rc, 0);
+	/* y: -1 + 1.5 = 0.5, under its threshold 1, however the tags are ordered. */
+	char *got = tag_list(r, "The firmware broke. You promised it. I want a refund.", 0);
+	assert_str(got, "x/x.promise");
+	free(got);
+	ct_rules_free(r);
+}
+
 static void test_defines_expand_in_patterns_and_the_hash(void **state)
 {
 	struct ct_rules *a, *b;
@@ -317,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_rules_check_catches_wrong_anchors),
 		cmocka_unit_test(test_rules_hash_follows_content_not_examples),
 		cmocka_unit_test(test_weak_rules_tag_only_together),
+		cmocka_unit_test(test_negative_score_counts_for_later_tags),
 		cmocka_unit_test(test_defines_expand_in_patterns_and_the_hash),
 		cmocka_unit_test(test_default_rules_pass_their_examples),
 	};
