@@ -2,10 +2,30 @@
 #include "base.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 int ct_quiet;
+
+/* The first error since ct_error_mark(); fetchers report from two threads. */
+static pthread_mutex_t first_lock = PTHREAD_MUTEX_INITIALIZER;
+static char first_error[512];
+
+void ct_error_mark(void)
+{
+	pthread_mutex_lock(&first_lock);
+	first_error[0] = '\0';
+	pthread_mutex_unlock(&first_lock);
+}
+
+int ct_error_first(char *buf, size_t n)
+{
+	pthread_mutex_lock(&first_lock);
+	snprintf(buf, n, "%s", first_error);
+	pthread_mutex_unlock(&first_lock);
+	return buf[0] != '\0';
+}
 
 static void vreport(const char *prefix, const char *fmt, va_list ap)
 {
@@ -17,9 +37,18 @@ static void vreport(const char *prefix, const char *fmt, va_list ap)
 int ct_error(const char *fmt, ...)
 {
 	va_list ap;
+	char msg[4096];
 	va_start(ap, fmt);
-	vreport("error: ", fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "casetrail: error: %s\n", msg);
+	pthread_mutex_lock(&first_lock);
+	if (!first_error[0]) {
+		size_t l = strnlen(msg, sizeof(first_error) - 1);
+		memcpy(first_error, msg, l);
+		first_error[l] = '\0';
+	}
+	pthread_mutex_unlock(&first_lock);
 	return -1;
 }
 

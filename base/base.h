@@ -35,6 +35,15 @@ _Noreturn void ct_die(const char *fmt, ...) CT_PRINTF(1, 2);
 /* Silences ct_warn (tests and --quiet). */
 extern int ct_quiet;
 
+/*
+ * The first error reported since the last ct_error_mark(), for the run log and
+ * the JSON summary of ingest: copies it into buf (size n, NUL-terminated) and
+ * returns 1, or returns 0 (buf empty) when none was. ct_error_mark() forgets it.
+ * Safe from any thread.
+ */
+void ct_error_mark(void);
+int ct_error_first(char *buf, size_t n);
+
 void *ct_malloc(size_t n);
 void *ct_calloc(size_t nmemb, size_t size);
 void *ct_realloc(void *p, size_t n);

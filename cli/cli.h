@@ -41,8 +41,14 @@ struct ct_cli {
 	int quiet;
 };
 
-/* The rule set: [organization] rules, else ./config/rules.conf, else the installed one; NULL if none. */
+/*
+ * The rule set: [organization] rules, else the checkout's config/rules.conf for a
+ * casetrail run from its checkout, else the installed one (beside the binary,
+ * then the PREFIX it was built for); NULL if none. Borrowed.
+ */
 const char *ct_cli_rules_path(const struct ct_cli *cli);
+/* Reports that ct_cli_rules_path() found none, naming where it looked; the caller adds a hint. */
+void ct_cli_rules_missing(void);
 
 /* Opens cli->store when it is not open yet (the path from --db or [store] path). */
 int ct_cli_open_store(struct ct_cli *cli, int writable);

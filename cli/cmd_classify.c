@@ -104,7 +104,7 @@ int ct_cmd_classify(int argc, char **argv, struct ct_cli *cli)
 		return 2;
 	}
 	if (!rules_path && !(rules_path = ct_cli_rules_path(cli))) {
-		ct_error("no rule file: none configured, no config/rules.conf here, nothing installed");
+		ct_cli_rules_missing();
 		ct_hint("pass --rules FILE, or set [organization] rules in the configuration");
 		return 2;
 	}

@@ -61,7 +61,7 @@ static const char *default_rules(const struct ct_cli *cli)
 {
 	const char *p = ct_cli_rules_path(cli);
 	if (!p) {
-		ct_error("no rule file: none configured, no config/rules.conf here, nothing installed");
+		ct_cli_rules_missing();
 		ct_hint("pass the rule file, or set [organization] rules in the configuration");
 	}
 	return p;

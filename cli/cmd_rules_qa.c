@@ -348,7 +348,7 @@ static int run(int argc, char **argv, struct ct_cli *cli, int fit)
 		goto out;
 	}
 	if (!o.rules_path && !(o.rules_path = ct_cli_rules_path(cli))) {
-		ct_error("no rule file: none configured, no config/rules.conf here, nothing installed");
+		ct_cli_rules_missing();
 		ct_hint("pass --rules FILE");
 		ret = 2;
 		goto out;
@@ -433,7 +433,7 @@ static int run(int argc, char **argv, struct ct_cli *cli, int fit)
 			if (ct_qa_write_scores(c.qa, o.rules_path))
 				ret = 1;
 			else
-				printf("\nwrote the fitted scores into %s\n", o.rules_path);
+				fprintf(stderr, "wrote the fitted scores into %s\n", o.rules_path);
 		}
 	} else if (ct_qa_report(c.qa, o.json, (size_t)o.samples, stdout)) {
 		ret = 1;

@@ -25,7 +25,7 @@ struct loader {
 	int errors;
 	char section[256];   /* current section as written */
 	int section_line;
-	enum { SEC_NONE, SEC_STORE, SEC_ORG, SEC_DEPT, SEC_SOURCE, SEC_SMTP, SEC_BAD } kind;
+	enum { SEC_NONE, SEC_STORE, SEC_ORG, SEC_DEPT, SEC_SOURCE, SEC_SMTP, SEC_LOG, SEC_BAD } kind;
 	struct ct_strlist seen_sections;
 	int store_path_line, ticket_ref_line;
 };
@@ -134,6 +134,8 @@ static int on_section(struct loader *ld, const char *section)
 		ld->kind = SEC_ORG;
 	} else if (!strcmp(section, "smtp")) {
 		ld->kind = SEC_SMTP;
+	} else if (!strcmp(section, "log")) {
+		ld->kind = SEC_LOG;
 	} else if (!strncmp(section, "department ", 11) || !strncmp(section, "source ", 7)) {
 		int dept = section[0] == 'd';
 		char *name = ct_strdup(section + (dept ? 11 : 7));
@@ -164,10 +166,10 @@ static int on_section(struct loader *ld, const char *section)
 	} else {
 		const char *sp = strchr(section, ' ');
 		if (sp)
-			cfg_err(ld, ld->line, "unknown section type '%.*s' in [%s] (known: store, organization, department NAME, source NAME, smtp)",
+			cfg_err(ld, ld->line, "unknown section type '%.*s' in [%s] (known: store, organization, department NAME, source NAME, smtp, log)",
 				(int)(sp - section), section, section);
 		else
-			cfg_err(ld, ld->line, "unknown section [%s] (known: store, organization, department NAME, source NAME, smtp)",
+			cfg_err(ld, ld->line, "unknown section [%s] (known: store, organization, department NAME, source NAME, smtp, log)",
 				section);
 		ld->kind = SEC_BAD;
 	}
@@ -309,6 +311,16 @@ static int on_key(struct loader *ld, const char *name, const char *value)
 				cfg->smtp_timeout = (int)v;
 		} else
 			unknown_key(ld, name);
+		break;
+	case SEC_LOG:
+		if (!strcmp(name, "file")) {
+			if (!*value)
+				cfg_err(ld, ld->line, "[log] file is empty");
+			free(cfg->log_file);
+			cfg->log_file = resolve(cfg->dir, value);
+		} else {
+			unknown_key(ld, name);
+		}
 		break;
 	}
 	return 1;
@@ -572,6 +584,7 @@ void ct_config_release(struct ct_config *cfg)
 	ct_strlist_clear(&cfg->internal_domains);
 	free(cfg->ticket_ref);
 	free(cfg->rules_path);
+	free(cfg->log_file);
 	for (size_t i = 0; i < cfg->ndepts; i++) {
 		free(cfg->depts[i].name);
 		ct_strlist_clear(&cfg->depts[i].addresses);

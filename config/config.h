@@ -1,6 +1,6 @@
 /*
  * config.h - the INI configuration (see config/casetrail.conf.example):
- * [store], [organization], [department NAME], [source NAME], [smtp].
+ * [store], [organization], [department NAME], [source NAME], [smtp], [log].
  *
  * Memory: struct ct_config owns everything it points to; pointers into it stay
  * valid until ct_config_release().
@@ -52,6 +52,8 @@ struct ct_config {
 	char *smtp_tls_ca_file;
 	int smtp_tls_verify;
 	long smtp_timeout;   /* seconds a connect or an answer may take, default 60 */
+	/* [log] file: the run log ingest appends to (resolved), may be NULL */
+	char *log_file;
 };
 
 /*

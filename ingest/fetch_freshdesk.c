@@ -224,7 +224,7 @@ static int run(const struct ct_config *cfg, const struct ct_source *src, struct 
 	}
 	free(since);
 	if (sink->dry_run)
-		printf("%s: %ld changed tickets\n", src->name, count);
+		ct_sink_dry_count(sink, src->name, count, "changed tickets");
 	ret = 0;
 out:
 	json_decref(r.groups);

@@ -543,7 +543,9 @@ static int fetch_folder(struct imap_run *run, const char *folder, int *progresse
 	if (!nothing && (r = search_new(run, (uint32_t)last, &uids, &n)) != OK)
 		return r;
 	if (sink->dry_run) {
-		printf("%s %s: %zu new\n", run->m.source, folder, n);
+		char *where = ct_xstrfmt("%s %s", run->m.source, folder);
+		ct_sink_dry_count(sink, where, (long)n, "new");
+		free(where);
 		free(uids);
 		return OK;
 	}

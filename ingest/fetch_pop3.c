@@ -137,7 +137,9 @@ static int fetch_all(struct pop3_run *run, int *progressed)
 			todo[ntodo++] = i;
 	}
 	if (sink->dry_run) {
-		printf("%s INBOX: %zu new\n", run->m.source, ntodo);
+		char *where = ct_xstrfmt("%s INBOX", run->m.source);
+		ct_sink_dry_count(sink, where, (long)ntodo, "new");
+		free(where);
 		free(todo);
 		return OK;
 	}

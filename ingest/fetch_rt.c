@@ -308,8 +308,8 @@ static int run(const struct ct_config *cfg, const struct ct_source *src, struct 
 		char *p = ct_xstrfmt("/transactions?query=%s%%20AND%%20id%%20%%3E%%20%lld&per_page=1", q, last);
 		json_t *o = NULL;
 		if (ct_http_get_json(&r.http, p, &o) == 0) {
-			printf("%s: %lld new transactions\n", src->name,
-			       (long long)json_integer_value(json_object_get(o, "total")));
+			ct_sink_dry_count(sink, src->name, (long)json_integer_value(json_object_get(o, "total")),
+					  "new transactions");
 			ret = 0;
 		}
 		json_decref(o);

@@ -206,7 +206,7 @@ static int api_run(const struct ct_config *cfg, const struct ct_source *src, str
 			break;
 	}
 	if (sink->dry_run)
-		printf("%s: %ld changed tickets\n", src->name, count);
+		ct_sink_dry_count(sink, src->name, count, "changed tickets");
 	ret = 0;
 out:
 	free(path);

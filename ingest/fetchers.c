@@ -1,6 +1,7 @@
 /* fetchers.c - the table of fetchers, one per source kind. */
 #include "ingest.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const struct ct_fetcher *ct_fetcher_find(const char *type)
@@ -15,4 +16,12 @@ const struct ct_fetcher *ct_fetcher_find(const char *type)
 		if (all[i] && all[i]->type && !strcmp(all[i]->type, type))
 			return all[i];
 	return NULL;
+}
+
+void ct_sink_dry_count(struct ct_sink *sink, const char *where, long n, const char *unit)
+{
+	if (sink->dry_count)
+		sink->dry_count(sink, where, n, unit);
+	else
+		printf("%s: %ld %s\n", where, n, unit);
 }

@@ -173,9 +173,19 @@ struct ct_sink {
 	void (*fail)(struct ct_sink *s, const char *what);
 	/* Progress: done so far out of total (0 if unknown). */
 	void (*progress)(struct ct_sink *s, const char *source, size_t done, size_t total);
+	/*
+	 * Dry run of a network source: n things (unit: "new" messages, "changed
+	 * tickets", "new transactions") would be read from where ("source
+	 * folder"). Counted in the run's total. May be NULL: ct_sink_dry_count()
+	 * then prints "where: n unit" on stdout.
+	 */
+	void (*dry_count)(struct ct_sink *s, const char *where, long n, const char *unit);
 	int dry_run;          /* count only: item() frees and counts */
 	void *data;
 };
+
+/* Calls sink->dry_count, or prints the line itself when the sink has none. */
+void ct_sink_dry_count(struct ct_sink *sink, const char *where, long n, const char *unit);
 
 /*
  * One fetcher per source kind. run() reads everything new from src into

@@ -455,6 +455,14 @@ static void sink_progress(struct ct_sink *s, const char *source, size_t done, si
 	progress_line(s->data, source, done, total);
 }
 
+static void sink_dry_count(struct ct_sink *s, const char *where, long n, const char *unit)
+{
+	struct ct_pipeline *p = s->data;
+	p->n_dry += n;
+	if (p->dry_lines)
+		printf("%s: %ld %s\n", where, n, unit);
+}
+
 int ct_pipeline_init(struct ct_pipeline *p, const struct ct_config *cfg, struct ct_store *st,
 		     struct ct_rules *rules)
 {
@@ -490,6 +498,8 @@ int ct_pipeline_init(struct ct_pipeline *p, const struct ct_config *cfg, struct 
 	p->sink.flush = sink_flush;
 	p->sink.fail = sink_fail;
 	p->sink.progress = sink_progress;
+	p->sink.dry_count = sink_dry_count;
+	p->dry_lines = 1;
 	p->sink.data = p;
 	p->max_queued = 256;
 	/* new items are stored as tagged by this rule set (none: untagged) */

@@ -347,7 +347,9 @@ struct ct_pipeline {
 	 */
 	long n_new, n_seen, n_dup, n_warn, n_failed, n_tags, n_pending;
 	long b_new, b_dup, b_warn, b_tags;
-	long n_dry;                  /* dry run: items that would be stored */
+	long n_dry;                  /* dry run: items that would be stored, plus what network
+	                                sources count (sink.dry_count) */
+	int dry_lines;               /* dry run: print a network source's "where: n unit" lines */
 	/*
 	 * The writer thread owns the store's transactions: the fetcher's thread
 	 * decodes and tags, the writer files items into cases, so the two run on

@@ -118,7 +118,7 @@ rc=0; "$CASETRAIL" --db d.db ingest --maildir md3 --department Support >out 2>er
 grep -qx "casetrail: error: store 'd.db' is damaged: .*: database disk image is malformed" err ||
 	fail "ingest: $(cat err)"
 expect_err err "casetrail: hint: 'casetrail --db d.db store check' lists the damage; restore the store from a backup"
-expect_err err "ingest: 0 new, 0 already seen, 0 warnings, 0 failed, 0 cases touched ($(sed -n 's/.*cases touched (\(.*\))$/\1/p' err))"
+expect_err err "ingest: 0 new, 0 already seen, 0 warnings, 0 failed, 0 cases touched; sources: 0 ok, 1 failed ($(sed -n 's/.* failed (\(.*\))$/\1/p' err))"
 [ "$(sqlite3 d.db "SELECT count(*) FROM seen" 2>/dev/null || echo ?)" = "$before" ] ||
 	fail "ingest wrote into the damaged store"
 # a header that is not SQLite's

@@ -74,7 +74,7 @@ static const struct {
 	{ "unknown key", "[department Billing]\nadress = b@x.example\n",
 	  "F:2: unknown key 'adress' in [department Billing]\n" },
 	{ "unknown section type", "[mailbox Billing]\n",
-	  "F:1: unknown section type 'mailbox' in [mailbox Billing] (known: store, organization, department NAME, source NAME, smtp)\n" },
+	  "F:1: unknown section type 'mailbox' in [mailbox Billing] (known: store, organization, department NAME, source NAME, smtp, log)\n" },
 	{ "missing type", "[source a]\npath = x\n", "F:1: [source a] is missing required key 'type'\n" },
 	{ "missing path", "[source a]\ntype = maildir\n", "F:1: [source a] is missing required key 'path'\n" },
 	{ "bad regex", "[organization]\nticket_ref = \\[#(\\d+\\]\n",
