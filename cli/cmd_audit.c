@@ -86,7 +86,9 @@ static int handoffs(int argc, char **argv, struct ct_cli *cli)
 		return 2;
 	f.since = c.since;
 	f.department = c.dept;
-	ct_report_format_from_out(&c);
+	/* with --mail-to --dry-run, --out names a directory */
+	if (!mail_to && ct_report_format_from_out(&c))
+		return 2;
 	struct ct_audit a;
 	if (ct_store_audit(cli->store, &f, c.until, &a))
 		return 1;

@@ -123,7 +123,11 @@ struct list_ctx {
 	json_t *arr;                     /* json */
 	long n;
 	struct ct_doc_table *doc_table;  /* every other format */
+	int compact;                     /* table on a terminal narrower than WIDE_TABLE */
 };
+
+/* From this width on, the table has every column of the CSV. */
+#define WIDE_TABLE 140
 
 static int list_cb(const struct ct_case *c, void *data)
 {
@@ -145,9 +149,13 @@ static int list_cb(const struct ct_case *c, void *data)
 		ct_buf_addf(&trail, "%s%s", i ? " > " : "", c->departments.v[i]);
 	for (size_t i = 0; i < c->ntagc; i++)
 		ct_buf_addf(&tags, "%s%s:%d", i ? " " : "", c->tagc[i].category, c->tagc[i].n);
-	ct_doc_row(x->doc_table, id, opened, last, c->open ? "open" : "closed", h,
-		   c->ping_pong ? "yes" : "no", trail.buf, tags.buf, c->customer ? c->customer : "",
-		   c->subject ? c->subject : "");
+	if (x->compact)
+		ct_doc_row(x->doc_table, id, last, c->open ? "open" : "closed", h, trail.buf, tags.buf,
+			   c->subject ? c->subject : "");
+	else
+		ct_doc_row(x->doc_table, id, opened, last, c->open ? "open" : "closed", h,
+			   c->ping_pong ? "yes" : "no", trail.buf, tags.buf, c->customer ? c->customer : "",
+			   c->subject ? c->subject : "");
 	ct_buf_release(&trail);
 	ct_buf_release(&tags);
 	return 0;
@@ -168,7 +176,7 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ct_case_filter f = { 0 };
-	struct list_ctx x = { ct_default_format(), NULL, 0, NULL };
+	struct list_ctx x = { ct_default_format(), NULL, 0, NULL, 0 };
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -198,9 +206,20 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 	if (ct_opt_period(f.since, f.until) || ct_cli_department(cli, &f.department))
 		return 2;
 	struct ct_doc doc;
+	int width = ct_term_width(stdout);
 	ct_doc_init(&doc, "Cases");
 	if (x.fmt == CT_FMT_JSON) {
 		x.arr = json_array();
+	} else if (x.fmt == CT_FMT_TABLE && width < WIDE_TABLE) {
+		/*
+		 * A terminal line holds what tells cases apart; the subject, the trail and
+		 * the tags give way (cut with an ellipsis), the numbers and dates do not.
+		 * The trail shows a ping-pong; --format csv has every column.
+		 */
+		x.compact = 1;
+		x.doc_table = ct_doc_table(&doc, "", "#id|activity|state|#handoffs|departments|tags|subject");
+		x.doc_table->shrink_first = 1u << 4 | 1u << 5 | 1u << 6;
+		x.doc_table->keep = 1u << 0 | 1u << 1 | 1u << 2 | 1u << 3;
 	} else {
 		x.doc_table = ct_doc_table(&doc, "",
 			"#id|opened_at|last_activity_at|state|#handoffs|ping_pong|departments|tags|customer|subject");
@@ -214,7 +233,7 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 		return 1;
 	}
 	if (x.doc_table) {
-		int rc = ct_doc_emit(&doc, x.fmt, stdout, ct_term_width(stdout));
+		int rc = ct_doc_emit(&doc, x.fmt, stdout, width);
 		ct_doc_release(&doc);
 		return rc ? 1 : 0;
 	}

@@ -82,7 +82,9 @@ static int complaints(int argc, char **argv, struct ct_cli *cli)
 		c.since = c.until - 7 * 86400;
 	if (ct_opt_period(c.since, c.until))
 		return 2;
-	ct_report_format_from_out(&c);
+	/* with --mail --dry-run, --out names a directory */
+	if (!mail && ct_report_format_from_out(&c))
+		return 2;
 	if (mail) {
 		/* one mail per department, to its leader */
 		struct ct_complaints all;

@@ -4,21 +4,38 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 
-void ct_report_format_from_out(struct ct_report_opts *c)
+int ct_report_format_from_out(struct ct_report_opts *c)
 {
+	static const struct {
+		const char *ext;
+		enum ct_format fmt;
+	} exts[] = {
+		{ "txt", CT_FMT_TABLE }, { "text", CT_FMT_TABLE }, { "table", CT_FMT_TABLE },
+		{ "csv", CT_FMT_CSV }, { "json", CT_FMT_JSON }, { "md", CT_FMT_MARKDOWN },
+		{ "markdown", CT_FMT_MARKDOWN }, { "html", CT_FMT_HTML }, { "htm", CT_FMT_HTML },
+	};
 	if (c->fmt_set || !c->out)
-		return;
-	const char *dot = strrchr(c->out, '.');
-	if (dot && ct_parse_format(dot + 1, &c->fmt) == 0)
-		return;
-	if (dot && !strcmp(dot, ".htm"))
-		c->fmt = CT_FMT_HTML;
-	else if (dot && !strcmp(dot, ".md"))
-		c->fmt = CT_FMT_MARKDOWN;
-	else
+		return 0;
+	const char *base = strrchr(c->out, '/');
+	base = base ? base + 1 : c->out;
+	const char *dot = strrchr(base, '.');
+	/* a name without an extension gets the text table */
+	if (!dot || dot == base) {
 		c->fmt = CT_FMT_TABLE;
+		return 0;
+	}
+	for (size_t i = 0; i < CT_ARRAY_SIZE(exts); i++)
+		if (!strcasecmp(dot + 1, exts[i].ext)) {
+			c->fmt = exts[i].fmt;
+			return 0;
+		}
+	ct_error("--out '%s': no format writes '%s' files (known: .txt, .csv, .json, .md, .html)",
+		 c->out, dot);
+	ct_hint("name the file after its format, or pass --format");
+	return -1;
 }
 
 FILE *ct_report_open_out(const struct ct_report_opts *c)
@@ -37,7 +54,7 @@ int ct_report_close_out(const struct ct_report_opts *c, FILE *f, int rc)
 		return rc;
 	if (fclose(f) && !rc)
 		rc = ct_error("cannot write '%s'", c->out);
-	if (!rc)
+	if (!rc && !ct_quiet)
 		fprintf(stderr, "wrote %s\n", c->out);
 	return rc;
 }

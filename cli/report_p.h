@@ -15,8 +15,11 @@ struct ct_report_opts {
 
 typedef int (*render_fn)(FILE *out, enum ct_format fmt, void *data);
 
-/* Without --format, --out's extension decides. */
-void ct_report_format_from_out(struct ct_report_opts *c);
+/*
+ * Without --format, --out's extension decides (.txt, .csv, .json, .md, .html;
+ * none: the text table). An unknown one is reported: -1, the command exits 2.
+ */
+int ct_report_format_from_out(struct ct_report_opts *c);
 FILE *ct_report_open_out(const struct ct_report_opts *c);
 int ct_report_close_out(const struct ct_report_opts *c, FILE *f, int rc);
 /* Renders text and HTML with render() and mails them (or writes DIR/name.eml). */

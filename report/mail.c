@@ -131,7 +131,8 @@ int ct_report_mail(const struct ct_config *cfg, const char *to, const char *subj
 			free(path);
 			goto out;
 		}
-		printf("wrote %s (to %s)\n", path, to);
+		if (!ct_quiet)
+			fprintf(stderr, "wrote %s (to %s)\n", path, to);
 		free(path);
 		ret = 0;
 		goto out;
