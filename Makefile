@@ -10,9 +10,15 @@
 #   make accuracy              tag accuracy on every labelled source, held-out parts apart
 #                              (SHARED=DIR, USRP=MAILDIR; see tests/qa/README.md)
 #   make accuracy CORPUS=DIR   cases, routing and tags against one labelled corpus
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local DESTDIR=   binary, man pages, rules, examples, docs, completion
+#   make uninstall PREFIX=/usr/local DESTDIR= removes exactly what install put there
 
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/casetrail
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/casetrail
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC ?= cc
 # Every library the code calls directly (gnutls: certificate pinning in ingest/mailnet_p.h).
 PKGS = libetpan libpcre2-8 sqlite3 libcurl jansson inih gnutls
@@ -23,7 +29,8 @@ SANITIZE ?=
 # flavour of libcurl, so that is the one we use.
 DEB_BUILD = gcc make pkg-config libetpan-dev libpcre2-dev libsqlite3-dev \
 	libcurl4-gnutls-dev libjansson-dev libinih-dev libcmocka-dev libgnutls28-dev
-DEB_TEST = dovecot-imapd dovecot-pop3d python3 openssl sqlite3 procps
+DEB_TEST = dovecot-imapd dovecot-pop3d python3 openssl sqlite3 procps man-db groff-base systemd \
+	bash-completion
 
 # libetpan.pc leaks Debian's -specs=no-pie-link.specs into its libs; the
 # objects are built as PIE, so the link is a plain PIE link without it.
@@ -31,7 +38,7 @@ DEB_TEST = dovecot-imapd dovecot-pop3d python3 openssl sqlite3 procps
 # remakes $(BUILD)/pkg.mk (after `deps`) and re-reads the Makefile before it
 # builds anything ("Remaking Makefiles" in the GNU make manual). Goals that
 # compile nothing do not read it, so they install nothing.
-NOPKG_GOALS = clean deps deps-test help check-layout
+NOPKG_GOALS = clean deps deps-test help check-layout uninstall
 ifneq ($(filter-out $(NOPKG_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(BUILD)/pkg.mk
 endif
@@ -40,7 +47,7 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wstrict-prototypes 
 	-Wmissing-prototypes -Wvla -Wformat=2 -Wno-format-nonliteral
 OPT ?= -O2 -g
 CFLAGS_ALL = -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -DPCRE2_CODE_UNIT_WIDTH=8 -pthread $(PKG_CFLAGS) \
-	-DCT_DATADIR='"$(PREFIX)/share/casetrail"' $(CFLAGS)
+	-DCT_DATADIR='"$(DATADIR)"' $(CFLAGS)
 ifneq ($(SANITIZE),)
 CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS_ALL = -fsanitize=$(SANITIZE)
@@ -69,7 +76,7 @@ FUZZ_MAIN = tests/fuzz/driver.c
 FUZZ_LDFLAGS =
 endif
 
-.PHONY: all deps deps-test check check-run check-layout unit demo bench accuracy install clean help \
+.PHONY: all deps deps-test check check-run check-layout unit demo bench accuracy install uninstall clean help \
 	fuzz fuzz-run fuzz-smoke
 
 all: deps casetrail
@@ -95,7 +102,7 @@ $(BUILD)/%.o: %.c $(BUILD)/pkg.mk
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 # The installed rule set's path is compiled in: a new PREFIX rebuilds what uses it.
-PREFIX_STAMP := $(BUILD)/.prefix$(subst /,_,$(PREFIX))
+PREFIX_STAMP := $(BUILD)/.prefix$(subst /,_,$(DATADIR))
 $(PREFIX_STAMP):
 	@mkdir -p $(BUILD) && rm -f $(BUILD)/.prefix* && touch $@
 $(BUILD)/cli/cmd_ingest.o: $(PREFIX_STAMP)
@@ -165,10 +172,39 @@ else
 	@python3 tests/accuracy.py --casetrail ./casetrail --corpus "$(CORPUS)"
 endif
 
+# What make install puts where (DESTDIR is prepended to each); uninstall
+# removes these files and then casetrail's own directories, nothing else.
+MAN1 = doc/casetrail.1
+MAN5 = doc/casetrail.conf.5 doc/casetrail-rules.5
+DOCS = README.md report/SCHEMA.md ingest/TICKETS.md
+INSTALLED = $(BINDIR)/casetrail \
+	$(MAN1:doc/%=$(MANDIR)/man1/%) $(MAN5:doc/%=$(MANDIR)/man5/%) \
+	$(DATADIR)/rules.conf $(DATADIR)/casetrail.conf.example \
+	$(addprefix $(DOCDIR)/,$(notdir $(DOCS))) \
+	$(DOCDIR)/examples/systemd/casetrail-ingest.service $(DOCDIR)/examples/systemd/casetrail-ingest.timer \
+	$(DOCDIR)/examples/cron/casetrail \
+	$(BASHCOMPDIR)/casetrail
+OWN_DIRS = $(DOCDIR)/examples/systemd $(DOCDIR)/examples/cron $(DOCDIR)/examples $(DOCDIR) $(DATADIR)
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/casetrail
-	install -m 755 casetrail $(DESTDIR)$(PREFIX)/bin/casetrail
-	install -m 644 config/casetrail.conf.example config/rules.conf $(DESTDIR)$(PREFIX)/share/casetrail/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)/examples/systemd $(DESTDIR)$(DOCDIR)/examples/cron \
+		$(DESTDIR)$(BASHCOMPDIR)
+	install -m 755 casetrail $(DESTDIR)$(BINDIR)/casetrail
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 config/rules.conf config/casetrail.conf.example $(DESTDIR)$(DATADIR)/
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	sed 's|@BINDIR@|$(BINDIR)|g' dist/systemd/casetrail-ingest.service.in >$(DESTDIR)$(DOCDIR)/examples/systemd/casetrail-ingest.service
+	chmod 644 $(DESTDIR)$(DOCDIR)/examples/systemd/casetrail-ingest.service
+	install -m 644 dist/systemd/casetrail-ingest.timer $(DESTDIR)$(DOCDIR)/examples/systemd/
+	sed 's|@BINDIR@|$(BINDIR)|g' dist/cron/casetrail.in >$(DESTDIR)$(DOCDIR)/examples/cron/casetrail
+	chmod 644 $(DESTDIR)$(DOCDIR)/examples/cron/casetrail
+	install -m 644 dist/casetrail.bash-completion $(DESTDIR)$(BASHCOMPDIR)/casetrail
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	@for d in $(addprefix $(DESTDIR),$(OWN_DIRS)); do [ ! -d "$$d" ] || rmdir "$$d" 2>/dev/null || echo "uninstall: kept $$d: it holds files install did not put there"; done
 
 clean:
 	rm -rf build build-san build-fuzz casetrail
