@@ -30,6 +30,14 @@ else
 	grep -q "^casetrail: hint: .*--no-classify" err || fail "no hint for --no-classify: $(cat err)"
 	[ "$(sqlite3 alone.db 'select count(*) from items' 2>/dev/null || echo 0)" = 0 ] ||
 		fail "ingest without a rule set stored items"
+	# the JSON summary says so too, for a monitoring system
+	rc=0; alone/casetrail --db alone.db ingest --summary json --maildir md >nr.json 2>err || rc=$?
+	[ $rc -eq 2 ] || fail "ingest --summary json without a rule set: exit $rc"
+	$PY -c '
+import json
+s = json.load(open("nr.json"))
+assert s["status"] == "error" and s["exit_status"] == 2 and s["sources"] == [], s
+assert s["error"].startswith("no rule set found"), s' || fail "summary without a rule set: $(cat nr.json)"
 	alone/casetrail --db alone.db ingest --no-classify --maildir md 2>err ||
 		fail "ingest --no-classify without a rule set: exit $?: $(cat err)"
 	grep -q '^ingest: 2 new' err || fail "--no-classify summary: $(cat err)"
