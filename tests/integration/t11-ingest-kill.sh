@@ -56,7 +56,7 @@ echo "generated $total files ($((N * 4)) messages)"
 
 # reference: one uninterrupted run
 t0=$(date +%s%N)
-"$CASETRAIL" -q -c ct.conf --db ref.db ingest 2>ref.err || fail "reference run: $(cat ref.err)"
+"$CASETRAIL" -q -c ct.conf --db ref.db ingest --summary text 2>ref.err || fail "reference run: $(cat ref.err)"
 t1=$(date +%s%N)
 ms=$(( (t1 - t0) / 1000000 ))
 echo "uninterrupted run: $ms ms; $(grep '^ingest:' ref.err)"
@@ -65,7 +65,7 @@ store_digest ref.db -c ct.conf >ref.digest
 
 # check DB: rerun the store to the end and compare it with the reference
 check() {
-	"$CASETRAIL" -q -c ct.conf --db $1 ingest 2>final.err || fail "rerun on $1: $(cat final.err)"
+	"$CASETRAIL" -q -c ct.conf --db $1 ingest --summary text 2>final.err || fail "rerun on $1: $(cat final.err)"
 	echo "  rerun $1: $(grep '^ingest:' final.err)"
 	store_digest $1 -c ct.conf >$1.digest
 	if ! cmp -s ref.digest $1.digest; then
@@ -74,7 +74,7 @@ check() {
 	fi
 	dups=$(cut -d'|' -f1 $1.digest | tr ' ' '\n' | grep . | sort | uniq -d | head -3)
 	[ -z "$dups" ] || fail "duplicated items in $1: $dups"
-	"$CASETRAIL" -q -c ct.conf --db $1 ingest 2>again.err || fail "third run on $1"
+	"$CASETRAIL" -q -c ct.conf --db $1 ingest --summary text 2>again.err || fail "third run on $1"
 	grep -q '^ingest: 0 new' again.err || fail "third run on $1 added items: $(cat again.err)"
 }
 

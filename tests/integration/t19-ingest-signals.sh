@@ -102,7 +102,7 @@ view() {
 }
 
 t0=$(date +%s%N)
-"$CASETRAIL" -q -c ct.conf --db ref.db ingest 2>ref.err || fail "reference run: $(cat ref.err)"
+"$CASETRAIL" -q -c ct.conf --db ref.db ingest --summary text 2>ref.err || fail "reference run: $(cat ref.err)"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "uninterrupted run: $ms ms; $(grep '^ingest:' ref.err)"
 view ref.db >ref.view
@@ -148,7 +148,7 @@ finish() {
 		diff ref.view "$1.view" | head -20 >&2
 		fail "$1 after stopped runs differs from the uninterrupted store"
 	fi
-	"$CASETRAIL" -q -c ct.conf --db "$1" ingest 2>again.err || fail "another run on $1: $(cat again.err)"
+	"$CASETRAIL" -q -c ct.conf --db "$1" ingest --summary text 2>again.err || fail "another run on $1: $(cat again.err)"
 	grep -q '^ingest: 0 new' again.err || fail "another run on $1 added items: $(cat again.err)"
 }
 
