@@ -46,11 +46,13 @@ static void usage(FILE *out)
 	      "Options:\n"
 	      "  -c, --config FILE  configuration (default ./casetrail.conf when present)\n"
 	      "  --db PATH          the store (default: [store] path of the configuration)\n"
-	      "  -q, --quiet        fewer warnings\n"
+	      "  -q, --quiet        no warnings, no ingest summary, no 'wrote FILE' lines\n"
+	      "                     (errors are still printed)\n"
 	      "  --version          print the version\n"
 	      "  -h, --help         this help; 'casetrail COMMAND --help' for a command\n"
 	      "\n"
-	      "Exit status: 0 ok, 1 finished with reported errors, 2 bad usage or configuration.\n",
+	      "Exit status: 0 ok, 1 finished with reported errors, 2 bad usage or configuration.\n"
+	      "The manual: man casetrail, man casetrail.conf, man casetrail-rules.\n",
 	      out);
 }
 
