@@ -13,11 +13,16 @@ cd "$TMPDIR"
 sh "$TOP/tests/deps.sh" man-db groff-base systemd bash-completion ||
 	fail "man-db, groff-base, systemd and bash-completion are needed"
 
+# make check runs this test from inside make, with BUILD pointing at the
+# checkout's build: none of that (BUILD, SANITIZE, the jobserver...) may reach
+# the make of the copy, which builds in its own tree
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES BUILD SANITIZE OPT CFLAGS LDFLAGS FUZZ_ENGINE DESTDIR PREFIX
+mk() { make -s -C src -j2 BUILD=build SANITIZE= OPT=-O1 "$@"; }
 mkdir src
 (cd "$TOP" && tar --exclude='./build*' --exclude=./.git --exclude=./casetrail --exclude='*.db*' \
 	--exclude=./examples/out -cf - .) | tar -C src -xf -
 root=$TMPDIR/root
-make -s -C src -j2 OPT=-O1 install DESTDIR="$root" PREFIX=/usr >make.out 2>&1 ||
+mk install DESTDIR="$root" PREFIX=/usr >make.out 2>&1 ||
 	fail "make install: $(tail -20 make.out)"
 
 # --- the layout ---
@@ -39,6 +44,7 @@ cat >want.txt <<'LIST'
 LIST
 diff want.txt files.txt >layout.diff || fail "installed files differ: $(cat layout.diff)"
 [ -z "$(cd "$root" && find . ! -type f ! -type d)" ] || fail "install made links or other files"
+[ -d src/build ] && [ ! -e src/build-san ] || fail "the copy was not built in its own build/"
 [ "$(stat -c %a "$root/usr/bin/casetrail")" = 755 ] || fail "the binary is not mode 755"
 for f in $(sed 1d want.txt); do
 	[ "$(stat -c %a "$root/$f")" = 644 ] || fail "$f is mode $(stat -c %a "$root/$f"), want 644"
@@ -157,16 +163,16 @@ sh -c "$run" >cron.out 2>&1 || fail "the cron command: exit $?: $(cat cron.out)"
 grep -q " ingest end status=ok exit=0 new=1 " cron.log || fail "cron run log: $(cat cron.log)"
 
 # --- a second install without DESTDIR: the path compiled in finds the rules too ---
-make -s -C src -j2 OPT=-O1 install PREFIX="$TMPDIR/prefix" >make2.out 2>&1 || fail "make install PREFIX: $(tail -5 make2.out)"
+mk install PREFIX="$TMPDIR/prefix" >make2.out 2>&1 || fail "make install PREFIX: $(tail -5 make2.out)"
 mkdir copy && cp "$TMPDIR/prefix/bin/casetrail" copy/
 copy/casetrail rules check >chk2.out 2>&1 || fail "a copy of the installed binary: $(cat chk2.out)"
 grep -q "^$TMPDIR/prefix/share/casetrail/rules.conf: " chk2.out || fail "compiled-in rules path: $(cat chk2.out)"
-make -s -C src uninstall PREFIX="$TMPDIR/prefix" >/dev/null || fail "make uninstall PREFIX"
+mk uninstall PREFIX="$TMPDIR/prefix" >/dev/null || fail "make uninstall PREFIX"
 [ -z "$(find "$TMPDIR/prefix" -type f)" ] || fail "uninstall PREFIX left: $(find "$TMPDIR/prefix" -type f)"
 
 # --- make uninstall removes everything install put there ---
 echo "kept" >"$root/usr/share/man/man1/other.1"
-make -s -C src uninstall DESTDIR="$root" PREFIX=/usr >un.out 2>&1 || fail "make uninstall: $(cat un.out)"
+mk uninstall DESTDIR="$root" PREFIX=/usr >un.out 2>&1 || fail "make uninstall: $(cat un.out)"
 left=$(cd "$root" && find . ! -type d | sort)
 [ "$left" = "./usr/share/man/man1/other.1" ] || fail "uninstall left or removed: $left"
 for d in usr/share/casetrail usr/share/doc/casetrail; do
