@@ -214,7 +214,8 @@ static void log_start(struct run *r, const char *mode)
 	char n[24];
 	snprintf(n, sizeof(n), "%zu", r->cli->cfg.nsources);
 	const char *f[] = { "mode", mode, "config", r->cli->have_config ? r->cli->cfg.file : "-",
-			    "store", r->cli->store ? ct_store_path(r->cli->store) : "-",
+			    "store", r->cli->db_path ? r->cli->db_path :
+				     r->cli->cfg.store_path ? r->cli->cfg.store_path : "-",
 			    "sources", n, NULL };
 	log_line(r, "start", f);
 }
@@ -241,7 +242,10 @@ static size_t sources_failed(const struct run *r)
 	return n;
 }
 
-/* Runs one source (fn), records its outcome and logs it; returns its rc (0 or -1). */
+/*
+ * The record of one source: source_begin() notes the counters before it runs,
+ * source_end() what it added, whether it failed (with its first error) and logs it.
+ */
 static struct source_result *source_begin(struct run *r, const char *name, const char *type)
 {
 	CT_ALLOC_GROW(r->res, r->nres + 1, r->res_alloc);
