@@ -35,6 +35,7 @@ struct pf_branch {
 	int start;
 	size_t off, len;        /* the branch's text in the pattern */
 	pcre2_code *re;         /* the branch alone, when it can be compiled alone; else NULL */
+	int jit;                /* re is JIT-compiled (see ct_jit_ready) */
 	size_t slot;            /* its index among all branches of the rule set */
 	struct ct_strlist *confirm;
 	size_t nconfirm, confirm_alloc;
@@ -44,6 +45,7 @@ struct rule {
 	char *id, *category, *pattern, *unless, *anchors_decl;
 	int fields, sender, caseless;
 	const char *cat;  /* the category's name in struct ct_rules (one pointer per category) */
+	size_t cat_ix;    /* its index in ct_rules.cats */
 	double score;   /* added to its category's sum when it hits (default 1) */
 	int line, pattern_line, unless_line, category_line;
 	struct example *ex, *cex;
@@ -52,6 +54,8 @@ struct rule {
 	/* The pattern compiled with PCRE2_ANCHORED for the anchored attempts (JIT does not honour
 	   PCRE2_ANCHORED given at match time); NULL when no branch begins at its anchor. */
 	pcre2_code *re_anchored;
+	/* re, re_anchored, unless_re are JIT-compiled on their first search (ct_jit_ready). */
+	int jit_re, jit_anchored, jit_unless;
 	/* Literals (lower case ASCII, >= 3 bytes) one of which every match holds; none: always run. */
 	struct ct_strlist anchors;
 	int anchored;   /* every match begins at an anchor: one anchored attempt per hit */
@@ -136,6 +140,13 @@ void ct_pf_release(struct prefilter *pf);
 void ct_pf_set_enabled(struct ct_rules *r, int on);
 
 /* match.c */
+/*
+ * JIT-compiles re unless *done says it is (then sets it). Patterns are
+ * compiled on their first search rather than at load: a run that meets few
+ * of them (a no-op run, a nightly run of a few messages) compiles few. Safe
+ * from several threads: none searches with re before it is compiled.
+ */
+void ct_jit_ready(const pcre2_code *re, const int *done);
 /* Sentence around [s, e) inside [lo, hi). */
 void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e, size_t *ws, size_t *we);
 /*

@@ -31,6 +31,12 @@ struct scratch {
 	size_t *bcovered;          /* per branch (pf_branch.slot), for branches searched alone */
 	unsigned char *cat_pass;   /* per category: its score reaches its threshold */
 	size_t cat_pass_alloc;
+	double *cat_reach;         /* per category: the most its score can still become */
+	size_t cat_reach_alloc;
+	struct hit *sorted;        /* the hits by rule, each rule's in text order */
+	size_t sorted_alloc;
+	uint32_t *first_hit;       /* per rule + 1: where its hits start in sorted */
+	size_t first_hit_alloc;
 	size_t nbranches_alloc;
 	size_t nrules_alloc;
 	char *fixed;
@@ -53,6 +59,9 @@ static void scratch_free(void *p)
 	free(sc->covered);
 	free(sc->bcovered);
 	free(sc->cat_pass);
+	free(sc->cat_reach);
+	free(sc->sorted);
+	free(sc->first_hit);
 	free(sc->fixed);
 	free(sc);
 }
@@ -138,9 +147,33 @@ void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e,
 	*we = i;
 }
 
+static pthread_mutex_t jit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void ct_jit_ready(const pcre2_code *re, const int *done)
+{
+	int *d = (int *)done;
+	if (!re || __atomic_load_n(d, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&jit_lock);
+	if (!*d) {
+		/* No JIT on this platform is fine: the interpreter gives the same answers. */
+		(void)pcre2_jit_compile((pcre2_code *)re, PCRE2_JIT_COMPLETE);
+		__atomic_store_n(d, 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&jit_lock);
+}
+
+/*
+ * The whole pattern is JIT-compiled only when its branches have no patterns
+ * of their own (then it searches sentences); otherwise it serves subjects
+ * and examples, where the interpreter is fast enough and a JIT compile of
+ * every big pattern would double what loading a rule set costs.
+ */
 int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, size_t from, size_t to,
 		 size_t *ms, size_t *me)
 {
+	if (!(ru->nbr > 1 && ru->br[0].re))
+		ct_jit_ready(ru->re, &ru->jit_re);
 	return ct_rule_find_re(ru, ru->re, text, lo, hi, from, to, SIZE_MAX, ms, me);
 }
 
@@ -189,6 +222,7 @@ int ct_rule_find_re(const struct rule *ru, const pcre2_code *re, const char *tex
 		if (ru->unless_re) {
 			size_t ws, we;
 			ct_sentence_bounds(text, lo, hi, s, e, &ws, &we);
+			ct_jit_ready(ru->unless_re, &ru->jit_unless);
 			rc = pcre2_match(ru->unless_re, (PCRE2_SPTR)text, we, ws, PCRE2_NO_UTF_CHECK, sc->md, NULL);
 			if (rc >= 0 || rc == PCRE2_ERROR_PARTIAL) {
 				/* Negated: the rest of this sentence is cancelled too. */
@@ -210,6 +244,7 @@ int ct_rule_find_at(const struct rule *ru, const char *text, size_t lo, size_t h
 {
 	struct scratch *sc = scratch_get();
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
+	ct_jit_ready(ru->re_anchored, &ru->jit_anchored);
 	int rc = ru->re_anchored
 			 ? pcre2_match(ru->re_anchored, (PCRE2_SPTR)text, to, at, PCRE2_NO_UTF_CHECK, sc->md, NULL)
 			 : pcre2_match(ru->re, (PCRE2_SPTR)text, to, at, PCRE2_NO_UTF_CHECK | PCRE2_ANCHORED, sc->md, NULL);
@@ -226,6 +261,7 @@ int ct_rule_find_at(const struct rule *ru, const char *text, size_t lo, size_t h
 	if (ru->unless_re) {
 		size_t ws, we;
 		ct_sentence_bounds(text, lo, hi, s, e, &ws, &we);
+		ct_jit_ready(ru->unless_re, &ru->jit_unless);
 		rc = pcre2_match(ru->unless_re, (PCRE2_SPTR)text, we, ws, PCRE2_NO_UTF_CHECK, sc->md, NULL);
 		if (rc >= 0)
 			return 0;
@@ -425,20 +461,48 @@ static int tag_cmp(const void *a, const void *b)
 
 /*
  * The position of the last anchor hit of rule (and branch, unless -1) from
- * hit h up to before end: every match holds one of its anchors, so none
- * starts after it.
+ * hit h up to before end (hits are grouped by rule): every match holds one
+ * of its anchors, so none starts after it.
  */
 static size_t last_hit(const struct scratch *sc, size_t h, size_t end, uint32_t rule, int branch)
 {
 	size_t pos = sc->hits[h].pos;
-	for (size_t k = h + 1; k < sc->nhits && sc->hits[k].pos < end; k++)
-		if (sc->hits[k].rule == rule && (branch < 0 || sc->hits[k].branch == (uint32_t)branch))
+	for (size_t k = h + 1; k < sc->nhits && sc->hits[k].rule == rule && sc->hits[k].pos < end; k++)
+		if (branch < 0 || sc->hits[k].branch == (uint32_t)branch)
 			pos = sc->hits[k].pos;
 	return pos;
 }
 
+/* Groups sc->hits by rule (a stable counting sort: each rule's hits stay in text order). */
+static void group_hits(const struct ct_rules *r, struct scratch *sc)
+{
+	if (sc->nhits < 2)
+		return;
+	CT_ALLOC_GROW(sc->first_hit, r->n + 1, sc->first_hit_alloc);
+	CT_ALLOC_GROW(sc->sorted, sc->nhits, sc->sorted_alloc);
+	memset(sc->first_hit, 0, (r->n + 1) * sizeof(*sc->first_hit));
+	for (size_t h = 0; h < sc->nhits; h++)
+		sc->first_hit[sc->hits[h].rule + 1]++;
+	for (size_t i = 0; i < r->n; i++)
+		sc->first_hit[i + 1] += sc->first_hit[i];
+	for (size_t h = 0; h < sc->nhits; h++)
+		sc->sorted[sc->first_hit[sc->hits[h].rule]++] = sc->hits[h];
+	struct hit *t = sc->hits;
+	size_t ta = sc->hits_alloc;
+	sc->hits = sc->sorted;
+	sc->hits_alloc = sc->sorted_alloc;
+	sc->sorted = t;
+	sc->sorted_alloc = ta;
+}
+
+/*
+ * With prune, a category whose score can no longer reach its threshold
+ * (the positive scores of its rules still able to hit sum below it) is not
+ * searched further: ct_classify would drop its tags anyway. Without it
+ * (ct_classify_hits), every rule is tried.
+ */
 static int find_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
-		     int is_staff, struct ct_tags *out)
+		     int is_staff, int prune, struct ct_tags *out)
 {
 	struct scratch *sc = scratch_get();
 	size_t first = out->n;
@@ -466,11 +530,45 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 	for (size_t g = 0; g < sc->segs.n; g++)
 		scan(r, sc, (const unsigned char *)t, sc->segs.v[g].start, sc->segs.v[g].end, (uint32_t)g,
 		     is_staff);
+	group_hits(r, sc);
+	int with_subject = r->has_subject && subject && *subject;
+
 	/*
-	 * The last sentence computed: hits come in text order. Reused for a
-	 * later hit inside it only when its end was a real sentence end, not
-	 * the length limit counted from the earlier hit (that would cut off a
-	 * match the later hit's own sentence holds).
+	 * What each category can still reach: the positive scores of the rules
+	 * with an anchor hit, without anchors, or that may hit the subject. A
+	 * rule that cannot hit any more takes its score off (not one that may
+	 * still hit the subject).
+	 */
+	double *reach = NULL;
+	if (prune) {
+		CT_ALLOC_GROW(sc->cat_reach, r->ncats + 1, sc->cat_reach_alloc);
+		reach = sc->cat_reach;
+		memset(reach, 0, r->ncats * sizeof(*reach));
+		for (size_t h = 0; h < sc->nhits; h++)
+			if (h == 0 || sc->hits[h].rule != sc->hits[h - 1].rule) {
+				const struct rule *ru = &r->v[sc->hits[h].rule];
+				if (ru->score > 0 && !(with_subject && (ru->fields & FIELD_SUBJECT)))
+					reach[ru->cat_ix] += ru->score;
+			}
+		for (size_t k = 0; k < r->pf.nalways; k++) {
+			const struct rule *ru = &r->v[r->pf.always[k]];
+			if (ru->score > 0 && sender_ok(ru, is_staff) && !(with_subject && (ru->fields & FIELD_SUBJECT)))
+				reach[ru->cat_ix] += ru->score;
+		}
+		if (with_subject)
+			for (size_t i = 0; i < r->n; i++) {
+				const struct rule *ru = &r->v[i];
+				if (ru->score > 0 && (ru->fields & FIELD_SUBJECT) && sender_ok(ru, is_staff))
+					reach[ru->cat_ix] += ru->score;
+			}
+	}
+#define CAT_DEAD(ru) (prune && reach[(ru)->cat_ix] + 1e-9 < r->cats[(ru)->cat_ix].threshold)
+
+	/*
+	 * The last sentence computed. Reused for a later hit inside it only
+	 * when its end was a real sentence end, not the length limit counted
+	 * from the earlier hit (that would cut off a match the later hit's own
+	 * sentence holds).
 	 */
 	size_t cws = 0, cwe = 0, cseg = SIZE_MAX;
 	for (size_t h = 0; h < sc->nhits; h++) {
@@ -478,11 +576,14 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		const struct rule *ru = &r->v[hi->rule];
 		const struct ct_span *sg = &sc->segs.v[hi->seg];
 		size_t ws, we, ms, me;
-		if (sc->done[hi->rule] || hi->pos < sc->covered[hi->rule])
+		int last_of_rule = h + 1 == sc->nhits || sc->hits[h + 1].rule != hi->rule;
+		if (sc->done[hi->rule] || CAT_DEAD(ru))
 			continue;
+		if (hi->pos < sc->covered[hi->rule])
+			goto next;
 		const struct pf_branch *br = &ru->br[hi->branch];
 		if (br->re && hi->pos < sc->bcovered[br->slot])
-			continue;
+			goto next;
 		int rc, ok = 1;
 		if (cseg == hi->seg && hi->pos >= cws && hi->pos + hi->len <= cwe) {
 			ws = cws;
@@ -499,17 +600,19 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		for (size_t c = 0; ok && c < br->nconfirm; c++)
 			ok = has_any(t, ws, we, &br->confirm[c]);
 		if (!ok)
-			continue;
+			goto next;
 		if (br->start) {
 			/* The match can only begin at this hit: one anchored attempt, up to the sentence end. */
 			rc = ct_rule_find_at(ru, t, sg->start, sg->end, hi->pos, we, &ms, &me);
 		} else if (br->re) {
 			/* Only this branch can match around this hit: search the sentence with it alone. */
+			ct_jit_ready(br->re, &br->jit);
 			rc = ct_rule_find_re(ru, br->re, t, sg->start, sg->end, ws, we,
 					     last_hit(sc, h, we, hi->rule, (int)hi->branch), &ms, &me);
 			if (!rc && cseg == hi->seg)
 				sc->bcovered[br->slot] = we;
 		} else {
+			ct_jit_ready(ru->re, &ru->jit_re);
 			rc = ct_rule_find_re(ru, ru->re, t, sg->start, sg->end, ws, we, last_hit(sc, h, we, hi->rule, -1),
 					     &ms, &me);
 			if (!rc && cseg == hi->seg)
@@ -520,12 +623,18 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		if (rc) {
 			add_tag(out, ru, t, sg->start, sg->end, ms, me, 0);
 			sc->done[hi->rule] = 1;
+			continue;
 		}
+	next:
+		/* The rule's last hit missed: it cannot add to its category any more. */
+		if (last_of_rule && prune && ru->score > 0 && !(with_subject && (ru->fields & FIELD_SUBJECT)))
+			reach[ru->cat_ix] -= ru->score;
 	}
 	for (size_t k = 0; k < r->pf.nalways; k++) {
 		const struct rule *ru = &r->v[r->pf.always[k]];
-		if (!sender_ok(ru, is_staff))
+		if (!sender_ok(ru, is_staff) || CAT_DEAD(ru))
 			continue;
+		int hit = 0;
 		for (size_t g = 0; g < sc->segs.n; g++) {
 			const struct ct_span *sg = &sc->segs.v[g];
 			size_t ms, me;
@@ -534,11 +643,14 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 				return -1;
 			if (rc) {
 				add_tag(out, ru, t, sg->start, sg->end, ms, me, 0);
+				hit = 1;
 				break;
 			}
 		}
+		if (!hit && prune && ru->score > 0 && !(with_subject && (ru->fields & FIELD_SUBJECT)))
+			reach[ru->cat_ix] -= ru->score;
 	}
-	if (r->has_subject && subject && *subject) {
+	if (with_subject) {
 		size_t slen = strlen(subject);
 		const char *st = subject;
 		if (!ct_utf8_valid(st, slen))
@@ -546,7 +658,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		for (size_t i = 0; i < r->n; i++) {
 			const struct rule *ru = &r->v[i];
 			size_t ms, me;
-			if (!(ru->fields & FIELD_SUBJECT) || !sender_ok(ru, is_staff))
+			if (!(ru->fields & FIELD_SUBJECT) || !sender_ok(ru, is_staff) || CAT_DEAD(ru))
 				continue;
 			int rc = ct_rule_find(ru, st, 0, slen, 0, slen, &ms, &me);
 			if (rc < 0)
@@ -555,6 +667,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 				add_tag(out, ru, st, 0, slen, ms, me, 1);
 		}
 	}
+#undef CAT_DEAD
 	if (out->n - first > 1)
 		qsort(out->v + first, out->n - first, sizeof(*out->v), tag_cmp);
 	return 0;
@@ -563,7 +676,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 int ct_classify_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
 		     int is_staff, struct ct_tags *out)
 {
-	return find_hits(r, subject, body, body_len, is_staff, out);
+	return find_hits(r, subject, body, body_len, is_staff, 0, out);
 }
 
 double ct_tags_category_score(const struct ct_tags *t, size_t first, const char *category)
@@ -610,7 +723,7 @@ int ct_classify(const struct ct_rules *r, const char *subject, const char *body,
 		int is_staff, struct ct_tags *out)
 {
 	size_t first = out->n;
-	if (find_hits(r, subject, body, body_len, is_staff, out))
+	if (find_hits(r, subject, body, body_len, is_staff, 1, out))
 		return -1;
 	apply_thresholds(r, out, first);
 	return 0;

@@ -421,7 +421,7 @@ static char *reader(char *buf, int size, void *stream)
 	return buf;
 }
 
-static void compile_one(struct loader *ld, struct rule *ru, const char *pat, int line, pcre2_code **out, int jit)
+static void compile_one(struct loader *ld, struct rule *ru, const char *pat, int line, pcre2_code **out)
 {
 	int errcode;
 	PCRE2_SIZE off;
@@ -434,22 +434,16 @@ static void compile_one(struct loader *ld, struct rule *ru, const char *pat, int
 		lerr(ld, line, "rule %s: %s at offset %zu", ru->id, (char *)msg, (size_t)off);
 		return;
 	}
-	/* No JIT on this platform is fine: the interpreter gives the same answers. */
-	if (jit)
-		(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	*out = re;
 }
 
-/* The rule's pattern again, anchored at the start offset, JIT-compiled. NULL if that fails. */
+/* The rule's pattern again, anchored at the start offset. NULL if that fails. */
 static pcre2_code *compile_anchored(const struct rule *ru)
 {
 	int errcode;
 	PCRE2_SIZE off;
 	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_ANCHORED | (ru->caseless ? PCRE2_CASELESS : 0);
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)ru->pattern, PCRE2_ZERO_TERMINATED, opts, &errcode, &off, NULL);
-	if (re)
-		(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-	return re;
+	return pcre2_compile((PCRE2_SPTR)ru->pattern, PCRE2_ZERO_TERMINATED, opts, &errcode, &off, NULL);
 }
 
 /*
@@ -564,7 +558,6 @@ static void compile_branches(struct rule *ru)
 			}
 			return;
 		}
-		(void)pcre2_jit_compile(br->re, PCRE2_JIT_COMPLETE);
 	}
 }
 
@@ -595,10 +588,9 @@ static void validate(struct loader *ld)
 		if (expand_defines(ld, &ru->pattern, owner, ru->pattern_line) ||
 		    (ru->unless && expand_defines(ld, &ru->unless, owner, ru->unless_line)))
 			continue;
-		/* JIT-compiled below, unless each branch gets its own JIT-compiled pattern. */
-		compile_one(ld, ru, ru->pattern, ru->pattern_line, &ru->re, 0);
+		compile_one(ld, ru, ru->pattern, ru->pattern_line, &ru->re);
 		if (ru->unless && *ru->unless)
-			compile_one(ld, ru, ru->unless, ru->unless_line, &ru->unless_re, 1);
+			compile_one(ld, ru, ru->unless, ru->unless_line, &ru->unless_re);
 		if (ru->anchors_decl) {
 			struct ct_strlist l = CT_STRLIST_INIT;
 			ct_strlist_split(&l, ru->anchors_decl, ',');
@@ -631,19 +623,15 @@ static void validate(struct loader *ld)
 				ru->re_anchored = compile_anchored(ru);
 		if (ru->re && ru->nbr > 1 && branches_stand_alone(ru->pattern))
 			compile_branches(ru);
-		/*
-		 * The whole pattern searches sentences only when its branches have no
-		 * patterns of their own; otherwise it serves subjects, examples and
-		 * rules without anchors, where the interpreter is fast enough and a
-		 * JIT compile of every big pattern would double the load time.
-		 */
-		if (ru->re && !(ru->nbr > 1 && ru->br[0].re))
-			(void)pcre2_jit_compile(ru->re, PCRE2_JIT_COMPLETE);
 		for (size_t b = 0; b < ru->nbr; b++)
 			ru->br[b].slot = r->nbranches++;
 		if (ru->fields & FIELD_SUBJECT)
 			r->has_subject = 1;
 	}
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t c = 0; c < r->ncats; c++)
+			if (r->v[i].cat == r->cats[c].name)
+				r->v[i].cat_ix = c;
 	if (r->n == 0 && !ld->errors)
 		lerr(ld, 0, "no [rule ID] sections");
 }

@@ -35,7 +35,8 @@ static void pair_free(struct pair *p)
 }
 
 /*
- * The tags of body, "rule@start-end" (spans: 1) or "rule", joined with
+ * The tags of body (with the prefilter as ct_classify gives them; without,
+ * from every rule's hits), "rule@start-end" (spans: 1) or "rule", joined with
  * ' ', in the order of the rules. The tags must be the same; the evidence
  * may differ: with the prefilter it lies inside the sentence around an
  * anchor, without it a pattern such as "a.{0,40}b" may begin in the
@@ -45,8 +46,30 @@ static char *tag_list(const struct ct_rules *r, const char *body, size_t len, in
 {
 	struct ct_tags t = CT_TAGS_INIT;
 	struct ct_buf b = CT_BUF_INIT;
-	if (ct_classify(r, NULL, body, len, staff, &t))
-		ct_buf_addstr(&b, "ERROR");
+	if (r->pf.n) {
+		if (ct_classify(r, NULL, body, len, staff, &t))
+			ct_buf_addstr(&b, "ERROR");
+	} else {
+		/*
+		 * The reference: every rule tried (no category given up early, as
+		 * ct_classify does), then each category's threshold applied here.
+		 */
+		struct ct_tags all = CT_TAGS_INIT;
+		if (ct_classify_hits(r, NULL, body, len, staff, &all))
+			ct_buf_addstr(&b, "ERROR");
+		for (size_t i = 0; i < all.n; i++) {
+			double thr = 1;
+			for (size_t c = 0; c < r->ncats; c++)
+				if (r->cats[c].name == all.v[i].category)
+					thr = r->cats[c].threshold;
+			if (ct_tags_category_score(&all, 0, all.v[i].category) + 1e-9 < thr)
+				continue;
+			CT_ALLOC_GROW(t.v, t.n + 1, t.alloc);
+			t.v[t.n++] = all.v[i];
+			all.v[i].snippet = NULL;
+		}
+		ct_tags_clear(&all);
+	}
 	for (size_t k = 0; k < r->n; k++)
 		for (size_t i = 0; i < t.n; i++)
 			if (!strcmp(t.v[i].rule_id, r->v[k].id)) {
