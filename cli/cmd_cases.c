@@ -203,7 +203,11 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 		x.arr = json_array();
 	} else {
 		x.doc_table = ct_doc_table(&doc, "",
-			"#id|opened_at|last_activity_at|state|#handoffs|ping_pong|departments|tags|customer|subject");
+			"@case|opened|last activity|state|#handoffs|ping-pong|departments|tags|customer|subject");
+		/* CSV keeps the field names of the JSON output */
+		ct_doc_table_csv_names(x.doc_table,
+			"id|opened_at|last_activity_at|state|handoffs|ping_pong|departments|tags|customer|subject");
+		x.doc_table->anchors = 1;
 		/* on a narrow terminal, the free text gives way first */
 		x.doc_table->shrink_first = 1u << 6 | 1u << 7 | 1u << 8 | 1u << 9;
 		doc.csv = x.doc_table;

@@ -6,61 +6,120 @@
 static const char *const palette[] = { "#2f5d8a", "#d9822b", "#3f9b5a", "#b23a48", "#7b5ea7",
 				       "#2a9d8f", "#8d6e63", "#e9c46a" };
 
-char *ct_svg_bars(const char *title, const char *const *labels, size_t nlabels,
-		  const char *const *series, size_t nseries, const long *values)
+/* The categories of the bundled rule set keep the first colours; any other by its name. */
+const char *ct_category_colour(const char *category)
+{
+	static const char *const known[] = { "billing_dispute", "overpromise", "handoff" };
+	for (size_t i = 0; i < CT_ARRAY_SIZE(known); i++)
+		if (!strcmp(category, known[i]))
+			return palette[i];
+	uint64_t h = ct_hash64(category, strlen(category), 0);
+	return palette[CT_ARRAY_SIZE(known) + h % (CT_ARRAY_SIZE(palette) - CT_ARRAY_SIZE(known))];
+}
+
+/* A round step for about 4 grid lines up to max: 1, 2, 5, 10, 20, 50, ... */
+static long nice_step(long max)
+{
+	long step = 1;
+	for (;;) {
+		if (step * 4 >= max)
+			return step;
+		if (step * 2 * 4 >= max)
+			return step * 2;
+		if (step * 5 * 4 >= max)
+			return step * 5;
+		step *= 10;
+	}
+}
+
+char *ct_svg_bars(const struct ct_chart *ch)
 {
 	struct ct_buf b = CT_BUF_INIT;
-	const int W = 960, H = 300, left = 40, top = 30, bottom = 60, right = 160;
+	const int W = 960, H = 330, left = 64, top = 34, bottom = 74, right = 170;
+	size_t nl = ch->nlabels, ns = ch->nseries;
 	long max = 1;
-	for (size_t i = 0; i < nlabels * nseries; i++)
-		if (values[i] > max)
-			max = values[i];
-	/* the axis ends at a multiple of 4 so that each of the 4 grid lines is a whole count */
-	max = (max + 3) / 4 * 4;
+	for (size_t j = 0; j < nl; j++) {
+		long sum = 0;
+		for (size_t s = 0; s < ns; s++)
+			sum += ch->values[s * nl + j];
+		if (sum > max)
+			max = sum;
+	}
+	long step = nice_step(max), top_value = (max + step - 1) / step * step;
 	int plot_w = W - left - right, plot_h = H - top - bottom;
-	double group_w = nlabels ? (double)plot_w / (double)nlabels : plot_w;
-	double bar_w = nseries ? (group_w * 0.8) / (double)nseries : 0;
+	double group_w = nl ? (double)plot_w / (double)nl : plot_w;
+	double bar_w = group_w * 0.7;
+	/* at most about 26 labels fit under the axis: show every k-th one */
+	size_t every = nl > 26 ? (nl + 25) / 26 : 1;
 	ct_buf_addf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\""
-		    " role=\"img\" class=\"bars\"><title>", W, H, W, H);
-	ct_html_escape(&b, title);
-	ct_buf_addf(&b, "</title><text x=\"%d\" y=\"18\" font-size=\"14\" font-weight=\"600\">", left);
-	ct_html_escape(&b, title);
+		    " role=\"img\" class=\"bars\" font-family=\"DejaVu Sans, Verdana, sans-serif\" fill=\"#1d2330\">"
+		    "<title>", W, H, W, H);
+	ct_html_escape(&b, ch->title);
+	ct_buf_addf(&b, "</title><rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>"
+		    "<text x=\"%d\" y=\"20\" font-size=\"14\" font-weight=\"600\">", W, H, 8);
+	ct_html_escape(&b, ch->title);
 	ct_buf_addstr(&b, "</text>");
-	/* axis and grid */
-	for (int g = 0; g <= 4; g++) {
-		double y = top + plot_h - (double)plot_h * g / 4.0;
-		ct_buf_addf(&b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#dde2ea\"/>", left, y,
-			    left + plot_w, y);
-		ct_buf_addf(&b, "<text x=\"%d\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%ld</text>", left - 4,
-			    y + 3, (long)((double)max * g / 4.0 + 0.5));
+	/* y axis: grid lines at round counts, and its label */
+	for (long v = 0; v <= top_value; v += step) {
+		double y = top + plot_h - (double)plot_h * (double)v / (double)top_value;
+		ct_buf_addf(&b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\"/>", left, y,
+			    left + plot_w, y, v ? "#dde2ea" : "#6b7280");
+		ct_buf_addf(&b, "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%ld</text>", left - 5,
+			    y + 4, v);
 	}
-	for (size_t j = 0; j < nlabels; j++) {
-		double gx = left + group_w * (double)j + group_w * 0.1;
-		for (size_t s = 0; s < nseries; s++) {
-			long v = values[s * nlabels + j];
-			double h = (double)plot_h * (double)v / (double)max;
-			ct_buf_addf(&b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-				    "<title>", gx + bar_w * (double)s, top + plot_h - h, bar_w > 1 ? bar_w - 1 : bar_w,
-				    h, palette[s % CT_ARRAY_SIZE(palette)]);
-			ct_html_escape(&b, series[s]);
-			ct_buf_addf(&b, " %ld</title></rect>", v);
+	ct_buf_addf(&b, "<text font-size=\"12\" text-anchor=\"middle\" transform=\"translate(16,%d) rotate(-90)\">",
+		    top + plot_h / 2);
+	ct_html_escape(&b, ch->y_label);
+	ct_buf_addstr(&b, "</text>");
+	for (size_t j = 0; j < nl; j++) {
+		double gx = left + group_w * (double)j + (group_w - bar_w) / 2, y = top + plot_h;
+		for (size_t s = 0; s < ns; s++) {
+			long v = ch->values[s * nl + j];
+			if (!v)
+				continue;
+			double h = (double)plot_h * (double)v / (double)top_value;
+			y -= h;
+			ct_buf_addf(&b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>",
+				    gx, y, bar_w, h, ct_category_colour(ch->series[s]));
+			ct_html_escape(&b, ch->labels[j]);
+			ct_buf_addch(&b, ' ');
+			if (ch->years[j])
+				ct_html_escape(&b, ch->years[j]);
+			ct_buf_addstr(&b, ", ");
+			ct_html_escape(&b, ch->series[s]);
+			ct_buf_addf(&b, ": %ld</title></rect>", v);
 		}
-		ct_buf_addf(&b, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">",
-			    left + group_w * (double)j + group_w / 2, top + plot_h + 14);
-		ct_html_escape(&b, labels[j]);
-		ct_buf_addstr(&b, "</text>");
+		double cx = left + group_w * (double)j + group_w / 2;
+		if (j % every == 0) {
+			ct_buf_addf(&b, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">", cx,
+				    top + plot_h + 15);
+			ct_html_escape(&b, ch->labels[j]);
+			ct_buf_addstr(&b, "</text>");
+		}
+		if (ch->years[j]) {
+			/* the year under the first label and where it changes, with a tick */
+			ct_buf_addf(&b, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#6b7280\"/>"
+				    "<text x=\"%.1f\" y=\"%d\" font-size=\"12\" font-weight=\"600\">",
+				    left + group_w * (double)j, top + plot_h, left + group_w * (double)j, top + plot_h + 36,
+				    left + group_w * (double)j + 3, top + plot_h + 33);
+			ct_html_escape(&b, ch->years[j]);
+			ct_buf_addstr(&b, "</text>");
+		}
 	}
-	for (size_t s = 0; s < nseries; s++) {
-		int y = top + 10 + (int)s * 18;
+	ct_buf_addf(&b, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">", left + plot_w / 2, H - 8);
+	ct_html_escape(&b, ch->x_label);
+	ct_buf_addstr(&b, "</text>");
+	for (size_t s = 0; s < ns; s++) {
+		int y = top + 4 + (int)s * 20;
 		ct_buf_addf(&b, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-			    "<text x=\"%d\" y=\"%d\" font-size=\"12\">", left + plot_w + 16, y,
-			    palette[s % CT_ARRAY_SIZE(palette)], left + plot_w + 34, y + 10);
-		ct_html_escape(&b, series[s]);
+			    "<text x=\"%d\" y=\"%d\" font-size=\"12\">", left + plot_w + 18, y,
+			    ct_category_colour(ch->series[s]), left + plot_w + 36, y + 11);
+		ct_html_escape(&b, ch->series[s]);
 		ct_buf_addstr(&b, "</text>");
 	}
-	if (!nlabels || !nseries)
-		ct_buf_addf(&b, "<text x=\"%d\" y=\"%d\" font-size=\"12\">no tagged cases</text>", left + 10,
-			    top + plot_h / 2);
+	if (!nl || !ns)
+		ct_buf_addf(&b, "<text x=\"%d\" y=\"%d\" font-size=\"13\">no tagged cases in the period</text>",
+			    left + 12, top + plot_h / 2);
 	ct_buf_addstr(&b, "</svg>");
 	return ct_buf_detach(&b, NULL);
 }
@@ -75,9 +134,11 @@ char *ct_svg_heatmap(const char *title, const char *const *names, size_t n, cons
 		if (values[i] > max)
 			max = values[i];
 	ct_buf_addf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\""
-		    " role=\"img\" class=\"heatmap\"><title>", W, H, W, H);
+		    " role=\"img\" class=\"heatmap\" font-family=\"DejaVu Sans, Verdana, sans-serif\""
+		    " fill=\"#1d2330\"><title>", W, H, W, H);
 	ct_html_escape(&b, title);
-	ct_buf_addstr(&b, "</title><text x=\"4\" y=\"18\" font-size=\"14\" font-weight=\"600\">");
+	ct_buf_addf(&b, "</title><rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>", W, H);
+	ct_buf_addstr(&b, "<text x=\"4\" y=\"18\" font-size=\"14\" font-weight=\"600\">");
 	ct_html_escape(&b, title);
 	ct_buf_addf(&b, "</text><text x=\"4\" y=\"%d\" font-size=\"11\">from ↓ / to →</text>", top - 8);
 	for (size_t i = 0; i < n; i++) {

@@ -238,8 +238,9 @@ static void test_html_is_self_contained_and_escaped(void **state)
 	struct ct_doc d;
 	fixture(&d);
 	ct_doc_svg(&d, ct_svg_heatmap("Transfers", (const char *const[]){ "Sales", "<Billing>" }, 2,
-				      (const long[]){ 0, 3, 1, 0 }));
+				      (const long[]){ 0, 3, 1, 0 }), "Heat map <of> transfers");
 	char *html = emit(&d, CT_FMT_HTML, 80);
+	assert_non_null(strstr(html, "<svg aria-label=\"Heat map &lt;of&gt; transfers\" "));
 	assert_non_null(strstr(html, "<style"));
 	assert_non_null(strstr(html, "<svg"));
 	assert_null(strstr(html, "<script"));
