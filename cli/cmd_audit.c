@@ -87,6 +87,7 @@ static int handoffs(int argc, char **argv, struct ct_cli *cli)
 	f.since = c.since;
 	f.department = c.dept;
 	ct_report_format_from_out(&c);
+	ct_report_links_from_config(&cli->cfg);
 	struct ct_audit a;
 	if (ct_store_audit(cli->store, &f, c.until, &a))
 		return 1;

@@ -1,5 +1,6 @@
 /* cmd_cases.c - `casetrail cases` (list) and `casetrail case show ID`. */
 #include "cli.h"
+#include "report_p.h"
 #include "../report/report.h"
 #include "../store/store.h"
 
@@ -198,6 +199,7 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 	if (ct_opt_period(f.since, f.until) || ct_cli_department(cli, &f.department))
 		return 2;
 	struct ct_doc doc;
+	ct_report_links_from_config(&cli->cfg);
 	ct_doc_init(&doc, "Cases");
 	if (x.fmt == CT_FMT_JSON) {
 		x.arr = json_array();
@@ -309,6 +311,7 @@ int ct_cmd_case(int argc, char **argv, struct ct_cli *cli)
 	if (ct_opt_long("case show ID", argv[optind + 1], 1, LONG_MAX, &id))
 		return 2;
 	struct ct_case cs;
+	ct_report_links_from_config(&cli->cfg);
 	int rc = ct_store_get_case(cli->store, id, &cs);
 	if (rc < 0)
 		return 1;

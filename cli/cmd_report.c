@@ -83,6 +83,7 @@ static int complaints(int argc, char **argv, struct ct_cli *cli)
 	if (ct_opt_period(c.since, c.until))
 		return 2;
 	ct_report_format_from_out(&c);
+	ct_report_links_from_config(&cli->cfg);
 	if (mail) {
 		/* one mail per department, to its leader */
 		struct ct_complaints all;

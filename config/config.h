@@ -52,6 +52,8 @@ struct ct_config {
 	char *smtp_tls_ca_file;
 	int smtp_tls_verify;
 	long smtp_timeout;   /* seconds a connect or an answer may take, default 60 */
+	/* [site] url: where `casetrail site` pages are published, ending in '/' (NULL: none) */
+	char *site_url;
 };
 
 /*

@@ -143,6 +143,11 @@ struct period_chart {
 
 #define CT_CHART_MAX_WEEKS 26
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void period_chart_build(struct period_chart *pc, const struct ct_complaints *c)
 {
 	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -172,6 +177,8 @@ static void period_chart_build(struct period_chart *pc, const struct ct_complain
 	for (size_t i = 0; i < nsrc; i++)
 		if (!ct_strlist_has(&pc->cats, src[i].category))
 			ct_strlist_push(&pc->cats, src[i].category);
+	/* the same order (and colours) in every report */
+	qsort(pc->cats.v, pc->cats.n, sizeof(char *), cmp_str);
 	pc->vals = ct_calloc(pc->cats.n * pc->n + 1, sizeof(long));
 	for (size_t i = 0; i < nsrc; i++)
 		for (size_t s = 0; s < pc->cats.n; s++)

@@ -75,7 +75,13 @@ void ct_doc_svg(struct ct_doc *d, char *svg, const char *alt)
 	b->alt = ct_strdup(alt);
 }
 
-static char *case_prefix;
+static char *case_prefix, *page_nav;
+
+void ct_report_set_nav(const char *html)
+{
+	free(page_nav);
+	page_nav = html ? ct_strdup(html) : NULL;
+}
 
 void ct_report_set_case_links(const char *prefix)
 {
@@ -510,8 +516,8 @@ static void emit_html(struct ct_buf *out, const struct ct_doc *d)
 		      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
 	ct_html_escape(out, d->title);
 	ct_buf_addf(out, "</title>\n<style>%s</style></head>\n<body>\n", html_css);
-	if (d->nav)
-		ct_buf_addf(out, "<nav>%s</nav>\n", d->nav);
+	if (d->nav || page_nav)
+		ct_buf_addf(out, "<nav>%s</nav>\n", d->nav ? d->nav : page_nav);
 	ct_buf_addstr(out, "<h1>");
 	ct_html_escape(out, d->title);
 	ct_buf_addstr(out, "</h1>\n");

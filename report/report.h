@@ -87,6 +87,8 @@ void ct_doc_row_list(struct ct_doc_table *t, struct ct_strlist **row);
  * page (#case-ID) when the page has one. The string is copied.
  */
 void ct_report_set_case_links(const char *prefix);
+/* Markup put above the title of every HTML page (site navigation), copied; NULL: none. */
+void ct_report_set_nav(const char *html);
 
 /* Prints d in fmt (not JSON). width: terminal columns for the table format. Returns 0 or -1. */
 int ct_doc_emit(const struct ct_doc *d, enum ct_format fmt, FILE *out, int width);
