@@ -166,10 +166,10 @@ static int on_section(struct loader *ld, const char *section)
 	} else {
 		const char *sp = strchr(section, ' ');
 		if (sp)
-			cfg_err(ld, ld->line, "unknown section type '%.*s' in [%s] (known: store, organization, department NAME, source NAME, smtp)",
+			cfg_err(ld, ld->line, "unknown section type '%.*s' in [%s] (known: store, organization, department NAME, source NAME, smtp, site)",
 				(int)(sp - section), section, section);
 		else
-			cfg_err(ld, ld->line, "unknown section [%s] (known: store, organization, department NAME, source NAME, smtp)",
+			cfg_err(ld, ld->line, "unknown section [%s] (known: store, organization, department NAME, source NAME, smtp, site)",
 				section);
 		ld->kind = SEC_BAD;
 	}

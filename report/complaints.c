@@ -178,7 +178,8 @@ static void period_chart_build(struct period_chart *pc, const struct ct_complain
 		if (!ct_strlist_has(&pc->cats, src[i].category))
 			ct_strlist_push(&pc->cats, src[i].category);
 	/* the same order (and colours) in every report */
-	qsort(pc->cats.v, pc->cats.n, sizeof(char *), cmp_str);
+	if (pc->cats.n)
+		qsort(pc->cats.v, pc->cats.n, sizeof(char *), cmp_str);
 	pc->vals = ct_calloc(pc->cats.n * pc->n + 1, sizeof(long));
 	for (size_t i = 0; i < nsrc; i++)
 		for (size_t s = 0; s < pc->cats.n; s++)

@@ -107,6 +107,9 @@ struct ct_doc_table *ct_doc_table(struct ct_doc *d, const char *title, const cha
 			t->shrink_first |= 1u << i;
 			t->wide |= 1u << i;
 			c++;
+		} else if (*c == '>') {
+			t->page_link |= 1u << i;
+			c++;
 		} else if (*c == '@') {
 			t->numeric |= 1u << i;
 			t->case_link |= 1u << i;
@@ -197,6 +200,13 @@ void ct_csv_field(struct ct_buf *out, const char *s)
 	ct_buf_addch(out, '"');
 }
 
+/* The text of a cell: of a link cell "href<TAB>text", the text. */
+static const char *cell_text(const struct ct_doc_table *t, size_t c, const char *v)
+{
+	const char *tab = (t->page_link >> c) & 1 ? strchr(v, '\t') : NULL;
+	return tab ? tab + 1 : v;
+}
+
 /* ---- table (terminal) ---- */
 
 /* Appends s cut to w columns (… when cut), padded to w unless last. */
@@ -241,7 +251,8 @@ static void emit_table_text(struct ct_buf *out, const struct ct_doc_table *t, in
 	for (size_t c = 0; c < n; c++) {
 		w[c] = ct_utf8_width(t->cols.v[c], strlen(t->cols.v[c]));
 		for (size_t r = 0; r < t->nrows; r++) {
-			size_t x = ct_utf8_width(t->rows[r].v[c], strlen(t->rows[r].v[c]));
+			const char *v = cell_text(t, c, t->rows[r].v[c]);
+			size_t x = ct_utf8_width(v, strlen(v));
 			if (x > w[c])
 				w[c] = x;
 		}
@@ -281,7 +292,7 @@ static void emit_table_text(struct ct_buf *out, const struct ct_doc_table *t, in
 	ct_buf_addch(out, '\n');
 	for (size_t r = 0; r < t->nrows; r++) {
 		for (size_t c = 0; c < n; c++) {
-			cell(out, t->rows[r].v[c], w[c], (t->numeric >> c) & 1, c + 1 == n);
+			cell(out, cell_text(t, c, t->rows[r].v[c]), w[c], (t->numeric >> c) & 1, c + 1 == n);
 			if (c + 1 < n)
 				ct_buf_addstr(out, "  ");
 		}
@@ -373,7 +384,7 @@ static void emit_markdown(struct ct_buf *out, const struct ct_doc *d)
 				ct_buf_addch(out, '|');
 				for (size_t c = 0; c < t->cols.n; c++) {
 					ct_buf_addch(out, ' ');
-					md_escape(out, t->rows[r].v[c]);
+					md_escape(out, cell_text(t, c, t->rows[r].v[c]));
 					ct_buf_addstr(out, " |");
 				}
 				ct_buf_addch(out, '\n');
@@ -393,7 +404,7 @@ static void emit_markdown(struct ct_buf *out, const struct ct_doc *d)
  * One stylesheet for every page: text and tables never make the page wider
  * than the window (long ids and addresses break, free-text columns keep a
  * readable width), charts scale down, and below 700 px a table of more than
- * four columns shows each row as a card of "column: value" lines.
+ * two text columns shows each row as a card of "column: value" lines.
  */
 static const char html_css[] =
 	"*{box-sizing:border-box}"
@@ -451,6 +462,18 @@ static void html_cell(struct ct_buf *out, const struct ct_doc *d, const struct c
 	ct_buf_addf(out, "<td%s data-label=\"", cls);
 	ct_html_escape(out, t->cols.v[c]);
 	ct_buf_addstr(out, "\">");
+	const char *tab = (t->page_link >> c) & 1 ? strchr(v, '\t') : NULL;
+	if (tab) {
+		/* "href<TAB>text": a link to another page */
+		char *href = ct_strndup(v, (size_t)(tab - v));
+		ct_buf_addstr(out, "<a href=\"");
+		ct_html_escape(out, href);
+		ct_buf_addstr(out, "\">");
+		ct_html_escape(out, tab + 1);
+		ct_buf_addstr(out, "</a></td>");
+		free(href);
+		return;
+	}
 	int link = ((t->case_link >> c) & 1) && *v && (case_prefix || has_anchor(d, v));
 	if (link) {
 		ct_buf_addstr(out, "<a href=\"");
@@ -471,7 +494,11 @@ static void html_cell(struct ct_buf *out, const struct ct_doc *d, const struct c
 
 static void emit_html_table(struct ct_buf *out, const struct ct_doc *d, const struct ct_doc_table *t)
 {
-	ct_buf_addstr(out, t->cols.n > 4 ? "<table class=\"cards\">" : "<table>");
+	/* more than two columns of text do not fit a phone's width side by side: cards there */
+	int text_cols = 0;
+	for (size_t c = 0; c < t->cols.n; c++)
+		text_cols += !((t->numeric >> c) & 1);
+	ct_buf_addstr(out, text_cols > 2 ? "<table class=\"cards\">" : "<table>");
 	if (t->title && *t->title) {
 		ct_buf_addstr(out, "<caption>");
 		ct_html_escape(out, t->title);
@@ -573,7 +600,7 @@ static void emit_csv(struct ct_buf *out, const struct ct_doc *d)
 		for (size_t c = 0; c < t->cols.n; c++) {
 			if (c)
 				ct_buf_addch(out, ',');
-			ct_csv_field(out, t->rows[r].v[c]);
+			ct_csv_field(out, cell_text(t, c, t->rows[r].v[c]));
 		}
 		ct_buf_addstr(out, "\r\n");
 	}

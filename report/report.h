@@ -40,6 +40,7 @@ struct ct_doc_table {
 	unsigned shrink_first;        /* bit i: narrow column i first when the table is too wide */
 	unsigned case_link;           /* bit i: column i is a case id, a link in HTML */
 	unsigned wide;                /* bit i: column i is free text kept readable in HTML */
+	unsigned page_link;           /* bit i: cells of column i are "href<TAB>text", a link in HTML */
 	int anchors;                  /* HTML: each row is the anchor case-ID of its case id column */
 	struct ct_strlist csv_cols;   /* column names for CSV when they differ (empty: cols) */
 };
@@ -72,7 +73,8 @@ void ct_doc_svg(struct ct_doc *d, char *svg, const char *alt);
  * A new table with columns "a|b|c"; a leading '#' marks a numeric column, a
  * leading '~' a column to narrow first on a small terminal, a leading '!' such
  * a column that also keeps a readable width in HTML (evidence), a leading '@'
- * a column of case ids (numeric; links to the case in HTML).
+ * a column of case ids (numeric; links to the case in HTML), a leading '>' a
+ * column of links "href<TAB>text" (HTML; other formats print the text).
  */
 struct ct_doc_table *ct_doc_table(struct ct_doc *d, const char *title, const char *cols);
 /* Other column names "a|b|c" for the CSV format (machine-readable field names). */
@@ -149,6 +151,16 @@ struct json_t *ct_json_routing(const struct ct_routing_event *v, size_t n);
  */
 int ct_report_mail(const struct ct_config *cfg, const char *to, const char *subject,
 		   const char *text, const char *html, const char *dry_dir, const char *name);
+
+/* ---- the static site ---- */
+
+struct ct_store;
+/*
+ * Writes the site's pages into dir (created when missing) as of until: the
+ * index, complaint reports per department and period, the audit, the list of
+ * cases and a page per case (report/site.c says which). Returns 0 or -1.
+ */
+int ct_site_write(struct ct_store *st, const struct ct_config *cfg, const char *dir, ct_time until);
 
 /* Terminal width for the table format (COLUMNS, the terminal, else 100). */
 int ct_term_width(FILE *out);

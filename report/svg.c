@@ -71,6 +71,7 @@ char *ct_svg_bars(const struct ct_chart *ch)
 		    top + plot_h / 2);
 	ct_html_escape(&b, ch->y_label);
 	ct_buf_addstr(&b, "</text>");
+	double last_year_x = -1;
 	for (size_t j = 0; j < nl; j++) {
 		double gx = left + group_w * (double)j + (group_w - bar_w) / 2, y = top + plot_h;
 		for (size_t s = 0; s < ns; s++) {
@@ -82,22 +83,25 @@ char *ct_svg_bars(const struct ct_chart *ch)
 			ct_buf_addf(&b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>",
 				    gx, y, bar_w, h, ct_category_colour(ch->series[s]));
 			ct_html_escape(&b, ch->labels[j]);
-			ct_buf_addch(&b, ' ');
-			if (ch->years[j])
+			if (ch->years[j]) {
+				ct_buf_addch(&b, ' ');
 				ct_html_escape(&b, ch->years[j]);
+			}
 			ct_buf_addstr(&b, ", ");
 			ct_html_escape(&b, ch->series[s]);
 			ct_buf_addf(&b, ": %ld</title></rect>", v);
 		}
 		double cx = left + group_w * (double)j + group_w / 2;
-		if (j % every == 0) {
+		/* past 12 a step, the labels would all name the same month: the years say it */
+		if (j % every == 0 && every < 12) {
 			ct_buf_addf(&b, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">", cx,
 				    top + plot_h + 15);
 			ct_html_escape(&b, ch->labels[j]);
 			ct_buf_addstr(&b, "</text>");
 		}
-		if (ch->years[j]) {
-			/* the year under the first label and where it changes, with a tick */
+		if (ch->years[j] && (last_year_x < 0 || left + group_w * (double)j - last_year_x >= 44)) {
+			/* the year under the first label and where it changes (when there is room), with a tick */
+			last_year_x = left + group_w * (double)j;
 			ct_buf_addf(&b, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#6b7280\"/>"
 				    "<text x=\"%.1f\" y=\"%d\" font-size=\"12\" font-weight=\"600\">",
 				    left + group_w * (double)j, top + plot_h, left + group_w * (double)j, top + plot_h + 36,

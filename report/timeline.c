@@ -54,7 +54,8 @@ int ct_report_case(FILE *out, enum ct_format fmt, int width, const struct ct_cas
 	}
 	if (c->nmerges) {
 		ct_doc_heading(&d, 1, "Merged cases");
-		t = ct_doc_table(&d, "", "@case|date|reason|detail");
+		/* a case merged away has no page of its own: its id is no link */
+		t = ct_doc_table(&d, "", "#case|date|reason|detail");
 		for (size_t i = 0; i < c->nmerges; i++) {
 			ct_time_iso(c->merges[i].at, a);
 			snprintf(n1, sizeof(n1), "%lld", (long long)c->merges[i].from_case);
