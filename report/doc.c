@@ -424,7 +424,7 @@ static const char html_css[] =
 	"table.cards thead{display:none}table.cards caption{display:block}"
 	"table.cards tr{border:1px solid #dde2ea;border-radius:4px;margin:.5em 0;padding:.3em .2em}"
 	"table.cards td{border:0;padding:.1em .4em;text-align:left;white-space:normal}"
-	"table.cards td::before{content:attr(data-label) \": \";font-weight:600;color:#4b5563}}";
+	"table.cards td[data-label]::before{content:attr(data-label) \": \";font-weight:600;color:#4b5563}}";
 
 /* The case id of row r in t's first case id column, or NULL. */
 static const char *row_case(const struct ct_doc_table *t, size_t r)

@@ -131,7 +131,12 @@ char *ct_svg_bars(const struct ct_chart *ch)
 char *ct_svg_heatmap(const char *title, const char *const *names, size_t n, const long *values)
 {
 	struct ct_buf b = CT_BUF_INIT;
-	const int cell = 56, left = 170, top = 150;
+	/* room above the grid for the column names, written at 45 degrees */
+	size_t longest = 0;
+	for (size_t i = 0; i < n; i++)
+		if (ct_utf8_width(names[i], strlen(names[i])) > longest)
+			longest = ct_utf8_width(names[i], strlen(names[i]));
+	const int cell = 56, left = 170, top = 44 + (int)(longest > 24 ? 24 : longest) * 5;
 	int W = left + (int)n * cell + 20, H = top + (int)n * cell + 20;
 	long max = 1;
 	for (size_t i = 0; i < n * n; i++)
@@ -160,6 +165,8 @@ char *ct_svg_heatmap(const char *title, const char *const *names, size_t n, cons
 			double t = (double)v / (double)max;
 			int red = 255 - (int)(t * (255 - 47)), green = 255 - (int)(t * (255 - 93)),
 			    blue = 255 - (int)(t * (255 - 138));
+			if (!v) /* a light grey, so that the grid shows */
+				red = 0xf1, green = 0xf4, blue = 0xf8;
 			ct_buf_addf(&b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#%02x%02x%02x\""
 				    " stroke=\"#ffffff\"><title>", left + (int)c * cell, top + (int)r * cell, cell, cell,
 				    red, green, blue);
