@@ -421,7 +421,7 @@ static const char html_css[] =
 	"footer{color:#6b7280;font-size:.85em;margin-top:3em}"
 	"@media (max-width:700px){body{margin:1em auto;padding:0 .6em}"
 	"table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:auto;min-width:0}"
-	"table.cards thead{display:none}table.cards caption{display:block}"
+	"table.cards thead,table.cards td:empty{display:none}table.cards caption{display:block}"
 	"table.cards tr{border:1px solid #dde2ea;border-radius:4px;margin:.5em 0;padding:.3em .2em}"
 	"table.cards td{border:0;padding:.1em .4em;text-align:left;white-space:normal}"
 	"table.cards td[data-label]::before{content:attr(data-label) \": \";font-weight:600;color:#4b5563}}";
