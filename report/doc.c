@@ -403,7 +403,8 @@ static void emit_markdown(struct ct_buf *out, const struct ct_doc *d)
 /*
  * One stylesheet for every page: text and tables never make the page wider
  * than the window (long ids and addresses break, free-text columns keep a
- * readable width), charts scale down, and below 700 px a table of more than
+ * readable width), charts scale down (a bar chart no narrower than 540 px:
+ * it scrolls in its box on a phone), and below 700 px a table of more than
  * two text columns shows each row as a card of "column: value" lines.
  */
 static const char html_css[] =
@@ -416,10 +417,10 @@ static const char html_css[] =
 	"padding:.3em .5em;text-align:left;vertical-align:top}th{background:#f1f4f8}td{overflow-wrap:anywhere}"
 	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}td.n,td.s{white-space:nowrap}"
 	"td.w{min-width:14em}td.t{min-width:7em}td.d{white-space:nowrap}caption{text-align:left;font-weight:600;padding:.3em 0}"
-	"p{white-space:pre-wrap;overflow-wrap:anywhere}.chart{margin:1em 0}.chart svg{max-width:100%;height:auto}"
+	"p{white-space:pre-wrap;overflow-wrap:anywhere}.chart{margin:1em 0;overflow-x:auto}.chart svg{max-width:100%;height:auto}"
 	"a{color:#2f5d8a}tr:target{background:#fff6d6}nav{margin:.5em 0 1em}nav a{margin-right:1em}"
 	"footer{color:#6b7280;font-size:.85em;margin-top:3em}"
-	"@media (max-width:700px){body{margin:1em auto;padding:0 .6em}"
+	"@media (max-width:700px){body{margin:1em auto;padding:0 .6em}.chart svg.bars{min-width:540px}"
 	"table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:auto;min-width:0}"
 	"table.cards thead,table.cards td:empty{display:none}table.cards caption{display:block}"
 	"table.cards tr{border:1px solid #dde2ea;border-radius:4px;margin:.5em 0;padding:.3em .2em}"

@@ -1,6 +1,7 @@
 /* svg.c - inline SVG charts for the HTML reports: grouped bars and a heat map. */
 #include "report.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const palette[] = { "#2f5d8a", "#d9822b", "#3f9b5a", "#b23a48", "#7b5ea7",
@@ -35,8 +36,23 @@ static long nice_step(long max)
 char *ct_svg_bars(const struct ct_chart *ch)
 {
 	struct ct_buf b = CT_BUF_INIT;
-	const int W = 960, H = 330, left = 64, top = 34, bottom = 74, right = 170;
+	/* 720 px: readable as it is on a desktop, and scrolled rather than shrunk on a phone */
+	const int W = 720, left = 58, bottom = 74, right = 16;
 	size_t nl = ch->nlabels, ns = ch->nseries;
+	/* the legend: one row of categories under the title, wrapped when it is full */
+	int *lx = ct_calloc(ns + 1, sizeof(int)), *ly = ct_calloc(ns + 1, sizeof(int));
+	int leg_x = left, leg_y = 34;
+	for (size_t s = 0; s < ns; s++) {
+		int w = 12 + 6 + (int)((double)ct_utf8_width(ch->series[s], strlen(ch->series[s])) * 7.5) + 18;
+		if (leg_x > left && leg_x + w > W - right) {
+			leg_x = left;
+			leg_y += 18;
+		}
+		lx[s] = leg_x;
+		ly[s] = leg_y;
+		leg_x += w;
+	}
+	const int top = leg_y + 26, H = top + 220 + bottom;
 	long max = 1;
 	for (size_t j = 0; j < nl; j++) {
 		long sum = 0;
@@ -49,8 +65,8 @@ char *ct_svg_bars(const struct ct_chart *ch)
 	int plot_w = W - left - right, plot_h = H - top - bottom;
 	double group_w = nl ? (double)plot_w / (double)nl : plot_w;
 	double bar_w = group_w * 0.7;
-	/* at most about 26 labels fit under the axis: show every k-th one */
-	size_t every = nl > 26 ? (nl + 25) / 26 : 1;
+	/* at most about 18 labels fit under the axis: show every k-th one */
+	size_t every = nl > 18 ? (nl + 17) / 18 : 1;
 	ct_buf_addf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\""
 		    " role=\"img\" class=\"bars\" font-family=\"DejaVu Sans, Verdana, sans-serif\" fill=\"#1d2330\">"
 		    "<title>", W, H, W, H);
@@ -114,13 +130,14 @@ char *ct_svg_bars(const struct ct_chart *ch)
 	ct_html_escape(&b, ch->x_label);
 	ct_buf_addstr(&b, "</text>");
 	for (size_t s = 0; s < ns; s++) {
-		int y = top + 4 + (int)s * 20;
 		ct_buf_addf(&b, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-			    "<text x=\"%d\" y=\"%d\" font-size=\"12\">", left + plot_w + 18, y,
-			    ct_category_colour(ch->series[s]), left + plot_w + 36, y + 11);
+			    "<text x=\"%d\" y=\"%d\" font-size=\"12\">", lx[s], ly[s],
+			    ct_category_colour(ch->series[s]), lx[s] + 18, ly[s] + 11);
 		ct_html_escape(&b, ch->series[s]);
 		ct_buf_addstr(&b, "</text>");
 	}
+	free(lx);
+	free(ly);
 	if (!nl || !ns)
 		ct_buf_addf(&b, "<text x=\"%d\" y=\"%d\" font-size=\"13\">no tagged cases in the period</text>",
 			    left + 12, top + plot_h / 2);
