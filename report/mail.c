@@ -123,7 +123,7 @@ static int svg_to_png(const char *svg, size_t len, struct ct_buf *png)
 static char *attr_of(const char *tag, const char *end, const char *name)
 {
 	size_t n = strlen(name);
-	for (const char *p = tag; p + n + 2 < end; p++)
+	for (const char *p = tag + 1; p + n + 2 < end; p++)
 		if (!strncmp(p, name, n) && p[n] == '=' && p[n + 1] == '"' && (p[-1] == ' ')) {
 			const char *q = strchr(p + n + 2, '"');
 			if (q && q < end)
