@@ -74,6 +74,7 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_case(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_report(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_audit(int argc, char **argv, struct ct_cli *cli);
+int ct_cmd_site(int argc, char **argv, struct ct_cli *cli);
 /* store check (cmd_store.c). */
 int ct_cmd_store(int argc, char **argv, struct ct_cli *cli);
 

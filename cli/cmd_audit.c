@@ -89,6 +89,7 @@ static int handoffs(int argc, char **argv, struct ct_cli *cli)
 	/* with --mail-to --dry-run, --out names a directory */
 	if (!mail_to && ct_report_format_from_out(&c))
 		return 2;
+	ct_report_links_from_config(&cli->cfg);
 	struct ct_audit a;
 	if (ct_store_audit(cli->store, &f, c.until, &a))
 		return 1;

@@ -1,5 +1,6 @@
 /* cmd_cases.c - `casetrail cases` (list) and `casetrail case show ID`. */
 #include "cli.h"
+#include "report_p.h"
 #include "../report/report.h"
 #include "../store/store.h"
 
@@ -207,6 +208,7 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 		return 2;
 	struct ct_doc doc;
 	int width = ct_term_width(stdout);
+	ct_report_links_from_config(&cli->cfg);
 	ct_doc_init(&doc, "Cases");
 	if (x.fmt == CT_FMT_JSON) {
 		x.arr = json_array();
@@ -222,7 +224,11 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 		x.doc_table->keep = 1u << 0 | 1u << 1 | 1u << 2 | 1u << 3;
 	} else {
 		x.doc_table = ct_doc_table(&doc, "",
-			"#id|opened_at|last_activity_at|state|#handoffs|ping_pong|departments|tags|customer|subject");
+			"@case|opened|last activity|state|#handoffs|ping-pong|departments|tags|customer|subject");
+		/* CSV keeps the field names of the JSON output */
+		ct_doc_table_csv_names(x.doc_table,
+			"id|opened_at|last_activity_at|state|handoffs|ping_pong|departments|tags|customer|subject");
+		x.doc_table->anchors = 1;
 		/* on a narrow terminal, the free text gives way first */
 		x.doc_table->shrink_first = 1u << 6 | 1u << 7 | 1u << 8 | 1u << 9;
 		doc.csv = x.doc_table;
@@ -324,6 +330,7 @@ int ct_cmd_case(int argc, char **argv, struct ct_cli *cli)
 	if (ct_opt_long("case show ID", argv[optind + 1], 1, LONG_MAX, &id))
 		return 2;
 	struct ct_case cs;
+	ct_report_links_from_config(&cli->cfg);
 	int rc = ct_store_get_case(cli->store, id, &cs);
 	if (rc < 0)
 		return 1;

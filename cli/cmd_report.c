@@ -85,6 +85,7 @@ static int complaints(int argc, char **argv, struct ct_cli *cli)
 	/* with --mail --dry-run, --out names a directory */
 	if (!mail && ct_report_format_from_out(&c))
 		return 2;
+	ct_report_links_from_config(&cli->cfg);
 	if (mail) {
 		/* one mail per department, to its leader */
 		struct ct_complaints all;

@@ -29,6 +29,7 @@ static const struct cmd commands[] = {
 	{ "case", ct_cmd_case, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "show one case: items, tags, routing" },
 	{ "report", ct_cmd_report, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "complaint reports for team leaders" },
 	{ "audit", ct_cmd_audit, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "audit cases passed between departments" },
+	{ "site", ct_cmd_site, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "write the static site of reports and cases" },
 	{ "store", ct_cmd_store, CT_CMD_CONFIG_OPT, "check the store for damage" },
 };
 

@@ -77,3 +77,16 @@ int ct_report_mail_one(const struct ct_config *cfg, const char *to, const char *
 	return rc;
 }
 
+
+void ct_report_links_from_config(const struct ct_config *cfg)
+{
+	if (!cfg->site_url)
+		return;
+	struct ct_buf nav = CT_BUF_INIT;
+	ct_report_set_case_links(cfg->site_url);
+	ct_buf_addstr(&nav, "<a href=\"");
+	ct_html_escape(&nav, cfg->site_url);
+	ct_buf_addstr(&nav, "index.html\">All reports and cases on the site</a>");
+	ct_report_set_nav(nav.buf);
+	ct_buf_release(&nav);
+}

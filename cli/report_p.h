@@ -26,4 +26,7 @@ int ct_report_close_out(const struct ct_report_opts *c, FILE *f, int rc);
 int ct_report_mail_one(const struct ct_config *cfg, const char *to, const char *subject, const char *name,
 		       render_fn render, void *data, const char *dry_dir);
 
+/* With [site] url: case ids link to the site's case pages, and HTML pages link to its index. */
+void ct_report_links_from_config(const struct ct_config *cfg);
+
 #endif

@@ -25,7 +25,7 @@ struct loader {
 	int errors;
 	char section[256];   /* current section as written */
 	int section_line;
-	enum { SEC_NONE, SEC_STORE, SEC_ORG, SEC_DEPT, SEC_SOURCE, SEC_SMTP, SEC_LOG, SEC_BAD } kind;
+	enum { SEC_NONE, SEC_STORE, SEC_ORG, SEC_DEPT, SEC_SOURCE, SEC_SMTP, SEC_LOG, SEC_SITE, SEC_BAD } kind;
 	struct ct_strlist seen_sections;
 	int store_path_line, ticket_ref_line;
 };
@@ -136,6 +136,8 @@ static int on_section(struct loader *ld, const char *section)
 		ld->kind = SEC_SMTP;
 	} else if (!strcmp(section, "log")) {
 		ld->kind = SEC_LOG;
+	} else if (!strcmp(section, "site")) {
+		ld->kind = SEC_SITE;
 	} else if (!strncmp(section, "department ", 11) || !strncmp(section, "source ", 7)) {
 		int dept = section[0] == 'd';
 		char *name = ct_strdup(section + (dept ? 11 : 7));
@@ -166,10 +168,10 @@ static int on_section(struct loader *ld, const char *section)
 	} else {
 		const char *sp = strchr(section, ' ');
 		if (sp)
-			cfg_err(ld, ld->line, "unknown section type '%.*s' in [%s] (known: store, organization, department NAME, source NAME, smtp, log)",
+			cfg_err(ld, ld->line, "unknown section type '%.*s' in [%s] (known: store, organization, department NAME, source NAME, smtp, log, site)",
 				(int)(sp - section), section, section);
 		else
-			cfg_err(ld, ld->line, "unknown section [%s] (known: store, organization, department NAME, source NAME, smtp, log)",
+			cfg_err(ld, ld->line, "unknown section [%s] (known: store, organization, department NAME, source NAME, smtp, log, site)",
 				section);
 		ld->kind = SEC_BAD;
 	}
@@ -321,6 +323,21 @@ static int on_key(struct loader *ld, const char *name, const char *value)
 		} else {
 			unknown_key(ld, name);
 		}
+		break;
+	case SEC_SITE:
+		if (!strcmp(name, "url")) {
+			/* where `casetrail site` pages are published: mailed reports link there */
+			size_t n = strlen(value);
+			if ((strncmp(value, "https://", 8) && strncmp(value, "http://", 7) && strncmp(value, "file:///", 8)) ||
+			    n < 9 || strpbrk(value, " \t\"<>'"))
+				cfg_err(ld, ld->line, "[site] url takes an http://, https:// or file:/// address "
+					"without spaces or quotes, not '%s'", value);
+			else {
+				free(cfg->site_url);
+				cfg->site_url = value[n - 1] == '/' ? ct_strdup(value) : ct_xstrfmt("%s/", value);
+			}
+		} else
+			unknown_key(ld, name);
 		break;
 	}
 	return 1;
@@ -606,6 +623,7 @@ void ct_config_release(struct ct_config *cfg)
 	}
 	free(cfg->sources);
 	free(cfg->smtp_url);
+	free(cfg->site_url);
 	free(cfg->smtp_user);
 	free(cfg->smtp_password_command);
 	free(cfg->smtp_password_env);

@@ -54,6 +54,8 @@ struct ct_config {
 	long smtp_timeout;   /* seconds a connect or an answer may take, default 60 */
 	/* [log] file: the run log ingest appends to (resolved), may be NULL */
 	char *log_file;
+	/* [site] url: where `casetrail site` pages are published, ending in '/' (NULL: none) */
+	char *site_url;
 };
 
 /*

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define jtime ct_json_time
 
@@ -89,40 +90,150 @@ static int json_out(FILE *out, const struct ct_config *cfg, const struct ct_comp
 		json_array_append_new(weeks, w);
 	}
 	json_object_set_new(root, "weeks", weeks);
+	json_t *months = json_array();
+	for (size_t i = 0; i < c->nmonths; i++) {
+		json_t *w = json_object();
+		json_object_set_new(w, "month", jtime(c->months[i].week));
+		json_object_set_new(w, "category", json_string(c->months[i].category));
+		json_object_set_new(w, "cases", json_integer(c->months[i].n));
+		json_array_append_new(months, w);
+	}
+	json_object_set_new(root, "months", months);
 	int rc = json_dumpf(root, out, JSON_INDENT(2));
 	fputc('\n', out);
 	json_decref(root);
 	return rc ? ct_error("cannot write the report") : 0;
 }
 
-static char *weekly_chart(const struct ct_complaints *c)
+/* The start of the bucket after t: next Monday, or the 1st of next month. */
+static ct_time next_bucket(ct_time t, int monthly)
 {
-	struct ct_strlist cats = CT_STRLIST_INIT, labels = CT_STRLIST_INIT;
-	const ct_time monday0 = 4 * 86400;
-	ct_time last = c->until - 1 - ((c->until - 1 - monday0) % (7 * 86400));
-	ct_time weeks[12];
-	for (int w = 0; w < 12; w++) {
-		char iso[32];
-		weeks[w] = last - (11 - w) * 7 * 86400;
-		ct_time_iso(weeks[w], iso);
-		ct_strlist_push_owned(&labels, ct_strndup(iso + 5, 5));
+	if (!monthly)
+		return t + 7 * 86400;
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	tm.tm_mon++;
+	tm.tm_mday = 1;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	return (ct_time)timegm(&tm);
+}
+
+static ct_time first_bucket(ct_time since, int monthly)
+{
+	const ct_time monday0 = 4 * 86400;   /* 1970-01-05 was a Monday */
+	if (!monthly)
+		return since - (((since - monday0) % (7 * 86400)) + 7 * 86400) % (7 * 86400);
+	time_t tt = (time_t)since;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	tm.tm_mday = 1;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	return (ct_time)timegm(&tm);
+}
+
+/* The period's chart: weeks, or calendar months when it is longer than CT_CHART_MAX_WEEKS weeks. */
+struct period_chart {
+	int monthly;
+	struct ct_strlist cats, labels, years;
+	ct_time *starts;
+	size_t n;
+	long *vals;        /* vals[cat * n + bucket] */
+};
+
+#define CT_CHART_MAX_WEEKS 26
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void period_chart_build(struct period_chart *pc, const struct ct_complaints *c)
+{
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	memset(pc, 0, sizeof(*pc));
+	pc->monthly = c->until - c->since > (ct_time)CT_CHART_MAX_WEEKS * 7 * 86400;
+	const struct ct_week_count *src = pc->monthly ? c->months : c->weeks;
+	size_t nsrc = pc->monthly ? c->nmonths : c->nweeks;
+	size_t alloc = 0;
+	int last_year = -1;
+	for (ct_time t = first_bucket(c->since, pc->monthly); t < c->until; t = next_bucket(t, pc->monthly)) {
+		time_t tt = (time_t)t;
+		struct tm tm;
+		gmtime_r(&tt, &tm);
+		CT_ALLOC_GROW(pc->starts, pc->n + 1, alloc);
+		pc->starts[pc->n++] = t;
+		if (pc->monthly)
+			ct_strlist_push(&pc->labels, mon[tm.tm_mon]);
+		else
+			ct_strlist_push_owned(&pc->labels, ct_xstrfmt("%s %d", mon[tm.tm_mon], tm.tm_mday));
+		if (tm.tm_year != last_year)
+			ct_strlist_push_owned(&pc->years, ct_xstrfmt("%d", tm.tm_year + 1900));
+		else
+			ct_strlist_push(&pc->years, "");
+		last_year = tm.tm_year;
 	}
-	for (size_t i = 0; i < c->nweeks; i++)
-		if (!ct_strlist_has(&cats, c->weeks[i].category))
-			ct_strlist_push(&cats, c->weeks[i].category);
-	long *vals = ct_calloc(cats.n * 12 + 1, sizeof(long));
-	for (size_t i = 0; i < c->nweeks; i++)
-		for (size_t s = 0; s < cats.n; s++)
-			if (!strcmp(cats.v[s], c->weeks[i].category))
-				for (int w = 0; w < 12; w++)
-					if (weeks[w] == c->weeks[i].week)
-						vals[s * 12 + (size_t)w] += c->weeks[i].n;
-	char *svg = ct_svg_bars("Tagged cases per week and category (weeks starting Monday, UTC)",
-				(const char *const *)labels.v, 12, (const char *const *)cats.v, cats.n, vals);
-	free(vals);
-	ct_strlist_clear(&cats);
-	ct_strlist_clear(&labels);
+	for (size_t i = 0; i < nsrc; i++)
+		if (!ct_strlist_has(&pc->cats, src[i].category))
+			ct_strlist_push(&pc->cats, src[i].category);
+	/* the same order (and colours) in every report */
+	if (pc->cats.n)
+		qsort(pc->cats.v, pc->cats.n, sizeof(char *), cmp_str);
+	pc->vals = ct_calloc(pc->cats.n * pc->n + 1, sizeof(long));
+	for (size_t i = 0; i < nsrc; i++)
+		for (size_t s = 0; s < pc->cats.n; s++)
+			if (!strcmp(pc->cats.v[s], src[i].category))
+				for (size_t w = 0; w < pc->n; w++)
+					if (pc->starts[w] == src[i].week)
+						pc->vals[s * pc->n + w] += src[i].n;
+}
+
+static void period_chart_release(struct period_chart *pc)
+{
+	ct_strlist_clear(&pc->cats);
+	ct_strlist_clear(&pc->labels);
+	ct_strlist_clear(&pc->years);
+	free(pc->starts);
+	free(pc->vals);
+}
+
+static char *period_chart_svg(const struct period_chart *pc)
+{
+	const char **years = ct_calloc(pc->n + 1, sizeof(char *));
+	for (size_t i = 0; i < pc->n; i++)
+		years[i] = *pc->years.v[i] ? pc->years.v[i] : NULL;
+	struct ct_chart ch = {
+		.title = pc->monthly ? "Tagged cases per month and category" : "Tagged cases per week and category",
+		.x_label = pc->monthly ? "month (UTC)" : "week starting Monday (UTC)",
+		.y_label = "tagged cases",
+		.labels = (const char *const *)pc->labels.v, .years = years, .nlabels = pc->n,
+		.series = (const char *const *)pc->cats.v, .nseries = pc->cats.n, .values = pc->vals,
+	};
+	char *svg = ct_svg_bars(&ch);
+	free(years);
 	return svg;
+}
+
+/* The chart's figures as a table, for readers (and mail clients) without images. */
+static void period_chart_table(struct ct_doc *d, const struct period_chart *pc)
+{
+	struct ct_buf cols = CT_BUF_INIT;
+	ct_buf_addstr(&cols, pc->monthly ? "month" : "week starting");
+	for (size_t s = 0; s < pc->cats.n; s++)
+		ct_buf_addf(&cols, "|#%s", pc->cats.v[s]);
+	struct ct_doc_table *t = ct_doc_table(d, "The chart's figures: tagged cases", cols.buf);
+	ct_buf_release(&cols);
+	for (size_t w = 0; w < pc->n; w++) {
+		struct ct_strlist *row;
+		char day[32];
+		ct_time_iso(pc->starts[w], day);
+		day[pc->monthly ? 7 : 10] = '\0';
+		ct_doc_row_list(t, &row);
+		ct_strlist_push(row, day);
+		for (size_t s = 0; s < pc->cats.n; s++)
+			ct_strlist_push_owned(row, ct_xstrfmt("%ld", pc->vals[s * pc->n + w]));
+	}
 }
 
 int ct_report_complaints(FILE *out, enum ct_format fmt, int width, const struct ct_config *cfg,
@@ -143,8 +254,16 @@ int ct_report_complaints(FILE *out, enum ct_format fmt, int width, const struct 
 	ct_doc_text(&d, "Cases with a tagged item in each department: opened in the period, opened in the "
 		    "previous period of the same length, and still open at its end. A case is open unless "
 		    "its ticket was closed or staff wrote last more than %d days before.", CT_STALE_DAYS);
-	if (fmt == CT_FMT_HTML)
-		ct_doc_svg(&d, weekly_chart(c));
+	if (fmt == CT_FMT_HTML) {
+		struct period_chart pc;
+		period_chart_build(&pc, c);
+		ct_doc_svg(&d, period_chart_svg(&pc), pc.monthly ? "Bar chart of the tagged cases per month and category; "
+			   "its figures are in the table below it" : "Bar chart of the tagged cases per week and category; "
+			   "its figures are in the table below it");
+		if (pc.cats.n)
+			period_chart_table(&d, &pc);
+		period_chart_release(&pc);
+	}
 	for (size_t i = 0; i < c->ndepts; i++) {
 		const struct ct_complaint_dept *dp = &c->depts[i];
 		const char *leader = leader_of(cfg, dp->department);
@@ -173,7 +292,8 @@ int ct_report_complaints(FILE *out, enum ct_format fmt, int width, const struct 
 			snprintf(n3, sizeof(n3), "%ld", dp->tags[k].open);
 			ct_doc_row(t, dp->tags[k].category, n1, n2, n3);
 		}
-		t = ct_doc_table(&d, "Oldest open tagged cases", "#case|opened|tag|~customer|~evidence");
+		t = ct_doc_table(&d, "Oldest open tagged cases", "@case|opened|tag|~customer|!evidence");
+		t->anchors = 1;
 		for (size_t k = 0; k < dp->noldest; k++) {
 			const struct ct_complaint_case *o = &dp->oldest[k];
 			char when[32];

@@ -20,7 +20,9 @@ void ct_doc_release(struct ct_doc *d)
 	for (size_t i = 0; i < d->nblocks; i++) {
 		struct ct_doc_block *b = &d->blocks[i];
 		free(b->text);
+		free(b->alt);
 		if (b->table) {
+			ct_strlist_clear(&b->table->csv_cols);
 			free(b->table->title);
 			ct_strlist_clear(&b->table->cols);
 			for (size_t r = 0; r < b->table->nrows; r++)
@@ -31,6 +33,7 @@ void ct_doc_release(struct ct_doc *d)
 	}
 	free(d->blocks);
 	free(d->title);
+	free(d->nav);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -65,9 +68,25 @@ void ct_doc_text(struct ct_doc *d, const char *fmt, ...)
 	add_block(d, CT_BLOCK_TEXT)->text = ct_buf_detach(&b, NULL);
 }
 
-void ct_doc_svg(struct ct_doc *d, char *svg)
+void ct_doc_svg(struct ct_doc *d, char *svg, const char *alt)
 {
-	add_block(d, CT_BLOCK_SVG)->text = svg;
+	struct ct_doc_block *b = add_block(d, CT_BLOCK_SVG);
+	b->text = svg;
+	b->alt = ct_strdup(alt);
+}
+
+static char *case_prefix, *page_nav;
+
+void ct_report_set_nav(const char *html)
+{
+	free(page_nav);
+	page_nav = html ? ct_strdup(html) : NULL;
+}
+
+void ct_report_set_case_links(const char *prefix)
+{
+	free(case_prefix);
+	case_prefix = prefix ? ct_strdup(prefix) : NULL;
 }
 
 struct ct_doc_table *ct_doc_table(struct ct_doc *d, const char *title, const char *cols)
@@ -84,12 +103,36 @@ struct ct_doc_table *ct_doc_table(struct ct_doc *d, const char *title, const cha
 		} else if (*c == '~') {
 			t->shrink_first |= 1u << i;
 			c++;
+		} else if (*c == '!') {
+			t->shrink_first |= 1u << i;
+			t->wide |= 1u << i;
+			c++;
+		} else if (*c == '>') {
+			t->page_link |= 1u << i;
+			c++;
+		} else if (*c == '@') {
+			t->numeric |= 1u << i;
+			t->case_link |= 1u << i;
+			c++;
 		}
 		ct_strlist_push(&t->cols, c);
 	}
 	ct_strlist_clear(&l);
 	add_block(d, CT_BLOCK_TABLE)->table = t;
 	return t;
+}
+
+void ct_doc_table_csv_names(struct ct_doc_table *t, const char *cols)
+{
+	ct_strlist_clear(&t->csv_cols);
+	ct_strlist_split(&t->csv_cols, cols, '|');
+}
+
+void ct_doc_row_list(struct ct_doc_table *t, struct ct_strlist **row)
+{
+	CT_ALLOC_GROW(t->rows, t->nrows + 1, t->rows_alloc);
+	*row = &t->rows[t->nrows++];
+	memset(*row, 0, sizeof(**row));
 }
 
 void ct_doc_row(struct ct_doc_table *t, ...)
@@ -157,6 +200,13 @@ void ct_csv_field(struct ct_buf *out, const char *s)
 	ct_buf_addch(out, '"');
 }
 
+/* The text of a cell: of a link cell "href<TAB>text", the text. */
+static const char *cell_text(const struct ct_doc_table *t, size_t c, const char *v)
+{
+	const char *tab = (t->page_link >> c) & 1 ? strchr(v, '\t') : NULL;
+	return tab ? tab + 1 : v;
+}
+
 /* ---- table (terminal) ---- */
 
 /* Appends s cut to w columns (… when cut), padded to w unless last. */
@@ -201,7 +251,8 @@ static void emit_table_text(struct ct_buf *out, const struct ct_doc_table *t, in
 	for (size_t c = 0; c < n; c++) {
 		w[c] = ct_utf8_width(t->cols.v[c], strlen(t->cols.v[c]));
 		for (size_t r = 0; r < t->nrows; r++) {
-			size_t x = ct_utf8_width(t->rows[r].v[c], strlen(t->rows[r].v[c]));
+			const char *v = cell_text(t, c, t->rows[r].v[c]);
+			size_t x = ct_utf8_width(v, strlen(v));
 			if (x > w[c])
 				w[c] = x;
 		}
@@ -241,7 +292,7 @@ static void emit_table_text(struct ct_buf *out, const struct ct_doc_table *t, in
 	ct_buf_addch(out, '\n');
 	for (size_t r = 0; r < t->nrows; r++) {
 		for (size_t c = 0; c < n; c++) {
-			cell(out, t->rows[r].v[c], w[c], (t->numeric >> c) & 1, c + 1 == n);
+			cell(out, cell_text(t, c, t->rows[r].v[c]), w[c], (t->numeric >> c) & 1, c + 1 == n);
 			if (c + 1 < n)
 				ct_buf_addstr(out, "  ");
 		}
@@ -333,7 +384,7 @@ static void emit_markdown(struct ct_buf *out, const struct ct_doc *d)
 				ct_buf_addch(out, '|');
 				for (size_t c = 0; c < t->cols.n; c++) {
 					ct_buf_addch(out, ' ');
-					md_escape(out, t->rows[r].v[c]);
+					md_escape(out, cell_text(t, c, t->rows[r].v[c]));
 					ct_buf_addstr(out, " |");
 				}
 				ct_buf_addch(out, '\n');
@@ -349,20 +400,153 @@ static void emit_markdown(struct ct_buf *out, const struct ct_doc *d)
 
 /* ---- HTML ---- */
 
+/*
+ * One stylesheet for every page: text and tables never make the page wider
+ * than the window (long ids and addresses break, free-text columns keep a
+ * readable width), charts scale down (a bar chart no narrower than 540 px:
+ * it scrolls in its box on a phone), and below 700 px a table of more than
+ * two text columns shows each row as a card of "column: value" lines.
+ */
 static const char html_css[] =
+	"*{box-sizing:border-box}"
 	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1d2330;margin:2em auto;"
-	"max-width:1100px;padding:0 1em}h1{font-size:1.6em;border-bottom:2px solid #2f5d8a;padding-bottom:.3em}"
-	"h2{font-size:1.25em;margin-top:2em;color:#2f5d8a}h3{font-size:1.05em}"
+	"max-width:1160px;padding:0 1em;overflow-wrap:break-word}"
+	"h1{font-size:1.6em;border-bottom:2px solid #2f5d8a;padding-bottom:.3em;overflow-wrap:anywhere}"
+	"h2{font-size:1.25em;margin-top:2em;color:#2f5d8a}h3{font-size:1.05em;overflow-wrap:anywhere}"
 	"table{border-collapse:collapse;margin:.5em 0 1.5em;width:100%}th,td{border-bottom:1px solid #dde2ea;"
-	"padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f1f4f8}td.n,th.n{text-align:right;"
-	"font-variant-numeric:tabular-nums}caption{text-align:left;font-weight:600;padding:.3em 0}"
-	"p{white-space:pre-wrap}.chart{margin:1em 0}footer{color:#6b7280;font-size:.85em;margin-top:3em}";
+	"padding:.3em .5em;text-align:left;vertical-align:top}th{background:#f1f4f8}td{overflow-wrap:anywhere}"
+	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}td.n,td.s{white-space:nowrap}"
+	"td.w{min-width:14em}td.t{min-width:7em}td.d{white-space:nowrap}caption{text-align:left;font-weight:600;padding:.3em 0}"
+	"p{white-space:pre-wrap;overflow-wrap:anywhere}.chart{margin:1em 0;overflow-x:auto}.chart svg{max-width:100%;height:auto}"
+	"a{color:#2f5d8a}tr:target{background:#fff6d6}nav{margin:.5em 0 1em}nav a{margin-right:1em}"
+	"footer{color:#6b7280;font-size:.85em;margin-top:3em}"
+	"@media (max-width:700px){body{margin:1em auto;padding:0 .6em}.chart svg.bars{min-width:540px}"
+	"table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:auto;min-width:0}"
+	"table.cards thead,table.cards td:empty{display:none}table.cards caption{display:block}"
+	"table.cards tr{border:1px solid #dde2ea;border-radius:4px;margin:.5em 0;padding:.3em .2em}"
+	"table.cards td{border:0;padding:.1em .4em;text-align:left;white-space:normal}"
+	"table.cards td[data-label]::before{content:attr(data-label) \": \";font-weight:600;color:#4b5563}}";
+
+/* The case id of row r in t's first case id column, or NULL. */
+static const char *row_case(const struct ct_doc_table *t, size_t r)
+{
+	for (size_t c = 0; c < t->cols.n; c++)
+		if ((t->case_link >> c) & 1)
+			return t->rows[r].v[c];
+	return NULL;
+}
+
+/* Whether the document has a row anchored at case id (for in-page links). */
+static int has_anchor(const struct ct_doc *d, const char *id)
+{
+	for (size_t i = 0; i < d->nblocks; i++) {
+		const struct ct_doc_table *t = d->blocks[i].table;
+		if (!t || !t->anchors)
+			continue;
+		for (size_t r = 0; r < t->nrows; r++) {
+			const char *v = row_case(t, r);
+			if (v && !strcmp(v, id))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static void html_cell(struct ct_buf *out, const struct ct_doc *d, const struct ct_doc_table *t, size_t c,
+		      const char *v)
+{
+	/* numbers never wrap, nor do ISO times; free text keeps a readable width */
+	size_t len = strlen(v);
+	int iso = len == 20 && v[4] == '-' && v[10] == 'T' && v[19] == 'Z';
+	const char *cls = (t->numeric >> c) & 1 ? " class=\"n\"" : (t->wide >> c) & 1 ? " class=\"w\""
+		: iso ? " class=\"d\"" : len > 12 ? " class=\"t\"" : " class=\"s\"";
+	ct_buf_addf(out, "<td%s data-label=\"", cls);
+	ct_html_escape(out, t->cols.v[c]);
+	ct_buf_addstr(out, "\">");
+	const char *tab = (t->page_link >> c) & 1 ? strchr(v, '\t') : NULL;
+	if (tab) {
+		/* "href<TAB>text": a link to another page */
+		char *href = ct_strndup(v, (size_t)(tab - v));
+		ct_buf_addstr(out, "<a href=\"");
+		ct_html_escape(out, href);
+		ct_buf_addstr(out, "\">");
+		ct_html_escape(out, tab + 1);
+		ct_buf_addstr(out, "</a></td>");
+		free(href);
+		return;
+	}
+	int link = ((t->case_link >> c) & 1) && *v && (case_prefix || has_anchor(d, v));
+	if (link) {
+		ct_buf_addstr(out, "<a href=\"");
+		if (case_prefix) {
+			ct_html_escape(out, case_prefix);
+			ct_buf_addstr(out, "case-");
+			ct_html_escape(out, v);
+			ct_buf_addstr(out, ".html");
+		} else {
+			ct_buf_addstr(out, "#case-");
+			ct_html_escape(out, v);
+		}
+		ct_buf_addstr(out, "\">");
+	}
+	ct_html_escape(out, v);
+	ct_buf_addstr(out, link ? "</a></td>" : "</td>");
+}
+
+static void emit_html_table(struct ct_buf *out, const struct ct_doc *d, const struct ct_doc_table *t)
+{
+	/* more than two columns of text do not fit a phone's width side by side: cards there */
+	int text_cols = 0;
+	for (size_t c = 0; c < t->cols.n; c++)
+		text_cols += !((t->numeric >> c) & 1);
+	ct_buf_addstr(out, text_cols > 2 ? "<table class=\"cards\">" : "<table>");
+	if (t->title && *t->title) {
+		ct_buf_addstr(out, "<caption>");
+		ct_html_escape(out, t->title);
+		ct_buf_addstr(out, "</caption>");
+	}
+	ct_buf_addstr(out, "\n<thead><tr>");
+	for (size_t c = 0; c < t->cols.n; c++) {
+		ct_buf_addstr(out, (t->numeric >> c) & 1 ? "<th class=\"n\">" : "<th>");
+		/* a long category name as a column may break after its underscores */
+		struct ct_strlist parts = CT_STRLIST_INIT;
+		ct_strlist_split(&parts, t->cols.v[c], '_');
+		for (size_t k = 0; k < parts.n; k++) {
+			ct_html_escape(out, parts.v[k]);
+			if (k + 1 < parts.n)
+				ct_buf_addstr(out, "_<wbr>");
+		}
+		ct_strlist_clear(&parts);
+		ct_buf_addstr(out, "</th>");
+	}
+	ct_buf_addstr(out, "</tr></thead>\n<tbody>\n");
+	for (size_t r = 0; r < t->nrows; r++) {
+		const char *id = t->anchors ? row_case(t, r) : NULL;
+		if (id) {
+			ct_buf_addstr(out, "<tr id=\"case-");
+			ct_html_escape(out, id);
+			ct_buf_addstr(out, "\">");
+		} else {
+			ct_buf_addstr(out, "<tr>");
+		}
+		for (size_t c = 0; c < t->cols.n; c++)
+			html_cell(out, d, t, c, t->rows[r].v[c]);
+		ct_buf_addstr(out, "</tr>\n");
+	}
+	if (!t->nrows)
+		ct_buf_addf(out, "<tr><td colspan=\"%zu\">(none)</td></tr>\n", t->cols.n);
+	ct_buf_addstr(out, "</tbody></table>\n");
+}
 
 static void emit_html(struct ct_buf *out, const struct ct_doc *d)
 {
-	ct_buf_addstr(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>");
+	ct_buf_addstr(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+		      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
 	ct_html_escape(out, d->title);
-	ct_buf_addf(out, "</title>\n<style>%s</style></head>\n<body>\n<h1>", html_css);
+	ct_buf_addf(out, "</title>\n<style>%s</style></head>\n<body>\n", html_css);
+	if (d->nav || page_nav)
+		ct_buf_addf(out, "<nav>%s</nav>\n", d->nav ? d->nav : page_nav);
+	ct_buf_addstr(out, "<h1>");
 	ct_html_escape(out, d->title);
 	ct_buf_addstr(out, "</h1>\n");
 	for (size_t i = 0; i < d->nblocks; i++) {
@@ -378,38 +562,20 @@ static void emit_html(struct ct_buf *out, const struct ct_doc *d)
 			ct_html_escape(out, b->text);
 			ct_buf_addstr(out, "</p>\n");
 			break;
-		case CT_BLOCK_TABLE: {
-			const struct ct_doc_table *t = b->table;
-			ct_buf_addstr(out, "<table>");
-			if (t->title && *t->title) {
-				ct_buf_addstr(out, "<caption>");
-				ct_html_escape(out, t->title);
-				ct_buf_addstr(out, "</caption>");
-			}
-			ct_buf_addstr(out, "\n<tr>");
-			for (size_t c = 0; c < t->cols.n; c++) {
-				ct_buf_addstr(out, (t->numeric >> c) & 1 ? "<th class=\"n\">" : "<th>");
-				ct_html_escape(out, t->cols.v[c]);
-				ct_buf_addstr(out, "</th>");
-			}
-			ct_buf_addstr(out, "</tr>\n");
-			for (size_t r = 0; r < t->nrows; r++) {
-				ct_buf_addstr(out, "<tr>");
-				for (size_t c = 0; c < t->cols.n; c++) {
-					ct_buf_addstr(out, (t->numeric >> c) & 1 ? "<td class=\"n\">" : "<td>");
-					ct_html_escape(out, t->rows[r].v[c]);
-					ct_buf_addstr(out, "</td>");
-				}
-				ct_buf_addstr(out, "</tr>\n");
-			}
-			if (!t->nrows)
-				ct_buf_addf(out, "<tr><td colspan=\"%zu\">(none)</td></tr>\n", t->cols.n);
-			ct_buf_addstr(out, "</table>\n");
+		case CT_BLOCK_TABLE:
+			emit_html_table(out, d, b->table);
 			break;
-		}
 		case CT_BLOCK_SVG:
+			/* the alt text rides on the chart (aria-label) so that a mail can turn it into <img alt> */
 			ct_buf_addstr(out, "<div class=\"chart\">");
-			ct_buf_addstr(out, b->text);
+			if (!strncmp(b->text, "<svg ", 5)) {
+				ct_buf_addstr(out, "<svg aria-label=\"");
+				ct_html_escape(out, b->alt ? b->alt : "chart");
+				ct_buf_addstr(out, "\" ");
+				ct_buf_addstr(out, b->text + 5);
+			} else {
+				ct_buf_addstr(out, b->text);
+			}
 			ct_buf_addstr(out, "</div>\n");
 			break;
 		}
@@ -424,17 +590,18 @@ static void emit_csv(struct ct_buf *out, const struct ct_doc *d)
 	const struct ct_doc_table *t = d->csv;
 	if (!t)
 		return;
+	const struct ct_strlist *names = t->csv_cols.n == t->cols.n ? &t->csv_cols : &t->cols;
 	for (size_t c = 0; c < t->cols.n; c++) {
 		if (c)
 			ct_buf_addch(out, ',');
-		ct_csv_field(out, t->cols.v[c]);
+		ct_csv_field(out, names->v[c]);
 	}
 	ct_buf_addstr(out, "\r\n");
 	for (size_t r = 0; r < t->nrows; r++) {
 		for (size_t c = 0; c < t->cols.n; c++) {
 			if (c)
 				ct_buf_addch(out, ',');
-			ct_csv_field(out, t->rows[r].v[c]);
+			ct_csv_field(out, cell_text(t, c, t->rows[r].v[c]));
 		}
 		ct_buf_addstr(out, "\r\n");
 	}

@@ -128,7 +128,8 @@ int ct_report_audit(FILE *out, enum ct_format fmt, int width, const struct ct_au
 	ct_doc_heading(&d, 1, "Transfers between departments");
 	if (fmt == CT_FMT_HTML && names.n)
 		ct_doc_svg(&d, ct_svg_heatmap("Transfer matrix (from row to column)",
-					      (const char *const *)names.v, names.n, vals));
+					      (const char *const *)names.v, names.n, vals),
+			   "Heat map of the transfers between departments; its figures are in the table below it");
 	struct ct_doc_table *mt = ct_doc_table(&d, "", "from|to|#transfers");
 	for (size_t i = 0; i < a->matrix.n; i++) {
 		const char *k = a->matrix.v[i].key, *tab = strchr(k, '\t');
@@ -153,7 +154,7 @@ int ct_report_audit(FILE *out, enum ct_format fmt, int width, const struct ct_au
 	}
 
 	ct_doc_heading(&d, 1, "Nobody answered after the handoff");
-	struct ct_doc_table *ut = ct_doc_table(&d, "", "#case|handed over|from|to|~subject");
+	struct ct_doc_table *ut = ct_doc_table(&d, "", "@case|handed over|from|to|!subject");
 	for (size_t i = 0; i < a->ncases; i++) {
 		const struct ct_audit_case *c = &a->cases[i];
 		if (!c->unanswered)
@@ -167,7 +168,8 @@ int ct_report_audit(FILE *out, enum ct_format fmt, int width, const struct ct_au
 
 	ct_doc_heading(&d, 1, "Department trails");
 	struct ct_doc_table *ct = ct_doc_table(&d, "",
-		"#case|opened|state|#handoffs|ping-pong|unanswered|trail (time held)|~subject|~customer");
+		"@case|opened|state|#handoffs|ping-pong|unanswered|trail (time held)|~subject|~customer");
+	ct->anchors = 1;
 	d.csv = ct;
 	for (size_t i = 0; i < a->ncases; i++) {
 		const struct ct_audit_case *c = &a->cases[i];

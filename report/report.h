@@ -39,6 +39,11 @@ struct ct_doc_table {
 	unsigned numeric;             /* bit i: column i is numeric (right-aligned) */
 	unsigned shrink_first;        /* bit i: narrow column i first when the table is too wide */
 	unsigned keep;                /* bit i: never narrow column i (dates, numbers) */
+	unsigned case_link;           /* bit i: column i is a case id, a link in HTML */
+	unsigned wide;                /* bit i: column i is free text kept readable in HTML */
+	unsigned page_link;           /* bit i: cells of column i are "href<TAB>text", a link in HTML */
+	int anchors;                  /* HTML: each row is the anchor case-ID of its case id column */
+	struct ct_strlist csv_cols;   /* column names for CSV when they differ (empty: cols) */
 };
 
 enum ct_block_type { CT_BLOCK_HEADING, CT_BLOCK_TEXT, CT_BLOCK_TABLE, CT_BLOCK_SVG };
@@ -47,6 +52,7 @@ struct ct_doc_block {
 	enum ct_block_type type;
 	int level;                    /* headings: 1 or 2 */
 	char *text;                   /* heading/text; SVG markup (already escaped) */
+	char *alt;                    /* SVG: what the chart shows, for readers without images */
 	struct ct_doc_table *table;
 };
 
@@ -55,19 +61,37 @@ struct ct_doc {
 	struct ct_doc_block *blocks;
 	size_t nblocks, blocks_alloc;
 	struct ct_doc_table *csv;     /* the table --format csv prints (borrowed from blocks) */
+	char *nav;                    /* HTML: links above the title (markup, owned), or NULL */
 };
 
 void ct_doc_init(struct ct_doc *d, const char *title);
 void ct_doc_release(struct ct_doc *d);
 void ct_doc_heading(struct ct_doc *d, int level, const char *fmt, ...) CT_PRINTF(3, 4);
 void ct_doc_text(struct ct_doc *d, const char *fmt, ...) CT_PRINTF(2, 3);
-void ct_doc_svg(struct ct_doc *d, char *svg);  /* takes svg */
+/* A chart: takes svg; alt says what it shows to readers (and mail clients) without images. */
+void ct_doc_svg(struct ct_doc *d, char *svg, const char *alt);
 /*
  * A new table with columns "a|b|c"; a leading '#' marks a numeric column, a
- * leading '~' a column to narrow first on a small terminal.
+ * leading '~' a column to narrow first on a small terminal, a leading '!' such
+ * a column that also keeps a readable width in HTML (evidence), a leading '@'
+ * a column of case ids (numeric; links to the case in HTML), a leading '>' a
+ * column of links "href<TAB>text" (HTML; other formats print the text).
  */
 struct ct_doc_table *ct_doc_table(struct ct_doc *d, const char *title, const char *cols);
+/* Other column names "a|b|c" for the CSV format (machine-readable field names). */
+void ct_doc_table_csv_names(struct ct_doc_table *t, const char *cols);
 void ct_doc_row(struct ct_doc_table *t, ...);   /* one const char * per column */
+/* A new empty row; the caller pushes one string per column. */
+void ct_doc_row_list(struct ct_doc_table *t, struct ct_strlist **row);
+
+/*
+ * Where a case id links to in HTML: prefix + ID + ".html" (a static site,
+ * relative "" or the [site] url), or NULL: the row of that case in the same
+ * page (#case-ID) when the page has one. The string is copied.
+ */
+void ct_report_set_case_links(const char *prefix);
+/* Markup put above the title of every HTML page (site navigation), copied; NULL: none. */
+void ct_report_set_nav(const char *html);
 
 /* Prints d in fmt (not JSON). width: terminal columns for the table format. Returns 0 or -1. */
 int ct_doc_emit(const struct ct_doc *d, enum ct_format fmt, FILE *out, int width);
@@ -79,9 +103,22 @@ void ct_csv_field(struct ct_buf *out, const char *s);
 
 /* ---- charts (SVG strings, owned by the caller) ---- */
 
-/* Grouped bars: series[i] over labels[j], values[i * nlabels + j]. */
-char *ct_svg_bars(const char *title, const char *const *labels, size_t nlabels,
-		  const char *const *series, size_t nseries, const long *values);
+/*
+ * Stacked bars over time: series (categories) s over labels (weeks or months)
+ * j, values[s * nlabels + j]. years[j] is the year to print under label j
+ * (at the first label and where the year changes), else NULL.
+ */
+struct ct_chart {
+	const char *title, *x_label, *y_label;
+	const char *const *labels, *const *years;
+	size_t nlabels;
+	const char *const *series;
+	size_t nseries;
+	const long *values;
+};
+char *ct_svg_bars(const struct ct_chart *ch);
+/* The colour of a category, the same in every chart and report. */
+const char *ct_category_colour(const char *category);
 /* A heat map of n x n counts: values[row * n + col]. */
 char *ct_svg_heatmap(const char *title, const char *const *names, size_t n, const long *values);
 
@@ -115,6 +152,16 @@ struct json_t *ct_json_routing(const struct ct_routing_event *v, size_t n);
  */
 int ct_report_mail(const struct ct_config *cfg, const char *to, const char *subject,
 		   const char *text, const char *html, const char *dry_dir, const char *name);
+
+/* ---- the static site ---- */
+
+struct ct_store;
+/*
+ * Writes the site's pages into dir (created when missing) as of until: the
+ * index, complaint reports per department and period, the audit, the list of
+ * cases and a page per case (report/site.c says which). Returns 0 or -1.
+ */
+int ct_site_write(struct ct_store *st, const struct ct_config *cfg, const char *dir, ct_time until);
 
 /* Terminal width for the table format (COLUMNS, the terminal, else 100). */
 int ct_term_width(FILE *out);

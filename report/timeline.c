@@ -24,7 +24,7 @@ int ct_report_case(FILE *out, enum ct_format fmt, int width, const struct ct_cas
 
 	ct_doc_heading(&d, 1, "Timeline");
 	struct ct_doc_table *t = ct_doc_table(&d, "",
-		"date|kind|department|~from|~subject|tags|~evidence|~why in this case|~external id");
+		"date|kind|department|~from|~subject|tags|!evidence|~why in this case|~external id");
 	d.csv = t;
 	for (size_t i = 0; i < c->nitems; i++) {
 		const struct ct_case_item *it = &c->items[i];
@@ -54,6 +54,7 @@ int ct_report_case(FILE *out, enum ct_format fmt, int width, const struct ct_cas
 	}
 	if (c->nmerges) {
 		ct_doc_heading(&d, 1, "Merged cases");
+		/* a case merged away has no page of its own: its id is no link */
 		t = ct_doc_table(&d, "", "#case|date|reason|detail");
 		for (size_t i = 0; i < c->nmerges; i++) {
 			ct_time_iso(c->merges[i].at, a);

@@ -235,12 +235,13 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 	sqlite3_finalize(q);
 	q = NULL;
 
-	/* Tagged cases per week and category, the 12 weeks up to until. */
+	/*
+	 * Tagged cases per week and category over the period (the first and last
+	 * weeks cut to it), and per calendar month for the charts of long periods.
+	 */
 	{
 		/* 1970-01-05 was a Monday */
 		const ct_time monday0 = 4 * 86400;
-		ct_time last_week = until - 1 - ((until - 1 - monday0) % (7 * 86400));
-		ct_time first = last_week - 11 * 7 * 86400;
 		if (sqlite3_prepare_v2(st->db,
 			"SELECT (i.date - ?3) / 604800, t.category, count(DISTINCT i.case_id)"
 			" FROM tags t JOIN items i ON i.id = t.item_id"
@@ -248,13 +249,34 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 			" GROUP BY 1, 2 ORDER BY 1, 2", -1, &q, NULL) != SQLITE_OK)
 			goto sqlerr;
 		ct_store_bind_text(q, 1, dept);
-		sqlite3_bind_int64(q, 2, first);
+		sqlite3_bind_int64(q, 2, since);   /* a first week cut by since counts from since */
 		sqlite3_bind_int64(q, 3, monday0);
 		sqlite3_bind_int64(q, 4, until);
 		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 			CT_ALLOC_GROW(c->weeks, c->nweeks + 1, c->weeks_alloc);
 			struct ct_week_count *w = &c->weeks[c->nweeks++];
 			w->week = monday0 + sqlite3_column_int64(q, 0) * 604800;
+			w->category = ct_store_col_strdup(q, 1);
+			w->n = sqlite3_column_int64(q, 2);
+		}
+		if (rc != SQLITE_DONE)
+			goto sqlerr;
+		sqlite3_finalize(q);
+		q = NULL;
+		if (sqlite3_prepare_v2(st->db,
+			"SELECT CAST(strftime('%s', i.date, 'unixepoch', 'start of month') AS INTEGER),"
+			" t.category, count(DISTINCT i.case_id)"
+			" FROM tags t JOIN items i ON i.id = t.item_id"
+			" WHERE i.date >= ?2 AND i.date < ?3 AND (?1 IS NULL OR i.department = ?1)"
+			" GROUP BY 1, 2 ORDER BY 1, 2", -1, &q, NULL) != SQLITE_OK)
+			goto sqlerr;
+		ct_store_bind_text(q, 1, dept);
+		sqlite3_bind_int64(q, 2, since);
+		sqlite3_bind_int64(q, 3, until);
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			CT_ALLOC_GROW(c->months, c->nmonths + 1, c->months_alloc);
+			struct ct_week_count *w = &c->months[c->nmonths++];
+			w->week = sqlite3_column_int64(q, 0);
 			w->category = ct_store_col_strdup(q, 1);
 			w->n = sqlite3_column_int64(q, 2);
 		}
@@ -322,6 +344,9 @@ void ct_complaints_release(struct ct_complaints *c)
 	for (size_t i = 0; i < c->nweeks; i++)
 		free(c->weeks[i].category);
 	free(c->weeks);
+	for (size_t i = 0; i < c->nmonths; i++)
+		free(c->months[i].category);
+	free(c->months);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -264,7 +264,7 @@ struct ct_complaint_dept {
 };
 
 struct ct_week_count {
-	ct_time week;       /* Monday 00:00 UTC */
+	ct_time week;       /* Monday 00:00 UTC (months: the 1st, 00:00 UTC) */
 	char *category;
 	long n;             /* distinct cases tagged that week */
 };
@@ -273,8 +273,10 @@ struct ct_complaints {
 	ct_time since, until, prev_since;
 	struct ct_complaint_dept *depts;
 	size_t ndepts, depts_alloc;
-	struct ct_week_count *weeks;        /* the 12 weeks up to until, all departments shown */
+	struct ct_week_count *weeks;        /* the weeks of the period (from since's Monday) */
 	size_t nweeks, weeks_alloc;
+	struct ct_week_count *months;       /* the calendar months of the period */
+	size_t nmonths, months_alloc;
 };
 
 /* Fills c for the period; dept limits it to one department (NULL: all). */

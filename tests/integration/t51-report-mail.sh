@@ -1,7 +1,8 @@
 #!/bin/sh
 # t51-report-mail.sh - report complaints --mail and audit handoffs --mail-to
 # through a real SMTP sink (aiosmtpd) on 127.0.0.1: recipients, subject, and
-# both parts of the multipart/alternative message; --dry-run writes .eml files.
+# both parts of the multipart/alternative message, the charts as PNG parts
+# referenced by cid:; --dry-run writes .eml files; [site] url links into the site.
 set -eu
 : "${CASETRAIL:?}" "${TOP:?}" "${TMPDIR:?}"
 . "$TOP/tests/integration/lib-mail.sh"
@@ -63,8 +64,33 @@ grep -qx 'marcus.reed@larkspur.example' rcpts || fail "Sales's leader got no rep
 grep -qx 'reports@larkspur.example' rcpts || fail "envelope sender is not [smtp] from: $(cat rcpts)"
 
 $PY - spool <<'PY' || fail "a mailed report is malformed"
-import email, glob, sys
+import email, glob, re, struct, sys, zlib
 from email import policy
+
+def png_ok(data):
+    """A valid PNG: signature, IHDR first, chunk CRCs right, IDAT inflates to the image's size."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n": return "no PNG signature"
+    pos, idat, ihdr = 8, b"", None
+    while pos < len(data):
+        n, t = struct.unpack(">I4s", data[pos:pos + 8]); body = data[pos + 8:pos + 8 + n]
+        if zlib.crc32(t + body) & 0xffffffff != struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0]:
+            return f"bad CRC in chunk {t!r}"
+        if ihdr is None and t != b"IHDR": return "IHDR is not the first chunk"
+        if t == b"IHDR": ihdr = struct.unpack(">IIBBBBB", body)
+        elif t == b"IDAT": idat += body
+        elif t == b"IEND": break
+        pos += 12 + n
+    w, h, depth, ctype = ihdr[:4]
+    if not (100 <= w <= 8000 and 100 <= h <= 8000): return f"odd size {w}x{h}"
+    bpp = {2: 3, 6: 4}.get(ctype)
+    if depth != 8 or not bpp: return f"unexpected depth/colour type {depth}/{ctype}"
+    raw = zlib.decompress(idat)
+    if len(raw) != h * (1 + w * bpp): return f"image data is {len(raw)} bytes, not {h * (1 + w * bpp)}"
+    # not one flat colour: the bars and the text are drawn
+    rows = {raw[y * (1 + w * bpp) + 1:(y + 1) * (1 + w * bpp)] for y in range(0, h, 7)}
+    if len(rows) < 10: return "the image is (nearly) empty"
+    return None
+
 seen = {}
 for p in sorted(glob.glob(sys.argv[1] + "/*.eml")):
     rcpt = open(p[:-4] + ".rcpt").read().split("\n")[0]
@@ -73,18 +99,51 @@ for p in sorted(glob.glob(sys.argv[1] + "/*.eml")):
     if m.get_content_type() != "multipart/alternative": sys.exit(f"{p}: {m.get_content_type()}")
     parts = [x for x in m.iter_parts()]
     types = [x.get_content_type() for x in parts]
-    if types != ["text/plain", "text/html"]: sys.exit(f"{p}: parts {types}")
-    text, html = parts[0].get_content(), parts[1].get_content()
+    # text, then the HTML with its charts as images: multipart/related (RFC 2387)
+    if types != ["text/plain", "multipart/related"]: sys.exit(f"{p}: parts {types}")
+    related = list(parts[1].iter_parts())
+    if related[0].get_content_type() != "text/html": sys.exit(f"{p}: related starts with {related[0].get_content_type()}")
+    text, html = parts[0].get_content(), related[0].get_content()
+    if "<svg" in html: sys.exit(f"{p}: the HTML part still has inline SVG")
+    cids = re.findall(r'<img src="cid:([^"]+)" alt="([^"]+)"', html)
+    if not cids: sys.exit(f"{p}: the HTML refers to no image by cid: with alt text")
+    images = {x["Content-ID"].strip("<>"): x for x in related[1:]}
+    for cid, alt in cids:
+        img = images.get(cid)
+        if img is None: sys.exit(f"{p}: no part with Content-ID <{cid}>")
+        if img.get_content_type() != "image/png": sys.exit(f"{p}: {cid} is {img.get_content_type()}")
+        err = png_ok(img.get_content())
+        if err: sys.exit(f"{p}: {cid}: {err}")
+        if len(alt) < 20: sys.exit(f"{p}: alt text {alt!r} says little")
     subj = str(m["Subject"])
     seen[rcpt] = subj
     if rcpt == "auditor@larkspur.example":
         if "audit" not in subj.lower() and "handoff" not in subj.lower(): sys.exit(f"audit subject: {subj!r}")
-        if "Billing" not in text or "<svg" not in html: sys.exit("audit parts lack the trail or the heat map")
+        if "Billing" not in text or "Heat map" not in html: sys.exit("audit parts lack the trail or the heat map")
     elif rcpt == "dana.okoro@larkspur.example":
         if "Billing" not in subj: sys.exit(f"Billing subject: {subj!r}")
         if "billing_dispute" not in text or "billing_dispute" not in html: sys.exit("Billing report lacks its tags")
         if "<html" not in html.lower() or "<script" in html.lower(): sys.exit("HTML part")
+        # readable without images: the chart's figures are a table
+        if "The chart&#39;s figures" not in html and "The chart's figures" not in html:
+            sys.exit("Billing report: no table of the chart's figures")
 print(seen)
+PY
+
+# With [site] url, case ids in the mailed reports link to the site's case pages.
+cp ct.conf site.conf
+printf '\n[site]\nurl = https://reports.larkspur.example/ct\n' >>site.conf
+mkdir sitedry
+"$CASETRAIL" -c site.conf --db "$TMPDIR/ct.db" report complaints $P --mail --dry-run --out sitedry >sd.out 2>&1 ||
+	fail "--dry-run with [site] url: $(cat sd.out)"
+$PY - sitedry/complaints-Billing.eml <<'PY' || fail "mailed report does not link into the site"
+import email, re, sys
+from email import policy
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=policy.default)
+html = next(p for p in m.walk() if p.get_content_type() == "text/html").get_content()
+if not re.search(r'href="https://reports\.larkspur\.example/ct/case-[0-9]+\.html"', html):
+    sys.exit("no link to a case page")
+if 'href="https://reports.larkspur.example/ct/index.html"' not in html: sys.exit("no link to the site's index")
 PY
 
 # --dry-run sends nothing and writes one .eml per leader.

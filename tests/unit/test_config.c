@@ -74,7 +74,7 @@ static const struct {
 	{ "unknown key", "[department Billing]\nadress = b@x.example\n",
 	  "F:2: unknown key 'adress' in [department Billing]\n" },
 	{ "unknown section type", "[mailbox Billing]\n",
-	  "F:1: unknown section type 'mailbox' in [mailbox Billing] (known: store, organization, department NAME, source NAME, smtp, log)\n" },
+	  "F:1: unknown section type 'mailbox' in [mailbox Billing] (known: store, organization, department NAME, source NAME, smtp, log, site)\n" },
 	{ "missing type", "[source a]\npath = x\n", "F:1: [source a] is missing required key 'type'\n" },
 	{ "missing path", "[source a]\ntype = maildir\n", "F:1: [source a] is missing required key 'path'\n" },
 	{ "bad regex", "[organization]\nticket_ref = \\[#(\\d+\\]\n",
@@ -111,6 +111,11 @@ static const struct {
 	  "[store]\npth = a\n[department A]\nleader = x@y\nfoo = 1\n[source s]\ntype = mbox\n",
 	  "F:2: unknown key 'pth' in [store]\nF:5: unknown key 'foo' in [department A]\n"
 	  "F:6: [source s] is missing required key 'path'\n" },
+	{ "site url not http", "[site]\nurl = ftp://reports.example/\n",
+	  "F:2: [site] url takes an http://, https:// or file:/// address without spaces or quotes, not 'ftp://reports.example/'\n" },
+	{ "site url with a space", "[site]\nurl = https://reports.example/a b\n",
+	  "F:2: [site] url takes an http://, https:// or file:/// address without spaces or quotes, not 'https://reports.example/a b'\n" },
+	{ "site unknown key", "[site]\nout = /srv/www\n", "F:2: unknown key 'out' in [site]\n" },
 };
 
 static void test_bad_config_lines_name_file_and_line(void **state)
@@ -126,6 +131,23 @@ static void test_bad_config_lines_name_file_and_line(void **state)
 		ct_config_release(&cfg);
 		free(err);
 	}
+}
+
+static void test_site_url_ends_in_a_slash(void **state)
+{
+	struct ct_config cfg;
+	int rc;
+	char *err = load("[site]\nurl = https://reports.example/casetrail\n", &rc, &cfg);
+	assert_int_equal(rc, 0);
+	assert_str(err, "");
+	assert_str(cfg.site_url, "https://reports.example/casetrail/");
+	ct_config_release(&cfg);
+	free(err);
+	err = load("[smtp]\nurl = smtp://x\n", &rc, &cfg);
+	assert_int_equal(rc, 0);
+	assert_null(cfg.site_url);
+	ct_config_release(&cfg);
+	free(err);
 }
 
 static void test_relative_paths_follow_the_config_file(void **state)
@@ -146,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_valid_config_loads_everything),
 		cmocka_unit_test(test_bad_config_lines_name_file_and_line),
 		cmocka_unit_test(test_relative_paths_follow_the_config_file),
+		cmocka_unit_test(test_site_url_ends_in_a_slash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

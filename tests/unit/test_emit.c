@@ -238,8 +238,9 @@ static void test_html_is_self_contained_and_escaped(void **state)
 	struct ct_doc d;
 	fixture(&d);
 	ct_doc_svg(&d, ct_svg_heatmap("Transfers", (const char *const[]){ "Sales", "<Billing>" }, 2,
-				      (const long[]){ 0, 3, 1, 0 }));
+				      (const long[]){ 0, 3, 1, 0 }), "Heat map <of> transfers");
 	char *html = emit(&d, CT_FMT_HTML, 80);
+	assert_non_null(strstr(html, "<svg aria-label=\"Heat map &lt;of&gt; transfers\" "));
 	assert_non_null(strstr(html, "<style"));
 	assert_non_null(strstr(html, "<svg"));
 	assert_null(strstr(html, "<script"));
@@ -248,6 +249,64 @@ static void test_html_is_self_contained_and_escaped(void **state)
 	assert_non_null(strstr(html, "&lt;b&gt;bold&lt;/b&gt; &amp; co"));
 	assert_non_null(strstr(html, "Complaint report &lt;test&gt;"));
 	free(html);
+	ct_doc_release(&d);
+}
+
+static void test_bar_chart_labels_axes_and_colours(void **state)
+{
+	const char *labels[] = { "Dec", "Jan", "Feb" }, *years[] = { "2024", "2025", NULL };
+	const char *series[] = { "billing_dispute", "overpromise" };
+	const long values[] = { 1, 0, 7, 2, 3, 0 };
+	struct ct_chart ch = { "Per month", "month (UTC)", "tagged cases", labels, years, 3, series, 2, values };
+	char *svg = ct_svg_bars(&ch);
+	/* both years on the axis, the y axis labelled, a round top of the scale (7 + 0 -> 8) */
+	assert_non_null(strstr(svg, ">2024</text>"));
+	assert_non_null(strstr(svg, ">2025</text>"));
+	assert_non_null(strstr(svg, ">tagged cases</text>"));
+	assert_non_null(strstr(svg, ">month (UTC)</text>"));
+	assert_non_null(strstr(svg, ">8</text>"));
+	assert_non_null(strstr(svg, "<title>Feb, billing_dispute: 7</title>"));
+	/* an empty bar draws nothing */
+	assert_null(strstr(svg, "Jan 2025, billing_dispute: 0<"));
+	/* a category's colour does not depend on the report */
+	char *fill = ct_xstrfmt("fill=\"%s\"", ct_category_colour("billing_dispute"));
+	assert_non_null(strstr(svg, fill));
+	free(fill);
+	assert_str(ct_category_colour("billing_dispute"), ct_category_colour("billing_dispute"));
+	assert_true(strcmp(ct_category_colour("billing_dispute"), ct_category_colour("overpromise")) != 0);
+	assert_true(strcmp(ct_category_colour("handoff"), ct_category_colour("overpromise")) != 0);
+	assert_str(ct_category_colour("custom_x"), ct_category_colour("custom_x"));
+	free(svg);
+}
+
+static void test_case_ids_link_to_their_case(void **state)
+{
+	struct ct_doc d;
+	ct_doc_init(&d, "Cases");
+	struct ct_doc_table *t = ct_doc_table(&d, "", "@case|subject");
+	t->anchors = 1;
+	ct_doc_row(t, "12", "Invoice");
+	struct ct_doc_table *u = ct_doc_table(&d, "", "@case|note");
+	ct_doc_row(u, "12", "same page");
+	ct_doc_row(u, "99", "not on this page");
+	ct_doc_table_csv_names(t, "id|subject");
+	d.csv = t;
+	/* without a site: to the row of the case in the same page, when there is one */
+	char *html = emit(&d, CT_FMT_HTML, 80);
+	assert_non_null(strstr(html, "<tr id=\"case-12\">"));
+	assert_non_null(strstr(html, "<a href=\"#case-12\">12</a>"));
+	assert_null(strstr(html, "#case-99"));
+	free(html);
+	/* with a site: to the case's page */
+	ct_report_set_case_links("https://r.example/ct/");
+	html = emit(&d, CT_FMT_HTML, 80);
+	assert_non_null(strstr(html, "<a href=\"https://r.example/ct/case-99.html\">99</a>"));
+	free(html);
+	ct_report_set_case_links(NULL);
+	/* CSV keeps its field names */
+	char *csv = emit(&d, CT_FMT_CSV, 80);
+	assert_true(!strncmp(csv, "id,subject\r\n", 12));
+	free(csv);
 	ct_doc_release(&d);
 }
 
@@ -264,6 +323,8 @@ int main(void)
 		cmocka_unit_test(test_table_fits_a_narrow_terminal),
 		cmocka_unit_test(test_html_escape_neutralises_markup_quotes_and_bidi),
 		cmocka_unit_test(test_html_is_self_contained_and_escaped),
+		cmocka_unit_test(test_bar_chart_labels_axes_and_colours),
+		cmocka_unit_test(test_case_ids_link_to_their_case),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
