@@ -30,6 +30,7 @@ int ct_cli_open_store(struct ct_cli *cli, int writable)
 		return -1;
 	struct ct_store_options opt = { 0 };
 	opt.thread_window_days = cli->cfg.thread_window_days;
+	opt.close_after_days = cli->cfg.close_after_days;
 	opt.is_internal = is_internal_cb;
 	opt.is_internal_data = &cli->cfg;
 	const char *t = getenv("CASETRAIL_BUSY_TIMEOUT_MS");

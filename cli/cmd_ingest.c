@@ -32,6 +32,9 @@ static const char usage[] =
 	"  -q, --quiet         no per-message warnings (still counted in the summary)\n"
 	"  -h, --help          this help\n"
 	"\n"
+	"When the departments or staff of the configuration changed since the last run,\n"
+	"the stored items' departments, sides and routing are recomputed first (see\n"
+	"'casetrail recompute'); decisions made by hand are applied again at the end.\n"
 	"Prints a summary line on stderr: new, already seen, warnings, failed, cases touched.\n"
 	"Exit status: 0 ok, 1 a source or a message failed (reported), 2 bad usage or config.\n";
 
@@ -162,6 +165,14 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 		ct_strlist_clear(&lo.eml);
 		return 1;
 	}
+	/* Departments or staff changed in the configuration: bring stored items up to date first. */
+	if (!dry && cli->have_config) {
+		int ran;
+		if (ct_store_recompute_if_changed(cli->store, &cli->cfg, &ran)) {
+			ct_strlist_clear(&lo.eml);
+			return 1;
+		}
+	}
 	interrupted = 0;
 	catch_interrupts(1);
 	if (classify && !dry) {
@@ -244,6 +255,12 @@ out:
 	/* Stops the writer; after this the store is ours again. */
 	ct_pipeline_release(&p);
 	catch_interrupts(0);
+	/* Decisions made by hand hold for what this run added (a split that new mail joined again). */
+	if (!dry && run_id && (ct_store_begin(cli->store) || ct_store_apply_decisions(cli->store) ||
+			       ct_store_commit(cli->store))) {
+		ct_store_rollback(cli->store);
+		ret = 1;
+	}
 	summary(&p, cli->store, ct_now_mono() - p.started, dry);
 	if (interrupted)
 		ct_error("interrupted by %s: what was read before is stored; the next run goes on from there",

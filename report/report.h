@@ -105,6 +105,11 @@ struct json_t *ct_json_time(ct_time t);
 struct json_t *ct_json_str(const char *s);
 /* [{at, from_department, to_department, via, actor, observed}] */
 struct json_t *ct_json_routing(const struct ct_routing_event *v, size_t n);
+struct ct_decision;
+/* [{id, action, item, category, items, department, by, at, reason, superseded, summary}] */
+struct json_t *ct_json_decisions(const struct ct_decision *v, size_t n);
+/* "tag billing_dispute of item X dismissed": a decision in words (a new string). */
+char *ct_decision_describe(const struct ct_decision *d);
 
 /* ---- mail ---- */
 

@@ -24,6 +24,8 @@ enum ct_stmt_id {
 	ST_CASE_ITEMS, ST_CASE_TAGS, ST_CASE_MAILBOXES,
 	/* report_queries.c */
 	ST_REPORT_TAG,
+	/* decisions.c */
+	ST_DEC_ITEM, ST_DEC_MAILBOXES, ST_ROUTE_DECISION, ST_THREAD_QUIET,
 	ST__COUNT
 };
 
@@ -110,6 +112,12 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 int ct_store_thread_apply(struct ct_store *st, int64_t item_id, const struct ct_item *it,
 			  const struct ct_thread_plan *plan);
 void ct_store_thread_plan_release(struct ct_thread_plan *plan);
+/*
+ * Merges case from into case into (items, routing, the cases merged into
+ * from) and records it with reason and detail; into is re-routed at commit.
+ */
+int ct_store_merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t item_id,
+			const char *reason, const char *detail, ct_time at);
 /* Routing (store/routing.c): recomputes trail and events of one case. */
 int ct_store_route_case(struct ct_store *st, int64_t case_id);
 void ct_store_mark_dirty(struct ct_store *st, int64_t case_id);

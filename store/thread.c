@@ -102,7 +102,7 @@ static int shares_participant(const char *participants, const struct ct_strlist 
 	return 0;
 }
 
-static int merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t item_id,
+int ct_store_merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t item_id,
 		      const char *reason, const char *detail, ct_time at)
 {
 	static const struct {
@@ -148,6 +148,8 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 	int parent_found = 0, has_refs = 0, ret = -1, rc;
 	int64_t target = 0;
 	struct ct_strlist needles = CT_STRLIST_INIT, looked = CT_STRLIST_INIT;
+	int64_t follow_of = 0;
+	char *follow_detail = NULL;
 	memset(plan, 0, sizeof(*plan));
 	ct_time window = (ct_time)st->opt.thread_window_days * 86400;
 
@@ -273,9 +275,32 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 			best_ext = ct_store_col_strdup(q, 1);
 		}
 		sqlite3_reset(q);
-		if (best_case)
-			push(&c, best_case, "subject+participants",
-			     ct_xstrfmt("same subject and participant as %s", best_ext ? best_ext : "?"));
+		/*
+		 * A case quiet for longer than close_after is closed: a mail that
+		 * comes back to it by subject alone opens a follow-up case linked
+		 * to it, as helpdesks do for replies to closed tickets.
+		 */
+		if (best_case) {
+			q = ct_store_stmt(st, ST_THREAD_QUIET,
+				"SELECT max(date) FROM items WHERE case_id = ? AND date <= ?");
+			sqlite3_bind_int64(q, 1, best_case);
+			sqlite3_bind_int64(q, 2, it->date);
+			ct_time prev = 0;
+			if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+				prev = sqlite3_column_int64(q, 0);
+			sqlite3_reset(q);
+			int close_after = st->opt.close_after_days > 0 ? st->opt.close_after_days : 30;
+			if (prev && it->date - prev > (ct_time)close_after * 86400) {
+				follow_of = best_case;
+				follow_detail = ct_xstrfmt("follows up case %lld, quiet for %lld days: same subject and"
+							   " participant as %s", (long long)best_case,
+							   (long long)((it->date - prev) / 86400),
+							   best_ext ? best_ext : "?");
+			} else {
+				push(&c, best_case, "subject+participants",
+				     ct_xstrfmt("same subject and participant as %s", best_ext ? best_ext : "?"));
+			}
+		}
 		free(best_ext);
 	}
 	/* Replies that arrived earlier and found no parent: this may be their thread's start. */
@@ -298,11 +323,16 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 	const char *detail = NULL;
 	if (c.n == 0) {
 		q = ct_store_stmt(st, ST_THREAD_NEW_CASE,
-			"INSERT INTO cases(subject, opened_at, last_activity_at) VALUES (?, ?, ?)");
+			"INSERT INTO cases(subject, opened_at, last_activity_at, follow_up_of) VALUES (?, ?, ?, ?)");
 		ct_store_bind_text(q, 1, it->kind == CT_ITEM_EMAIL || !it->ticket_subject
 				   ? it->subject : it->ticket_subject);
 		sqlite3_bind_int64(q, 2, it->date);
 		sqlite3_bind_int64(q, 3, it->date);
+		if (follow_of) {
+			sqlite3_bind_int64(q, 4, follow_of);
+			reason = "follow-up";
+			detail = follow_detail;
+		}
 		if (sqlite3_step(q) != SQLITE_DONE) {
 			ct_store_sqlerr(st, "creating a case");
 			goto out;
@@ -331,6 +361,7 @@ out:
 	free(c.v);
 	ct_strlist_clear(&needles);
 	ct_strlist_clear(&looked);
+	free(follow_detail);
 	return ret;
 }
 
@@ -342,7 +373,7 @@ int ct_store_thread_apply(struct ct_store *st, int64_t item_id, const struct ct_
 		const struct cand *m = &plan->merges[i];
 		if (m->case_id == plan->case_id)
 			continue;
-		if (merge_case(st, m->case_id, plan->case_id, item_id, m->reason, m->detail, it->date))
+		if (ct_store_merge_case(st, m->case_id, plan->case_id, item_id, m->reason, m->detail, it->date))
 			return -1;
 	}
 	ct_store_mark_dirty(st, plan->case_id);
