@@ -223,6 +223,7 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 			"#id|opened_at|last_activity_at|state|#handoffs|ping_pong|departments|tags|customer|subject");
 		/* on a narrow terminal, the free text gives way first */
 		x.doc_table->shrink_first = 1u << 6 | 1u << 7 | 1u << 8 | 1u << 9;
+		x.doc_table->keep = 1u << 0 | 1u << 3;  /* id and state stay readable */
 		doc.csv = x.doc_table;
 	}
 	if (ct_store_list_cases(cli->store, &f, list_cb, &x)) {

@@ -214,7 +214,7 @@ static void emit_table_text(struct ct_buf *out, const struct ct_doc_table *t, in
 		while (width > 20 && total > (size_t)width) {
 			size_t widest = n;
 			for (size_t c = 0; c < n; c++) {
-				if (pass == 0 && !((t->shrink_first >> c) & 1))
+				if ((pass == 0 && !((t->shrink_first >> c) & 1)) || ((t->keep >> c) & 1))
 					continue;
 				if (widest == n || w[c] > w[widest])
 					widest = c;

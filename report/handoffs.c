@@ -175,6 +175,7 @@ int ct_report_audit(FILE *out, enum ct_format fmt, int width, const struct ct_au
 	ct_doc_heading(&d, 1, "Department trails");
 	struct ct_doc_table *ct = ct_doc_table(&d, "",
 		"#case|opened|state|#handoffs|ping-pong|unanswered|trail (time held)|~subject|~customer");
+	ct->keep = 1u << 0 | 1u << 2;   /* case id and state stay readable */
 	d.csv = ct;
 	for (size_t i = 0; i < a->ncases; i++) {
 		const struct ct_audit_case *c = &a->cases[i];

@@ -38,6 +38,7 @@ struct ct_doc_table {
 	size_t nrows, rows_alloc;
 	unsigned numeric;             /* bit i: column i is numeric (right-aligned) */
 	unsigned shrink_first;        /* bit i: narrow column i first when the table is too wide */
+	unsigned keep;                /* bit i: never narrow column i (a case's state, an id) */
 };
 
 enum ct_block_type { CT_BLOCK_HEADING, CT_BLOCK_TEXT, CT_BLOCK_TABLE, CT_BLOCK_SVG };
