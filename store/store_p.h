@@ -25,7 +25,7 @@ enum ct_stmt_id {
 	/* report_queries.c */
 	ST_REPORT_TAG,
 	/* decisions.c */
-	ST_DEC_ITEM, ST_DEC_MAILBOXES, ST_ROUTE_DECISION, ST_THREAD_QUIET,
+	ST_DEC_ITEM, ST_DEC_MAILBOXES, ST_ROUTE_DECISION, ST_THREAD_QUIET, ST_THREAD_OLD_SUBJECT, ST_THREAD_LATER_REPLIES,
 	ST__COUNT
 };
 
@@ -105,6 +105,8 @@ struct ct_thread_plan {
 	char *detail;
 	struct cand *merges;
 	size_t nmerges;
+	const char *norm;                    /* borrowed from the plan's caller */
+	const struct ct_strlist *outside;    /* borrowed */
 };
 /* norm: the item's normalised subject; outside: ct_store_outside_addrs() of it. */
 int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const char *norm,

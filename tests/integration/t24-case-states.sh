@@ -57,6 +57,18 @@ generate_message billing id=d1@dune.example from="Di <di@dune.example>" to=billi
 generate_message billing id=d2@dune.example from="Di <di@dune.example>" to=billing@corp.example \
 	subject="Re: Shipping address" date="$(ago 4)" body="Any news?"
 
+# E: answered 60 days ago; the customer comes back by subject 45 days later, past the
+# 30-day join window: a case of its own, linked as a follow-up of E.
+generate_message billing id=e1@elm.example from="Eve <eve@elm.example>" to=billing@corp.example \
+	subject="Contract renewal" date="$(ago 61)" body="When does it renew?"
+generate_message billing id=e2@corp.example from="Dana <dana@corp.example>" to=eve@elm.example \
+	subject="Re: Contract renewal" date="$(ago 60)" in_reply_to=e1@elm.example body="In May."
+generate_message billing id=e3@elm.example from="Eve <eve@elm.example>" to=billing@corp.example \
+	subject="Re: Contract renewal" date="$(ago 15)" body="It did not renew."
+# F: someone else with the same subject: no shared participant, no link.
+generate_message billing id=f1@fir.example from="Fay <fay@fir.example>" to=billing@corp.example \
+	subject="Re: Contract renewal" date="$(ago 14)" body="Same question."
+
 ct() { "$CASETRAIL" -c casetrail.conf "$@"; }
 ct ingest 2>ingest.err || fail "ingest: $(cat ingest.err)"
 case_of() { sqlite3 s.db "select case_id from items where external_id = '$1'"; }
@@ -65,6 +77,23 @@ A=$(case_of a1@acme.example); B=$(case_of b1@acme.example); C=$(case_of c1@bolt.
 [ "$B" != "$A" ] || fail "the mail after 13 quiet days joined the old case instead of opening a follow-up"
 [ "$B" = "$(case_of b2@corp.example)" ] || fail "b2 not in B"
 [ "$D" = "$(case_of d2@dune.example)" ] || fail "a subject join within close_after opened another case"
+E=$(case_of e1@elm.example); E2=$(case_of e3@elm.example); F=$(case_of f1@fir.example)
+[ "$E2" != "$E" ] && [ "$F" != "$E" ] && [ "$F" != "$E2" ] || fail "cases E, E2, F: $E $E2 $F"
+[ "$(sqlite3 s.db "select follow_up_of from cases where id = $E2")" = "$E" ] || fail "E2 is not a follow-up of E"
+[ -z "$(sqlite3 s.db "select follow_up_of from cases where id = $F")" ] || fail "F (another customer) got a follow-up link"
+[ "$(sqlite3 s.db "select link_reason from items where external_id = 'f1@fir.example'")" = new ] || fail "F's link"
+# (the maildir is read in file order, so e3 came before e1 here; in time order, over two runs:)
+mkdir -p later/new
+for f in $(grep -l -e '^Message-ID: <e3@' -e '^Message-ID: <f1@' billing/new/*); do mv "$f" later/new/; done
+ct --db s2.db ingest 2>/dev/null || fail "ingest s2"
+mv later/new/* billing/new/
+ct --db s2.db ingest 2>/dev/null || fail "second ingest s2"
+e=$(sqlite3 s2.db "select case_id from items where external_id = 'e1@elm.example'")
+e2=$(sqlite3 s2.db "select case_id from items where external_id = 'e3@elm.example'")
+[ "$e" != "$e2" ] && [ "$(sqlite3 s2.db "select follow_up_of from cases where id = $e2")" = "$e" ] ||
+	fail "in time order: E2 is not a follow-up of E"
+sqlite3 s2.db "select link_detail from items where external_id = 'e3@elm.example'" | grep -q "^follows up case $e, quiet for 45 days" ||
+	fail "in time order: link detail $(sqlite3 s2.db "select link_detail from items where external_id = 'e3@elm.example'")"
 
 ct cases --format json >cases.json
 python3 - "$A" "$B" "$C" "$D" <<'EOF' || fail "states in cases --format json"
