@@ -8,6 +8,7 @@
 set -eu
 : "${CASETRAIL:?}" "${TOP:?}" "${TMPDIR:?}"
 . "$TOP/tests/integration/lib-mail.sh"
+command -v sqlite3 >/dev/null 2>&1 || sh "$TOP/tests/deps.sh" sqlite3 || fail "sqlite3 is needed"
 cd "$TMPDIR"
 cp -r "$TOP/examples" ex
 cp -r "$TOP/config" config   # the examples name ../config/rules.conf
@@ -43,6 +44,11 @@ grep -q '"Support"' fresh.json || fail "no case reached Support with the new con
 mv mail mail.away
 mv tickets.jsonl tickets.away
 
+# Readers say that the store lags behind the configuration.
+"$CASETRAIL" -c new.conf --db a.db cases --format json >/dev/null 2>warn.err
+grep -q "^casetrail: warning: the departments or staff of 'new.conf' changed since the store was last updated" warn.err ||
+	fail "cases did not warn about the changed configuration: $(cat warn.err)"
+
 # a: the next ingest notices the change.
 rc=0; "$CASETRAIL" -c new.conf --db a.db ingest 2>a2.err || rc=$?
 grep -q '^recompute: the configuration of departments or staff changed: [1-9][0-9]* items\{0,1\} changed' a2.err ||
@@ -67,6 +73,18 @@ grep -q '^recompute: 0 items changed' c2.out || fail "second recompute: $(cat c2
 "$CASETRAIL" -c new.conf --db c.db audit handoffs --format json --until 2026-01-01 >c-audit.json
 "$CASETRAIL" -c new.conf --db fresh.db audit handoffs --format json --until 2026-01-01 >fresh-audit.json
 cmp -s c-audit.json fresh-audit.json || fail "audit after recompute differs from a fresh store"
+
+# internal_domains decide a mail's side: a customer's domain made internal turns its mail into staff mail.
+sed 's/^internal_domains = larkspur.example$/internal_domains = larkspur.example, kestrel-foods.example/' new.conf > staff.conf
+cmp -s staff.conf new.conf && fail "staff.conf is not a change"
+[ "$(sqlite3 c.db "select role from items where external_id = 't14a.kf.77@kestrel-foods.example'")" = 1 ] ||
+	fail "the kestrel-foods mail was not a customer's"
+"$CASETRAIL" -c staff.conf --db c.db recompute >staff.out || fail "recompute with staff.conf"
+[ "$(sqlite3 c.db "select role from items where external_id = 't14a.kf.77@kestrel-foods.example'")" = 2 ] ||
+	fail "recompute did not make the kestrel-foods mail staff mail: $(cat staff.out)"
+"$CASETRAIL" -c new.conf --db c.db recompute >/dev/null || fail "recompute back"
+[ "$(sqlite3 c.db "select role from items where external_id = 't14a.kf.77@kestrel-foods.example'")" = 1 ] ||
+	fail "recompute did not turn it back"
 
 # An unchanged configuration recomputes nothing.
 "$CASETRAIL" -c new.conf --db a.db ingest 2>a3.err || true

@@ -8,6 +8,7 @@
 set -eu
 : "${CASETRAIL:?}" "${TMPDIR:?}" "${TOP:?}"
 . "$TOP/tests/integration/lib-mail.sh"
+command -v sqlite3 >/dev/null 2>&1 || sh "$TOP/tests/deps.sh" sqlite3 || fail "sqlite3 is needed"
 cd "$TMPDIR"
 
 cat > casetrail.conf <<'EOF'
