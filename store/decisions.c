@@ -268,11 +268,9 @@ static int apply_one(struct ct_store *st, const struct ct_decision *d)
 			ct_store_mark_dirty(st, case_id);
 		return 0;
 	}
-	if (!strcmp(d->action, "case-close") || !strcmp(d->action, "case-reopen")) {
-		if (case_id)
-			ct_store_mark_dirty(st, case_id);
+	/* case-close, case-reopen: routing reads them whenever it recomputes a case. */
+	if (!strcmp(d->action, "case-close") || !strcmp(d->action, "case-reopen"))
 		return 0;
-	}
 	if (!strcmp(d->action, "case-merge")) {
 		for (size_t i = 0; i < d->items.n; i++) {
 			int64_t other = 0;
@@ -405,6 +403,10 @@ int ct_store_decide(struct ct_store *st, const struct ct_decision *d, int64_t *i
 	/* All of them again: a merge or split may supersede an earlier one. */
 	if (ct_store_apply_decisions(st))
 		goto fail;
+	/* A close or reopen takes effect when its case is routed again: now. */
+	int64_t case_id = 0;
+	if (item_by_ext(st, d->item, &case_id) && case_id)
+		ct_store_mark_dirty(st, case_id);
 	return ct_store_commit(st);
 fail:
 	sqlite3_finalize(q);

@@ -143,6 +143,10 @@ generate_message support id=m8@dune.example from="Di <di@dune.example>" to=suppo
 ct ingest 2>/dev/null || fail "re-ingest"
 check_cases "after re-ingest"
 
+# a run with nothing new touches no case, decisions or not
+ct ingest 2>noop.err || fail "no-op ingest"
+grep -q '^ingest: 0 new, .* 0 cases touched' noop.err || fail "no-op ingest: $(cat noop.err)"
+
 # --- every format of case show, and the audit ---
 ct case show "$c1" --format table | grep -q '^Decisions:$' || fail "case show table: no decisions"
 ct case show "$c1" --format table | grep -q 'tag billing_dispute of item m1@acme.example dismissed  by dana: a duplicate card hold' ||
