@@ -74,6 +74,7 @@ int ct_cmd_tag(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_item(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_recompute(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_case_decide(int argc, char **argv, struct ct_cli *cli);
+int ct_cmd_decisions(int argc, char **argv, struct ct_cli *cli);
 /* store check (cmd_store.c). */
 int ct_cmd_store(int argc, char **argv, struct ct_cli *cli);
 

@@ -5,7 +5,10 @@
  * and `casetrail recompute` (departments and roles from the configuration).
  */
 #include "cli.h"
+#include "../report/report.h"
 #include "../store/store.h"
+
+#include <jansson.h>
 
 #include <getopt.h>
 #include <limits.h>
@@ -69,6 +72,19 @@ static const char recompute_usage[] =
 	"keeps the mailboxes each item was found in. 'ingest' and 'classify' do this\n"
 	"by themselves when these parts of the configuration changed.\n"
 	"\n"
+	"  -h, --help      this help\n";
+
+static const char decisions_usage[] =
+	"usage: casetrail decisions [--case ID] [--format table|csv|json|markdown|html]\n"
+	"\n"
+	"Lists the decisions made by hand, oldest first: what was decided (tag dismiss or\n"
+	"confirm, case close, reopen, merge or split, item department), about which item,\n"
+	"by whom, when and why. A merge or split that a later one of the same items\n"
+	"decides otherwise is marked superseded.\n"
+	"\n"
+	"  --case ID       only the decisions about case ID or its items\n"
+	"  --format F      table (default on a terminal), json (default otherwise), csv,\n"
+	"                  markdown, html\n"
 	"  -h, --help      this help\n";
 
 /* Parses --by, --reason, --help; leaves the words in argv[optind..]. 0, or the exit status. */
@@ -329,4 +345,74 @@ int ct_cmd_recompute(int argc, char **argv, struct ct_cli *cli)
 		printf("recompute: %ld item%s changed department or side, %ld case%s re-routed\n", changed,
 		       changed == 1 ? "" : "s", cases, cases == 1 ? "" : "s");
 	return 0;
+}
+
+struct list_ctx {
+	json_t *arr;
+	struct ct_doc_table *t;
+	long n;
+};
+
+static int list_one(const struct ct_decision *d, void *data)
+{
+	struct list_ctx *x = data;
+	x->n++;
+	if (x->arr) {
+		json_t *one = ct_json_decisions(d, 1);
+		json_array_extend(x->arr, one);
+		json_decref(one);
+		return 0;
+	}
+	char id[24], when[32], *what = ct_decision_describe(d);
+	snprintf(id, sizeof(id), "%lld", (long long)d->id);
+	ct_time_iso(d->at, when);
+	ct_doc_row(x->t, id, when, d->action, what, d->by, d->reason ? d->reason : "");
+	free(what);
+	return 0;
+}
+
+int ct_cmd_decisions(int argc, char **argv, struct ct_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "case", required_argument, NULL, 'c' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum ct_format fmt = ct_default_format();
+	long case_id = 0;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': if (ct_opt_long("--case", optarg, 1, LONG_MAX, &case_id)) return 2; break;
+		case 'f': if (ct_parse_format(optarg, &fmt)) return 2; break;
+		case 'h': fputs(decisions_usage, stdout); return 0;
+		default: fputs(decisions_usage, stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fputs(decisions_usage, stderr);
+		return 2;
+	}
+	struct ct_doc doc;
+	struct list_ctx x = { 0 };
+	ct_doc_init(&doc, "Decisions");
+	if (fmt == CT_FMT_JSON) {
+		x.arr = json_array();
+	} else {
+		x.t = ct_doc_table(&doc, "", "#id|at|action|~decision|by|~why");
+		doc.csv = x.t;
+	}
+	int64_t cid = case_id ? ct_store_resolve_case(cli->store, case_id) : 0;
+	int rc = ct_store_list_decisions(cli->store, cid, list_one, &x);
+	if (!rc && x.arr) {
+		json_dumpf(x.arr, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+	} else if (!rc) {
+		rc = ct_doc_emit(&doc, fmt, stdout, ct_term_width(stdout));
+	}
+	json_decref(x.arr);
+	ct_doc_release(&doc);
+	return rc ? 1 : 0;
 }

@@ -30,6 +30,7 @@ static const struct cmd commands[] = {
 	  "show one case; close, reopen, merge or split cases by hand" },
 	{ "tag", ct_cmd_tag, CT_CMD_CONFIG_OPT, "dismiss or confirm an item's tag by hand" },
 	{ "item", ct_cmd_item, CT_CMD_CONFIG_OPT, "set an item's department by hand" },
+	{ "decisions", ct_cmd_decisions, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "list the decisions made by hand" },
 	{ "recompute", ct_cmd_recompute, CT_CMD_CONFIG_OPT,
 	  "recompute departments, sides and routing from the configuration" },
 	{ "report", ct_cmd_report, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "complaint reports for team leaders" },

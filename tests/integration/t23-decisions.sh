@@ -143,6 +143,16 @@ generate_message support id=m8@dune.example from="Di <di@dune.example>" to=suppo
 ct ingest 2>/dev/null || fail "re-ingest"
 check_cases "after re-ingest"
 
+# the list of decisions: all, and those of one case
+ct decisions --format json | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+assert [x['id'] for x in d] == [1, 2, 3, 4, 5, 6], d
+assert d[3]['superseded'] is False and d[0]['by'] == 'dana'
+" || fail "decisions --format json"
+[ "$(ct decisions --case "$c1" --format csv | wc -l)" = 5 ] || fail "decisions --case: $(ct decisions --case "$c1" --format csv)"
+ct decisions --format table | grep -q 'case-split .* ops  *another customer' || fail "decisions table"
+
 # a run with nothing new touches no case, decisions or not
 ct ingest 2>noop.err || fail "no-op ingest"
 grep -q '^ingest: 0 new, .* 0 cases touched' noop.err || fail "no-op ingest: $(cat noop.err)"
