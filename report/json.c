@@ -77,7 +77,7 @@ json_t *ct_json_decisions(const struct ct_decision *v, size_t n)
 		for (size_t k = 0; k < d->items.n; k++)
 			json_array_append_new(items, json_string(d->items.v[k]));
 		json_object_set_new(j, "items", items);
-		json_object_set_new(j, "department", ct_json_str(d->value));
+		json_object_set_new(j, "department", ct_json_str(strcmp(d->action, "item-department") ? NULL : d->value));
 		json_object_set_new(j, "by", ct_json_str(d->by));
 		json_object_set_new(j, "at", ct_json_time(d->at));
 		json_object_set_new(j, "reason", ct_json_str(d->reason));

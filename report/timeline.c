@@ -59,7 +59,8 @@ int ct_report_case(FILE *out, enum ct_format fmt, int width, const struct ct_cas
 		const struct ct_decision *dc = &c->decisions[i];
 		char *what = ct_decision_describe(dc);
 		ct_time_iso(dc->at, a);
-		ct_doc_row(t, a, "decision", dc->value ? dc->value : "", dc->by, what, "",
+		ct_doc_row(t, a, "decision", dc->value && !strcmp(dc->action, "item-department") ? dc->value : "",
+			   dc->by, what, "",
 			   dc->reason ? dc->reason : "", "", dc->item);
 		free(what);
 	}

@@ -226,6 +226,50 @@ static int new_case_for(struct ct_store *st, int64_t from_case, int64_t *out)
 	return 0;
 }
 
+/*
+ * The case a split moves its items to: the one it made before, when it is
+ * still there (taken back out of the case a later mail merged it into, so
+ * its id holds), else a new one, recorded in the decision (value).
+ */
+static int split_case_for(struct ct_store *st, const struct ct_decision *d, int64_t from_case, int64_t *out)
+{
+	static const char *const revive[] = {
+		"UPDATE cases SET merged_into = NULL WHERE id = ?1",
+		"DELETE FROM case_merges WHERE from_case = ?1",
+	};
+	sqlite3_stmt *q;
+	int64_t prev = d->value ? strtoll(d->value, NULL, 10) : 0;
+	int exists = 0;
+	if (prev > 0 && prev != from_case &&
+	    sqlite3_prepare_v2(st->db, "SELECT 1 FROM cases WHERE id = ?", -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(q, 1, prev);
+		exists = sqlite3_step(q) == SQLITE_ROW;
+		sqlite3_finalize(q);
+	}
+	if (exists) {
+		for (size_t i = 0; i < CT_ARRAY_SIZE(revive); i++) {
+			if (sqlite3_prepare_v2(st->db, revive[i], -1, &q, NULL) != SQLITE_OK)
+				return ct_store_sqlerr(st, "splitting a case");
+			sqlite3_bind_int64(q, 1, prev);
+			int rc = sqlite3_step(q);
+			sqlite3_finalize(q);
+			if (rc != SQLITE_DONE)
+				return ct_store_sqlerr(st, "splitting a case");
+		}
+		*out = prev;
+		return 0;
+	}
+	if (new_case_for(st, from_case, out))
+		return -1;
+	if (sqlite3_prepare_v2(st->db, "UPDATE decisions SET value = ?2 WHERE id = ?1", -1, &q, NULL) != SQLITE_OK)
+		return ct_store_sqlerr(st, "recording a split");
+	sqlite3_bind_int64(q, 1, d->id);
+	sqlite3_bind_int64(q, 2, *out);
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : ct_store_sqlerr(st, "recording a split");
+}
+
 static int exec_item(struct ct_store *st, const char *sql, int64_t item_id, const char *a, const char *b,
 		     int *changed)
 {
@@ -293,7 +337,7 @@ static int apply_one(struct ct_store *st, const struct ct_decision *d)
 			int64_t c = 0, id = item_by_ext(st, d->items.v[i], &c);
 			if (!id || c != case_id)
 				continue;
-			if (!new_case && new_case_for(st, case_id, &new_case))
+			if (!new_case && split_case_for(st, d, case_id, &new_case))
 				return -1;
 			char *detail = ct_xstrfmt("split from case %lld by %s%s%s", (long long)case_id, d->by,
 						  d->reason ? ": " : "", d->reason ? d->reason : "");
@@ -357,8 +401,19 @@ static int check_decision(struct ct_store *st, const struct ct_decision *d)
 		ct_store_bind_text(q, 2, d->category);
 		has = sqlite3_step(q) == SQLITE_ROW;
 		sqlite3_finalize(q);
-		if (!has)
-			return ct_error("item '%s' has no tag '%s' to dismiss", d->item, d->category);
+		if (!has && sqlite3_prepare_v2(st->db, "SELECT id, decided_by FROM decisions WHERE action = 'tag-dismiss'"
+					       " AND item = ? AND category = ? ORDER BY id DESC LIMIT 1", -1, &q,
+					       NULL) == SQLITE_OK) {
+			ct_store_bind_text(q, 1, d->item);
+			ct_store_bind_text(q, 2, d->category);
+			if (sqlite3_step(q) == SQLITE_ROW)
+				ct_error("tag '%s' of item '%s' is dismissed already (decision %lld by %s)", d->category,
+					 d->item, (long long)sqlite3_column_int64(q, 0), sqlite3_column_text(q, 1));
+			else
+				ct_error("item '%s' has no tag '%s' to dismiss", d->item, d->category);
+			sqlite3_finalize(q);
+			return -1;
+		}
 	}
 	return 0;
 }

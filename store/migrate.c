@@ -187,7 +187,7 @@ static const char migration_3[] =
 	"  item TEXT NOT NULL,"                 /* external id: the item, or an item of the case */
 	"  category TEXT,"                      /* tag-*: the tag */
 	"  items TEXT,"                         /* case-merge, case-split: JSON array of external ids */
-	"  value TEXT,"                         /* item-department: the department */
+	"  value TEXT,"                         /* item-department: the department; case-split: the case made */
 	"  decided_by TEXT NOT NULL,"
 	"  at INTEGER NOT NULL,"
 	"  reason TEXT"

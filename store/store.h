@@ -189,7 +189,8 @@ struct ct_case_merge {
  * tag-dismiss, tag-confirm (item, category), case-close, case-reopen (item:
  * an item of the case), case-merge (item: an item of the case that stays;
  * items: one item of each case merged into it), case-split (item: an item
- * of the case split; items: the items moved to a new case together),
+ * of the case split; items: the items moved to a new case together; value:
+ * that case, once made),
  * item-department (item, value: the department).
  */
 struct ct_decision {

@@ -120,6 +120,7 @@ d = c['decisions'][0]
 assert d['by'] == 'dana' and d['reason'] == 'a duplicate card hold, not a charge' and d['at'], d
 EOF
 	[ "$(case_of m7@dune.example)" != "$(case_of m5@bolt.example)" ] || fail "$1: split undone"
+	[ "$(case_of m7@dune.example)" = "$c4" ] || fail "$1: the split-off case changed its id"
 	ct case show "$c3" --format json >c3.json
 	python3 -c "
 import json; c = json.load(open('c3.json'))
@@ -141,6 +142,8 @@ generate_message support id=m8@dune.example from="Di <di@dune.example>" to=suppo
 	subject="Re: Export broken" date="$d 16:00:00 +0000" in_reply_to=m7@dune.example \
 	references="<m5@bolt.example> <m6@corp.example> <m7@dune.example>" body="Still broken."
 ct ingest 2>/dev/null || fail "re-ingest"
+[ "$(sqlite3 s.db "select count(*) from case_merges where from_case = $c4")" = 0 ] ||
+	fail "the re-split case is still listed as merged"
 check_cases "after re-ingest"
 
 # the list of decisions: all, and those of one case
@@ -180,6 +183,9 @@ rc=0; ct tag dismiss nosuch@x.example billing_dispute 2>e1 || rc=$?
 [ $rc = 1 ] && grep -q "^casetrail: error: no item 'nosuch@x.example' in 's.db'$" e1 || fail "unknown item: $rc $(cat e1)"
 rc=0; ct tag dismiss m2@corp.example overpromise 2>e2 || rc=$?
 [ $rc = 1 ] && grep -q "has no tag 'overpromise' to dismiss" e2 || fail "dismissing a missing tag: $rc $(cat e2)"
+rc=0; ct tag dismiss m1@acme.example billing_dispute 2>e2b || rc=$?
+[ $rc = 1 ] && grep -q "^casetrail: error: tag 'billing_dispute' of item 'm1@acme.example' is dismissed already (decision 1 by dana)$" e2b ||
+	fail "dismissing twice: $rc $(cat e2b)"
 rc=0; ct tag forget m1@acme.example x 2>e3 || rc=$?
 [ $rc = 2 ] || fail "tag forget: exit $rc"
 rc=0; ct case split "$c1" m5@bolt.example 2>e4 || rc=$?
