@@ -44,6 +44,15 @@ void ct_count_list_release(struct ct_count_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/*
+ * The last activity of case c before a report's end (SQL of a column): a
+ * case active again after the period may have been quiet, so closed, at its
+ * end. One index lookup, only for cases active after the end.
+ */
+#define LAST_BEFORE(until) \
+	"CASE WHEN c.last_activity_at < " until " THEN c.last_activity_at ELSE coalesce((SELECT max(x.date)" \
+	" FROM items x WHERE x.case_id = c.id AND x.date < " until "), c.opened_at) END"
+
 static int open_at(struct ct_store *st, ct_time until, ct_time opened, ct_time closed, const char *reason,
 		   ct_time reopened, int last_role, ct_time last, struct ct_case_state *out)
 {
@@ -118,7 +127,8 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 	/* One row per (department, category, case) with a tag, from cases opened before until. */
 	if (sqlite3_prepare_v2(st->db,
 		"SELECT i.department, t.category, c.id, c.opened_at, c.closed_at, c.last_role,"
-		" c.last_activity_at, c.subject, c.customer, min(t.id), c.close_reason, c.reopened_at"
+		" c.last_activity_at, c.subject, c.customer, min(t.id), c.close_reason, c.reopened_at,"
+		" " LAST_BEFORE("?2")
 		" FROM tags t JOIN items i ON i.id = t.item_id JOIN cases c ON c.id = i.case_id"
 		" WHERE c.merged_into IS NULL AND i.department IS NOT NULL AND c.opened_at < ?2"
 		" AND (?1 IS NULL OR i.department = ?1)"
@@ -133,7 +143,7 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 		ct_time opened = sqlite3_column_int64(q, 3);
 		ct_time closed = sqlite3_column_type(q, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 4);
 		int last_role = sqlite3_column_int(q, 5);
-		ct_time last = sqlite3_column_int64(q, 6);
+		ct_time last = sqlite3_column_int64(q, 12);   /* the last activity before until */
 		int is_open = open_at(st, until, opened, closed, (const char *)sqlite3_column_text(q, 10),
 				      sqlite3_column_int64(q, 11), last_role, last, NULL);
 		int in_period = opened >= since && opened < until;
@@ -391,7 +401,7 @@ int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time 
 	a->until = until;
 	if (sqlite3_prepare_v2(st->db,
 		"SELECT id, subject, customer, opened_at, last_activity_at, closed_at, last_role, trail,"
-		" handoffs, ping_pong, close_reason, reopened_at FROM cases WHERE merged_into IS NULL AND item_count > 0"
+		" handoffs, ping_pong, close_reason, reopened_at, " LAST_BEFORE("?1") " FROM cases c WHERE merged_into IS NULL AND item_count > 0"
 		" AND opened_at < ?1 AND (?2 = 0 OR last_activity_at >= ?2)"
 		" AND handoffs >= ?3 AND (?4 = 0 OR ping_pong = 1)"
 		" AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(trail) WHERE value = ?5))"
@@ -424,7 +434,7 @@ int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time 
 		c->closed_at = sqlite3_column_type(q, 5) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 5);
 		int last_role = sqlite3_column_int(q, 6);
 		c->open = open_at(st, until, c->opened_at, c->closed_at, (const char *)sqlite3_column_text(q, 10),
-				  sqlite3_column_int64(q, 11), last_role, c->last_activity_at, &c->state);
+				  sqlite3_column_int64(q, 11), last_role, sqlite3_column_int64(q, 12), &c->state);
 		c->closed_at = c->open ? 0 : c->state.closed_at;
 		c->handoffs = sqlite3_column_int(q, 8);
 		c->ping_pong = sqlite3_column_int(q, 9);
@@ -442,8 +452,9 @@ int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time 
 		}
 		/* Holds: the first department from the opening, each move starts the next. */
 		/* An inactive case was last held when someone last wrote. */
-		ct_time end = c->closed_at && c->closed_at < until && c->state.close_reason &&
-			      strcmp(c->state.close_reason, CT_CLOSED_INACTIVE) ? c->closed_at : c->last_activity_at;
+		ct_time end = !c->closed_at || c->closed_at >= until ? c->last_activity_at
+			      : strcmp(c->state.close_reason, CT_CLOSED_INACTIVE) ? c->closed_at
+			      : sqlite3_column_int64(q, 12);
 		if (end > until)
 			end = until;
 		const char *first = json_array_size(trail) ? json_string_value(json_array_get(trail, 0)) : NULL;

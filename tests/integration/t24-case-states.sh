@@ -70,6 +70,13 @@ generate_message billing id=e3@elm.example from="Eve <eve@elm.example>" to=billi
 generate_message billing id=f1@fir.example from="Fay <fay@fir.example>" to=billing@corp.example \
 	subject="Re: Contract renewal" date="$(ago 14)" body="Same question."
 
+# G: a dispute 50 days ago, answered only 5 days ago: quiet (closed) at the end of a period
+# that ended 20 days ago, though active again since.
+generate_message billing id=g1@gum.example from="Gil <gil@gum.example>" to=billing@corp.example \
+	subject="Refund" date="$(ago 50)" body="You charged us twice in April."
+generate_message billing id=g2@corp.example from="Dana <dana@corp.example>" to=gil@gum.example \
+	subject="Re: Refund" date="$(ago 5)" in_reply_to=g1@gum.example body="Sorry for the wait."
+
 ct() { "$CASETRAIL" -c casetrail.conf "$@"; }
 ct ingest 2>ingest.err || fail "ingest: $(cat ingest.err)"
 case_of() { sqlite3 s.db "select case_id from items where external_id = '$1'"; }
@@ -78,7 +85,8 @@ A=$(case_of a1@acme.example); B=$(case_of b1@acme.example); C=$(case_of c1@bolt.
 [ "$B" != "$A" ] || fail "the mail after 13 quiet days joined the old case instead of opening a follow-up"
 [ "$B" = "$(case_of b2@corp.example)" ] || fail "b2 not in B"
 [ "$D" = "$(case_of d2@dune.example)" ] || fail "a subject join within close_after opened another case"
-E=$(case_of e1@elm.example); E2=$(case_of e3@elm.example); F=$(case_of f1@fir.example)
+E=$(case_of e1@elm.example); E2=$(case_of e3@elm.example); F=$(case_of f1@fir.example); G=$(case_of g1@gum.example)
+[ "$G" = "$(case_of g2@corp.example)" ] || fail "g2 not in G"
 [ "$E2" != "$E" ] && [ "$F" != "$E" ] && [ "$F" != "$E2" ] || fail "cases E, E2, F: $E $E2 $F"
 [ "$(sqlite3 s.db "select follow_up_of from cases where id = $E2")" = "$E" ] || fail "E2 is not a follow-up of E"
 [ -z "$(sqlite3 s.db "select follow_up_of from cases where id = $F")" ] || fail "F (another customer) got a follow-up link"
@@ -160,19 +168,26 @@ assert s[$A] == ('closed', None, 'inactive') and s[$B] == ('open', 'customer', N
 " || fail "audit json states"
 ct cases --open --format json | python3 -c "
 import json, sys
-assert sorted(c['id'] for c in json.load(sys.stdin)) == sorted([$B, $C, $D])
+assert sorted(c['id'] for c in json.load(sys.stdin)) == sorted([$B, $C, $D, $G])
 " || fail "cases --open lists other cases"
 
-# a report's 'open' is at the end of its period: A is open 20 days ago, closed now
+# a report's 'open' is at the end of its period: 20 days ago A was open and G (quiet for 30
+# days then) closed; now A is closed and G (answered 5 days ago) open.
 ct report complaints --since "$(day 30)" --until "$(day 20)" --format json >r1.json
 ct report complaints --since "$(day 30)" --format json >r2.json
-python3 - <<'EOF' || fail "complaint report: open at the end of the period"
-import json
-r1 = json.load(open('r1.json'))['departments'][0]['tagged_cases']
-r2 = json.load(open('r2.json'))['departments'][0]['tagged_cases']
-assert r1['open'] == 1, r1
-assert r2['open'] == 0, r2
+python3 - "$A" "$G" <<'EOF' || fail "complaint report: open at the end of the period"
+import json, sys
+A, G = map(int, sys.argv[1:])
+d1 = json.load(open('r1.json'))['departments'][0]
+d2 = json.load(open('r2.json'))['departments'][0]
+assert d1['tagged_cases']['open'] == 1 and [o['case'] for o in d1['oldest_open']] == [A], d1
+assert d2['tagged_cases']['open'] == 1 and [o['case'] for o in d2['oldest_open']] == [G], d2
 EOF
+ct audit handoffs --until "$(day 20)" --format json | python3 -c "
+import json, sys
+s = {c['id']: (c['state'], c['close_reason']) for c in json.load(sys.stdin)['cases']}
+assert s[$G] == ('closed', 'inactive') and s[$A] == ('open', None), s
+" || fail "audit at the end of a past period"
 
 # a manual close, then a reopen; and close_after in another unit
 ct case close "$C" --by ops >/dev/null
