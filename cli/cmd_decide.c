@@ -323,10 +323,20 @@ int ct_cmd_case_decide(int argc, char **argv, struct ct_cli *cli)
 
 int ct_cmd_recompute(int argc, char **argv, struct ct_cli *cli)
 {
-	const char *by = NULL, *reason = NULL;
-	int done, rc = parse_common(argc, argv, recompute_usage, &by, &reason, &done);
-	if (done)
-		return rc;
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(recompute_usage, stdout);
+			return 0;
+		}
+		fputs(recompute_usage, stderr);
+		return 2;
+	}
 	if (optind < argc) {
 		fputs(recompute_usage, stderr);
 		return 2;
