@@ -30,12 +30,27 @@ int ct_cli_open_store(struct ct_cli *cli, int writable)
 		return -1;
 	struct ct_store_options opt = { 0 };
 	opt.thread_window_days = cli->cfg.thread_window_days;
+	opt.close_after_days = cli->cfg.close_after_days;
 	opt.is_internal = is_internal_cb;
 	opt.is_internal_data = &cli->cfg;
 	const char *t = getenv("CASETRAIL_BUSY_TIMEOUT_MS");
 	if (t && ct_opt_int("CASETRAIL_BUSY_TIMEOUT_MS", t, 0, 3600000, &opt.busy_timeout_ms))
 		return -1;
-	return ct_store_open(path, writable, &opt, &cli->store);
+	if (ct_store_open(path, writable, &opt, &cli->store))
+		return -1;
+	/* A reader shows what the last ingest computed: say when the configuration moved on since. */
+	if (!writable && cli->have_config) {
+		char *have = ct_store_meta_get(cli->store, "config_hash");
+		char *want = ct_store_config_hash(&cli->cfg);
+		if (have && strcmp(have, want)) {
+			ct_warn("the departments or staff of '%s' changed since the store was last updated: "
+				"departments and routing shown are the old ones", cli->cfg.file);
+			ct_hint("run 'casetrail recompute' (or the next ingest does it)");
+		}
+		free(have);
+		free(want);
+	}
+	return 0;
 }
 
 

@@ -75,6 +75,13 @@ int ct_cmd_case(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_report(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_audit(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_site(int argc, char **argv, struct ct_cli *cli);
+/* Corrections (cmd_decide.c): tag dismiss|confirm, item department, recompute,
+   and case close|reopen|merge|split (argv[0] is the verb, called from ct_cmd_case). */
+int ct_cmd_tag(int argc, char **argv, struct ct_cli *cli);
+int ct_cmd_item(int argc, char **argv, struct ct_cli *cli);
+int ct_cmd_recompute(int argc, char **argv, struct ct_cli *cli);
+int ct_cmd_case_decide(int argc, char **argv, struct ct_cli *cli);
+int ct_cmd_decisions(int argc, char **argv, struct ct_cli *cli);
 /* store check (cmd_store.c). */
 int ct_cmd_store(int argc, char **argv, struct ct_cli *cli);
 

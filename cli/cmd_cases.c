@@ -29,10 +29,16 @@ static const char cases_usage[] =
 
 static const char case_usage[] =
 	"usage: casetrail case show ID [--format table|csv|json|markdown|html]\n"
+	"   or: casetrail case close|reopen CASE... [--by WHO] [--reason TEXT]\n"
+	"   or: casetrail case merge CASE OTHER... [--by WHO] [--reason TEXT]\n"
+	"   or: casetrail case split CASE ITEM... [--by WHO] [--reason TEXT]\n"
 	"\n"
-	"Shows one case: its items in time order with their tags and evidence, its\n"
-	"routing history (which department held it, when, who moved it) and why its\n"
-	"items belong together (link and merge reasons).\n";
+	"show: one case, its state (open: waiting on staff or customer; closed:\n"
+	"ticket-closed, inactive or manual), its items in time order with their tags\n"
+	"and evidence, its routing history (which department held it, when, who moved\n"
+	"it), why its items belong together (link and merge reasons), follow-up links\n"
+	"and the decisions made by hand about it.\n"
+	"close, reopen, merge, split: decisions by hand ('casetrail case close --help').\n";
 
 #define jtime ct_json_time
 #define jstr ct_json_str
@@ -51,6 +57,11 @@ static json_t *case_json(const struct ct_case *c, int full)
 	json_object_set_new(o, "opened_at", jtime(c->opened_at));
 	json_object_set_new(o, "last_activity_at", jtime(c->last_activity_at));
 	json_object_set_new(o, "open", json_boolean(c->open));
+	json_object_set_new(o, "state", json_string(c->open ? CT_STATE_OPEN : CT_STATE_CLOSED));
+	json_object_set_new(o, "waiting_on", c->open ? jstr(c->state.waiting_on) : json_null());
+	json_object_set_new(o, "close_reason", c->open ? json_null() : jstr(c->state.close_reason));
+	json_object_set_new(o, "closed_at", c->open ? json_null() : jtime(c->state.closed_at));
+	json_object_set_new(o, "follow_up_of", c->follow_up_of ? json_integer(c->follow_up_of) : json_null());
 	for (size_t i = 0; i < c->departments.n; i++)
 		json_array_append_new(deps, json_string(c->departments.v[i]));
 	json_object_set_new(o, "departments", deps);
@@ -115,6 +126,11 @@ static json_t *case_json(const struct ct_case *c, int full)
 			json_array_append_new(m, j);
 		}
 		json_object_set_new(o, "merges", m);
+		json_t *fu = json_array();
+		for (size_t i = 0; i < c->nfollow_ups; i++)
+			json_array_append_new(fu, json_integer(c->follow_ups[i]));
+		json_object_set_new(o, "follow_ups", fu);
+		json_object_set_new(o, "decisions", ct_json_decisions(c->decisions, c->ndecisions));
 	}
 	return o;
 }
@@ -138,7 +154,7 @@ static int list_cb(const struct ct_case *c, void *data)
 		json_array_append_new(x->arr, case_json(c, 0));
 		return 0;
 	}
-	char id[24], opened[32], last[32], h[16];
+	char id[24], opened[32], last[32], h[16], state[48];
 	struct ct_buf trail = CT_BUF_INIT, tags = CT_BUF_INIT;
 	snprintf(id, sizeof(id), "%lld", (long long)c->id);
 	snprintf(h, sizeof(h), "%d", c->handoffs);
@@ -150,11 +166,11 @@ static int list_cb(const struct ct_case *c, void *data)
 		ct_buf_addf(&trail, "%s%s", i ? " > " : "", c->departments.v[i]);
 	for (size_t i = 0; i < c->ntagc; i++)
 		ct_buf_addf(&tags, "%s%s:%d", i ? " " : "", c->tagc[i].category, c->tagc[i].n);
+	ct_case_state_label(&c->state, state);
 	if (x->compact)
-		ct_doc_row(x->doc_table, id, last, c->open ? "open" : "closed", h, trail.buf, tags.buf,
-			   c->subject ? c->subject : "");
+		ct_doc_row(x->doc_table, id, last, state, h, trail.buf, tags.buf, c->subject ? c->subject : "");
 	else
-		ct_doc_row(x->doc_table, id, opened, last, c->open ? "open" : "closed", h,
+		ct_doc_row(x->doc_table, id, opened, last, state, h,
 			   c->ping_pong ? "yes" : "no", trail.buf, tags.buf, c->customer ? c->customer : "",
 			   c->subject ? c->subject : "");
 	ct_buf_release(&trail);
@@ -231,6 +247,7 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 		x.doc_table->anchors = 1;
 		/* on a narrow terminal, the free text gives way first */
 		x.doc_table->shrink_first = 1u << 6 | 1u << 7 | 1u << 8 | 1u << 9;
+		x.doc_table->keep = 1u << 0 | 1u << 3;  /* id and state stay readable */
 		doc.csv = x.doc_table;
 	}
 	if (ct_store_list_cases(cli->store, &f, list_cb, &x)) {
@@ -256,12 +273,23 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 
 static void show_table(const struct ct_case *c)
 {
-	char a[32], b[32];
+	char a[32], b[32], state[48];
 	ct_time_iso(c->opened_at, a);
 	ct_time_iso(c->last_activity_at, b);
+	ct_case_state_label(&c->state, state);
 	printf("Case %lld: %s\n", (long long)c->id, c->subject ? c->subject : "");
 	printf("  customer:  %s\n", c->customer ? c->customer : "-");
-	printf("  opened:    %s   last activity: %s   %s\n", a, b, c->open ? "open" : "closed");
+	printf("  opened:    %s   last activity: %s\n", a, b);
+	if (c->open) {
+		printf("  state:     %s\n", state);
+	} else {
+		ct_time_iso(c->state.closed_at, a);
+		printf("  state:     %s since %s\n", state, a);
+	}
+	if (c->follow_up_of)
+		printf("  follows up case %lld\n", (long long)c->follow_up_of);
+	for (size_t i = 0; i < c->nfollow_ups; i++)
+		printf("  followed up by case %lld\n", (long long)c->follow_ups[i]);
 	printf("  trail:     ");
 	for (size_t i = 0; i < c->departments.n; i++)
 		printf("%s%s", i ? " → " : "", c->departments.v[i]);
@@ -295,6 +323,15 @@ static void show_table(const struct ct_case *c)
 		printf("\nMerged case %lld at %s: %s (%s)\n", (long long)c->merges[i].from_case, a,
 		       c->merges[i].reason, c->merges[i].detail ? c->merges[i].detail : "");
 	}
+	if (c->ndecisions)
+		printf("\nDecisions:\n");
+	for (size_t i = 0; i < c->ndecisions; i++) {
+		char *what = ct_decision_describe(&c->decisions[i]);
+		ct_time_iso(c->decisions[i].at, a);
+		printf("  %s  %s  by %s%s%s\n", a, what, c->decisions[i].by, c->decisions[i].reason ? ": " : "",
+		       c->decisions[i].reason ? c->decisions[i].reason : "");
+		free(what);
+	}
 }
 
 int ct_cmd_case(int argc, char **argv, struct ct_cli *cli)
@@ -306,6 +343,15 @@ int ct_cmd_case(int argc, char **argv, struct ct_cli *cli)
 	};
 	enum ct_format fmt = ct_default_format();
 	int c;
+	/* close, reopen, merge, split: decisions (cmd_decide.c) */
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-')
+			continue;
+		if (!strcmp(argv[i], "close") || !strcmp(argv[i], "reopen") || !strcmp(argv[i], "merge") ||
+		    !strcmp(argv[i], "split"))
+			return ct_cmd_case_decide(argc, argv, cli);
+		break;
+	}
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -318,7 +364,7 @@ int ct_cmd_case(int argc, char **argv, struct ct_cli *cli)
 		}
 	}
 	if (optind < argc && strcmp(argv[optind], "show")) {
-		ct_opt_unknown("case command", argv[optind], "show");
+		ct_opt_unknown("case command", argv[optind], "show, close, reopen, merge, split");
 		fputs(case_usage, stderr);
 		return 2;
 	}
@@ -329,6 +375,8 @@ int ct_cmd_case(int argc, char **argv, struct ct_cli *cli)
 	long id;
 	if (ct_opt_long("case show ID", argv[optind + 1], 1, LONG_MAX, &id))
 		return 2;
+	if (!cli->store && ct_cli_open_store(cli, 0))
+		return cli->db_path || cli->cfg.store_path ? 1 : 2;
 	struct ct_case cs;
 	ct_report_links_from_config(&cli->cfg);
 	int rc = ct_store_get_case(cli->store, id, &cs);

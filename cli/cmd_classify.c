@@ -20,6 +20,9 @@ static const char usage[] =
 	"Tags every stored item that the current rule set has not tagged yet (new\n"
 	"items stored with --no-classify, and all items after the rules changed):\n"
 	"its old tags are replaced. Items tagged by the same rule set are skipped.\n"
+	"Tags dismissed or confirmed by hand ('casetrail tag') stay so. When the\n"
+	"configuration of departments or staff changed, departments, sides and\n"
+	"routing are recomputed too (as 'casetrail recompute' does).\n"
 	"\n"
 	"  --rescan        re-tag items whose rule set differs (the default; kept for clarity)\n"
 	"  --rules FILE    rule file (default: [organization] rules, else config/rules.conf)\n"
@@ -123,6 +126,15 @@ int ct_cmd_classify(int argc, char **argv, struct ct_cli *cli)
 			ct_store_rollback(cli->store);
 		ret = 1;
 	} else if (run.in_tx && ct_store_commit(cli->store)) {
+		ret = 1;
+	}
+	/* Departments or staff changed in the configuration; and decisions hold over re-tagging. */
+	int ran = 0;
+	if (!ret && cli->have_config && ct_store_recompute_if_changed(cli->store, &cli->cfg, &ran))
+		ret = 1;
+	if (!ret && !ran && (ct_store_begin(cli->store) || ct_store_apply_decisions(cli->store) ||
+			     ct_store_commit(cli->store))) {
+		ct_store_rollback(cli->store);
 		ret = 1;
 	}
 	if (!ret) {

@@ -40,6 +40,9 @@ static const char usage[] =
 	"  -q, --quiet         no warnings and no summary (errors are still printed)\n"
 	"  -h, --help          this help\n"
 	"\n"
+	"When the departments or staff of the configuration changed since the last run,\n"
+	"the stored items' departments, sides and routing are recomputed first (see\n"
+	"'casetrail recompute'); decisions made by hand are applied again at the end.\n"
 	"The summary counts new, already seen, warnings, failed messages, cases touched,\n"
 	"and the sources that finished and that failed.\n"
 	"Exit status: 0 ok; 1 the run finished with errors it reported (a source or a\n"
@@ -462,6 +465,14 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 		goto out_early;
 	}
 	log_start(&r, dry ? "dry-run" : "run");
+	/* Departments or staff changed in the configuration: bring stored items up to date first. */
+	if (!dry && cli->have_config) {
+		int ran;
+		if (ct_store_recompute_if_changed(cli->store, &cli->cfg, &ran)) {
+			ret = fail_early(&r, 1);
+			goto out_early;
+		}
+	}
 	if (classify && !dry) {
 		const char *rp = ct_cli_rules_path(cli);
 		if (!rp) {
@@ -571,6 +582,12 @@ out:
 	/* Stops the writer; after this the store is ours again. */
 	ct_pipeline_release(&p);
 	catch_interrupts(0);
+	/* Decisions made by hand hold for what this run added (a split that new mail joined again). */
+	if (!dry && run_id && (ct_store_begin(cli->store) || ct_store_apply_decisions(cli->store) ||
+			       ct_store_commit(cli->store))) {
+		ct_store_rollback(cli->store);
+		ret = 1;
+	}
 	if (interrupted)
 		ct_error("interrupted by %s: what was read before is stored; the next run goes on from there",
 			 interrupted == SIGINT ? "SIGINT" : "SIGTERM");

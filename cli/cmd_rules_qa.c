@@ -22,6 +22,7 @@
 
 static const char usage_masscheck[] =
 	"usage: casetrail rules masscheck [--rules FILE] [--corpus DIR]... [--labels FILE]\n"
+	"                                 [--store-labels]\n"
 	"                                 [--part all|tune|held-out] [--seed N] [--samples N]\n"
 	"                                 [--categories LIST] [--format table|json]\n"
 	"\n"
@@ -39,6 +40,11 @@ static const char usage_masscheck[] =
 	"  --labels FILE     JSON labels: {\"items\": [{\"external_id\", \"tags\": [...]}]},\n"
 	"                    {\"items\": {ID: [...]}} or {ID: [...]}; an item not in it is\n"
 	"                    unlabelled (default for --corpus: DIR/truth.json)\n"
+	"  --store-labels    labels from the store's decisions: an item whose tag was\n"
+	"                    dismissed ('casetrail tag dismiss') is labelled without it (a\n"
+	"                    false positive), one confirmed with it; its other tags are\n"
+	"                    taken as they are. Scores the categories decided about,\n"
+	"                    unless --categories; with --labels, decisions come last\n"
 	"  --part P          all (default), tune or held-out: the fixed half of the items\n"
 	"                    by SHA-256 of the seed and external id (held-out: first byte < 128)\n"
 	"  --seed N          seed of the split, 0 to 1000000 (default 1)\n"
@@ -83,6 +89,7 @@ struct qa_opts {
 	int json;
 	unsigned folds;
 	int write;
+	int store_labels;        /* labels from the store's tag decisions */
 };
 
 /* Which half an item is in: SHA-256 of "casetrail-qa-SEED:ID", first byte < 128 = held out. */
@@ -275,6 +282,7 @@ static int parse_opts(int argc, char **argv, struct qa_opts *o, const char *usag
 		{ "format", required_argument, NULL, 'f' },
 		{ "folds", required_argument, NULL, 'k' },
 		{ "write", no_argument, NULL, 'w' },
+		{ "store-labels", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -289,6 +297,7 @@ static int parse_opts(int argc, char **argv, struct qa_opts *o, const char *usag
 		switch (ch) {
 		case 'r': o->rules_path = optarg; break;
 		case 'l': o->labels_path = optarg; break;
+		case 'S': o->store_labels = 1; break;
 		case 'C': ct_strlist_push(&o->corpora, optarg); break;
 		case 'c': ct_strlist_split(&o->categories, optarg, ','); break;
 		case 'p':
@@ -331,6 +340,48 @@ static int parse_opts(int argc, char **argv, struct qa_opts *o, const char *usag
 		fputs(usage, stderr);
 		return 2;
 	}
+	if (o->store_labels && o->corpora.n)
+		return ct_error("--store-labels labels the store's items; it does not go with --corpus"), 2;
+	return 0;
+}
+
+struct store_labels {
+	struct ct_store *st;
+	json_t *map;                  /* external id -> [categories] */
+	struct ct_strlist *cats;      /* categories decided about, when none are given */
+	int add_cats;
+};
+
+/*
+ * A tag decision as a label: the item's label set starts from the tags it
+ * has in the store (decisions already applied) or from --labels, then a
+ * dismissed category leaves it (a false positive) and a confirmed one joins
+ * it (a true positive), in the order they were decided.
+ */
+static int store_label(const struct ct_decision *d, void *data)
+{
+	struct store_labels *x = data;
+	int dismiss = !strcmp(d->action, "tag-dismiss");
+	if (!dismiss && strcmp(d->action, "tag-confirm"))
+		return 0;
+	json_t *set = json_object_get(x->map, d->item);
+	if (!set) {
+		struct ct_strlist tags = CT_STRLIST_INIT;
+		if (ct_store_item_tags(x->st, d->item, &tags))
+			return -1;
+		set = json_array();
+		for (size_t i = 0; i < tags.n; i++)
+			json_array_append_new(set, json_string(tags.v[i]));
+		ct_strlist_clear(&tags);
+		json_object_set_new(x->map, d->item, set);
+	}
+	for (size_t i = json_array_size(set); i-- > 0;)
+		if (!strcmp(json_string_value(json_array_get(set, i)), d->category))
+			json_array_remove(set, i);
+	if (!dismiss)
+		json_array_append_new(set, json_string(d->category));
+	if (x->add_cats && !ct_strlist_has(x->cats, d->category))
+		ct_strlist_push(x->cats, d->category);
 	return 0;
 }
 
@@ -361,8 +412,28 @@ static int run(int argc, char **argv, struct ct_cli *cli, int fit)
 		ret = 2;
 		goto out;
 	}
+	if (o.store_labels) {
+		if (ct_cli_open_store(cli, 0)) {
+			ret = 1;
+			goto out;
+		}
+		struct store_labels sl = { cli->store, c.labels ? c.labels : json_object(), &o.categories,
+					   !o.categories.n };
+		c.labels = sl.map;
+		if (ct_store_list_decisions(cli->store, 0, store_label, &sl)) {
+			ret = 1;
+			goto out;
+		}
+		if (!json_object_size(c.labels)) {
+			ct_error("no tag was dismissed or confirmed in '%s': nothing is labelled",
+				 ct_store_path(cli->store));
+			ct_hint("label items with 'casetrail tag dismiss|confirm ITEM TAG', or pass --labels FILE");
+			ret = 2;
+			goto out;
+		}
+	}
 	/* Without labels every category of the rules is listed for review. */
-	if (!o.labels_path && !o.corpora.n && !o.categories.n)
+	if (!o.labels_path && !o.store_labels && !o.corpora.n && !o.categories.n)
 		for (size_t i = 0; i < ct_rules_ncategories(rules); i++)
 			ct_strlist_push(&o.categories, ct_rules_category(rules, i));
 	c.o = &o;

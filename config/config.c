@@ -25,7 +25,7 @@ struct loader {
 	int errors;
 	char section[256];   /* current section as written */
 	int section_line;
-	enum { SEC_NONE, SEC_STORE, SEC_ORG, SEC_DEPT, SEC_SOURCE, SEC_SMTP, SEC_LOG, SEC_SITE, SEC_BAD } kind;
+	enum { SEC_NONE, SEC_STORE, SEC_ORG, SEC_DEPT, SEC_SOURCE, SEC_SMTP, SEC_LOG, SEC_SITE, SEC_CASES, SEC_BAD } kind;
 	struct ct_strlist seen_sections;
 	int store_path_line, ticket_ref_line;
 };
@@ -114,6 +114,25 @@ static int parse_bool(const char *v, int *out)
 	return 0;
 }
 
+/* "30d", "6w" or "30" (days) into days, 1 to 36500; 0 or -1. */
+static int parse_duration_days(const char *v, int *out)
+{
+	char num[32];
+	size_t n = strlen(v);
+	long mult = 1, days;
+	if (!n || n >= sizeof(num))
+		return -1;
+	memcpy(num, v, n + 1);
+	if (num[n - 1] == 'd' || num[n - 1] == 'w') {
+		mult = num[n - 1] == 'w' ? 7 : 1;
+		num[--n] = '\0';
+	}
+	if (ct_parse_long(num, 1, 36500, &days) || days * mult > 36500)
+		return -1;
+	*out = (int)(days * mult);
+	return 0;
+}
+
 static int on_section(struct loader *ld, const char *section)
 {
 	struct ct_config *cfg = ld->cfg;
@@ -138,6 +157,8 @@ static int on_section(struct loader *ld, const char *section)
 		ld->kind = SEC_LOG;
 	} else if (!strcmp(section, "site")) {
 		ld->kind = SEC_SITE;
+	} else if (!strcmp(section, "cases")) {
+		ld->kind = SEC_CASES;
 	} else if (!strncmp(section, "department ", 11) || !strncmp(section, "source ", 7)) {
 		int dept = section[0] == 'd';
 		char *name = ct_strdup(section + (dept ? 11 : 7));
@@ -168,10 +189,10 @@ static int on_section(struct loader *ld, const char *section)
 	} else {
 		const char *sp = strchr(section, ' ');
 		if (sp)
-			cfg_err(ld, ld->line, "unknown section type '%.*s' in [%s] (known: store, organization, department NAME, source NAME, smtp, log, site)",
+			cfg_err(ld, ld->line, "unknown section type '%.*s' in [%s] (known: store, organization, department NAME, source NAME, smtp, log, site, cases)",
 				(int)(sp - section), section, section);
 		else
-			cfg_err(ld, ld->line, "unknown section [%s] (known: store, organization, department NAME, source NAME, smtp, log, site)",
+			cfg_err(ld, ld->line, "unknown section [%s] (known: store, organization, department NAME, source NAME, smtp, log, site, cases)",
 				section);
 		ld->kind = SEC_BAD;
 	}
@@ -320,6 +341,15 @@ static int on_key(struct loader *ld, const char *name, const char *value)
 				cfg_err(ld, ld->line, "[log] file is empty");
 			free(cfg->log_file);
 			cfg->log_file = resolve(cfg->dir, value);
+		} else {
+			unknown_key(ld, name);
+		}
+		break;
+	case SEC_CASES:
+		if (!strcmp(name, "close_after")) {
+			if (parse_duration_days(value, &cfg->close_after_days))
+				cfg_err(ld, ld->line, "[cases] close_after takes a number of days from 1 to 36500"
+					" (30d, 6w or 30), not '%s'", value);
 		} else {
 			unknown_key(ld, name);
 		}
@@ -558,6 +588,7 @@ void ct_config_init_empty(struct ct_config *cfg)
 	cfg->file = ct_strdup("(none)");
 	cfg->dir = ct_strdup(".");
 	cfg->thread_window_days = 30;
+	cfg->close_after_days = 30;
 	cfg->smtp_tls_verify = 1;
 	cfg->smtp_timeout = 60;
 }

@@ -43,6 +43,7 @@ struct ct_config {
 	char *ticket_ref;    /* PCRE2 pattern with one capture, may be NULL */
 	char *rules_path;    /* resolved; may be NULL */
 	int thread_window_days; /* [organization] thread_window_days, default 30 */
+	int close_after_days;   /* [cases] close_after: a case quiet this long is closed, default 30 */
 	struct ct_department *depts;
 	size_t ndepts, depts_alloc;
 	struct ct_source *sources;

@@ -249,11 +249,12 @@ int ct_report_complaints(FILE *out, enum ct_format fmt, int width, const struct 
 	struct ct_doc d;
 	ct_doc_init(&d, title);
 	struct ct_doc_table *all = ct_doc_table(&d, "Tagged cases by department",
-		"department|leader|category|#opened|#previous period|#change|#open now");
+		"department|leader|category|#opened|#previous period|#change|#open at end");
 	d.csv = all;
 	ct_doc_text(&d, "Cases with a tagged item in each department: opened in the period, opened in the "
 		    "previous period of the same length, and still open at its end. A case is open unless "
-		    "its ticket was closed or staff wrote last more than %d days before.", CT_STALE_DAYS);
+		    "its ticket was closed, it was closed by hand, or nobody wrote in it for %d days "
+		    "(closed: inactive).", c->close_after_days);
 	if (fmt == CT_FMT_HTML) {
 		struct period_chart pc;
 		period_chart_build(&pc, c);
@@ -283,9 +284,9 @@ int ct_report_complaints(FILE *out, enum ct_format fmt, int width, const struct 
 		char n1[24], n2[24], n3[24], n4[24];
 		ct_doc_heading(&d, 1, "%s%s%s%s", dp->department, leader ? " (leader: " : "", leader ? leader : "",
 			       leader ? ")" : "");
-		ct_doc_text(&d, "%ld tagged case%s opened in the period (previous period %ld, %+ld); %ld open now.",
+		ct_doc_text(&d, "%ld tagged case%s opened in the period (previous period %ld, %+ld); %ld open at its end.",
 			    dp->opened, dp->opened == 1 ? "" : "s", dp->previous, dp->opened - dp->previous, dp->open);
-		struct ct_doc_table *t = ct_doc_table(&d, "Per tag", "tag|#opened|#change|#open now");
+		struct ct_doc_table *t = ct_doc_table(&d, "Per tag", "tag|#opened|#change|#open at end");
 		for (size_t k = 0; k < dp->ntags; k++) {
 			snprintf(n1, sizeof(n1), "%ld", dp->tags[k].opened);
 			snprintf(n2, sizeof(n2), "%+ld", dp->tags[k].opened - dp->tags[k].previous);

@@ -25,6 +25,11 @@ static int json_out(FILE *out, const struct ct_audit *a)
 		json_object_set_new(o, "opened_at", jtime(c->opened_at));
 		json_object_set_new(o, "last_activity_at", jtime(c->last_activity_at));
 		json_object_set_new(o, "open", json_boolean(c->open));
+		json_object_set_new(o, "state", json_string(c->open ? CT_STATE_OPEN : CT_STATE_CLOSED));
+		json_object_set_new(o, "waiting_on", c->open ? jstr(c->state.waiting_on) : json_null());
+		json_object_set_new(o, "close_reason", c->open ? json_null() : jstr(c->state.close_reason));
+		json_object_set_new(o, "closed_at", c->open ? json_null() : jtime(c->state.closed_at));
+		json_object_set_new(o, "decisions", ct_json_decisions(c->decisions, c->ndecisions));
 		for (size_t k = 0; k < c->nstops; k++) {
 			json_t *h = json_object();
 			json_array_append_new(deps, json_string(c->stops[k].department));
@@ -58,7 +63,9 @@ static int json_out(FILE *out, const struct ct_audit *a)
 	for (int b = 0; b < 4; b++) {
 		json_t *o = json_object();
 		json_object_set_new(o, "handoffs", b == 3 ? json_string("3+") : json_integer(b));
+		/* resolved_cases: the name of schema 1; closed_cases says the same in the state model's words */
 		json_object_set_new(o, "resolved_cases", json_integer(a->buckets[b].resolved));
+		json_object_set_new(o, "closed_cases", json_integer(a->buckets[b].resolved));
 		json_object_set_new(o, "median_days",
 				    a->buckets[b].median_days < 0 ? json_null() : json_real(a->buckets[b].median_days));
 		json_array_append_new(res, o);
@@ -141,8 +148,8 @@ int ct_report_audit(FILE *out, enum ct_format fmt, int width, const struct ct_au
 	free(vals);
 	ct_strlist_clear(&names);
 
-	ct_doc_heading(&d, 1, "Time to resolution by number of handoffs");
-	struct ct_doc_table *rt = ct_doc_table(&d, "", "handoffs|#resolved cases|#median days");
+	ct_doc_heading(&d, 1, "Time to close by number of handoffs");
+	struct ct_doc_table *rt = ct_doc_table(&d, "", "handoffs|#closed cases|#median days");
 	for (int b = 0; b < 4; b++) {
 		snprintf(n1, sizeof(n1), b == 3 ? "3 or more" : "%d", b);
 		snprintf(n2, sizeof(n2), "%ld", a->buckets[b].resolved);
@@ -170,6 +177,7 @@ int ct_report_audit(FILE *out, enum ct_format fmt, int width, const struct ct_au
 	struct ct_doc_table *ct = ct_doc_table(&d, "",
 		"@case|opened|state|#handoffs|ping-pong|unanswered|trail (time held)|~subject|~customer");
 	ct->anchors = 1;
+	ct->keep = 1u << 0 | 1u << 2;   /* case id and state stay readable */
 	d.csv = ct;
 	for (size_t i = 0; i < a->ncases; i++) {
 		const struct ct_audit_case *c = &a->cases[i];
@@ -180,10 +188,29 @@ int ct_report_audit(FILE *out, enum ct_format fmt, int width, const struct ct_au
 		char *trail = trail_text(c);
 		snprintf(n1, sizeof(n1), "%lld", (long long)c->id);
 		snprintf(n2, sizeof(n2), "%d", c->handoffs);
-		ct_doc_row(ct, n1, opened, c->open ? "open" : "closed", n2, c->ping_pong ? "yes" : "no",
+		char state[48];
+		ct_case_state_label(&c->state, state);
+		ct_doc_row(ct, n1, opened, state, n2, c->ping_pong ? "yes" : "no",
 			   c->unanswered ? "yes" : "no", trail, c->subject ? c->subject : "",
 			   c->customer ? c->customer : "");
 		free(trail);
+	}
+	/* Decisions made by hand about the audited cases. */
+	struct ct_doc_table *dt = NULL;
+	for (size_t i = 0; i < a->ncases; i++) {
+		const struct ct_audit_case *c = &a->cases[i];
+		for (size_t k = 0; k < c->ndecisions; k++) {
+			const struct ct_decision *dc = &c->decisions[k];
+			if (!dt) {
+				ct_doc_heading(&d, 1, "Decisions made by hand");
+				dt = ct_doc_table(&d, "", "#case|date|~decision|by|~why");
+			}
+			char when[32], *what = ct_decision_describe(dc);
+			ct_time_iso(dc->at, when);
+			snprintf(n1, sizeof(n1), "%lld", (long long)c->id);
+			ct_doc_row(dt, n1, when, what, dc->by, dc->reason ? dc->reason : "");
+			free(what);
+		}
 	}
 	int rc = ct_doc_emit(&d, fmt, out, width);
 	ct_doc_release(&d);

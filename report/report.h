@@ -38,7 +38,7 @@ struct ct_doc_table {
 	size_t nrows, rows_alloc;
 	unsigned numeric;             /* bit i: column i is numeric (right-aligned) */
 	unsigned shrink_first;        /* bit i: narrow column i first when the table is too wide */
-	unsigned keep;                /* bit i: never narrow column i (dates, numbers) */
+	unsigned keep;                /* bit i: never narrow column i (dates, numbers, a state, an id) */
 	unsigned case_link;           /* bit i: column i is a case id, a link in HTML */
 	unsigned wide;                /* bit i: column i is free text kept readable in HTML */
 	unsigned page_link;           /* bit i: cells of column i are "href<TAB>text", a link in HTML */
@@ -143,6 +143,11 @@ struct json_t *ct_json_time(ct_time t);
 struct json_t *ct_json_str(const char *s);
 /* [{at, from_department, to_department, via, actor, observed}] */
 struct json_t *ct_json_routing(const struct ct_routing_event *v, size_t n);
+struct ct_decision;
+/* [{id, action, item, category, items, department, by, at, reason, superseded, summary}] */
+struct json_t *ct_json_decisions(const struct ct_decision *v, size_t n);
+/* "tag billing_dispute of item X dismissed": a decision in words (a new string). */
+char *ct_decision_describe(const struct ct_decision *d);
 
 /* ---- mail ---- */
 

@@ -14,13 +14,23 @@ int ct_report_case(FILE *out, enum ct_format fmt, int width, const struct ct_cas
 	struct ct_buf trail = CT_BUF_INIT;
 	for (size_t i = 0; i < c->departments.n; i++)
 		ct_buf_addf(&trail, "%s%s", i ? " → " : "", c->departments.v[i]);
+	char state[48], since[64] = "";
+	ct_case_state_label(&c->state, state);
+	if (!c->open) {
+		ct_time_iso(c->state.closed_at, a);
+		snprintf(since, sizeof(since), " since %s", a);
+	}
 	ct_time_iso(c->opened_at, a);
 	ct_time_iso(c->last_activity_at, b);
-	ct_doc_text(&d, "Customer %s. Opened %s, last activity %s, %s. Trail: %s (%d handoff%s%s).",
-		    c->customer ? c->customer : "unknown", a, b, c->open ? "open" : "closed",
+	ct_doc_text(&d, "Customer %s. Opened %s, last activity %s. State: %s%s. Trail: %s (%d handoff%s%s).",
+		    c->customer ? c->customer : "unknown", a, b, state, since,
 		    trail.len ? trail.buf : "none", c->handoffs, c->handoffs == 1 ? "" : "s",
 		    c->ping_pong ? ", ping-pong" : "");
 	ct_buf_release(&trail);
+	if (c->follow_up_of)
+		ct_doc_text(&d, "Follows up case %lld.", (long long)c->follow_up_of);
+	for (size_t i = 0; i < c->nfollow_ups; i++)
+		ct_doc_text(&d, "Followed up by case %lld.", (long long)c->follow_ups[i]);
 
 	ct_doc_heading(&d, 1, "Timeline");
 	struct ct_doc_table *t = ct_doc_table(&d, "",
@@ -43,6 +53,16 @@ int ct_report_case(FILE *out, enum ct_format fmt, int width, const struct ct_cas
 		ct_buf_release(&tags);
 		ct_buf_release(&ev);
 		ct_buf_release(&why);
+	}
+	/* Decisions made by hand, after the items (also in CSV, which has this table only). */
+	for (size_t i = 0; i < c->ndecisions; i++) {
+		const struct ct_decision *dc = &c->decisions[i];
+		char *what = ct_decision_describe(dc);
+		ct_time_iso(dc->at, a);
+		ct_doc_row(t, a, "decision", dc->value && !strcmp(dc->action, "item-department") ? dc->value : "",
+			   dc->by, what, "",
+			   dc->reason ? dc->reason : "", "", dc->item);
+		free(what);
 	}
 	ct_doc_heading(&d, 1, "Routing");
 	t = ct_doc_table(&d, "", "date|from|to|via|by");

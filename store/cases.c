@@ -41,7 +41,51 @@ void ct_case_release(struct ct_case *c)
 		free(c->merges[i].detail);
 	}
 	free(c->merges);
+	free(c->follow_ups);
+	for (size_t i = 0; i < c->ndecisions; i++)
+		ct_decision_release(&c->decisions[i]);
+	free(c->decisions);
 	memset(c, 0, sizeof(*c));
+}
+
+void ct_case_state_at(ct_time t, ct_time opened_at, ct_time last_activity_at, int last_role,
+		      ct_time closed_at, const char *close_reason, ct_time reopened_at,
+		      int close_after_days, struct ct_case_state *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (close_after_days <= 0)
+		close_after_days = 30;
+	if (opened_at >= t) {
+		out->close_reason = NULL;
+		return;
+	}
+	if (closed_at && closed_at <= t && close_reason) {
+		out->close_reason = !strcmp(close_reason, CT_CLOSED_MANUAL) ? CT_CLOSED_MANUAL : CT_CLOSED_TICKET;
+		out->closed_at = closed_at;
+		return;
+	}
+	/*
+	 * Inactive: nobody wrote for close_after days before t. Activity after t
+	 * is not known at t, so a case active later counts from the last
+	 * activity the store has only when that is before t.
+	 */
+	ct_time ref = last_activity_at > reopened_at ? last_activity_at : reopened_at;
+	ct_time quiet_end = ref + (ct_time)close_after_days * 86400;
+	if (ref < t && quiet_end <= t) {
+		out->close_reason = CT_CLOSED_INACTIVE;
+		out->closed_at = quiet_end;
+		return;
+	}
+	out->open = 1;
+	out->waiting_on = last_role == CT_ROLE_STAFF ? CT_WAITING_CUSTOMER : CT_WAITING_STAFF;
+}
+
+void ct_case_state_label(const struct ct_case_state *s, char out[48])
+{
+	if (s->open)
+		snprintf(out, 48, "open (waiting on %s)", s->waiting_on ? s->waiting_on : CT_WAITING_STAFF);
+	else
+		snprintf(out, 48, "closed (%s)", s->close_reason ? s->close_reason : CT_CLOSED_INACTIVE);
 }
 
 static void tagc_add(struct ct_case *c, const char *cat)
@@ -62,9 +106,10 @@ static int cmp_tagc(const void *a, const void *b)
 	return strcmp(((const struct ct_tag_count *)a)->category, ((const struct ct_tag_count *)b)->category);
 }
 
-#define CASE_COLS "id, subject, customer, opened_at, last_activity_at, closed_at, last_role, trail, handoffs, ping_pong"
+#define CASE_COLS "id, subject, customer, opened_at, last_activity_at, closed_at, last_role, trail, handoffs," \
+	" ping_pong, close_reason, reopened_at, follow_up_of"
 
-static void fill_case_row(sqlite3_stmt *q, struct ct_case *c, ct_time now)
+static void fill_case_row(struct ct_store *st, sqlite3_stmt *q, struct ct_case *c, ct_time now)
 {
 	c->id = sqlite3_column_int64(q, 0);
 	c->subject = ct_store_col_strdup(q, 1);
@@ -73,8 +118,14 @@ static void fill_case_row(sqlite3_stmt *q, struct ct_case *c, ct_time now)
 	c->last_activity_at = sqlite3_column_int64(q, 4);
 	c->closed_at = sqlite3_column_type(q, 5) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 5);
 	int last_role = sqlite3_column_int(q, 6);
-	c->open = !c->closed_at &&
-		  !(last_role == 2 && c->last_activity_at < now - CT_STALE_DAYS * 86400);
+	ct_case_state_at(now, c->opened_at, c->last_activity_at, last_role, c->closed_at,
+			 (const char *)sqlite3_column_text(q, 10), sqlite3_column_int64(q, 11),
+			 st->opt.close_after_days, &c->state);
+	c->open = c->state.open;
+	c->closed_at = c->state.open ? 0 : c->state.closed_at;
+	c->follow_up_of = sqlite3_column_int64(q, 12);
+	if (c->follow_up_of)
+		c->follow_up_of = ct_store_resolve_case(st, c->follow_up_of);
 	json_t *t = json_loads((const char *)sqlite3_column_text(q, 7), 0, NULL);
 	for (size_t i = 0; t && i < json_array_size(t); i++)
 		ct_strlist_push(&c->departments, json_string_value(json_array_get(t, i)));
@@ -162,7 +213,6 @@ int ct_store_list_cases(struct ct_store *st, const struct ct_case_filter *f,
 		" AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.trail) WHERE value = ?2))"
 		" AND (?3 = 0 OR last_activity_at >= ?3) AND (?4 = 0 OR opened_at < ?4)"
 		" AND handoffs >= ?5 AND (?6 = 0 OR ping_pong = 1)"
-		" AND (?7 = 0 OR (closed_at IS NULL AND NOT (last_role = " SQL_ROLE_STAFF " AND last_activity_at < ?8)))"
 		" ORDER BY last_activity_at DESC, id DESC", -1, &q, NULL) != SQLITE_OK)
 		return ct_store_sqlerr(st, "listing cases");
 	ct_store_bind_text(q, 1, f ? f->tag : NULL);
@@ -171,12 +221,14 @@ int ct_store_list_cases(struct ct_store *st, const struct ct_case_filter *f,
 	sqlite3_bind_int64(q, 4, f ? f->until : 0);
 	sqlite3_bind_int(q, 5, f ? f->min_handoffs : 0);
 	sqlite3_bind_int(q, 6, f ? f->ping_pong_only : 0);
-	sqlite3_bind_int(q, 7, f ? f->open_only : 0);
-	sqlite3_bind_int64(q, 8, now - CT_STALE_DAYS * 86400);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct ct_case c;
 		memset(&c, 0, sizeof(c));
-		fill_case_row(q, &c, now);
+		fill_case_row(st, q, &c, now);
+		if (f && f->open_only && !c.open) {
+			ct_case_release(&c);
+			continue;
+		}
 		if (load_items(st, &c, 0)) {
 			ct_case_release(&c);
 			ret = -1;
@@ -211,6 +263,27 @@ int64_t ct_store_resolve_case(struct ct_store *st, int64_t id)
 	return id;
 }
 
+/* Copies a decision into the case (ct_store_list_decisions callback). */
+static int add_decision(const struct ct_decision *d, void *data)
+{
+	struct ct_case *c = data;
+	CT_ALLOC_GROW(c->decisions, c->ndecisions + 1, c->decisions_alloc);
+	struct ct_decision *o = &c->decisions[c->ndecisions++];
+	memset(o, 0, sizeof(*o));
+	o->id = d->id;
+	o->action = ct_strdup(d->action);
+	o->item = ct_strdup(d->item);
+	o->category = d->category ? ct_strdup(d->category) : NULL;
+	o->value = d->value ? ct_strdup(d->value) : NULL;
+	o->by = ct_strdup(d->by);
+	o->reason = d->reason ? ct_strdup(d->reason) : NULL;
+	o->at = d->at;
+	o->superseded = d->superseded;
+	for (size_t i = 0; i < d->items.n; i++)
+		ct_strlist_push(&o->items, d->items.v[i]);
+	return 0;
+}
+
 int ct_store_get_case(struct ct_store *st, int64_t id, struct ct_case *c)
 {
 	sqlite3_stmt *q;
@@ -224,7 +297,7 @@ int ct_store_get_case(struct ct_store *st, int64_t id, struct ct_case *c)
 		sqlite3_finalize(q);
 		return rc == SQLITE_DONE ? 1 : ct_store_sqlerr(st, "reading a case");
 	}
-	fill_case_row(q, c, (ct_time)time(NULL));
+	fill_case_row(st, q, c, (ct_time)time(NULL));
 	sqlite3_finalize(q);
 	if (load_items(st, c, 1))
 		goto fail;
@@ -257,6 +330,19 @@ int ct_store_get_case(struct ct_store *st, int64_t id, struct ct_case *c)
 		m->at = sqlite3_column_int64(q, 3);
 	}
 	sqlite3_finalize(q);
+	if (sqlite3_prepare_v2(st->db, "SELECT id FROM cases WHERE follow_up_of = ? AND merged_into IS NULL ORDER BY id",
+			       -1, &q, NULL) != SQLITE_OK) {
+		ct_store_sqlerr(st, "reading follow-ups");
+		goto fail;
+	}
+	sqlite3_bind_int64(q, 1, id);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		CT_ALLOC_GROW(c->follow_ups, c->nfollow_ups + 1, c->follow_ups_alloc);
+		c->follow_ups[c->nfollow_ups++] = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	if (ct_store_list_decisions(st, id, add_decision, c))
+		goto fail;
 	return 0;
 fail:
 	ct_case_release(c);

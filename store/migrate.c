@@ -165,7 +165,36 @@ static const char migration_2[] =
 	"DROP INDEX items_ticket;"
 	"CREATE INDEX items_ticket ON items(ticket_id, ticket_system) WHERE ticket_id IS NOT NULL;";
 
-static const char *const migrations[] = { migration_1, migration_2 };
+/*
+ * Version 3: case states and manual decisions. A case's closed_at now has a
+ * reason (ticket-closed or manual; inactive is worked out when read, against
+ * [cases] close_after); reopened_at is a manual reopen; follow_up_of links a
+ * case opened by a mail that joined a quiet case by subject alone. decisions
+ * holds what people decided (tag dismiss/confirm, case close/reopen/merge/
+ * split, an item's department): who, when, why. Decisions name items by
+ * external id, so they hold however cases are renumbered, and are applied
+ * again after every ingest, classify and recompute. meta 'config_hash' is the
+ * hash of the configuration that set departments and roles.
+ */
+static const char migration_3[] =
+	"ALTER TABLE cases ADD COLUMN close_reason TEXT;"      /* ticket-closed | manual, with closed_at */
+	"ALTER TABLE cases ADD COLUMN reopened_at INTEGER;"
+	"ALTER TABLE cases ADD COLUMN follow_up_of INTEGER REFERENCES cases(id);"
+	"CREATE TABLE decisions ("
+	"  id INTEGER PRIMARY KEY,"
+	/* tag-dismiss | tag-confirm | case-close | case-reopen | case-merge | case-split | item-department */
+	"  action TEXT NOT NULL,"
+	"  item TEXT NOT NULL,"                 /* external id: the item, or an item of the case */
+	"  category TEXT,"                      /* tag-*: the tag */
+	"  items TEXT,"                         /* case-merge, case-split: JSON array of external ids */
+	"  value TEXT,"                         /* item-department: the department; case-split: the case made */
+	"  decided_by TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  reason TEXT"
+	");"
+	"CREATE INDEX decisions_item ON decisions(item);";
+
+static const char *const migrations[] = { migration_1, migration_2, migration_3 };
 
 int ct_store_schema_latest(void)
 {

@@ -44,13 +44,23 @@ void ct_count_list_release(struct ct_count_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int open_at(ct_time until, ct_time opened, ct_time closed, int last_role, ct_time last)
+/*
+ * The last activity of case c before a report's end (SQL of a column): a
+ * case active again after the period may have been quiet, so closed, at its
+ * end. One index lookup, only for cases active after the end.
+ */
+#define LAST_BEFORE(until) \
+	"CASE WHEN c.last_activity_at < " until " THEN c.last_activity_at ELSE coalesce((SELECT max(x.date)" \
+	" FROM items x WHERE x.case_id = c.id AND x.date < " until "), c.opened_at) END"
+
+static int open_at(struct ct_store *st, ct_time until, ct_time opened, ct_time closed, const char *reason,
+		   ct_time reopened, int last_role, ct_time last, struct ct_case_state *out)
 {
-	if (opened >= until)
-		return 0;
-	if (closed && closed < until)
-		return 0;
-	return !(last_role == CT_ROLE_STAFF && last < until - CT_STALE_DAYS * 86400);
+	struct ct_case_state tmp;
+	if (!out)
+		out = &tmp;
+	ct_case_state_at(until, opened, last, last_role, closed, reason, reopened, st->opt.close_after_days, out);
+	return out->open;
 }
 
 /* ---- complaint report ---- */
@@ -112,11 +122,13 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 	c->since = since;
 	c->until = until;
 	c->prev_since = since - (until - since);
+	c->close_after_days = st->opt.close_after_days > 0 ? st->opt.close_after_days : 30;
 
 	/* One row per (department, category, case) with a tag, from cases opened before until. */
 	if (sqlite3_prepare_v2(st->db,
 		"SELECT i.department, t.category, c.id, c.opened_at, c.closed_at, c.last_role,"
-		" c.last_activity_at, c.subject, c.customer, min(t.id)"
+		" c.last_activity_at, c.subject, c.customer, min(t.id), c.close_reason, c.reopened_at,"
+		" " LAST_BEFORE("?2")
 		" FROM tags t JOIN items i ON i.id = t.item_id JOIN cases c ON c.id = i.case_id"
 		" WHERE c.merged_into IS NULL AND i.department IS NOT NULL AND c.opened_at < ?2"
 		" AND (?1 IS NULL OR i.department = ?1)"
@@ -131,8 +143,9 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 		ct_time opened = sqlite3_column_int64(q, 3);
 		ct_time closed = sqlite3_column_type(q, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 4);
 		int last_role = sqlite3_column_int(q, 5);
-		ct_time last = sqlite3_column_int64(q, 6);
-		int is_open = open_at(until, opened, closed, last_role, last);
+		ct_time last = sqlite3_column_int64(q, 12);   /* the last activity before until */
+		int is_open = open_at(st, until, opened, closed, (const char *)sqlite3_column_text(q, 10),
+				      sqlite3_column_int64(q, 11), last_role, last, NULL);
 		int in_period = opened >= since && opened < until;
 		int in_prev = opened >= c->prev_since && opened < since;
 		struct ct_complaint_dept *d = dept_get(c, dname);
@@ -358,6 +371,50 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+struct audit_dec {
+	struct ct_store *st;
+	struct ct_audit *a;
+};
+
+/* Attaches a decision to the audited cases it is about (cases are in id order). */
+static int audit_decision(const struct ct_decision *d, void *data)
+{
+	struct audit_dec *x = data;
+	int64_t seen[2] = { 0, 0 };
+	for (size_t k = 0; k <= d->items.n; k++) {
+		int64_t id = ct_store_case_of(x->st, k ? d->items.v[k - 1] : d->item);
+		if (!id || id == seen[0] || id == seen[1])
+			continue;
+		seen[k ? 1 : 0] = id;
+		size_t lo = 0, hi = x->a->ncases;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (x->a->cases[mid].id < id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == x->a->ncases || x->a->cases[lo].id != id)
+			continue;
+		struct ct_audit_case *c = &x->a->cases[lo];
+		CT_ALLOC_GROW(c->decisions, c->ndecisions + 1, c->decisions_alloc);
+		struct ct_decision *o = &c->decisions[c->ndecisions++];
+		memset(o, 0, sizeof(*o));
+		o->id = d->id;
+		o->action = ct_strdup(d->action);
+		o->item = ct_strdup(d->item);
+		o->category = ct_strdup(d->category);
+		o->value = ct_strdup(d->value);
+		o->by = ct_strdup(d->by);
+		o->reason = ct_strdup(d->reason);
+		o->at = d->at;
+		o->superseded = d->superseded;
+		for (size_t i = 0; i < d->items.n; i++)
+			ct_strlist_push(&o->items, d->items.v[i]);
+	}
+	return 0;
+}
+
 int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time until, struct ct_audit *a)
 {
 	sqlite3_stmt *q = NULL, *r = NULL, *u = NULL;
@@ -369,7 +426,7 @@ int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time 
 	a->until = until;
 	if (sqlite3_prepare_v2(st->db,
 		"SELECT id, subject, customer, opened_at, last_activity_at, closed_at, last_role, trail,"
-		" handoffs, ping_pong FROM cases WHERE merged_into IS NULL AND item_count > 0"
+		" handoffs, ping_pong, close_reason, reopened_at, " LAST_BEFORE("?1") " FROM cases c WHERE merged_into IS NULL AND item_count > 0"
 		" AND opened_at < ?1 AND (?2 = 0 OR last_activity_at >= ?2)"
 		" AND handoffs >= ?3 AND (?4 = 0 OR ping_pong = 1)"
 		" AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(trail) WHERE value = ?5))"
@@ -401,7 +458,9 @@ int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time 
 		c->last_activity_at = sqlite3_column_int64(q, 4);
 		c->closed_at = sqlite3_column_type(q, 5) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 5);
 		int last_role = sqlite3_column_int(q, 6);
-		c->open = open_at(until, c->opened_at, c->closed_at, last_role, c->last_activity_at);
+		c->open = open_at(st, until, c->opened_at, c->closed_at, (const char *)sqlite3_column_text(q, 10),
+				  sqlite3_column_int64(q, 11), last_role, sqlite3_column_int64(q, 12), &c->state);
+		c->closed_at = c->open ? 0 : c->state.closed_at;
 		c->handoffs = sqlite3_column_int(q, 8);
 		c->ping_pong = sqlite3_column_int(q, 9);
 		json_t *trail = json_loads((const char *)sqlite3_column_text(q, 7), 0, NULL);
@@ -417,7 +476,10 @@ int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time 
 			rrc = sqlite3_step(r);
 		}
 		/* Holds: the first department from the opening, each move starts the next. */
-		ct_time end = c->closed_at && c->closed_at < until ? c->closed_at : c->last_activity_at;
+		/* An inactive case was last held when someone last wrote. */
+		ct_time end = !c->closed_at || c->closed_at >= until ? c->last_activity_at
+			      : strcmp(c->state.close_reason, CT_CLOSED_INACTIVE) ? c->closed_at
+			      : sqlite3_column_int64(q, 12);
 		if (end > until)
 			end = until;
 		const char *first = json_array_size(trail) ? json_string_value(json_array_get(trail, 0)) : NULL;
@@ -467,6 +529,11 @@ int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time 
 		}
 	}
 	ct_count_list_sort(&a->matrix);
+	struct audit_dec ad = { st, a };
+	if (ct_store_list_decisions(st, 0, audit_decision, &ad)) {
+		ct_audit_release(a);
+		goto out;
+	}
 	ret = 0;
 	goto out;
 sqlerr:
@@ -491,6 +558,9 @@ void ct_audit_release(struct ct_audit *a)
 			free(c->stops[j].department);
 		free(c->stops);
 		ct_store_routing_free(c->routing, c->nrouting);
+		for (size_t j = 0; j < c->ndecisions; j++)
+			ct_decision_release(&c->decisions[j]);
+		free(c->decisions);
 	}
 	free(a->cases);
 	ct_count_list_release(&a->matrix);

@@ -117,20 +117,50 @@ int ct_store_route_case(struct ct_store *st, int64_t case_id)
 		ct_store_sqlerr(st, "reading a case's items");
 		goto out;
 	}
+	/*
+	 * A manual close or reopen (the latest of them about an item of this
+	 * case). A close holds until someone writes after it; a reopen sets
+	 * aside a ticket closed before it, and the inactivity clock starts again.
+	 */
+	ct_time manual_close = 0, reopened = 0;
+	q = ct_store_stmt(st, ST_ROUTE_DECISION,
+		"SELECT d.action, d.at FROM decisions d JOIN items i ON i.external_id = d.item"
+		" WHERE i.case_id = ? AND d.action IN ('case-close', 'case-reopen') ORDER BY d.id DESC LIMIT 1");
+	sqlite3_bind_int64(q, 1, case_id);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		ct_time at = sqlite3_column_int64(q, 1);
+		if (!strcmp((const char *)sqlite3_column_text(q, 0), "case-close"))
+			manual_close = at >= last ? at : 0;
+		else
+			reopened = at;
+	}
+	sqlite3_reset(q);
+	const char *close_reason = NULL;
+	if (manual_close) {
+		closed = manual_close;
+		close_reason = "manual";
+	} else if (last_is_ticket_close && closed && !(reopened && closed <= reopened)) {
+		close_reason = "ticket-closed";
+	} else {
+		closed = 0;
+	}
 	char *trail_s = json_dumps(trail, JSON_COMPACT);
 	q = ct_store_stmt(st, ST_ROUTE_CASE,
 		"UPDATE cases SET subject = coalesce(?2, subject), customer = ?3, opened_at = ?4,"
 		" last_activity_at = ?5, last_role = ?6, closed_at = ?7, trail = ?8,"
 		" first_department = ?9, last_department = ?10, handoffs = ?11, ping_pong = ?12,"
-		" item_count = ?13 WHERE id = ?1");
+		" item_count = ?13, close_reason = ?14, reopened_at = ?15 WHERE id = ?1");
 	sqlite3_bind_int64(q, 1, case_id);
 	ct_store_bind_text(q, 2, subject);
 	ct_store_bind_text(q, 3, customer);
 	sqlite3_bind_int64(q, 4, opened);
 	sqlite3_bind_int64(q, 5, last);
 	sqlite3_bind_int(q, 6, last_role);
-	if (last_is_ticket_close && closed)
+	if (closed)
 		sqlite3_bind_int64(q, 7, closed);
+	ct_store_bind_text(q, 14, close_reason);
+	if (reopened)
+		sqlite3_bind_int64(q, 15, reopened);
 	ct_store_bind_text(q, 8, trail_s);
 	ct_store_bind_text(q, 9, first_dept);
 	ct_store_bind_text(q, 10, holder);

@@ -28,6 +28,7 @@ struct ct_store_options {
 	   subject joins only count shared addresses outside it. May be NULL. */
 	int (*is_internal)(const char *addr, void *data);
 	void *is_internal_data;
+	int close_after_days;          /* [cases] close_after: quiet this long = closed (default 30) */
 };
 
 /*
@@ -182,11 +183,65 @@ struct ct_case_merge {
 	ct_time at;
 };
 
+/*
+ * A manual decision (store/decisions.c). Items are named by external id, so
+ * a decision holds however cases are renumbered or merged. action is one of
+ * tag-dismiss, tag-confirm (item, category), case-close, case-reopen (item:
+ * an item of the case), case-merge (item: an item of the case that stays;
+ * items: one item of each case merged into it), case-split (item: an item
+ * of the case split; items: the items moved to a new case together; value:
+ * that case, once made),
+ * item-department (item, value: the department).
+ */
+struct ct_decision {
+	int64_t id;
+	char *action, *item, *category, *value, *by, *reason;
+	struct ct_strlist items;
+	ct_time at;
+	int superseded;     /* a later merge/split of the same items decides instead */
+};
+void ct_decision_release(struct ct_decision *d);
+
+/*
+ * The one case state model. A case is open (waiting on staff: the customer
+ * wrote last; waiting on customer: staff wrote last) or closed, with the
+ * reason: ticket-closed (its ticket was solved/closed last), manual
+ * ('casetrail case close'), inactive (nobody wrote for close_after days).
+ * These names are the same in every output.
+ */
+#define CT_STATE_OPEN "open"
+#define CT_STATE_CLOSED "closed"
+#define CT_WAITING_STAFF "staff"
+#define CT_WAITING_CUSTOMER "customer"
+#define CT_CLOSED_TICKET "ticket-closed"
+#define CT_CLOSED_MANUAL "manual"
+#define CT_CLOSED_INACTIVE "inactive"
+
+struct ct_case_state {
+	int open;
+	const char *waiting_on;   /* open: "staff" or "customer" */
+	const char *close_reason; /* closed: "ticket-closed", "manual" or "inactive" */
+	ct_time closed_at;        /* closed: when */
+};
+/*
+ * The state of a case at time t from what the store keeps of it: closed_at
+ * and close_reason (ticket-closed or manual, set by routing), reopened_at (a
+ * manual reopen: the inactivity clock starts again there), the last activity
+ * and the role of the last writer. A case not yet opened at t is closed.
+ */
+void ct_case_state_at(ct_time t, ct_time opened_at, ct_time last_activity_at, int last_role,
+		      ct_time closed_at, const char *close_reason, ct_time reopened_at,
+		      int close_after_days, struct ct_case_state *out);
+/* "open (waiting on staff)", "closed (inactive)": the label every table and CSV shows. */
+void ct_case_state_label(const struct ct_case_state *s, char out[48]);
+
 struct ct_case {
 	int64_t id;
 	char *subject, *customer;
 	ct_time opened_at, last_activity_at, closed_at;
 	int open;
+	struct ct_case_state state;    /* at now; open == state.open */
+	int64_t follow_up_of;          /* 0, or the quiet case this one follows up */
 	struct ct_strlist departments; /* trail */
 	int handoffs, ping_pong;
 	struct ct_tag_count *tagc;
@@ -198,6 +253,10 @@ struct ct_case {
 	size_t nrouting, routing_alloc;
 	struct ct_case_merge *merges;
 	size_t nmerges, merges_alloc;
+	int64_t *follow_ups;           /* cases that follow this one up */
+	size_t nfollow_ups, follow_ups_alloc;
+	struct ct_decision *decisions; /* about the case or its items, oldest first */
+	size_t ndecisions, decisions_alloc;
 };
 
 /* Calls cb for each case matching f, newest activity first; cb returns 0 to go on. */
@@ -219,11 +278,7 @@ long ct_store_count(struct ct_store *st, const char *what); /* "items", "cases",
 
 /* Reports (report/) read through these; the SQL is in store/report_queries.c. */
 
-/*
- * A case counts as open at time T when it was opened before T, no ticket of it
- * was closed before T, and staff did not write last more than 14 days before T.
- */
-#define CT_STALE_DAYS 14
+/* A case counts as open at time T by ct_case_state_at(T, ...). */
 
 struct ct_count {
 	char *key;
@@ -271,6 +326,7 @@ struct ct_week_count {
 
 struct ct_complaints {
 	ct_time since, until, prev_since;
+	int close_after_days;               /* [cases] close_after the states were judged with */
 	struct ct_complaint_dept *depts;
 	size_t ndepts, depts_alloc;
 	struct ct_week_count *weeks;        /* the weeks of the period (from since's Monday) */
@@ -294,6 +350,9 @@ struct ct_audit_case {
 	char *subject, *customer;
 	ct_time opened_at, last_activity_at, closed_at;
 	int open, handoffs, ping_pong;
+	struct ct_case_state state;  /* at until */
+	struct ct_decision *decisions;
+	size_t ndecisions, decisions_alloc;
 	int unanswered;     /* nobody of the receiving department wrote after the last handoff */
 	struct ct_audit_stop *stops;
 	size_t nstops, stops_alloc;
@@ -321,6 +380,60 @@ int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time 
 void ct_audit_release(struct ct_audit *a);
 
 /* @@REPORT-QUERIES@@ */
+
+/* ---- corrections: manual decisions and recomputation (store/decisions.c) ---- */
+
+/*
+ * Records decision d (id and superseded are ignored; at 0 = now) and
+ * applies it, in one transaction. Checks first that its items exist (an
+ * error names the unknown one), that a tag to dismiss is there, that the
+ * cases to merge differ and that the items to split are in the case.
+ * *id receives the decision's id. 0 or -1 (reported).
+ */
+int ct_store_decide(struct ct_store *st, const struct ct_decision *d, int64_t *id);
+/*
+ * Applies every decision again, oldest first (inside an open transaction):
+ * tags dismissed are removed and tags confirmed added (rule "manual"),
+ * departments set, merges and splits redone where threading undid them,
+ * and the cases touched re-routed at commit. Run after ingest, classify
+ * and recompute, so decisions survive all three. 0 or -1.
+ */
+int ct_store_apply_decisions(struct ct_store *st);
+/* Decisions about items of case_id (0: all), oldest first; cb returns nonzero to stop. */
+int ct_store_list_decisions(struct ct_store *st, int64_t case_id,
+			    int (*cb)(const struct ct_decision *d, void *data), void *data);
+/* Appends the categories the item with this external id is tagged with (once each). 0 or -1. */
+int ct_store_item_tags(struct ct_store *st, const char *external_id, struct ct_strlist *out);
+/* The external id of the first item of a case, to name it in a decision (new string), or NULL. */
+char *ct_store_case_anchor(struct ct_store *st, int64_t case_id);
+
+/*
+ * The hash of what in the configuration decides an item's department and
+ * role: departments (addresses, helpdesk groups, leaders), each source's
+ * department and folder_departments, internal_domains. A new string.
+ */
+char *ct_store_config_hash(const struct ct_config *cfg);
+/* meta values (NULL when unset; a new string), and setting one (in or out of a transaction). */
+char *ct_store_meta_get(struct ct_store *st, const char *key);
+int ct_store_meta_set(struct ct_store *st, const char *key, const char *value);
+/*
+ * Recomputes every item's department and role from cfg, without the mail:
+ * from the mailbox an item was found in (item_mailboxes: the first of cfg's
+ * sources that holds it, else as stored), its addresses, ticket group and
+ * sender. A mail's role follows internal_domains; a ticket's stays as its
+ * helpdesk said. An item whose department was set by hand keeps it. Then
+ * the routing of every case whose items changed, and the decisions again.
+ * The grouping into cases is kept. Records cfg's routing hash. *changed:
+ * items whose department or role changed; *cases: cases re-routed. 0 or -1.
+ */
+int ct_store_recompute(struct ct_store *st, const struct ct_config *cfg, long *changed, long *cases);
+/*
+ * When the routing hash recorded in the store differs from cfg's (or a store
+ * with items has none yet), recomputes as above and says so on stderr
+ * (unless -q). A new empty store just records it. *ran = 1 when it
+ * recomputed. 0 or -1.
+ */
+int ct_store_recompute_if_changed(struct ct_store *st, const struct ct_config *cfg, int *ran);
 
 /* ---- the ingest pipeline (store/pipeline.c) ----
  * What happens to an item between its fetcher and the store: its department,

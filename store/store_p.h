@@ -24,6 +24,8 @@ enum ct_stmt_id {
 	ST_CASE_ITEMS, ST_CASE_TAGS, ST_CASE_MAILBOXES,
 	/* report_queries.c */
 	ST_REPORT_TAG,
+	/* decisions.c */
+	ST_DEC_ITEM, ST_DEC_MAILBOXES, ST_ROUTE_DECISION, ST_THREAD_QUIET, ST_THREAD_OLD_SUBJECT, ST_THREAD_LATER_REPLIES,
 	ST__COUNT
 };
 
@@ -103,6 +105,8 @@ struct ct_thread_plan {
 	char *detail;
 	struct cand *merges;
 	size_t nmerges;
+	const char *norm;                    /* borrowed from the plan's caller */
+	const struct ct_strlist *outside;    /* borrowed */
 };
 /* norm: the item's normalised subject; outside: ct_store_outside_addrs() of it. */
 int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const char *norm,
@@ -110,6 +114,12 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 int ct_store_thread_apply(struct ct_store *st, int64_t item_id, const struct ct_item *it,
 			  const struct ct_thread_plan *plan);
 void ct_store_thread_plan_release(struct ct_thread_plan *plan);
+/*
+ * Merges case from into case into (items, routing, the cases merged into
+ * from) and records it with reason and detail; into is re-routed at commit.
+ */
+int ct_store_merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t item_id,
+			const char *reason, const char *detail, ct_time at);
 /* Routing (store/routing.c): recomputes trail and events of one case. */
 int ct_store_route_case(struct ct_store *st, int64_t case_id);
 void ct_store_mark_dirty(struct ct_store *st, int64_t case_id);

@@ -102,7 +102,7 @@ static int shares_participant(const char *participants, const struct ct_strlist 
 	return 0;
 }
 
-static int merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t item_id,
+int ct_store_merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t item_id,
 		      const char *reason, const char *detail, ct_time at)
 {
 	static const struct {
@@ -135,6 +135,64 @@ static int merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t i
 	return 0;
 }
 
+/* The latest date of case_id's items up to t; 0 when none. */
+static ct_time last_before(struct ct_store *st, int64_t case_id, ct_time t)
+{
+	sqlite3_stmt *q = ct_store_stmt(st, ST_THREAD_QUIET,
+		"SELECT max(date) FROM items WHERE case_id = ? AND date <= ?");
+	ct_time prev = 0;
+	sqlite3_bind_int64(q, 1, case_id);
+	sqlite3_bind_int64(q, 2, t);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+		prev = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return prev;
+}
+
+/*
+ * A reply by subject whose thread is older than the join window: the most
+ * recent case with the same subject and a shared participant, when it has
+ * been quiet longer than close_after, becomes the case this one follows up
+ * (*follow_of, *detail). The reply still starts a case of its own, as it
+ * did before; it only gets the link. 0 or -1.
+ */
+static int quiet_case(struct ct_store *st, const struct ct_item *it, const char *norm,
+		      const struct ct_strlist *needles, ct_time window, int64_t *follow_of, char **detail)
+{
+	ct_time close_after = (ct_time)(st->opt.close_after_days > 0 ? st->opt.close_after_days : 30) * 86400;
+	sqlite3_stmt *q = ct_store_stmt(st, ST_THREAD_OLD_SUBJECT,
+		"SELECT i.case_id, i.external_id, i.participants FROM items i"
+		" WHERE i.subject_norm = ?1 AND i.date < ?2 AND i.case_id IS NOT NULL"
+		" ORDER BY i.date DESC LIMIT 200");
+	int64_t found = 0;
+	char *ext = NULL;
+	int rc;
+	ct_store_bind_static(q, 1, norm);
+	sqlite3_bind_int64(q, 2, it->date - (window > close_after ? window : close_after));
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (!shares_participant((const char *)sqlite3_column_text(q, 2), needles))
+			continue;
+		found = sqlite3_column_int64(q, 0);
+		ext = ct_store_col_strdup(q, 1);
+		break;
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		free(ext);
+		return ct_store_sqlerr(st, "looking for a quiet case");
+	}
+	if (found) {
+		ct_time prev = last_before(st, found, it->date);
+		if (prev && it->date - prev > close_after) {
+			*follow_of = found;
+			*detail = ct_xstrfmt("follows up case %lld, quiet for %lld days: same subject and participant"
+					     " as %s", (long long)found, (long long)((it->date - prev) / 86400), ext);
+		}
+	}
+	free(ext);
+	return 0;
+}
+
 /*
  * Chooses the case of an item about to be stored (not in the table yet, so
  * no query needs to leave it out): an existing case, or a new one created
@@ -148,6 +206,8 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 	int parent_found = 0, has_refs = 0, ret = -1, rc;
 	int64_t target = 0;
 	struct ct_strlist needles = CT_STRLIST_INIT, looked = CT_STRLIST_INIT;
+	int64_t follow_of = 0;
+	char *follow_detail = NULL;
 	memset(plan, 0, sizeof(*plan));
 	ct_time window = (ct_time)st->opt.thread_window_days * 86400;
 
@@ -273,16 +333,34 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 			best_ext = ct_store_col_strdup(q, 1);
 		}
 		sqlite3_reset(q);
-		if (best_case)
-			push(&c, best_case, "subject+participants",
-			     ct_xstrfmt("same subject and participant as %s", best_ext ? best_ext : "?"));
+		/*
+		 * A case quiet for longer than close_after is closed: a mail that
+		 * comes back to it by subject alone opens a follow-up case linked
+		 * to it, as helpdesks do for replies to closed tickets.
+		 */
+		if (best_case) {
+			ct_time prev = last_before(st, best_case, it->date);
+			int close_after = st->opt.close_after_days > 0 ? st->opt.close_after_days : 30;
+			if (prev && it->date - prev > (ct_time)close_after * 86400) {
+				follow_of = best_case;
+				follow_detail = ct_xstrfmt("follows up case %lld, quiet for %lld days: same subject and"
+							   " participant as %s", (long long)best_case,
+							   (long long)((it->date - prev) / 86400),
+							   best_ext ? best_ext : "?");
+			} else {
+				push(&c, best_case, "subject+participants",
+				     ct_xstrfmt("same subject and participant as %s", best_ext ? best_ext : "?"));
+			}
+		} else if (reply_like && quiet_case(st, it, norm, &needles, window, &follow_of, &follow_detail)) {
+			goto out;
+		}
 		free(best_ext);
 	}
 	/* Replies that arrived earlier and found no parent: this may be their thread's start. */
 	if (needles.n && norm && *norm && !reply_like) {
 		q = ct_store_stmt(st, ST_THREAD_ORPHANS,
 			"SELECT i.case_id, i.participants FROM items i"
-			" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND i.link_reason = 'new'"
+			" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND i.link_reason IN ('new', 'follow-up')"
 			" AND i.date BETWEEN ?2 AND ?3 ORDER BY i.date, i.id");
 		ct_store_bind_static(q, 1, norm);
 		sqlite3_bind_int64(q, 2, it->date - 60);
@@ -298,11 +376,16 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 	const char *detail = NULL;
 	if (c.n == 0) {
 		q = ct_store_stmt(st, ST_THREAD_NEW_CASE,
-			"INSERT INTO cases(subject, opened_at, last_activity_at) VALUES (?, ?, ?)");
+			"INSERT INTO cases(subject, opened_at, last_activity_at, follow_up_of) VALUES (?, ?, ?, ?)");
 		ct_store_bind_text(q, 1, it->kind == CT_ITEM_EMAIL || !it->ticket_subject
 				   ? it->subject : it->ticket_subject);
 		sqlite3_bind_int64(q, 2, it->date);
 		sqlite3_bind_int64(q, 3, it->date);
+		if (follow_of) {
+			sqlite3_bind_int64(q, 4, follow_of);
+			reason = "follow-up";
+			detail = follow_detail;
+		}
 		if (sqlite3_step(q) != SQLITE_DONE) {
 			ct_store_sqlerr(st, "creating a case");
 			goto out;
@@ -318,6 +401,8 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 		detail = c.v[0].detail;
 	}
 	plan->case_id = target;
+	plan->norm = norm;
+	plan->outside = outside;
 	plan->reason = reason;
 	plan->detail = detail ? ct_strdup(detail) : NULL;
 	plan->merges = c.v;      /* the other cases: merged once the item has an id */
@@ -331,7 +416,75 @@ out:
 	free(c.v);
 	ct_strlist_clear(&needles);
 	ct_strlist_clear(&looked);
+	free(follow_detail);
 	return ret;
+}
+
+/*
+ * The same question the other way round, for mail read out of time order:
+ * a later reply by subject alone, stored before this item's case was, that
+ * found no thread and came more than close_after (and the join window)
+ * after this case's last activity before it, follows this case up. Only
+ * the earliest such reply is linked. 0 or -1.
+ */
+static int link_later_follow_up(struct ct_store *st, const struct ct_item *it, const struct ct_thread_plan *plan)
+{
+	struct ct_strlist needles = CT_STRLIST_INIT;
+	ct_time window = (ct_time)st->opt.thread_window_days * 86400;
+	ct_time close_after = (ct_time)(st->opt.close_after_days > 0 ? st->opt.close_after_days : 30) * 86400;
+	ct_time gap = window > close_after ? window : close_after;
+	int64_t reply_id = 0, reply_case = 0;
+	ct_time reply_date = 0;
+	int rc;
+	if (!plan->norm || !*plan->norm || !plan->outside || !plan->outside->n)
+		return 0;
+	participant_needles(plan->outside, &needles);
+	sqlite3_stmt *q = ct_store_stmt(st, ST_THREAD_LATER_REPLIES,
+		"SELECT i.id, i.case_id, i.participants, i.date FROM items i JOIN cases c ON c.id = i.case_id"
+		" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND i.link_reason = 'new' AND i.date > ?2"
+		" AND i.case_id <> ?3 AND c.follow_up_of IS NULL ORDER BY i.date, i.id LIMIT 50");
+	ct_store_bind_static(q, 1, plan->norm);
+	sqlite3_bind_int64(q, 2, it->date + gap);
+	sqlite3_bind_int64(q, 3, plan->case_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (!shares_participant((const char *)sqlite3_column_text(q, 2), &needles))
+			continue;
+		reply_id = sqlite3_column_int64(q, 0);
+		reply_case = sqlite3_column_int64(q, 1);
+		reply_date = sqlite3_column_int64(q, 3);
+		break;
+	}
+	sqlite3_reset(q);
+	ct_strlist_clear(&needles);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ct_store_sqlerr(st, "looking for later follow-ups");
+	if (!reply_id)
+		return 0;
+	ct_time prev = last_before(st, plan->case_id, reply_date);
+	if (!prev || reply_date - prev <= gap)
+		return 0;
+	char *detail = ct_xstrfmt("follows up case %lld, quiet for %lld days: same subject and participant as %s",
+				  (long long)plan->case_id, (long long)((reply_date - prev) / 86400),
+				  it->external_id ? it->external_id : "?");
+	sqlite3_stmt *u;
+	int ok = 0;
+	if (sqlite3_prepare_v2(st->db, "UPDATE cases SET follow_up_of = ?2 WHERE id = ?1", -1, &u, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(u, 1, reply_case);
+		sqlite3_bind_int64(u, 2, plan->case_id);
+		ok = sqlite3_step(u) == SQLITE_DONE;
+		sqlite3_finalize(u);
+	}
+	if (ok && sqlite3_prepare_v2(st->db, "UPDATE items SET link_reason = 'follow-up', link_detail = ?2 WHERE id = ?1",
+				     -1, &u, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(u, 1, reply_id);
+		ct_store_bind_text(u, 2, detail);
+		ok = sqlite3_step(u) == SQLITE_DONE;
+		sqlite3_finalize(u);
+	} else {
+		ok = 0;
+	}
+	free(detail);
+	return ok ? 0 : ct_store_sqlerr(st, "linking a follow-up");
 }
 
 /* Merges the other cases the stored item linked into its case. */
@@ -342,9 +495,11 @@ int ct_store_thread_apply(struct ct_store *st, int64_t item_id, const struct ct_
 		const struct cand *m = &plan->merges[i];
 		if (m->case_id == plan->case_id)
 			continue;
-		if (merge_case(st, m->case_id, plan->case_id, item_id, m->reason, m->detail, it->date))
+		if (ct_store_merge_case(st, m->case_id, plan->case_id, item_id, m->reason, m->detail, it->date))
 			return -1;
 	}
+	if (it->kind == CT_ITEM_EMAIL && link_later_follow_up(st, it, plan))
+		return -1;
 	ct_store_mark_dirty(st, plan->case_id);
 	return 0;
 }

@@ -48,7 +48,7 @@ cat >bad.conf.want <<'WANT'
 bad.conf:6: ticket_ref: bad regex: missing closing parenthesis at offset 9
 bad.conf:9: unknown key 'adress' in [department Billing]
 bad.conf:13: address 'billing@larkspur.example' is already used by department 'Billing' (line 8)
-bad.conf:15: unknown section type 'queue' in [queue triage] (known: store, organization, department NAME, source NAME, smtp, log, site)
+bad.conf:15: unknown section type 'queue' in [queue triage] (known: store, organization, department NAME, source NAME, smtp, log, site, cases)
 bad.conf:18: [source billing] is missing required key 'path'
 WANT
 expect_errors bad.conf

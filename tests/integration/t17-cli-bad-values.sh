@@ -68,6 +68,10 @@ rules fit --folds 5.5	casetrail: error: --folds takes a whole number from 2 to 1
 # case show ID
 case show abc	casetrail: error: case show ID takes a whole number of at least 1, not 'abc'
 case show -- -2	casetrail: error: case show ID takes a whole number of at least 1, not '-2'
+# corrections by hand
+case close abc	casetrail: error: CASE takes a whole number of at least 1, not 'abc'
+case merge 1 x2	casetrail: error: CASE takes a whole number of at least 1, not 'x2'
+item department x Sails	casetrail: error: unknown department 'Sails' (known: Support, Billing)
 # dates: one reader, one message, and --since after --until rejected everywhere
 cases --since yesterday	casetrail: error: --since takes a date (YYYY-MM-DD or ISO 8601, UTC), not 'yesterday'
 report complaints --until 2024-13-01	casetrail: error: --until takes a date (YYYY-MM-DD or ISO 8601, UTC), not '2024-13-01'
@@ -83,8 +87,10 @@ ingest --mbox x.mbox --department Sails	casetrail: error: unknown department 'Sa
 # sub-commands: the unknown one is named before the usage
 report complaint	casetrail: error: unknown report 'complaint' (known: complaints)
 audit handoff	casetrail: error: unknown audit 'handoff' (known: handoffs)
-case frob 1	casetrail: error: unknown case command 'frob' (known: show)
+case frob 1	casetrail: error: unknown case command 'frob' (known: show, close, reopen, merge, split)
 rules chek	casetrail: error: unknown rules command 'chek' (known: check, test, masscheck, fit)
+tag forget x y	casetrail: error: unknown tag command 'forget' (known: dismiss, confirm)
+item dept x y	casetrail: error: unknown item command 'dept' (known: department)
 CASES
 
 # The usage follows the named mistake.

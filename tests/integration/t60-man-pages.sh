@@ -44,7 +44,8 @@ done
 # every option of every --help
 missing=""
 for c in "" ingest classify "rules check" "rules test" "rules masscheck" "rules fit" cases "case show" \
-	"report complaints" "audit handoffs" site "store check"; do
+	"report complaints" "audit handoffs" site "store check" "case close" "case merge" "case split" \
+	"tag dismiss" "item department" decisions recompute; do
 	# shellcheck disable=SC2086
 	"$CASETRAIL" $c --help >h.out 2>&1 || fail "'$c --help': exit $?"
 	for o in $(grep -o -- '--[a-z][a-z-]*[a-z]' h.out | sort -u); do
@@ -65,7 +66,7 @@ keys=$(sed -n 's/^;\{0,1\} *\([a-z_]*\) *=.*/\1/p' "$TOP/config/casetrail.conf.e
 for k in $keys file name; do
 	grep -qw -- "$(roff_opt "$k")" "$man5" || fail "casetrail.conf.5 does not describe the key '$k'"
 done
-for s in store organization "department NAME" "source NAME" smtp log site; do
+for s in store organization cases "department NAME" "source NAME" smtp log site; do
 	grep -qF ".SS [$s]" "$man5" || fail "casetrail.conf.5 has no section [$s]"
 done
 # a key the loader does not know is not documented either: each .TP key is accepted

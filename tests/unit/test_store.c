@@ -507,6 +507,47 @@ static void test_store_from_a_newer_version_is_refused(void **state)
 	assert_int_equal(problems, 0);
 }
 
+/* The case state model: one table of situations, each with the state it must read. */
+static void test_case_state_names_every_situation(void **state)
+{
+	const ct_time D = 86400, t = 1000 * D;
+	static const struct {
+		const char *what;
+		ct_time opened, last;
+		int last_role;
+		ct_time closed;
+		const char *reason;
+		ct_time reopened;
+		const char *want;
+	} cases[] = {
+		{ "customer wrote last, yesterday", 900, 999, CT_ROLE_CUSTOMER, 0, NULL, 0, "open (waiting on staff)" },
+		{ "staff wrote last, yesterday", 900, 999, CT_ROLE_STAFF, 0, NULL, 0, "open (waiting on customer)" },
+		{ "customer wrote last, 31 days ago", 900, 969, CT_ROLE_CUSTOMER, 0, NULL, 0, "closed (inactive)" },
+		{ "staff wrote last, 31 days ago", 900, 969, CT_ROLE_STAFF, 0, NULL, 0, "closed (inactive)" },
+		{ "quiet exactly 29 days", 900, 971, CT_ROLE_CUSTOMER, 0, NULL, 0, "open (waiting on staff)" },
+		{ "ticket closed before t", 900, 990, CT_ROLE_STAFF, 990, "ticket-closed", 0, "closed (ticket-closed)" },
+		{ "ticket closed after t", 900, 1005, CT_ROLE_STAFF, 1005, "ticket-closed", 0, "open (waiting on customer)" },
+		{ "closed by hand", 900, 999, CT_ROLE_CUSTOMER, 999, "manual", 0, "closed (manual)" },
+		{ "reopened 2 days ago after 40 quiet days", 900, 940, CT_ROLE_CUSTOMER, 0, NULL, 998,
+		  "open (waiting on staff)" },
+		{ "activity after t, quiet before", 900, 1010, CT_ROLE_CUSTOMER, 0, NULL, 0, "open (waiting on staff)" },
+	};
+	for (size_t i = 0; i < CT_ARRAY_SIZE(cases); i++) {
+		struct ct_case_state s;
+		char got[48];
+		ct_case_state_at(t, cases[i].opened * D, cases[i].last * D, cases[i].last_role,
+				 cases[i].closed * D, cases[i].reason, cases[i].reopened * D, 30, &s);
+		ct_case_state_label(&s, got);
+		if (strcmp(got, cases[i].want))
+			fail_msg("%s: got '%s', want '%s'", cases[i].what, got, cases[i].want);
+		assert_int_equal(s.open, !strncmp(cases[i].want, "open", 4));
+	}
+	/* inactive closes close_after days after the last activity */
+	struct ct_case_state s;
+	ct_case_state_at(t, 900 * D, 950 * D, CT_ROLE_CUSTOMER, 0, NULL, 0, 10, &s);
+	assert_int_equal(s.closed_at, 960 * D);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -532,6 +573,7 @@ int main(void)
 		T(test_rolled_back_batch_touches_no_case),
 		T(test_store_check_passes_a_sound_store),
 		T(test_store_from_a_newer_version_is_refused),
+		cmocka_unit_test(test_case_state_names_every_situation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
