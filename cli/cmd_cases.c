@@ -167,6 +167,11 @@ static int list_cb(const struct ct_case *c, void *data)
 	for (size_t i = 0; i < c->ntagc; i++)
 		ct_buf_addf(&tags, "%s%s:%d", i ? " " : "", c->tagc[i].category, c->tagc[i].n);
 	ct_case_state_label(&c->state, state);
+	/* A short line: "open (staff)", "closed (ticket)" say the same in less room. */
+	if (x->compact && c->state.open)
+		snprintf(state, sizeof(state), "open (%s)", c->state.waiting_on ? c->state.waiting_on : CT_WAITING_STAFF);
+	else if (x->compact && c->state.close_reason && !strcmp(c->state.close_reason, CT_CLOSED_TICKET))
+		snprintf(state, sizeof(state), "closed (ticket)");
 	if (x->compact)
 		ct_doc_row(x->doc_table, id, last, state, h, trail.buf, tags.buf, c->subject ? c->subject : "");
 	else
@@ -237,7 +242,8 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 		x.compact = 1;
 		x.doc_table = ct_doc_table(&doc, "", "#id|activity|state|#handoffs|departments|tags|subject");
 		x.doc_table->shrink_first = 1u << 4 | 1u << 5 | 1u << 6;
-		x.doc_table->keep = 1u << 0 | 1u << 1 | 1u << 2 | 1u << 3;
+		/* the state gives way only when the text columns cannot any more (it is cut after "open"/"closed") */
+		x.doc_table->keep = 1u << 0 | 1u << 1 | 1u << 3;
 	} else {
 		x.doc_table = ct_doc_table(&doc, "",
 			"@case|opened|last activity|state|#handoffs|ping-pong|departments|tags|customer|subject");
