@@ -152,6 +152,39 @@ void ct_qa_print_scores(const struct ct_qa *q, FILE *out);
 /* Rewrites the rule file at path with the fitted scores and thresholds. 0 or -1. */
 int ct_qa_write_scores(const struct ct_qa *q, const char *path);
 
+/*
+ * Due times (due.c). The time expression in text (English or German) is
+ * resolved against the moment written, in the writer's time zone tz_min
+ * (minutes east of UTC):
+ *   - a day alone ("by Thursday", "3 March", "tomorrow", "bis Freitag") ends
+ *     at 23:59 local time; "end of day", "close of business", "EOD",
+ *     "Feierabend" and "this afternoon" are 17:00, "morning"/"früh" 12:00,
+ *     "evening"/"tonight"/"abend" 23:59; "at 3pm", "15:00", "um 15 Uhr",
+ *     "noon" set the hour of the day named (today when none is);
+ *   - a bare weekday is its next occurrence after today (on a Thursday,
+ *     "by Thursday" is a week later); "this Friday"/"coming Friday"/"diesen
+ *     Freitag" is the next one from today on (today counts); "next Friday",
+ *     "Friday next week", "nächsten Freitag" is the Friday of next week
+ *     (weeks begin on Monday): on a Tuesday "this Friday" is in 3 days,
+ *     "next Friday" in 10;
+ *   - "end of the week"/"this week"/"Ende der Woche" is Friday 23:59,
+ *     "(end of) next week" the Friday after, "early next week" its Tuesday,
+ *     "the weekend" Sunday; "end of the month"/"Monatsende", "end of next
+ *     month", "end of March", "end of the year"/"Jahresende" the last day;
+ *   - "within N minutes/hours" is exact; "within N days/weeks" ends at 23:59
+ *     of the N-th day; "N business/working days"/"Werktagen"/"Arbeitstagen"
+ *     count Monday to Friday only (from a weekend, Monday is the first);
+ *   - a date without a year is the occurrence nearest to the writing day
+ *     (a date more than half a year back is next year's).
+ * Returns 1 with out filled, 2 when the time is not after the writing time
+ * (not a due date; out still filled), 0 when text holds no time expression.
+ */
+struct ct_due {
+	int64_t at;                /* UTC */
+	size_t start, end;        /* the expression's bytes in text */
+};
+int ct_due_resolve(const char *text, size_t len, int64_t written, int tz_min, struct ct_due *out);
+
 /* A byte range [start, end) of a body. */
 struct ct_span {
 	size_t start, end;
