@@ -333,6 +333,7 @@ static void add_tag(struct ct_tags *out, const struct rule *ru, const char *t, s
 	/* The evidence is the sentence that holds the match, cut at words when it is long. */
 	size_t ws, we;
 	ct_sentence_bounds(t, lo, hi, s, e, &ws, &we);
+	tg->sentence_start = ws;
 	tg->snippet = ct_snippet(t, ws, we, s, e, SNIPPET_WIDTH);
 }
 
@@ -438,7 +439,7 @@ static size_t last_hit(const struct scratch *sc, size_t h, size_t end, uint32_t 
 }
 
 static int find_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
-		     int is_staff, struct ct_tags *out)
+		     int is_staff, int ledger, struct ct_tags *out)
 {
 	struct scratch *sc = scratch_get();
 	size_t first = out->n;
@@ -478,7 +479,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		const struct rule *ru = &r->v[hi->rule];
 		const struct ct_span *sg = &sc->segs.v[hi->seg];
 		size_t ws, we, ms, me;
-		if (sc->done[hi->rule] || hi->pos < sc->covered[hi->rule])
+		if (sc->done[hi->rule] || hi->pos < sc->covered[hi->rule] || !ru->ledger != !ledger)
 			continue;
 		const struct pf_branch *br = &ru->br[hi->branch];
 		if (br->re && hi->pos < sc->bcovered[br->slot])
@@ -524,7 +525,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 	}
 	for (size_t k = 0; k < r->pf.nalways; k++) {
 		const struct rule *ru = &r->v[r->pf.always[k]];
-		if (!sender_ok(ru, is_staff))
+		if (!sender_ok(ru, is_staff) || !ru->ledger != !ledger)
 			continue;
 		for (size_t g = 0; g < sc->segs.n; g++) {
 			const struct ct_span *sg = &sc->segs.v[g];
@@ -546,7 +547,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		for (size_t i = 0; i < r->n; i++) {
 			const struct rule *ru = &r->v[i];
 			size_t ms, me;
-			if (!(ru->fields & FIELD_SUBJECT) || !sender_ok(ru, is_staff))
+			if (!(ru->fields & FIELD_SUBJECT) || !sender_ok(ru, is_staff) || !ru->ledger != !ledger)
 				continue;
 			int rc = ct_rule_find(ru, st, 0, slen, 0, slen, &ms, &me);
 			if (rc < 0)
@@ -563,7 +564,62 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 int ct_classify_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
 		     int is_staff, struct ct_tags *out)
 {
-	return find_hits(r, subject, body, body_len, is_staff, out);
+	return find_hits(r, subject, body, body_len, is_staff, 0, out);
+}
+
+int ct_find_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len, int is_staff,
+		 int ledger, struct ct_tags *out)
+{
+	return find_hits(r, subject, body, body_len, is_staff, ledger, out);
+}
+
+int ct_ledger_find(const struct ct_rules *r, const char *body, size_t body_len, int is_staff, int64_t written,
+		   int tz_min, struct ct_ledger *out)
+{
+	struct ct_tags t = CT_TAGS_INIT;
+	if (find_hits(r, NULL, body, body_len, is_staff, 1, &t)) {
+		ct_tags_clear(&t);
+		return -1;
+	}
+	for (size_t i = 0; i < t.n; i++) {
+		const struct ct_tag *tg = &t.v[i];
+		const struct rule *ru = NULL;
+		for (size_t k = 0; k < r->n && !ru; k++)
+			if (r->v[k].id == tg->rule_id)
+				ru = &r->v[k];
+		if (!ru || tg->in_subject)
+			continue;
+		struct ct_due d = { 0, 0, 0 };
+		if (ru->ledger == CT_LEDGER_PROMISE) {
+			if (ct_due_resolve(body + tg->start, tg->end - tg->start, written, tz_min, &d) != 1)
+				continue;
+			int dup = 0;
+			for (size_t k = 0; k < out->n && !dup; k++)
+				dup = out->v[k].kind == CT_LEDGER_PROMISE && out->v[k].sentence_start == tg->sentence_start;
+			if (dup)
+				continue;
+		}
+		CT_ALLOC_GROW(out->v, out->n + 1, out->alloc);
+		struct ct_ledger_hit *h = &out->v[out->n++];
+		h->kind = ru->ledger;
+		h->rule_id = ru->id;
+		h->start = tg->start;
+		h->end = tg->end;
+		h->sentence_start = tg->sentence_start;
+		h->snippet = ct_strdup(tg->snippet);
+		h->due = d.at;
+	}
+	ct_tags_clear(&t);
+	return 0;
+}
+
+void ct_ledger_clear(struct ct_ledger *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].snippet);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->alloc = 0;
 }
 
 double ct_tags_category_score(const struct ct_tags *t, size_t first, const char *category)
@@ -610,7 +666,7 @@ int ct_classify(const struct ct_rules *r, const char *subject, const char *body,
 		int is_staff, struct ct_tags *out)
 {
 	size_t first = out->n;
-	if (find_hits(r, subject, body, body_len, is_staff, out))
+	if (find_hits(r, subject, body, body_len, is_staff, 0, out))
 		return -1;
 	apply_thresholds(r, out, first);
 	return 0;
