@@ -24,6 +24,8 @@ enum ct_stmt_id {
 	ST_CASE_ITEMS, ST_CASE_TAGS, ST_CASE_MAILBOXES,
 	/* report_queries.c */
 	ST_REPORT_TAG,
+	/* promises.c */
+	ST_PROM_STALE, ST_PROM_UPSERT, ST_PROM_DEL_STALE, ST_KEPT_CLEAR, ST_KEPT_ADD, ST_SET_TZ,
 	ST__COUNT
 };
 
