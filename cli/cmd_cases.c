@@ -114,6 +114,10 @@ static json_t *case_json(const struct ct_case *c, int full)
 			json_array_append_new(m, j);
 		}
 		json_object_set_new(o, "merges", m);
+		json_t *pr = json_array();
+		for (size_t i = 0; c->promises && i < c->promises->n; i++)
+			json_array_append_new(pr, ct_json_promise(&c->promises->v[i]));
+		json_object_set_new(o, "promises", pr);
 	}
 	return o;
 }

@@ -41,6 +41,10 @@ void ct_case_release(struct ct_case *c)
 		free(c->merges[i].detail);
 	}
 	free(c->merges);
+	if (c->promises) {
+		ct_promise_list_release(c->promises);
+		free(c->promises);
+	}
 	memset(c, 0, sizeof(*c));
 }
 
@@ -257,6 +261,10 @@ int ct_store_get_case(struct ct_store *st, int64_t id, struct ct_case *c)
 		m->at = sqlite3_column_int64(q, 3);
 	}
 	sqlite3_finalize(q);
+	c->promises = ct_calloc(1, sizeof(*c->promises));
+	struct ct_promise_filter pf = { c->id, NULL, (ct_time)time(NULL) + 1 };
+	if (ct_store_promises(st, &pf, c->promises))
+		goto fail;
 	return 0;
 fail:
 	ct_case_release(c);

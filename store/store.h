@@ -144,6 +144,8 @@ struct ct_case_filter {
 	int ping_pong_only;
 };
 
+struct ct_promise_list;
+
 struct ct_tag_count {
 	char *category;
 	int n;
@@ -200,6 +202,7 @@ struct ct_case {
 	size_t nrouting, routing_alloc;
 	struct ct_case_merge *merges;
 	size_t nmerges, merges_alloc;
+	struct ct_promise_list *promises; /* the case's promises, verdicts as of now (never NULL there) */
 };
 
 /* Calls cb for each case matching f, newest activity first; cb returns 0 to go on. */
@@ -277,6 +280,7 @@ struct ct_complaints {
 	size_t ndepts, depts_alloc;
 	struct ct_week_count *weeks;        /* the 12 weeks up to until, all departments shown */
 	size_t nweeks, weeks_alloc;
+	struct ct_promise_list *promises;   /* the promise ledger up to until (never NULL after success) */
 };
 
 /* Fills c for the period; dept limits it to one department (NULL: all). */
