@@ -359,10 +359,10 @@ static size_t expr_at(const struct tok *v, size_t n, size_t i, int64_t today, ct
 	/* durations: "within 48 hours", "in 2 business days", "innerhalb von zwei Werktagen" */
 	if (is_any(v, n, i, within)) {
 		size_t k = skip_fill(v, n, i + 1);
-		if (is(v, n, i, "within") && is(v, n, k, "the") && is(v, n, k + 1, "hour")) {
+		if (is(v, n, i, "within") && is(v, n, i + 1, "the") && is(v, n, i + 2, "hour")) {
 			f->have_abs = 1;
 			f->abs = now + 3600;
-			return k + 2 - i;
+			return 3;
 		}
 		long c = count(v, n, k, &u);
 		if (u && c > 0 && c <= 1000) {

@@ -38,6 +38,7 @@ static const struct {
 	  "within 48 hours" },
 	{ "2026-03-03T10:00+01:00", "within the next 24 hours", 1, "2026-03-04T10:00+01:00",
 	  "within the next 24 hours" },
+	{ "2026-03-03T10:00+01:00", "up to date within the hour", 1, "2026-03-03T11:00+01:00", "within the hour" },
 	{ "2026-03-03T10:00+01:00", "in twenty-four hours", 1, "2026-03-04T10:00+01:00", "in twenty-four hours" },
 	{ "2026-03-03T10:00+01:00", "in 2 weeks", 1, "2026-03-17T23:59+01:00", "in 2 weeks" },
 	{ "2026-03-03T10:00+01:00", "within 2 days", 1, "2026-03-05T23:59+01:00", "within 2 days" },
