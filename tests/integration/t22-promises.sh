@@ -249,6 +249,26 @@ for f in table csv markdown html; do
 done
 grep -q 'ana@acme.example' rc.csv || fail "customers csv"
 
+# a store written before the ledger (schema 2: no date_tz, no promise tables, items tagged by an older
+# rule set): opening migrates it; its items' offsets are unknown (UTC) until their mail is read again
+# (here: the mailboxes' seen state forgotten, as when an IMAP UIDVALIDITY changes and the folder is
+# rescanned), and then classify finds the same promises
+cp s.db old.db
+sqlite3 old.db "DROP TABLE promise_decisions; DROP TABLE promise_kept; DROP TABLE promises;
+	ALTER TABLE items DROP COLUMN date_tz; UPDATE items SET rules_hash = 'older'; PRAGMA user_version = 2"
+"$CASETRAIL" -q --db old.db ingest 2>old.err || fail "ingest into the old store: $(cat old.err)"
+[ "$(sqlite3 old.db 'PRAGMA user_version')" -ge 3 ] || fail "the old store was not migrated"
+[ -z "$(sqlite3 old.db "select date_tz from items where external_id = 'b2@corp.example'")" ] ||
+	fail "an old item has an offset nobody read"
+sqlite3 old.db "DELETE FROM seen; DELETE FROM cursors"
+"$CASETRAIL" -q --db old.db ingest 2>old.err || fail "reading the old store's mail again: $(cat old.err)"
+[ "$(sqlite3 old.db "select date_tz from items where external_id = 'b2@corp.example'")" = -300 ] ||
+	fail "reading the mail again did not store the Date offset"
+"$CASETRAIL" --db old.db classify > old.out || fail "classify the old store"
+sqlite3 old.db "select i.external_id || ' ' || p.due_at from promises p join items i on i.id = p.item_id order by 1" > old.txt
+sqlite3 s.db "select i.external_id || ' ' || p.due_at from promises p join items i on i.id = p.item_id order by 1" > new.txt
+diff -u new.txt old.txt || fail "the old store's promises differ"
+
 # the bundled examples: three promises, all broken and overdue at the end of April 2025
 (cd "$TOP/examples" && "$CASETRAIL" -q --db "$TMPDIR/ex.db" ingest) 2>ex.err || fail "examples ingest: $(cat ex.err)"
 (cd "$TOP/examples" && "$CASETRAIL" --db "$TMPDIR/ex.db" report promises --since 2025-03-01 --until 2025-05-01 \
