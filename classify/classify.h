@@ -187,6 +187,12 @@ struct ct_ledger {
  */
 int ct_ledger_find(const struct ct_rules *r, const char *body, size_t body_len, int is_staff, int64_t written,
 		   int tz_min, struct ct_ledger *out);
+/*
+ * ct_classify() and ct_ledger_find() in one pass over the text: tags to
+ * out, the promise ledger's hits to ledger. 0 or -1.
+ */
+int ct_classify_ledger(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
+		       int is_staff, int64_t written, int tz_min, struct ct_tags *out, struct ct_ledger *ledger);
 void ct_ledger_clear(struct ct_ledger *l);
 
 /*

@@ -139,7 +139,7 @@ void ct_pf_set_enabled(struct ct_rules *r, int on);
 /* match.c */
 /*
  * Every rule of the kind asked (ledger 0: tag rules; 1: [promise] and [kept]
- * rules) that hits, as ct_classify_hits.
+ * rules; 2: both) that hits, as ct_classify_hits.
  */
 int ct_find_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len, int is_staff,
 		 int ledger, struct ct_tags *out);

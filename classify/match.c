@@ -479,7 +479,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		const struct rule *ru = &r->v[hi->rule];
 		const struct ct_span *sg = &sc->segs.v[hi->seg];
 		size_t ws, we, ms, me;
-		if (sc->done[hi->rule] || hi->pos < sc->covered[hi->rule] || !ru->ledger != !ledger)
+		if (sc->done[hi->rule] || hi->pos < sc->covered[hi->rule] || (ledger != 2 && !ru->ledger != !ledger))
 			continue;
 		const struct pf_branch *br = &ru->br[hi->branch];
 		if (br->re && hi->pos < sc->bcovered[br->slot])
@@ -525,7 +525,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 	}
 	for (size_t k = 0; k < r->pf.nalways; k++) {
 		const struct rule *ru = &r->v[r->pf.always[k]];
-		if (!sender_ok(ru, is_staff) || !ru->ledger != !ledger)
+		if (!sender_ok(ru, is_staff) || (ledger != 2 && !ru->ledger != !ledger))
 			continue;
 		for (size_t g = 0; g < sc->segs.n; g++) {
 			const struct ct_span *sg = &sc->segs.v[g];
@@ -547,7 +547,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		for (size_t i = 0; i < r->n; i++) {
 			const struct rule *ru = &r->v[i];
 			size_t ms, me;
-			if (!(ru->fields & FIELD_SUBJECT) || !sender_ok(ru, is_staff) || !ru->ledger != !ledger)
+			if (!(ru->fields & FIELD_SUBJECT) || !sender_ok(ru, is_staff) || (ledger != 2 && !ru->ledger != !ledger))
 				continue;
 			int rc = ct_rule_find(ru, st, 0, slen, 0, slen, &ms, &me);
 			if (rc < 0)
@@ -573,31 +573,42 @@ int ct_find_hits(const struct ct_rules *r, const char *subject, const char *body
 	return find_hits(r, subject, body, body_len, is_staff, ledger, out);
 }
 
-int ct_ledger_find(const struct ct_rules *r, const char *body, size_t body_len, int is_staff, int64_t written,
-		   int tz_min, struct ct_ledger *out)
+static void apply_thresholds(const struct ct_rules *r, struct ct_tags *out, size_t first);
+
+static const struct rule *rule_of(const struct ct_rules *r, const char *rule_id)
 {
-	struct ct_tags t = CT_TAGS_INIT;
-	if (find_hits(r, NULL, body, body_len, is_staff, 1, &t)) {
-		ct_tags_clear(&t);
-		return -1;
-	}
-	for (size_t i = 0; i < t.n; i++) {
-		const struct ct_tag *tg = &t.v[i];
-		const struct rule *ru = NULL;
-		for (size_t k = 0; k < r->n && !ru; k++)
-			if (r->v[k].id == tg->rule_id)
-				ru = &r->v[k];
-		if (!ru || tg->in_subject)
+	for (size_t k = 0; k < r->n; k++)
+		if (r->v[k].id == rule_id)
+			return &r->v[k];
+	return NULL;
+}
+
+/* Moves the ledger rules' hits of t to out (due times resolved), the other tags to tags (NULL: dropped). */
+static void split_ledger(const struct ct_rules *r, const char *body, struct ct_tags *t, int64_t written, int tz_min,
+			 struct ct_tags *tags, struct ct_ledger *out)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct ct_tag *tg = &t->v[i];
+		const struct rule *ru = rule_of(r, tg->rule_id);
+		if (!ru || !ru->ledger) {
+			if (tags) {
+				CT_ALLOC_GROW(tags->v, tags->n + 1, tags->alloc);
+				tags->v[tags->n++] = *tg;
+			} else {
+				free(tg->snippet);
+			}
 			continue;
+		}
 		struct ct_due d = { 0, 0, 0 };
-		if (ru->ledger == CT_LEDGER_PROMISE) {
-			if (ct_due_resolve(body + tg->start, tg->end - tg->start, written, tz_min, &d) != 1)
-				continue;
-			int dup = 0;
-			for (size_t k = 0; k < out->n && !dup; k++)
-				dup = out->v[k].kind == CT_LEDGER_PROMISE && out->v[k].sentence_start == tg->sentence_start;
-			if (dup)
-				continue;
+		int keep = !tg->in_subject;
+		if (keep && ru->ledger == CT_LEDGER_PROMISE) {
+			keep = ct_due_resolve(body + tg->start, tg->end - tg->start, written, tz_min, &d) == 1;
+			for (size_t k = 0; keep && k < out->n; k++)
+				keep = !(out->v[k].kind == CT_LEDGER_PROMISE && out->v[k].sentence_start == tg->sentence_start);
+		}
+		if (!keep) {
+			free(tg->snippet);
+			continue;
 		}
 		CT_ALLOC_GROW(out->v, out->n + 1, out->alloc);
 		struct ct_ledger_hit *h = &out->v[out->n++];
@@ -606,10 +617,37 @@ int ct_ledger_find(const struct ct_rules *r, const char *body, size_t body_len, 
 		h->start = tg->start;
 		h->end = tg->end;
 		h->sentence_start = tg->sentence_start;
-		h->snippet = ct_strdup(tg->snippet);
+		h->snippet = tg->snippet;   /* taken */
 		h->due = d.at;
 	}
-	ct_tags_clear(&t);
+	free(t->v);
+	t->v = NULL;
+	t->n = t->alloc = 0;
+}
+
+int ct_ledger_find(const struct ct_rules *r, const char *body, size_t body_len, int is_staff, int64_t written,
+		   int tz_min, struct ct_ledger *out)
+{
+	struct ct_tags t = CT_TAGS_INIT;
+	if (find_hits(r, NULL, body, body_len, is_staff, 1, &t)) {
+		ct_tags_clear(&t);
+		return -1;
+	}
+	split_ledger(r, body, &t, written, tz_min, NULL, out);
+	return 0;
+}
+
+int ct_classify_ledger(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
+		       int is_staff, int64_t written, int tz_min, struct ct_tags *out, struct ct_ledger *ledger)
+{
+	struct ct_tags t = CT_TAGS_INIT;
+	size_t first = out->n;
+	if (find_hits(r, subject, body, body_len, is_staff, 2, &t)) {
+		ct_tags_clear(&t);
+		return -1;
+	}
+	split_ledger(r, body ? body : "", &t, written, tz_min, out, ledger);
+	apply_thresholds(r, out, first);
 	return 0;
 }
 

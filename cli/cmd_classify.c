@@ -49,19 +49,18 @@ static int classify_one(const struct ct_stored_item *it, void *data)
 		r->in_tx = 1;
 	}
 	r->tags.n = 0;
-	if (ct_classify(r->rules, it->subject ? it->subject : "", it->body ? it->body : "", it->body_len, staff,
-			&r->tags))
-		return -1;
-	if (ct_store_clear_tags(st, it->id))
-		return -1;
-	for (size_t i = 0; i < r->tags.n; i++) {
-		const struct ct_tag *t = &r->tags.v[i];
-		if (ct_store_add_tag(st, it->id, t->category, t->rule_id, t->start, t->end, t->snippet))
-			return -1;
-	}
 	struct ct_ledger ledger = CT_LEDGER_INIT;
-	if (ct_ledger_find(r->rules, it->body ? it->body : "", it->body_len, staff, it->date, it->date_tz, &ledger) ||
-	    ct_store_set_ledger(st, it->id, &ledger)) {
+	if (ct_classify_ledger(r->rules, it->subject ? it->subject : "", it->body ? it->body : "", it->body_len, staff,
+			       it->date, it->date_tz, &r->tags, &ledger)) {
+		ct_ledger_clear(&ledger);
+		return -1;
+	}
+	int failed = ct_store_clear_tags(st, it->id);
+	for (size_t i = 0; !failed && i < r->tags.n; i++) {
+		const struct ct_tag *t = &r->tags.v[i];
+		failed = ct_store_add_tag(st, it->id, t->category, t->rule_id, t->start, t->end, t->snippet);
+	}
+	if (failed || ct_store_set_ledger(st, it->id, &ledger)) {
 		ct_ledger_clear(&ledger);
 		return -1;
 	}

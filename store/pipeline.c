@@ -406,10 +406,8 @@ static int sink_item(struct ct_sink *s, struct ct_item *it)
 	memset(it, 0, sizeof(*it));
 	ct_pipeline_prepare(p, &j->it);
 	if (p->rules && j->it.kind != CT_ITEM_TICKET_MOVE) {
-		if (ct_classify(p->rules, j->it.subject, j->it.body, j->it.body_len,
-				j->it.role == CT_ROLE_STAFF, &j->tags) ||
-		    ct_ledger_find(p->rules, j->it.body, j->it.body_len, j->it.role == CT_ROLE_STAFF, j->it.date,
-				   j->it.date_has_tz ? j->it.date_tz : 0, &j->ledger)) {
+		if (ct_classify_ledger(p->rules, j->it.subject, j->it.body, j->it.body_len, j->it.role == CT_ROLE_STAFF,
+				       j->it.date, j->it.date_has_tz ? j->it.date_tz : 0, &j->tags, &j->ledger)) {
 			job_free(j);
 			return -1;
 		}
