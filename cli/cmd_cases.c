@@ -233,6 +233,22 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 	return 0;
 }
 
+/* The promises an item made, and those it kept or broke. */
+static void show_item_promises(const struct ct_case *c, const struct ct_case_item *it)
+{
+	for (size_t k = 0; c->promises && k < c->promises->n; k++) {
+		const struct ct_promise *p = &c->promises->v[k];
+		char due[32];
+		ct_time_iso_tz(p->due_at, p->tz, due);
+		if (p->item_id == it->id)
+			printf("      promise #%lld due %s: %s (%s)\n", (long long)p->id, due, ct_verdict_name(p->verdict),
+			       p->how);
+		else if (p->decided_item == it->id)
+			printf("      %s promise #%lld (%s)\n", p->verdict == CT_VERDICT_KEPT ? "keeps" : "breaks",
+			       (long long)p->id, p->how);
+	}
+}
+
 static void show_table(const struct ct_case *c)
 {
 	char a[32], b[32];
@@ -266,8 +282,22 @@ static void show_table(const struct ct_case *c)
 		for (size_t k = 0; k < it->ntags; k++)
 			printf("      #%s (%s): “%s”\n", it->tags[k].category, it->tags[k].rule_id,
 			       it->tags[k].snippet);
+		show_item_promises(c, it);
 		if (it->warnings)
 			printf("      warning: %s\n", it->warnings);
+	}
+	if (c->promises && c->promises->n) {
+		printf("\nPromises:\n");
+		for (size_t i = 0; i < c->promises->n; i++) {
+			const struct ct_promise *p = &c->promises->v[i];
+			ct_time_iso_tz(p->made_at, p->tz, a);
+			ct_time_iso_tz(p->due_at, p->tz, b);
+			printf("  #%lld  made %s by %s, due %s: %s (%s%s%s%s%s)\n      “%s”\n", (long long)p->id, a,
+			       p->staff ? p->staff : "-", b, ct_verdict_name(p->verdict), p->how,
+			       p->decided_external_id ? ", " : "", p->decided_external_id ? p->decided_external_id : "",
+			       p->manual && p->reason ? ": " : "", p->manual && p->reason ? p->reason : "",
+			       p->sentence ? p->sentence : "");
+		}
 	}
 	for (size_t i = 0; i < c->nmerges; i++) {
 		ct_time_iso(c->merges[i].at, a);

@@ -27,7 +27,7 @@ static const struct cmd commands[] = {
 	{ "rules", ct_cmd_rules, CT_CMD_CONFIG_OPT, "check rule files, test rules on a mail" },
 	{ "cases", ct_cmd_cases, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "list cases" },
 	{ "case", ct_cmd_case, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "show one case: items, tags, routing" },
-	{ "report", ct_cmd_report, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "complaint reports for team leaders" },
+	{ "report", ct_cmd_report, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "complaint reports, the promise ledger, customers seen by many" },
 	{ "promise", ct_cmd_promise, CT_CMD_CONFIG_OPT | CT_CMD_STORE | CT_CMD_WRITES,
 	  "decide a promise of the ledger by hand: keep, break, drop" },
 	{ "audit", ct_cmd_audit, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "audit cases passed between departments" },

@@ -214,6 +214,11 @@ assert p[0]["due_local"] == "2026-03-04T12:00+01:00", p
 grep -q '^## Promises' case.md || fail "case show has no Promises section"
 grep -q 'promise #[0-9]* due 2026-03-04T12:00 (broken)' case.md || fail "the timeline lacks the promise: $(cat case.md)"
 grep -q 'breaks promise #[0-9]* (customer complaint)' case.md || fail "the timeline lacks the deciding item"
+COLUMNS=200 "$CASETRAIL" case show "$cid" --format table > case.txt
+grep -q 'promise #[0-9]* due 2026-03-04T12:00+01:00: broken (customer complaint)' case.txt ||
+	fail "the terminal timeline lacks the promise: $(cat case.txt)"
+grep -q 'breaks promise #[0-9]* (customer complaint)' case.txt || fail "the terminal timeline lacks the deciding item"
+grep -q '^Promises:' case.txt || fail "the terminal timeline has no Promises list"
 
 # the complaint report has a Promises section per department
 "$CASETRAIL" report complaints $period --format json | python3 -c '
