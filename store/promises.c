@@ -383,21 +383,21 @@ int ct_store_customers(struct ct_store *st, ct_time since, ct_time until, int mi
 	int rc;
 	memset(out, 0, sizeof(*out));
 	/*
-	 * The case's items in the period: staff authors, departments, channels
-	 * (email, or the helpdesk system). One row per item, cases in order.
+	 * The case's items in the period (only they count: "within one
+	 * period"): staff authors, departments, channels (email, or the
+	 * helpdesk system). One row per item, cases in order.
 	 */
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT c.id, c.customer, c.subject, c.opened_at, c.last_activity_at, c.handoffs,"
 			       " i.role, i.from_addr, i.department, i.kind, i.ticket_system"
 			       " FROM cases c JOIN items i ON i.case_id = c.id"
 			       " WHERE c.merged_into IS NULL AND c.customer IS NOT NULL"
-			       " AND c.last_activity_at >= ? AND c.opened_at < ? AND i.date < ?"
+			       " AND c.last_activity_at >= ?1 AND c.opened_at < ?2 AND i.date >= ?1 AND i.date < ?2"
 			       " ORDER BY c.customer, c.id, i.date",
 			       -1, &q, NULL) != SQLITE_OK)
 		return ct_store_sqlerr(st, "reading cases");
 	sqlite3_bind_int64(q, 1, since);
 	sqlite3_bind_int64(q, 2, until);
-	sqlite3_bind_int64(q, 3, until);
 	struct ct_customer_case cur;
 	char *cur_customer = NULL;
 	memset(&cur, 0, sizeof(cur));

@@ -477,9 +477,9 @@ struct ct_customer_list {
 	size_t n, alloc;
 };
 /*
- * Cases with activity in [since, until) whose customer dealt with more
- * than min staff members, departments or channels (email, or the helpdesk
- * system), grouped by customer.
+ * Cases whose customer, within [since, until), dealt with more than min
+ * staff members, departments or channels (email, or the helpdesk system),
+ * counting the case's items of that period only; grouped by customer.
  */
 int ct_store_customers(struct ct_store *st, ct_time since, ct_time until, int min, struct ct_customer_list *out);
 void ct_customer_list_release(struct ct_customer_list *l);

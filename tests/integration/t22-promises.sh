@@ -249,6 +249,13 @@ assert [p["verdict"] for p in k["promises"]] == ["kept"], k
 "$CASETRAIL" report customers $period --format json | python3 -c '
 import json, sys
 assert json.load(sys.stdin)["customers"] == []' || fail "report customers --min 2 lists someone"
+# only the items of the period count: from 6 March on, Ana wrote to Support and only Sam answered
+"$CASETRAIL" report customers --since 2026-03-06 --until 2026-03-10 --min 1 --format json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+k = r["customers"][0]["cases"][0]
+assert k["staff"] == ["sam@corp.example"] and k["departments"] == ["Support", "Sales"], k
+' || fail "report customers counts items before the period"
 for f in table csv markdown html; do
 	"$CASETRAIL" report customers $period --min 1 --format $f > rc.$f || fail "customers format $f"
 done
