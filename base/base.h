@@ -123,8 +123,25 @@ void ct_time_iso(ct_time t, char out[32]);
  * "...+02:00", "2024-03-04 09:12:01"). Returns 0 or -1 (not reported).
  */
 int ct_time_parse(const char *s, ct_time *out);
+/*
+ * The same, and *tz_min gets the offset the string carried, in minutes east
+ * of UTC (0 for "Z" or none).
+ */
+int ct_time_parse_tz(const char *s, ct_time *out, int *tz_min);
 /* timegm() without the environment dance. */
 ct_time ct_timegm(int year, int mon, int mday, int hour, int min, int sec);
+/* A day on the calendar (proleptic Gregorian), and the time of day. */
+struct ct_civil {
+	int year, mon, mday;   /* mon 1..12, mday 1..31 */
+	int wday;              /* 0 Sunday .. 6 Saturday */
+	int hour, min, sec;
+};
+/* t (seconds since the epoch) shifted by tz_min minutes, broken down. */
+void ct_time_civil(ct_time t, int tz_min, struct ct_civil *out);
+/* Days in month mon (1..12) of year. */
+int ct_days_in_month(int year, int mon);
+/* Formats t as local time at tz_min: 2026-03-05T23:59+01:00 (at least 23 bytes). */
+void ct_time_iso_tz(ct_time t, int tz_min, char out[32]);
 /* Monotonic clock in seconds. */
 double ct_now_mono(void);
 

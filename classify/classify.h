@@ -79,6 +79,7 @@ struct ct_tag {
 	double score;           /* the rule's score */
 	size_t start, end;      /* byte span in the body, or in the subject when in_subject */
 	int in_subject;
+	size_t sentence_start;  /* where the match's sentence begins */
 	char *snippet;          /* owned: the sentence of the match, one line, cut at words past ~100 characters each side */
 };
 
@@ -151,6 +152,81 @@ int ct_qa_fit(struct ct_qa *q, unsigned folds, FILE *out);
 void ct_qa_print_scores(const struct ct_qa *q, FILE *out);
 /* Rewrites the rule file at path with the fitted scores and thresholds. 0 or -1. */
 int ct_qa_write_scores(const struct ct_qa *q, const char *path);
+
+/*
+ * The promise ledger. Besides [rule ID], a rule file holds [promise ID]
+ * sections (staff commitments with a time: "we will fix it by Thursday";
+ * sender staff unless it says otherwise) and [kept ID] sections (what
+ * keeps a promise: staff saying it is done, a customer confirming that it
+ * works). They tag nothing; ct_ledger_find() reports them. A promise
+ * rule's match must hold the time expression, which ct_due_resolve()
+ * reads; a match without a time after the writing time is no promise. A
+ * promise rule's examples state the writing time and the due time:
+ *   example = 2026-03-03T10:00+01:00 | We will fix it by Thursday. | due 2026-03-05T23:59+01:00
+ *   example = 2026-03-05T10:00+01:00 | ... before the go-live on 3 March. | past
+ */
+enum { CT_LEDGER_PROMISE = 1, CT_LEDGER_KEPT = 2 };
+
+struct ct_ledger_hit {
+	int kind;                 /* CT_LEDGER_PROMISE or CT_LEDGER_KEPT */
+	const char *rule_id;      /* borrowed from the rules */
+	size_t start, end;        /* the match in the body */
+	size_t sentence_start;    /* its sentence: one promise per sentence */
+	char *snippet;            /* owned */
+	int64_t due;              /* promises: UTC */
+};
+struct ct_ledger {
+	struct ct_ledger_hit *v;
+	size_t n, alloc;
+};
+#define CT_LEDGER_INIT { NULL, 0, 0 }
+/*
+ * Appends the promises (with their due time, against written and tz_min)
+ * and kept-marks of one item's body to out, in text order, at most one
+ * promise per sentence. 0 or -1.
+ */
+int ct_ledger_find(const struct ct_rules *r, const char *body, size_t body_len, int is_staff, int64_t written,
+		   int tz_min, struct ct_ledger *out);
+/*
+ * ct_classify() and ct_ledger_find() in one pass over the text: tags to
+ * out, the promise ledger's hits to ledger. 0 or -1.
+ */
+int ct_classify_ledger(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
+		       int is_staff, int64_t written, int tz_min, struct ct_tags *out, struct ct_ledger *ledger);
+void ct_ledger_clear(struct ct_ledger *l);
+
+/*
+ * Due times (due.c). The time expression in text (English or German) is
+ * resolved against the moment written, in the writer's time zone tz_min
+ * (minutes east of UTC):
+ *   - a day alone ("by Thursday", "3 March", "tomorrow", "bis Freitag") ends
+ *     at 23:59 local time; "end of day", "close of business", "EOD",
+ *     "Feierabend" and "this afternoon" are 17:00, "morning"/"früh" 12:00,
+ *     "evening"/"tonight"/"abend" 23:59; "at 3pm", "15:00", "um 15 Uhr",
+ *     "noon" set the hour of the day named (today when none is);
+ *   - a bare weekday is its next occurrence after today (on a Thursday,
+ *     "by Thursday" is a week later); "this Friday"/"coming Friday"/"diesen
+ *     Freitag" is the next one from today on (today counts); "next Friday",
+ *     "Friday next week", "nächsten Freitag" is the Friday of next week
+ *     (weeks begin on Monday): on a Tuesday "this Friday" is in 3 days,
+ *     "next Friday" in 10;
+ *   - "end of the week"/"this week"/"Ende der Woche" is Friday 23:59,
+ *     "(end of) next week" the Friday after, "early next week" its Tuesday,
+ *     "the weekend" Sunday; "end of the month"/"Monatsende", "end of next
+ *     month", "end of March", "end of the year"/"Jahresende" the last day;
+ *   - "within N minutes/hours" is exact; "within N days/weeks" ends at 23:59
+ *     of the N-th day; "N business/working days"/"Werktagen"/"Arbeitstagen"
+ *     count Monday to Friday only (from a weekend, Monday is the first);
+ *   - a date without a year is the occurrence nearest to the writing day
+ *     (a date more than half a year back is next year's).
+ * Returns 1 with out filled, 2 when the time is not after the writing time
+ * (not a due date; out still filled), 0 when text holds no time expression.
+ */
+struct ct_due {
+	int64_t at;                /* UTC */
+	size_t start, end;        /* the expression's bytes in text */
+};
+int ct_due_resolve(const char *text, size_t len, int64_t written, int tz_min, struct ct_due *out);
 
 /* A byte range [start, end) of a body. */
 struct ct_span {

@@ -44,6 +44,7 @@ struct pf_branch {
 struct rule {
 	char *id, *category, *pattern, *unless, *anchors_decl;
 	int fields, sender, caseless;
+	int ledger;     /* 0 a tag rule; CT_LEDGER_PROMISE ([promise ID]) or CT_LEDGER_KEPT ([kept ID]) */
 	const char *cat;  /* the category's name in struct ct_rules (one pointer per category) */
 	size_t cat_ix;    /* its index in ct_rules.cats */
 	double score;   /* added to its category's sum when it hits (default 1) */
@@ -147,6 +148,12 @@ void ct_pf_set_enabled(struct ct_rules *r, int on);
  * from several threads: none searches with re before it is compiled.
  */
 void ct_jit_ready(const pcre2_code *re, const int *done);
+/*
+ * Every rule of the kind asked (ledger 0: tag rules; 1: [promise] and [kept]
+ * rules; 2: both) that hits, as ct_classify_hits.
+ */
+int ct_find_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len, int is_staff,
+		 int ledger, struct ct_tags *out);
 /* Sentence around [s, e) inside [lo, hi). */
 void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e, size_t *ws, size_t *we);
 /*

@@ -369,6 +369,7 @@ static void add_tag(struct ct_tags *out, const struct rule *ru, const char *t, s
 	/* The evidence is the sentence that holds the match, cut at words when it is long. */
 	size_t ws, we;
 	ct_sentence_bounds(t, lo, hi, s, e, &ws, &we);
+	tg->sentence_start = ws;
 	tg->snippet = ct_snippet(t, ws, we, s, e, SNIPPET_WIDTH);
 }
 
@@ -502,7 +503,7 @@ static void group_hits(const struct ct_rules *r, struct scratch *sc)
  * (ct_classify_hits), every rule is tried.
  */
 static int find_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
-		     int is_staff, int prune, struct ct_tags *out)
+		     int is_staff, int ledger, int prune, struct ct_tags *out)
 {
 	struct scratch *sc = scratch_get();
 	size_t first = out->n;
@@ -547,22 +548,22 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		for (size_t h = 0; h < sc->nhits; h++)
 			if (h == 0 || sc->hits[h].rule != sc->hits[h - 1].rule) {
 				const struct rule *ru = &r->v[sc->hits[h].rule];
-				if (ru->score > 0 && !(with_subject && (ru->fields & FIELD_SUBJECT)))
+				if (ru->score > 0 && !ru->ledger && !(with_subject && (ru->fields & FIELD_SUBJECT)))
 					reach[ru->cat_ix] += ru->score;
 			}
 		for (size_t k = 0; k < r->pf.nalways; k++) {
 			const struct rule *ru = &r->v[r->pf.always[k]];
-			if (ru->score > 0 && sender_ok(ru, is_staff) && !(with_subject && (ru->fields & FIELD_SUBJECT)))
+			if (ru->score > 0 && !ru->ledger && sender_ok(ru, is_staff) && !(with_subject && (ru->fields & FIELD_SUBJECT)))
 				reach[ru->cat_ix] += ru->score;
 		}
 		if (with_subject)
 			for (size_t i = 0; i < r->n; i++) {
 				const struct rule *ru = &r->v[i];
-				if (ru->score > 0 && (ru->fields & FIELD_SUBJECT) && sender_ok(ru, is_staff))
+				if (ru->score > 0 && !ru->ledger && (ru->fields & FIELD_SUBJECT) && sender_ok(ru, is_staff))
 					reach[ru->cat_ix] += ru->score;
 			}
 	}
-#define CAT_DEAD(ru) (prune && reach[(ru)->cat_ix] + 1e-9 < r->cats[(ru)->cat_ix].threshold)
+#define CAT_DEAD(ru) (prune && !(ru)->ledger && reach[(ru)->cat_ix] + 1e-9 < r->cats[(ru)->cat_ix].threshold)
 
 	/*
 	 * The last sentence computed. Reused for a later hit inside it only
@@ -577,7 +578,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		const struct ct_span *sg = &sc->segs.v[hi->seg];
 		size_t ws, we, ms, me;
 		int last_of_rule = h + 1 == sc->nhits || sc->hits[h + 1].rule != hi->rule;
-		if (sc->done[hi->rule] || CAT_DEAD(ru))
+		if (sc->done[hi->rule] || CAT_DEAD(ru) || (ledger != 2 && !ru->ledger != !ledger))
 			continue;
 		if (hi->pos < sc->covered[hi->rule])
 			goto next;
@@ -627,12 +628,12 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		}
 	next:
 		/* The rule's last hit missed: it cannot add to its category any more. */
-		if (last_of_rule && prune && ru->score > 0 && !(with_subject && (ru->fields & FIELD_SUBJECT)))
+		if (last_of_rule && prune && ru->score > 0 && !ru->ledger && !(with_subject && (ru->fields & FIELD_SUBJECT)))
 			reach[ru->cat_ix] -= ru->score;
 	}
 	for (size_t k = 0; k < r->pf.nalways; k++) {
 		const struct rule *ru = &r->v[r->pf.always[k]];
-		if (!sender_ok(ru, is_staff) || CAT_DEAD(ru))
+		if (!sender_ok(ru, is_staff) || CAT_DEAD(ru) || (ledger != 2 && !ru->ledger != !ledger))
 			continue;
 		int hit = 0;
 		for (size_t g = 0; g < sc->segs.n; g++) {
@@ -647,7 +648,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 				break;
 			}
 		}
-		if (!hit && prune && ru->score > 0 && !(with_subject && (ru->fields & FIELD_SUBJECT)))
+		if (!hit && prune && ru->score > 0 && !ru->ledger && !(with_subject && (ru->fields & FIELD_SUBJECT)))
 			reach[ru->cat_ix] -= ru->score;
 	}
 	if (with_subject) {
@@ -658,7 +659,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		for (size_t i = 0; i < r->n; i++) {
 			const struct rule *ru = &r->v[i];
 			size_t ms, me;
-			if (!(ru->fields & FIELD_SUBJECT) || !sender_ok(ru, is_staff) || CAT_DEAD(ru))
+			if (!(ru->fields & FIELD_SUBJECT) || !sender_ok(ru, is_staff) || CAT_DEAD(ru) || (ledger != 2 && !ru->ledger != !ledger))
 				continue;
 			int rc = ct_rule_find(ru, st, 0, slen, 0, slen, &ms, &me);
 			if (rc < 0)
@@ -676,7 +677,100 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 int ct_classify_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
 		     int is_staff, struct ct_tags *out)
 {
-	return find_hits(r, subject, body, body_len, is_staff, 0, out);
+	return find_hits(r, subject, body, body_len, is_staff, 0, 0, out);
+}
+
+int ct_find_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len, int is_staff,
+		 int ledger, struct ct_tags *out)
+{
+	return find_hits(r, subject, body, body_len, is_staff, ledger, 0, out);
+}
+
+static void apply_thresholds(const struct ct_rules *r, struct ct_tags *out, size_t first);
+
+static const struct rule *rule_of(const struct ct_rules *r, const char *rule_id)
+{
+	for (size_t k = 0; k < r->n; k++)
+		if (r->v[k].id == rule_id)
+			return &r->v[k];
+	return NULL;
+}
+
+/* Moves the ledger rules' hits of t to out (due times resolved), the other tags to tags (NULL: dropped). */
+static void split_ledger(const struct ct_rules *r, const char *body, struct ct_tags *t, int64_t written, int tz_min,
+			 struct ct_tags *tags, struct ct_ledger *out)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct ct_tag *tg = &t->v[i];
+		const struct rule *ru = rule_of(r, tg->rule_id);
+		if (!ru || !ru->ledger) {
+			if (tags) {
+				CT_ALLOC_GROW(tags->v, tags->n + 1, tags->alloc);
+				tags->v[tags->n++] = *tg;
+			} else {
+				free(tg->snippet);
+			}
+			continue;
+		}
+		struct ct_due d = { 0, 0, 0 };
+		int keep = !tg->in_subject;
+		if (keep && ru->ledger == CT_LEDGER_PROMISE) {
+			keep = ct_due_resolve(body + tg->start, tg->end - tg->start, written, tz_min, &d) == 1;
+			for (size_t k = 0; keep && k < out->n; k++)
+				keep = !(out->v[k].kind == CT_LEDGER_PROMISE && out->v[k].sentence_start == tg->sentence_start);
+		}
+		if (!keep) {
+			free(tg->snippet);
+			continue;
+		}
+		CT_ALLOC_GROW(out->v, out->n + 1, out->alloc);
+		struct ct_ledger_hit *h = &out->v[out->n++];
+		h->kind = ru->ledger;
+		h->rule_id = ru->id;
+		h->start = tg->start;
+		h->end = tg->end;
+		h->sentence_start = tg->sentence_start;
+		h->snippet = tg->snippet;   /* taken */
+		h->due = d.at;
+	}
+	free(t->v);
+	t->v = NULL;
+	t->n = t->alloc = 0;
+}
+
+int ct_ledger_find(const struct ct_rules *r, const char *body, size_t body_len, int is_staff, int64_t written,
+		   int tz_min, struct ct_ledger *out)
+{
+	struct ct_tags t = CT_TAGS_INIT;
+	if (find_hits(r, NULL, body, body_len, is_staff, 1, 0, &t)) {
+		ct_tags_clear(&t);
+		return -1;
+	}
+	split_ledger(r, body, &t, written, tz_min, NULL, out);
+	return 0;
+}
+
+int ct_classify_ledger(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
+		       int is_staff, int64_t written, int tz_min, struct ct_tags *out, struct ct_ledger *ledger)
+{
+	struct ct_tags t = CT_TAGS_INIT;
+	size_t first = out->n;
+	if (find_hits(r, subject, body, body_len, is_staff, 2, 1, &t)) {
+		ct_tags_clear(&t);
+		return -1;
+	}
+	split_ledger(r, body ? body : "", &t, written, tz_min, out, ledger);
+	apply_thresholds(r, out, first);
+	return 0;
+}
+
+void ct_ledger_clear(struct ct_ledger *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].snippet);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->alloc = 0;
 }
 
 double ct_tags_category_score(const struct ct_tags *t, size_t first, const char *category)
@@ -723,7 +817,7 @@ int ct_classify(const struct ct_rules *r, const char *subject, const char *body,
 		int is_staff, struct ct_tags *out)
 {
 	size_t first = out->n;
-	if (find_hits(r, subject, body, body_len, is_staff, 1, out))
+	if (find_hits(r, subject, body, body_len, is_staff, 0, 1, out))
 		return -1;
 	apply_thresholds(r, out, first);
 	return 0;

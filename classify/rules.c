@@ -152,9 +152,14 @@ static void on_section(struct loader *ld, const char *name)
 		on_category_section(ld, id);
 		return;
 	}
-	if (!section_kind(name, "rule", &id)) {
+	int ledger = 0;
+	if (section_kind(name, "promise", &id))
+		ledger = CT_LEDGER_PROMISE;
+	else if (section_kind(name, "kept", &id))
+		ledger = CT_LEDGER_KEPT;
+	else if (!section_kind(name, "rule", &id)) {
 		lerr(ld, ld->line,
-		     "unknown section [%s] (a rule file holds [rule ID], [define NAME] and [category NAME] sections)",
+		     "unknown section [%s] (a rule file holds [rule ID], [promise ID], [kept ID], [define NAME] and [category NAME] sections)",
 		     name);
 		ld->in_other = 1;
 		return;
@@ -179,6 +184,12 @@ static void on_section(struct loader *ld, const char *name)
 	ru->caseless = 1;
 	ru->score = 1.0;
 	ru->line = ld->line;
+	ru->ledger = ledger;
+	if (ledger) {
+		/* Ledger rules tag nothing: their category only names their kind. */
+		ru->category = ct_strdup(ledger == CT_LEDGER_PROMISE ? "promise" : "kept");
+		ru->sender = ledger == CT_LEDGER_PROMISE ? SENDER_STAFF : SENDER_ANY;
+	}
 	ld->cur = ru;
 }
 
@@ -288,6 +299,9 @@ static void on_key(struct loader *ld, const char *key, const char *value)
 		set_single(ld, &ru->unless, &ru->unless_line, key, value, "");
 	} else if (!strcmp(key, "anchors")) {
 		set_single(ld, &ru->anchors_decl, NULL, key, value, ", ");
+	} else if (!strcmp(key, "category") && ru->ledger) {
+		lerr(ld, ld->line, "rule %s: a [%s] section has no category", ru->id,
+		     ru->ledger == CT_LEDGER_PROMISE ? "promise" : "kept");
 	} else if (!strcmp(key, "category")) {
 		if (!valid_name(value, 0))
 			lerr(ld, ld->line, "rule %s: bad category '%s' (letters, digits, '_')", ru->id, value);
@@ -579,7 +593,9 @@ static void validate(struct loader *ld)
 			lerr(ld, ru->pattern_line, "rule %s: empty 'pattern'", ru->id);
 			continue;
 		}
-		if (ru->category) {
+		if (ru->ledger) {
+			ru->cat = ru->category;
+		} else if (ru->category) {
 			const struct category *c = find_category(r, ru->category);
 			ru->cat = (c ? c : add_category(r, ru->category, 0))->name;
 		}
@@ -646,6 +662,8 @@ static void compute_hash(struct ct_rules *r)
 		ct_buf_addf(&b, "%s%c%s%c%s%c%s%c%d%c%d%c%d%c%.6g%c", ru->id, 0, ru->category, 0, ru->pattern, 0,
 			    ru->unless ? ru->unless : "", 0, ru->fields, 0, ru->sender, 0, ru->caseless, 0,
 			    ru->score, 0);
+		if (ru->ledger)
+			ct_buf_addf(&b, "ledger%c%d%c", 0, ru->ledger, 0);
 		for (size_t k = 0; k < ru->anchors.n; k++)
 			ct_buf_addf(&b, "%s%c", ru->anchors.v[k], 1);
 		ct_buf_addch(&b, '\n');
@@ -858,7 +876,7 @@ static int example_tags(const struct ct_rules *r, const struct rule *ru, const c
 	int found = 0;
 	if (!(ru->fields & FIELD_BODY))
 		return 1;
-	if (ct_classify_hits(r, NULL, text, strlen(text), ru->sender == SENDER_STAFF, &t) == 0)
+	if (ct_find_hits(r, NULL, text, strlen(text), ru->sender == SENDER_STAFF, ru->ledger != 0, &t) == 0)
 		for (size_t i = 0; i < t.n && !found; i++)
 			found = t.v[i].rule_id == ru->id;
 	ct_tags_clear(&t);
@@ -874,6 +892,83 @@ static int example_hits(const struct rule *ru, const char *text, size_t *ms, siz
 	return ct_rule_find(ru, text, 0, len, 0, len, ms, me);
 }
 
+/*
+ * A promise example: "WRITTEN | TEXT | due DUE" or "WRITTEN | TEXT | past".
+ * Splits it in place into its parts; -1 when it has not that shape.
+ */
+static int split_promise_example(char *s, char **written, char **text, char **want)
+{
+	char *a = strstr(s, " | ");
+	char *b = a ? strstr(a + 3, " | ") : NULL;
+	if (!a || !b)
+		return -1;
+	/* the last " | " ends the text: the text may hold one itself */
+	for (char *c; (c = strstr(b + 3, " | ")) != NULL;)
+		b = c;
+	*a = '\0';
+	*b = '\0';
+	*written = ct_trim(s);
+	*text = a + 3;
+	*want = ct_trim(b + 3);
+	return 0;
+}
+
+/*
+ * Checks a promise rule's example: the rule matches the text, and the due
+ * time read from the match is the one stated. 0 ok; 1 failed (printed).
+ */
+static int check_promise_example(const struct ct_rules *r, const struct rule *ru, const struct example *ex,
+				 FILE *out)
+{
+	char *copy = ct_strdup(ex->text), *written, *text, *want;
+	ct_time w, due;
+	int tz, dtz = 0, failed = 1;
+	size_t ms, me;
+	if (split_promise_example(copy, &written, &text, &want) || ct_time_parse_tz(written, &w, &tz) ||
+	    (strcmp(want, "past") && (strncmp(want, "due ", 4) || ct_time_parse_tz(want + 4, &due, &dtz)))) {
+		fprintf(out, "%s:%d: rule %s: a promise example reads 'WRITTEN | TEXT | due DUE' or 'WRITTEN | TEXT | past' (times as 2026-03-05T10:00+01:00): \"%s\"\n",
+			r->file, ex->line, ru->id, ex->text);
+		goto out;
+	}
+	int rc = example_hits(ru, text, &ms, &me);
+	if (rc != 1) {
+		fprintf(out, "%s:%d: rule %s: example %s: \"%s\"\n", r->file, ex->line, ru->id,
+			rc < 0 ? "is not valid UTF-8 or failed to match" : "does not match", text);
+		goto out;
+	}
+	if (!example_tags(r, ru, text)) {
+		fprintf(out, "%s:%d: rule %s: example matches the pattern but the prefilter never runs the rule on it: \"%s\"\n",
+			r->file, ex->line, ru->id, text);
+		goto out;
+	}
+	struct ct_due d = { 0, 0, 0 };
+	int drc = ct_due_resolve(text + ms, me - ms, w, tz, &d);
+	if (!strcmp(want, "past"))
+		dtz = tz;
+	char got[32] = "none";
+	if (drc)
+		ct_time_iso_tz(d.at, dtz, got);
+	if (!strcmp(want, "past")) {
+		if (drc == 2) {
+			failed = 0;
+			goto out;
+		}
+		fprintf(out, "%s:%d: rule %s: example should be past, but the match \"%.*s\" gives %s%s: \"%s\"\n",
+			r->file, ex->line, ru->id, (int)(me - ms), text + ms, drc ? "due " : "", got, text);
+		goto out;
+	}
+	if (drc == 1 && d.at == due) {
+		failed = 0;
+		goto out;
+	}
+	fprintf(out, "%s:%d: rule %s: example wants %s, the match \"%.*s\" gives %s%s%s: \"%s\"\n", r->file,
+		ex->line, ru->id, want, (int)(me - ms), text + ms, drc ? "due " : "", got,
+		drc == 2 ? " (past)" : "", text);
+out:
+	free(copy);
+	return failed;
+}
+
 int ct_rules_check(const struct ct_rules *r, FILE *out)
 {
 	int failures = 0;
@@ -881,6 +976,10 @@ int ct_rules_check(const struct ct_rules *r, FILE *out)
 		const struct rule *ru = &r->v[i];
 		size_t ms, me;
 		for (size_t k = 0; k < ru->nex; k++) {
+			if (ru->ledger == CT_LEDGER_PROMISE) {
+				failures += check_promise_example(r, ru, &ru->ex[k], out);
+				continue;
+			}
 			int rc = example_hits(ru, ru->ex[k].text, &ms, &me);
 			if (rc == 1 && !has_anchor(ru, ru->ex[k].text + ms, me - ms)) {
 				/* The pattern matches, but the prefilter would never let it run on this text. */

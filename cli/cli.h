@@ -82,6 +82,11 @@ int ct_cmd_item(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_recompute(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_case_decide(int argc, char **argv, struct ct_cli *cli);
 int ct_cmd_decisions(int argc, char **argv, struct ct_cli *cli);
+/* report promises, report customers (cmd_report_promises.c); argv[0] is the report name. */
+int ct_cmd_report_promises(int argc, char **argv, struct ct_cli *cli);
+int ct_cmd_report_customers(int argc, char **argv, struct ct_cli *cli);
+/* promise keep|break|drop|reopen ID (cmd_promise.c). */
+int ct_cmd_promise(int argc, char **argv, struct ct_cli *cli);
 /* store check (cmd_store.c). */
 int ct_cmd_store(int argc, char **argv, struct ct_cli *cli);
 

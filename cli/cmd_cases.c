@@ -131,6 +131,10 @@ static json_t *case_json(const struct ct_case *c, int full)
 			json_array_append_new(fu, json_integer(c->follow_ups[i]));
 		json_object_set_new(o, "follow_ups", fu);
 		json_object_set_new(o, "decisions", ct_json_decisions(c->decisions, c->ndecisions));
+		json_t *pr = json_array();
+		for (size_t i = 0; c->promises && i < c->promises->n; i++)
+			json_array_append_new(pr, ct_json_promise(&c->promises->v[i]));
+		json_object_set_new(o, "promises", pr);
 	}
 	return o;
 }
@@ -141,10 +145,12 @@ struct list_ctx {
 	long n;
 	struct ct_doc_table *doc_table;  /* every other format */
 	int compact;                     /* table on a terminal narrower than WIDE_TABLE */
+	int short_state;                 /* narrower still: "open (staff)" for "open (waiting on staff)" */
 };
 
-/* From this width on, the table has every column of the CSV. */
+/* From this width on, the table has every column of the CSV; below SHORT_STATE, states in short. */
 #define WIDE_TABLE 140
+#define SHORT_STATE 100
 
 static int list_cb(const struct ct_case *c, void *data)
 {
@@ -168,9 +174,9 @@ static int list_cb(const struct ct_case *c, void *data)
 		ct_buf_addf(&tags, "%s%s:%d", i ? " " : "", c->tagc[i].category, c->tagc[i].n);
 	ct_case_state_label(&c->state, state);
 	/* A short line: "open (staff)", "closed (ticket)" say the same in less room. */
-	if (x->compact && c->state.open)
+	if (x->short_state && c->state.open)
 		snprintf(state, sizeof(state), "open (%s)", c->state.waiting_on ? c->state.waiting_on : CT_WAITING_STAFF);
-	else if (x->compact && c->state.close_reason && !strcmp(c->state.close_reason, CT_CLOSED_TICKET))
+	else if (x->short_state && c->state.close_reason && !strcmp(c->state.close_reason, CT_CLOSED_TICKET))
 		snprintf(state, sizeof(state), "closed (ticket)");
 	if (x->compact)
 		ct_doc_row(x->doc_table, id, last, state, h, trail.buf, tags.buf, c->subject ? c->subject : "");
@@ -198,7 +204,7 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ct_case_filter f = { 0 };
-	struct list_ctx x = { ct_default_format(), NULL, 0, NULL, 0 };
+	struct list_ctx x = { ct_default_format(), NULL, 0, NULL, 0, 0 };
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -240,6 +246,7 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 		 * The trail shows a ping-pong; --format csv has every column.
 		 */
 		x.compact = 1;
+		x.short_state = width < SHORT_STATE;
 		x.doc_table = ct_doc_table(&doc, "", "#id|activity|state|#handoffs|departments|tags|subject");
 		x.doc_table->shrink_first = 1u << 4 | 1u << 5 | 1u << 6;
 		/* the state gives way only when the text columns cannot any more (it is cut after "open"/"closed") */
@@ -275,6 +282,22 @@ int ct_cmd_cases(int argc, char **argv, struct ct_cli *cli)
 		printf("%ld case%s\n", x.n, x.n == 1 ? "" : "s");
 	}
 	return 0;
+}
+
+/* The promises an item made, and those it kept or broke. */
+static void show_item_promises(const struct ct_case *c, const struct ct_case_item *it)
+{
+	for (size_t k = 0; c->promises && k < c->promises->n; k++) {
+		const struct ct_promise *p = &c->promises->v[k];
+		char due[32];
+		ct_time_iso_tz(p->due_at, p->tz, due);
+		if (p->item_id == it->id)
+			printf("      promise #%lld due %s: %s (%s)\n", (long long)p->id, due, ct_verdict_name(p->verdict),
+			       p->how);
+		else if (p->decided_item == it->id)
+			printf("      %s promise #%lld (%s)\n", p->verdict == CT_VERDICT_KEPT ? "keeps" : "breaks",
+			       (long long)p->id, p->how);
+	}
 }
 
 static void show_table(const struct ct_case *c)
@@ -321,8 +344,22 @@ static void show_table(const struct ct_case *c)
 		for (size_t k = 0; k < it->ntags; k++)
 			printf("      #%s (%s): “%s”\n", it->tags[k].category, it->tags[k].rule_id,
 			       it->tags[k].snippet);
+		show_item_promises(c, it);
 		if (it->warnings)
 			printf("      warning: %s\n", it->warnings);
+	}
+	if (c->promises && c->promises->n) {
+		printf("\nPromises:\n");
+		for (size_t i = 0; i < c->promises->n; i++) {
+			const struct ct_promise *p = &c->promises->v[i];
+			ct_time_iso_tz(p->made_at, p->tz, a);
+			ct_time_iso_tz(p->due_at, p->tz, b);
+			printf("  #%lld  made %s by %s, due %s: %s (%s%s%s%s%s)\n      “%s”\n", (long long)p->id, a,
+			       p->staff ? p->staff : "-", b, ct_verdict_name(p->verdict), p->how,
+			       p->decided_external_id ? ", " : "", p->decided_external_id ? p->decided_external_id : "",
+			       p->manual && p->reason ? ": " : "", p->manual && p->reason ? p->reason : "",
+			       p->sentence ? p->sentence : "");
+		}
 	}
 	for (size_t i = 0; i < c->nmerges; i++) {
 		ct_time_iso(c->merges[i].at, a);

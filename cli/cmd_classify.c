@@ -35,7 +35,7 @@ struct run {
 	struct ct_cli *cli;
 	const struct ct_rules *rules;
 	struct ct_tags tags;
-	long items, ntags, pending, batch;
+	long items, ntags, promises, pending, batch;
 	int in_tx;
 };
 
@@ -52,16 +52,23 @@ static int classify_one(const struct ct_stored_item *it, void *data)
 		r->in_tx = 1;
 	}
 	r->tags.n = 0;
-	if (ct_classify(r->rules, it->subject ? it->subject : "", it->body ? it->body : "", it->body_len, staff,
-			&r->tags))
+	struct ct_ledger ledger = CT_LEDGER_INIT;
+	if (ct_classify_ledger(r->rules, it->subject ? it->subject : "", it->body ? it->body : "", it->body_len, staff,
+			       it->date, it->date_tz, &r->tags, &ledger)) {
+		ct_ledger_clear(&ledger);
 		return -1;
-	if (ct_store_clear_tags(st, it->id))
-		return -1;
-	for (size_t i = 0; i < r->tags.n; i++) {
-		const struct ct_tag *t = &r->tags.v[i];
-		if (ct_store_add_tag(st, it->id, t->category, t->rule_id, t->start, t->end, t->snippet))
-			return -1;
 	}
+	int failed = ct_store_clear_tags(st, it->id);
+	for (size_t i = 0; !failed && i < r->tags.n; i++) {
+		const struct ct_tag *t = &r->tags.v[i];
+		failed = ct_store_add_tag(st, it->id, t->category, t->rule_id, t->start, t->end, t->snippet);
+	}
+	if (failed || ct_store_set_ledger(st, it->id, &ledger)) {
+		ct_ledger_clear(&ledger);
+		return -1;
+	}
+	r->promises += (long)ledger.n;
+	ct_ledger_clear(&ledger);
 	if (ct_store_set_rules_hash(st, it->id, ct_rules_hash(r->rules)))
 		return -1;
 	r->items++;
@@ -138,11 +145,14 @@ int ct_cmd_classify(int argc, char **argv, struct ct_cli *cli)
 		ret = 1;
 	}
 	if (!ret) {
-		if (run.items)
+		if (run.items) {
 			printf("classified %ld items (%ld tags), rules %.12s\n", run.items, run.ntags,
 			       ct_rules_hash(rules));
-		else
+			if (run.promises)
+				printf("promise ledger: %ld promises and kept-marks found\n", run.promises);
+		} else {
 			printf("nothing to do: rules unchanged\n");
+		}
 	}
 	ct_tags_clear(&run.tags);
 	ct_rules_free(rules);

@@ -138,12 +138,18 @@ int ct_cmd_report(int argc, char **argv, struct ct_cli *cli)
 {
 	if (argc >= 2 && !strcmp(argv[1], "complaints"))
 		return complaints(argc - 1, argv + 1, cli);
+	if (argc >= 2 && !strcmp(argv[1], "promises"))
+		return ct_cmd_report_promises(argc - 1, argv + 1, cli);
+	if (argc >= 2 && !strcmp(argv[1], "customers"))
+		return ct_cmd_report_customers(argc - 1, argv + 1, cli);
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(report_usage, stdout);
+		fputs("\nAlso: 'casetrail report promises' (the promise ledger) and 'casetrail report customers'\n"
+		      "(customers who dealt with many people on one case); each answers --help.\n", stdout);
 		return 0;
 	}
 	if (argc >= 2)
-		ct_opt_unknown("report", argv[1], "complaints");
+		ct_opt_unknown("report", argv[1], "complaints, promises, customers");
 	fputs(report_usage, stderr);
 	return 2;
 }

@@ -71,6 +71,8 @@ struct ct_item {
 	struct ct_addrlist to, cc;
 	ct_time date;         /* UTC */
 	int date_from_file;   /* 1: Date missing/bogus, date is the file/fetch time */
+	int date_tz;          /* the Date header's offset, minutes east of UTC */
+	int date_has_tz;      /* 1: date_tz was read from the message */
 
 	char *body;           /* decoded UTF-8 text, never NULL */
 	size_t body_len;

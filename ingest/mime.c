@@ -181,6 +181,16 @@ static ct_time from_dt(const struct mailimf_date_time *d, int *ok)
 	return ct_timegm(y, d->dt_month, d->dt_day, d->dt_hour, d->dt_min, d->dt_sec) - off;
 }
 
+/* The offset of a parsed Date in minutes east of UTC (as from_dt() reads it). */
+static int dt_tz_min(const struct mailimf_date_time *d)
+{
+	int z = d->dt_zone, sign = z < 0 ? -1 : 1;
+	z = abs(z);
+	if (z % 100 % 15)
+		return 0;
+	return sign * ((z / 100) * 60 + z % 100);
+}
+
 static const struct {
 	const char *name;
 	int hours;
@@ -389,6 +399,8 @@ static void read_fields(struct mailimf_fields *f, struct ct_item *it, struct hdr
 				ct_time t = from_dt(fl->fld_data.fld_orig_date->dt_date_time, &ok);
 				if (ok) {
 					it->date = t;
+					it->date_tz = dt_tz_min(fl->fld_data.fld_orig_date->dt_date_time);
+					it->date_has_tz = 1;
 					hs->have_date = 1;
 				} else {
 					hs->date_invalid = 1;
@@ -1355,6 +1367,8 @@ static char *drop_unread_fields(const char *s, size_t len, size_t *out_len, size
 					ct_time t = from_dt(&dt, &ok);
 					if (ok && !hs->have_date) {
 						it->date = t;
+						it->date_tz = dt_tz_min(&dt);
+						it->date_has_tz = 1;
 						hs->have_date = 1;
 					}
 				}

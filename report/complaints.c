@@ -79,6 +79,9 @@ static int json_out(FILE *out, const struct ct_config *cfg, const struct ct_comp
 			json_array_append_new(staff, t);
 		}
 		json_object_set_new(o, "overpromise_staff", staff);
+		if (c->promises)
+			json_object_set_new(o, "promises", ct_json_promise_section(c->promises, d->department, c->since,
+										     c->until));
 		json_array_append_new(depts, o);
 	}
 	json_object_set_new(root, "departments", depts);
@@ -320,6 +323,8 @@ int ct_report_complaints(FILE *out, enum ct_format fmt, int width, const struct 
 			ct_doc_row(t, dp->staff.v[k].key, n1);
 		}
 		(void)n2;
+		if (c->promises)
+			ct_doc_promise_section(&d, c->promises, dp->department, c->since, c->until);
 	}
 	if (!c->ndepts)
 		ct_doc_text(&d, "No tagged cases.");

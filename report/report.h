@@ -133,6 +133,23 @@ int ct_report_audit(FILE *out, enum ct_format fmt, int width, const struct ct_au
 /* The timeline of one case (case show), for every format but JSON. */
 int ct_report_case(FILE *out, enum ct_format fmt, int width, const struct ct_case *c);
 
+/* ---- the promise ledger (report/promises.c) ---- */
+
+struct ct_promise;
+struct ct_promise_list;
+struct ct_customer_list;
+/* report promises: per department and staff member, the overdue list first. */
+int ct_report_promises(FILE *out, enum ct_format fmt, int width, const struct ct_promise_list *l, ct_time since,
+		       ct_time until);
+/* report customers: customers who dealt with more than min people, departments or channels on one case. */
+int ct_report_customers(FILE *out, enum ct_format fmt, int width, const struct ct_customer_list *cl,
+			const struct ct_promise_list *pl, ct_time since, ct_time until, int min);
+/* A "Promises" section (figures and the overdue list) of one department (NULL: all) into d. */
+void ct_doc_promise_section(struct ct_doc *d, const struct ct_promise_list *l, const char *dept, ct_time since,
+			    ct_time until);
+/* A case's promises with their verdicts, into d (case show). */
+void ct_doc_case_promises(struct ct_doc *d, const struct ct_promise_list *l);
+
 /* ---- JSON pieces (jansson values, owned by the caller) ---- */
 
 struct json_t;
@@ -141,6 +158,11 @@ struct ct_routing_event;
 struct json_t *ct_json_time(ct_time t);
 /* A string, or null. */
 struct json_t *ct_json_str(const char *s);
+/* One promise with its verdict. */
+struct json_t *ct_json_promise(const struct ct_promise *p);
+/* {made, kept, broken, open, overdue_now, median_lateness_seconds, overdue: [promise]} of dept (NULL: all). */
+struct json_t *ct_json_promise_section(const struct ct_promise_list *l, const char *dept, ct_time since,
+				       ct_time until);
 /* [{at, from_department, to_department, via, actor, observed}] */
 struct json_t *ct_json_routing(const struct ct_routing_event *v, size_t n);
 struct ct_decision;

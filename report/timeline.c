@@ -43,6 +43,21 @@ int ct_report_case(FILE *out, enum ct_format fmt, int width, const struct ct_cas
 			ct_buf_addf(&tags, "%s%s (%s)", k ? ", " : "", it->tags[k].category, it->tags[k].rule_id);
 			ct_buf_addf(&ev, "%s“%s”", k ? " " : "", it->tags[k].snippet);
 		}
+		/* the promises made in this item, and those it decided */
+		for (size_t k = 0; c->promises && k < c->promises->n; k++) {
+			const struct ct_promise *p = &c->promises->v[k];
+			char due[32];
+			ct_time_iso_tz(p->due_at, p->tz, due);
+			if (p->item_id == it->id) {
+				ct_buf_addf(&tags, "%spromise #%lld due %.16s (%s)", tags.len ? ", " : "", (long long)p->id,
+					    due, ct_verdict_name(p->verdict));
+				if (!it->ntags)
+					ct_buf_addf(&ev, "%s“%s”", ev.len ? " " : "", p->sentence ? p->sentence : "");
+			} else if (p->decided_item == it->id) {
+				ct_buf_addf(&tags, "%s%s promise #%lld (%s)", tags.len ? ", " : "",
+					    p->verdict == CT_VERDICT_KEPT ? "keeps" : "breaks", (long long)p->id, p->how);
+			}
+		}
 		ct_buf_addf(&why, "%s%s%s", it->link_reason ? it->link_reason : "", it->link_detail ? ": " : "",
 			    it->link_detail ? it->link_detail : "");
 		ct_time_iso(it->date, a);
@@ -72,6 +87,8 @@ int ct_report_case(FILE *out, enum ct_format fmt, int width, const struct ct_cas
 		ct_doc_row(t, a, e->from_department, e->to_department,
 			   e->observed ? "ticket (observed at poll time)" : e->via, e->actor ? e->actor : "");
 	}
+	if (c->promises)
+		ct_doc_case_promises(&d, c->promises);
 	if (c->nmerges) {
 		ct_doc_heading(&d, 1, "Merged cases");
 		/* a case merged away has no page of its own: its id is no link */

@@ -45,6 +45,10 @@ void ct_case_release(struct ct_case *c)
 	for (size_t i = 0; i < c->ndecisions; i++)
 		ct_decision_release(&c->decisions[i]);
 	free(c->decisions);
+	if (c->promises) {
+		ct_promise_list_release(c->promises);
+		free(c->promises);
+	}
 	memset(c, 0, sizeof(*c));
 }
 
@@ -342,6 +346,10 @@ int ct_store_get_case(struct ct_store *st, int64_t id, struct ct_case *c)
 	}
 	sqlite3_finalize(q);
 	if (ct_store_list_decisions(st, id, add_decision, c))
+		goto fail;
+	c->promises = ct_calloc(1, sizeof(*c->promises));
+	struct ct_promise_filter pf = { c->id, NULL, (ct_time)time(NULL) + 1 };
+	if (ct_store_promises(st, &pf, c->promises))
 		goto fail;
 	return 0;
 fail:

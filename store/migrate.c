@@ -194,7 +194,48 @@ static const char migration_3[] =
 	");"
 	"CREATE INDEX decisions_item ON decisions(item);";
 
-static const char *const migrations[] = { migration_1, migration_2, migration_3 };
+/*
+ * Version 4: the promise ledger. items.date_tz keeps the Date header's
+ * offset (minutes east of UTC; NULL for items stored before, and for
+ * helpdesk comments, read as UTC). A promise is one sentence of a staff
+ * item (item_id, sentence_start), so its id survives a re-classification
+ * that finds it again; promise_decisions hold the manual verdicts under the
+ * same key, apart from the promises a rule change may drop and bring back.
+ * promise_kept marks what keeps a promise (staff: done; customer: works).
+ */
+static const char migration_4[] =
+	"ALTER TABLE items ADD COLUMN date_tz INTEGER;"
+	"CREATE TABLE promises ("
+	"  id INTEGER PRIMARY KEY,"
+	"  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+	"  sentence_start INTEGER NOT NULL,"
+	"  rule_id TEXT NOT NULL,"
+	"  span_start INTEGER NOT NULL,"
+	"  span_end INTEGER NOT NULL,"
+	"  sentence TEXT NOT NULL,"
+	"  due_at INTEGER NOT NULL,"
+	"  stale INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (item_id, sentence_start)"
+	");"
+	"CREATE TABLE promise_kept ("
+	"  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+	"  rule_id TEXT NOT NULL,"
+	"  span_start INTEGER NOT NULL,"
+	"  span_end INTEGER NOT NULL,"
+	"  snippet TEXT NOT NULL,"
+	"  PRIMARY KEY (item_id, rule_id)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE promise_decisions ("
+	"  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+	"  sentence_start INTEGER NOT NULL,"
+	"  verdict TEXT NOT NULL,"                /* kept | broken | dropped */
+	"  reason TEXT,"
+	"  decided_by TEXT,"
+	"  decided_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (item_id, sentence_start)"
+	") WITHOUT ROWID;";
+
+static const char *const migrations[] = { migration_1, migration_2, migration_3, migration_4 };
 
 int ct_store_schema_latest(void)
 {

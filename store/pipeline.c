@@ -108,6 +108,7 @@ struct ct_job {
 	struct ct_item it;
 	struct ct_item_derived derived;  /* worked out before the writer takes the item */
 	struct ct_tags tags;
+	struct ct_ledger ledger;     /* promises and kept-marks */
 	int tagged;
 	char *source, *name, *value;
 	struct ct_job *next;
@@ -118,6 +119,7 @@ static void job_free(struct ct_job *j)
 	ct_item_free(&j->it);
 	ct_store_derived_free(&j->derived);
 	ct_tags_clear(&j->tags);
+	ct_ledger_clear(&j->ledger);
 	free(j->source);
 	free(j->name);
 	free(j->value);
@@ -189,6 +191,8 @@ static int w_item(struct ct_pipeline *p, struct ct_job *j)
 					     j->tags.v[i].start, j->tags.v[i].end, j->tags.v[i].snippet))
 				return -1;
 		p->b_tags += (long)j->tags.n;
+		if (j->ledger.n && ct_store_set_ledger(p->store, id, &j->ledger))
+			return -1;
 	} else {
 		p->b_dup++;
 	}
@@ -402,8 +406,8 @@ static int sink_item(struct ct_sink *s, struct ct_item *it)
 	memset(it, 0, sizeof(*it));
 	ct_pipeline_prepare(p, &j->it);
 	if (p->rules && j->it.kind != CT_ITEM_TICKET_MOVE) {
-		if (ct_classify(p->rules, j->it.subject, j->it.body, j->it.body_len,
-				j->it.role == CT_ROLE_STAFF, &j->tags)) {
+		if (ct_classify_ledger(p->rules, j->it.subject, j->it.body, j->it.body_len, j->it.role == CT_ROLE_STAFF,
+				       j->it.date, j->it.date_has_tz ? j->it.date_tz : 0, &j->tags, &j->ledger)) {
 			job_free(j);
 			return -1;
 		}

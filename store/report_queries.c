@@ -320,6 +320,12 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 		ct_count_list_sort(&d->repeat);
 		ct_count_list_sort(&d->staff);
 	}
+	c->promises = ct_calloc(1, sizeof(*c->promises));
+	struct ct_promise_filter pf = { 0, dept, until };
+	if (ct_store_promises(st, &pf, c->promises)) {
+		ct_complaints_release(c);
+		goto out;
+	}
 	ret = 0;
 	goto out;
 sqlerr:
@@ -360,6 +366,10 @@ void ct_complaints_release(struct ct_complaints *c)
 	for (size_t i = 0; i < c->nmonths; i++)
 		free(c->months[i].category);
 	free(c->months);
+	if (c->promises) {
+		ct_promise_list_release(c->promises);
+		free(c->promises);
+	}
 	memset(c, 0, sizeof(*c));
 }
 

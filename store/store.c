@@ -840,6 +840,9 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 	if (id) {
 		/* The same message found again (another mailbox, Cc copy). */
 		*item_id = id;
+		/* A store written before offsets were kept learns it now. */
+		if (it->date_has_tz && ct_store_set_date_tz(st, id, it->date_tz))
+			return -1;
 		return add_mailbox(st, id, it);
 	}
 
@@ -852,8 +855,10 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 		" from_addr, from_name, role, to_addrs, cc_addrs, date, date_from_file, body,"
 		" body_from_html, department, ticket_system, ticket_id, ticket_group, ticket_group_from,"
 		" ticket_status, ticket_public, observed, raw_size, warnings, is_reply, participants,"
-		" rules_hash, case_id, link_reason, link_detail)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+		" rules_hash, case_id, link_reason, link_detail, date_tz)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	if (it->date_has_tz)
+		sqlite3_bind_int(q, 32, it->date_tz);
 	sqlite3_bind_int(q, 1, it->kind);
 	ct_store_bind_static(q, 2, it->external_id);
 	ct_store_bind_static(q, 3, it->message_id);
@@ -1066,7 +1071,7 @@ int ct_store_items_to_classify(struct ct_store *st, const char *rules_hash,
 	}
 	sqlite3_finalize(q);
 	if (sqlite3_prepare_v2(st->db,
-			       "SELECT id, kind, external_id, subject, body, from_addr, role FROM items WHERE id = ?",
+			       "SELECT id, kind, external_id, subject, body, from_addr, role, date, date_tz FROM items WHERE id = ?",
 			       -1, &q, NULL) != SQLITE_OK) {
 		free(ids);
 		return ct_store_sqlerr(st, "reading an item");
@@ -1085,6 +1090,8 @@ int ct_store_items_to_classify(struct ct_store *st, const char *rules_hash,
 			.body_len = (size_t)sqlite3_column_bytes(q, 4),
 			.from_addr = (char *)sqlite3_column_text(q, 5),
 			.role = (enum ct_sender_role)sqlite3_column_int(q, 6),
+			.date = sqlite3_column_int64(q, 7),
+			.date_tz = sqlite3_column_int(q, 8),
 		};
 		if (!it.body)
 			it.body = (char *)"";

@@ -123,6 +123,8 @@ struct ct_stored_item {
 	size_t body_len;
 	char *from_addr;
 	enum ct_sender_role role;
+	ct_time date;
+	int date_tz;              /* minutes east of UTC; 0 when not known */
 };
 int ct_store_items_to_classify(struct ct_store *st, const char *rules_hash,
 			       int (*cb)(const struct ct_stored_item *it, void *data), void *data);
@@ -142,6 +144,8 @@ struct ct_case_filter {
 	int min_handoffs;
 	int ping_pong_only;
 };
+
+struct ct_promise_list;
 
 struct ct_tag_count {
 	char *category;
@@ -257,6 +261,7 @@ struct ct_case {
 	size_t nfollow_ups, follow_ups_alloc;
 	struct ct_decision *decisions; /* about the case or its items, oldest first */
 	size_t ndecisions, decisions_alloc;
+	struct ct_promise_list *promises; /* the case's promises, verdicts as of now (never NULL there) */
 };
 
 /* Calls cb for each case matching f, newest activity first; cb returns 0 to go on. */
@@ -333,6 +338,7 @@ struct ct_complaints {
 	size_t nweeks, weeks_alloc;
 	struct ct_week_count *months;       /* the calendar months of the period */
 	size_t nmonths, months_alloc;
+	struct ct_promise_list *promises;   /* the promise ledger up to until (never NULL after success) */
 };
 
 /* Fills c for the period; dept limits it to one department (NULL: all). */
@@ -510,5 +516,89 @@ void ct_pipeline_release(struct ct_pipeline *p);
 void ct_pipeline_prepare(const struct ct_pipeline *p, struct ct_item *it);
 /* The department of an email by the rules of DESIGN.md; borrowed or NULL. */
 const char *ct_email_department(const struct ct_config *cfg, const struct ct_item *it);
+
+/* ---- the promise ledger (store/promises.c) ----
+ * Promises staff made (found by the [promise] rules at classification),
+ * what kept them ([kept] rules, closed tickets), and the verdicts worked out
+ * from the case's later items as of a given time; manual decisions stick
+ * across re-classification and re-ingest.
+ */
+struct ct_ledger;
+
+/* Replaces the promises and kept-marks of one item (inside a transaction). A
+   promise found again in the same sentence keeps its id. */
+int ct_store_set_ledger(struct ct_store *st, int64_t item_id, const struct ct_ledger *l);
+/* Sets an item's Date offset when it is not known yet. */
+int ct_store_set_date_tz(struct ct_store *st, int64_t item_id, int tz_min);
+
+enum ct_verdict { CT_VERDICT_OPEN, CT_VERDICT_KEPT, CT_VERDICT_BROKEN, CT_VERDICT_DROPPED };
+/* "open", "kept", "broken", "dropped" */
+const char *ct_verdict_name(enum ct_verdict v);
+
+struct ct_promise {
+	int64_t id, case_id, item_id;
+	char *external_id, *staff, *staff_name, *department, *sentence, *rule_id, *case_subject, *customer;
+	ct_time made_at, due_at;
+	int tz;                   /* the promise's writer's offset (minutes) */
+	enum ct_verdict verdict;
+	/* why: "done" (staff said so), "ticket closed", "customer confirmed", "customer complaint",
+	   "due passed", "manual"; static strings */
+	const char *how;
+	int64_t decided_item;     /* the item that decided it, 0 for none */
+	char *decided_external_id;
+	ct_time decided_at;       /* when (the deciding item's date, the due time, or the decision) */
+	int manual;               /* a person decided (casetrail promise) */
+	char *reason, *decided_by;
+	ct_time fulfilled_at;     /* the first item that did what was promised (even late); 0 none */
+	int overdue;              /* due has passed and nothing did it yet */
+	ct_time late;             /* broken: seconds past due until it was done (or until now); -1 none */
+};
+
+struct ct_promise_list {
+	struct ct_promise *v;
+	size_t n, alloc;
+};
+
+struct ct_promise_filter {
+	int64_t case_id;          /* 0: all cases */
+	const char *department;   /* NULL: all */
+	ct_time until;            /* verdicts as of this time; promises made before it */
+};
+
+/* Every promise matching f, ordered by case and time, with its verdict as of f->until. */
+int ct_store_promises(struct ct_store *st, const struct ct_promise_filter *f, struct ct_promise_list *out);
+void ct_promise_list_release(struct ct_promise_list *l);
+/*
+ * Records a manual verdict (CT_VERDICT_KEPT, BROKEN or DROPPED; OPEN
+ * clears a decision) on promise id. Returns 0, 1 when there is no such
+ * promise, -1 error.
+ */
+int ct_store_decide_promise(struct ct_store *st, int64_t id, enum ct_verdict v, const char *reason,
+			    const char *by, ct_time at);
+
+/* Customers who dealt with many people, departments or channels on one case (report customers). */
+struct ct_customer_case {
+	int64_t case_id;
+	char *subject;
+	ct_time opened_at, last_activity_at;
+	struct ct_strlist staff, departments, channels;
+	int handoffs;
+};
+struct ct_customer_row {
+	char *customer;
+	struct ct_customer_case *cases;
+	size_t ncases, cases_alloc;
+};
+struct ct_customer_list {
+	struct ct_customer_row *v;
+	size_t n, alloc;
+};
+/*
+ * Cases whose customer, within [since, until), dealt with more than min
+ * staff members, departments or channels (email, or the helpdesk system),
+ * counting the case's items of that period only; grouped by customer.
+ */
+int ct_store_customers(struct ct_store *st, ct_time since, ct_time until, int min, struct ct_customer_list *out);
+void ct_customer_list_release(struct ct_customer_list *l);
 
 #endif

@@ -8,7 +8,9 @@
  * subset of ct_classify_hits', and the prefilter changes nothing: the body
  * rules that hit equal those found by running each rule's compiled pattern
  * (ct_rule_find) on every sentence of the stripped text, without the
- * prefilter. That comparison is made only where sentences are bounded (no
+ * prefilter (the promise ledger's rules as well as the tag rules; the
+ * ledger's promises lie inside the body, one per sentence, due after the
+ * writing time). That comparison is made only where sentences are bounded (no
  * window reaches SENTENCE_MAX, where windows depend on where they are taken)
  * and without the Kelvin sign or long s, which classify.h documents the
  * prefilter to miss.
@@ -131,14 +133,39 @@ static void check_tags(const struct ct_tags *tags, const char *subject, const ch
 	}
 }
 
+/* The promise ledger: spans inside the body, one promise per sentence, due after writing. */
+static void check_ledger(const char *body, size_t len, int is_staff)
+{
+	struct ct_ledger l = CT_LEDGER_INIT;
+	const int64_t written = 1772528400; /* 2026-03-03T09:00:00Z, a Tuesday */
+	if (ct_ledger_find(rules, body, len, is_staff, written, 60, &l) != 0)
+		fuzz_fail("the promise ledger failed");
+	for (size_t i = 0; i < l.n; i++) {
+		fuzz_check_span(l.v[i].rule_id, l.v[i].start, l.v[i].end, len);
+		if (l.v[i].sentence_start > l.v[i].start)
+			fuzz_fail("ledger %s: sentence starts after the match", l.v[i].rule_id);
+		fuzz_check_str("ledger snippet", l.v[i].snippet, 1);
+		if (l.v[i].kind == CT_LEDGER_PROMISE && l.v[i].due <= written)
+			fuzz_fail("promise %s: due %lld is not after the writing time", l.v[i].rule_id,
+				  (long long)l.v[i].due);
+		for (size_t k = 0; k < i; k++)
+			if (l.v[k].kind == CT_LEDGER_PROMISE && l.v[i].kind == CT_LEDGER_PROMISE &&
+			    l.v[k].sentence_start == l.v[i].sentence_start)
+				fuzz_fail("two promises in one sentence");
+	}
+	ct_ledger_clear(&l);
+}
+
 static void classify_as(const char *subject, const char *body, size_t len, int is_staff)
 {
 	struct ct_tags hits = CT_TAGS_INIT, tags = CT_TAGS_INIT;
 	if (ct_classify_hits(rules, subject, body, len, is_staff, &hits) != 0 ||
+	    ct_find_hits(rules, subject, body, len, is_staff, 1, &hits) != 0 ||
 	    ct_classify(rules, subject, body, len, is_staff, &tags) != 0)
 		fuzz_fail("classification failed");
 	check_tags(&hits, subject, body, len);
 	check_tags(&tags, subject, body, len);
+	check_ledger(body, len, is_staff);
 	for (size_t i = 0; i < tags.n; i++) {
 		size_t k = 0;
 		while (k < hits.n && (hits.v[k].rule_id != tags.v[i].rule_id ||

@@ -85,7 +85,7 @@ report complaints --department Nope	casetrail: error: unknown department 'Nope' 
 audit handoffs --department Nope	casetrail: error: unknown department 'Nope' (known: Support, Billing)
 ingest --mbox x.mbox --department Sails	casetrail: error: unknown department 'Sails' (known: Support, Billing)
 # sub-commands: the unknown one is named before the usage
-report complaint	casetrail: error: unknown report 'complaint' (known: complaints)
+report complaint	casetrail: error: unknown report 'complaint' (known: complaints, promises, customers)
 audit handoff	casetrail: error: unknown audit 'handoff' (known: handoffs)
 case frob 1	casetrail: error: unknown case command 'frob' (known: show, close, reopen, merge, split)
 rules chek	casetrail: error: unknown rules command 'chek' (known: check, test, masscheck, fit)

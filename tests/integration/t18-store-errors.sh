@@ -82,7 +82,7 @@ sqlite3 v.db "PRAGMA user_version = 9"
 for cmd in cases "ingest --maildir md --department Support" "store check"; do
 	rc=0; "$CASETRAIL" --db v.db $cmd >out 2>err || rc=$?
 	[ $rc -eq 1 ] || fail "newer store, $cmd: exit $rc"
-	expect_err err "casetrail: error: store 'v.db' has schema version 9, newer than this casetrail knows (1 to 3)"
+	expect_err err "casetrail: error: store 'v.db' has schema version 9, newer than this casetrail knows (1 to 4)"
 	expect_err err "casetrail: hint: a newer casetrail wrote it: use that version or a later one for this store"
 done
 [ "$(sqlite3 v.db 'PRAGMA user_version')" = 9 ] || fail "the newer store was changed"

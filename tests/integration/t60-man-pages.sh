@@ -45,7 +45,8 @@ done
 missing=""
 for c in "" ingest classify "rules check" "rules test" "rules masscheck" "rules fit" cases "case show" \
 	"report complaints" "audit handoffs" site "store check" "case close" "case merge" "case split" \
-	"tag dismiss" "item department" decisions recompute; do
+	"tag dismiss" "item department" decisions recompute "report promises" "report customers" \
+	"promise keep"; do
 	# shellcheck disable=SC2086
 	"$CASETRAIL" $c --help >h.out 2>&1 || fail "'$c --help': exit $?"
 	for o in $(grep -o -- '--[a-z][a-z-]*[a-z]' h.out | sort -u); do

@@ -41,8 +41,10 @@ static const struct err_case err_cases[] = {
 	{ "key outside", "category = x\n[rule o]\ncategory = x\npattern = a\n",
 	  "t.conf:1: key 'category' outside of a [rule ID], [define NAME] or [category NAME] section\n" },
 	{ "other section", "[organization]\nrules = x\n",
-	  "t.conf:1: unknown section [organization] (a rule file holds [rule ID], [define NAME] and [category NAME] "
-	  "sections)\n" },
+	  "t.conf:1: unknown section [organization] (a rule file holds [rule ID], [promise ID], [kept ID], [define NAME] "
+	  "and [category NAME] sections)\n" },
+	{ "promise with category", "[promise p]\ncategory = x\npattern = \\bby\\s+friday\n",
+	  "t.conf:2: rule p: a [promise] section has no category\n" },
 	{ "no rules", "; nothing\n", "t.conf: no [rule ID] sections\n" },
 	{ "bad score", "[rule w]\ncategory = x\npattern = a\nscore = heavy\n",
 	  "t.conf:4: rule w: bad score 'heavy' (a number from -1000 to 1000)\n" },
@@ -163,6 +165,76 @@ static void test_rules_check_catches_failing_example(void **state)
 	assert_str(out, "t.conf:5: rule t: example does not match: \"Charged two times.\"\n"
 			"t.conf:7: rule t: counter_example matches at \"twice\": \"Charged twice again.\"\n");
 	free(out);
+	free(got);
+	ct_rules_free(r);
+}
+
+static void test_promise_examples_state_the_due_time(void **state)
+{
+	struct ct_rules *r;
+	int rc;
+	char *got = load_msgs("[rule t]\ncategory = x\npattern = \\bzebra\\b\n"
+			      "[promise p]\npattern = \\bwe\\s+will\\s+\\w+\\s+it\\s+by\\s+\\w+\n"
+			      "example = 2026-03-03T10:00+01:00 | We will fix it by Thursday. | due 2026-03-05T23:59+01:00\n"
+			      "example = 2026-03-03T10:00+01:00 | We will fix it by Friday. | due 2026-03-05T23:59+01:00\n"
+			      "example = 2026-03-06T10:00+01:00 | We will fix it by Thursday. | past\n"
+			      "example = We will fix it by Friday.\n"
+			      "example = 2026-03-03T10:00+01:00 | We will send it soon. | due 2026-03-05T23:59+01:00\n",
+			      &r, &rc);
+	assert_int_equal(rc, 0);
+	char *out = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&out, &len);
+	assert_int_equal(ct_rules_check(r, fp), 4);
+	fclose(fp);
+	assert_str(out,
+		   "t.conf:7: rule p: example wants due 2026-03-05T23:59+01:00, the match \"We will fix it by Friday\" "
+		   "gives due 2026-03-06T23:59+01:00: \"We will fix it by Friday.\"\n"
+		   "t.conf:8: rule p: example should be past, but the match \"We will fix it by Thursday\" gives due "
+		   "2026-03-12T23:59+01:00: \"We will fix it by Thursday.\"\n"
+		   "t.conf:9: rule p: a promise example reads 'WRITTEN | TEXT | due DUE' or 'WRITTEN | TEXT | past' "
+		   "(times as 2026-03-05T10:00+01:00): \"We will fix it by Friday.\"\n"
+		   "t.conf:10: rule p: example does not match: \"We will send it soon.\"\n");
+	free(out);
+	free(got);
+	ct_rules_free(r);
+}
+
+static void test_ledger_rules_tag_nothing_and_find_promises(void **state)
+{
+	struct ct_rules *r;
+	int rc;
+	char *got = load_msgs("[rule t]\ncategory = x\npattern = \\bzebra\\b\n"
+			      "[promise p]\npattern = \\bwe\\s+will\\s+\\w+\\s+it\\s+by\\s+\\w+\n"
+			      "[kept k]\nsender = customer\npattern = \\bit\\s+works\\s+now\\b\n",
+			      &r, &rc);
+	assert_int_equal(rc, 0);
+	const char *body = "Hello. We will fix it by Friday. A zebra. We will fix it by Monday, promised.";
+	char *tags = tag_list(r, body, 1);
+	assert_str(tags, "x/t");
+	free(tags);
+	struct ct_ledger l = CT_LEDGER_INIT;
+	/* Tuesday 2026-03-03 10:00 +01:00 */
+	assert_int_equal(ct_ledger_find(r, body, strlen(body), 1, ct_timegm(2026, 3, 3, 9, 0, 0), 60, &l), 0);
+	/* one hit per rule: the first promise; from a customer, no promise at all */
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].kind, CT_LEDGER_PROMISE);
+	assert_int_equal(l.v[0].due, ct_timegm(2026, 3, 6, 22, 59, 0));
+	assert_int_equal(l.v[0].sentence_start, 7);
+	assert_str(l.v[0].snippet, "We will fix it by Friday.");
+	ct_ledger_clear(&l);
+	assert_int_equal(ct_ledger_find(r, body, strlen(body), 0, ct_timegm(2026, 3, 3, 9, 0, 0), 60, &l), 0);
+	assert_int_equal(l.n, 0);
+	const char *thanks = "Thanks, it works now.";
+	assert_int_equal(ct_ledger_find(r, thanks, strlen(thanks), 0, 0, 0, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].kind, CT_LEDGER_KEPT);
+	ct_ledger_clear(&l);
+	/* a due time already past when written is no promise */
+	assert_int_equal(ct_ledger_find(r, body, strlen(body), 1, ct_timegm(2026, 3, 7, 9, 0, 0), 60, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].due, ct_timegm(2026, 3, 13, 22, 59, 0));
+	ct_ledger_clear(&l);
 	free(got);
 	ct_rules_free(r);
 }
@@ -337,6 +409,8 @@ int main(void)
 		cmocka_unit_test(test_negative_score_counts_for_later_tags),
 		cmocka_unit_test(test_defines_expand_in_patterns_and_the_hash),
 		cmocka_unit_test(test_default_rules_pass_their_examples),
+		cmocka_unit_test(test_promise_examples_state_the_due_time),
+		cmocka_unit_test(test_ledger_rules_tag_nothing_and_find_promises),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
