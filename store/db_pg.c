@@ -19,6 +19,7 @@ struct pdb {
 	int pipelined;        /* in pipeline mode, with statements not yet synced */
 	size_t queued;        /* statements sent since the last sync */
 	int queue_failed;     /* a queued statement failed: the rest of the batch is void */
+	int connected;        /* the connection was up once: a failure now means it was lost */
 };
 
 struct pstmt {
@@ -61,6 +62,8 @@ char *ct_db_translate_pg(const char *sql, int *nparams, struct ct_buf *err)
 	const char *p = sql;
 	int maxp = 0, depth = 0;
 	int ignore = 0;       /* this statement is an INSERT OR IGNORE */
+	int first = 1;        /* the next word is the statement's first */
+	int ddl = 0;          /* this statement is a CREATE or an ALTER */
 	*nparams = 0;
 	while (*p) {
 		unsigned char c = (unsigned char)*p;
@@ -106,6 +109,7 @@ char *ct_db_translate_pg(const char *sql, int *nparams, struct ct_buf *err)
 				ct_buf_addstr(&out, " ON CONFLICT DO NOTHING");
 			ignore = 0;
 			depth = 0;
+			first = 1;
 			ct_buf_addch(&out, c);
 			p++;
 		} else if (isalpha(c) || c == '_') {
@@ -115,6 +119,9 @@ char *ct_db_translate_pg(const char *sql, int *nparams, struct ct_buf *err)
 			p += len;
 			w2 = next_word(p, &l2);
 			w3 = next_word(w2 + l2, &l3);
+			if (first)
+				ddl = is_word(w, len, "CREATE") || is_word(w, len, "ALTER");
+			first = 0;
 			if (is_word(w, len, "INSERT") && is_word(w2, l2, "OR") && is_word(w3, l3, "IGNORE")) {
 				ct_buf_add(&out, w, len);
 				ignore = 1;
@@ -130,7 +137,8 @@ char *ct_db_translate_pg(const char *sql, int *nparams, struct ct_buf *err)
 				const char *w4 = next_word(p, &len);
 				if (is_word(w4, len, "AUTOINCREMENT"))
 					p = w4 + len;
-			} else if (is_word(w, len, "INTEGER")) {
+			} else if (ddl && is_word(w, len, "INTEGER")) {
+				/* Columns only: CAST(? AS INTEGER) elsewhere keeps int4 for functions that want it. */
 				ct_buf_addstr(&out, "BIGINT");
 			} else if (is_word(w, len, "WITHOUT") && is_word(w2, l2, "ROWID")) {
 				p = w2 + l2;
@@ -177,11 +185,22 @@ static int fail_res(struct ct_db *db, const PGresult *res)
 	if (!msg || !*msg)
 		msg = "unknown PostgreSQL error";
 	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
-	if (c && PQstatus(c) == CONNECTION_BAD)
-		db->lost = 1;
 	/* libpq prefixes "ERROR:  " / "FATAL:  ": keep the text after it. */
 	if (!strncmp(msg, "ERROR:  ", 8) || !strncmp(msg, "FATAL:  ", 8))
 		msg += 8;
+	/*
+	 * Gone: libpq says so, or the server's last words were a shutdown or
+	 * termination (57P01-57P03) or a connection failure (class 08), which
+	 * arrive before libpq has seen the socket close.
+	 */
+	int gone = (c && PQstatus(c) == CONNECTION_BAD) || !strncmp(db->sqlstate, "57P0", 4) ||
+		   !strncmp(db->sqlstate, "08", 2);
+	if (gone && ((struct pdb *)db)->connected && !db->lost) {
+		db->lost = 1;
+		return ct_db_fail(db, "the connection to PostgreSQL was lost: %s", msg);
+	}
+	if (gone)
+		db->lost = 1;
 	return ct_db_fail(db, "%s", msg);
 }
 
@@ -221,6 +240,7 @@ static int p_open(const char *target, const struct ct_db_open_options *opt, stru
 		d->base.lost = 1;
 		return fail_res(&d->base, NULL);
 	}
+	d->connected = 1;
 	PQsetNoticeProcessor(d->conn, no_notices, NULL);
 	if (PQserverVersion(d->conn) < 100000)
 		return ct_db_fail(&d->base, "PostgreSQL %d.%d is too old: casetrail needs 10 or later",
