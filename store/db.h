@@ -7,6 +7,9 @@
  * strings passed in are copied unless said otherwise; strings returned are
  * borrowed (valid until the next call on the same handle or statement).
  *
+ * Threads: a handle and its statements belong to one thread at a time (a
+ * SQLite handle is opened without its mutex, a libpq connection has none).
+ *
  * Errors: this layer reports nothing itself, like sqlite3 and libpq. A
  * function that fails returns -1 and keeps the engine's own message,
  * ct_db_errmsg(), for the caller, which knows what it was doing and reports

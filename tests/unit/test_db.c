@@ -274,7 +274,7 @@ static void test_rollback_really_rolls_back(void **state)
 	assert_int_equal(ct_db_begin(e->db), 0);
 	assert_true(ct_db_in_tx(e->db));
 	for (int i = 0; i < 3; i++) {
-		char k[8];
+		char k[16];
 		snprintf(k, sizeof(k), "r%d", i);
 		assert_int_equal(ct_db_bind_text(ins, 1, k), 0);
 		assert_int_equal(ct_db_bind_int64(ins, 2, i), 0);
