@@ -56,7 +56,10 @@
  * ct_db_flush(), ct_db_commit() or any other call that needs an answer from
  * the server (each of them flushes first), and inside a transaction it
  * fails the transaction: ct_db_commit then returns -1 and nothing of it is
- * kept. On SQLite ct_db_queue simply runs the statement (no round trip).
+ * kept. Outside a transaction each chunk of queued statements is one
+ * implicit transaction on PostgreSQL (a failure drops its chunk), while
+ * SQLite commits each statement: batches belong in a transaction. On
+ * SQLite ct_db_queue simply runs the statement (no round trip).
  *
  * PLAN: moving the store onto this layer (the next step, one file at a
  * time, each commit keeping every test green on SQLite):

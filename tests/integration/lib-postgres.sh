@@ -41,9 +41,14 @@ free_port() {
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# The newest installed server's programs (Debian keeps them out of PATH).
+# The newest installed server's programs (Debian keeps them out of PATH);
+# PG_BINDIR overrides it.
 pg_bindir() {
-	ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
+	if [ -n "${PG_BINDIR:-}" ]; then
+		echo "$PG_BINDIR"
+	else
+		ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
+	fi
 }
 
 # Runs a command as the cluster's owner.
