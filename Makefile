@@ -21,18 +21,19 @@ DOCDIR ?= $(PREFIX)/share/doc/casetrail
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC ?= cc
 # Every library the code calls directly (gnutls: certificate pinning in ingest/mailnet_p.h;
-# librsvg and cairo: the charts of mailed reports as PNG, report/mail.c).
-PKGS = libetpan libpcre2-8 sqlite3 libcurl jansson inih gnutls librsvg-2.0 cairo
+# librsvg and cairo: the charts of mailed reports as PNG, report/mail.c; libpq: the
+# PostgreSQL backend of store/db.h).
+PKGS = libetpan libpcre2-8 sqlite3 libcurl jansson inih gnutls librsvg-2.0 cairo libpq
 BUILD ?= build
 SANITIZE ?=
 
 # Debian packages the build and the tests need. libetpan-dev pulls the GnuTLS
 # flavour of libcurl, so that is the one we use.
 DEB_BUILD = gcc make pkg-config libetpan-dev libpcre2-dev libsqlite3-dev \
-	libcurl4-gnutls-dev libjansson-dev libinih-dev libcmocka-dev libgnutls28-dev \
+	libcurl4-gnutls-dev libjansson-dev libinih-dev libcmocka-dev libgnutls28-dev libpq-dev \
 	librsvg2-dev fonts-dejavu-core
 DEB_TEST = dovecot-imapd dovecot-pop3d python3 openssl sqlite3 procps man-db groff-base systemd \
-	bash-completion
+	bash-completion postgresql
 
 # libetpan.pc leaks Debian's -specs=no-pie-link.specs into its libs; the
 # objects are built as PIE, so the link is a plain PIE link without it.
