@@ -566,12 +566,13 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 #define CAT_DEAD(ru) (prune && !(ru)->ledger && reach[(ru)->cat_ix] + 1e-9 < r->cats[(ru)->cat_ix].threshold)
 
 	/*
-	 * The last sentence computed. Reused for a later hit inside it only
+	 * The last sentence computed. Reused for a later hit inside it (later
+	 * in the text: hits come by rule, so the next may lie before it) only
 	 * when its end was a real sentence end, not the length limit counted
 	 * from the earlier hit (that would cut off a match the later hit's own
 	 * sentence holds).
 	 */
-	size_t cws = 0, cwe = 0, cseg = SIZE_MAX;
+	size_t cws = 0, cwe = 0, cpos = 0, cseg = SIZE_MAX;
 	for (size_t h = 0; h < sc->nhits; h++) {
 		const struct hit *hi = &sc->hits[h];
 		const struct rule *ru = &r->v[hi->rule];
@@ -586,13 +587,14 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		if (br->re && hi->pos < sc->bcovered[br->slot])
 			goto next;
 		int rc, ok = 1;
-		if (cseg == hi->seg && hi->pos >= cws && hi->pos + hi->len <= cwe) {
+		if (cseg == hi->seg && hi->pos >= cpos && hi->pos + hi->len <= cwe) {
 			ws = cws;
 			we = cwe;
 		} else {
 			ct_sentence_bounds(t, sg->start, sg->end, hi->pos, hi->pos + hi->len, &ws, &we);
 			cws = ws;
 			cwe = we;
+			cpos = hi->pos;
 			cseg = hi->seg;
 			if (we - (hi->pos + hi->len) >= SENTENCE_MAX)
 				cseg = SIZE_MAX;  /* cut by the limit: neither reused nor marked covered */
