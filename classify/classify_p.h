@@ -149,6 +149,12 @@ void ct_pf_set_enabled(struct ct_rules *r, int on);
  */
 void ct_jit_ready(const pcre2_code *re, const int *done);
 /*
+ * Where the time expression of a promise matched at [ms, me) of text may
+ * end: the rest of its clause (up to the sentence end, a ';' or a line end,
+ * at most 48 bytes on), so "on Friday" reads on to "Friday June 3".
+ */
+size_t ct_due_text_end(const char *text, size_t len, size_t ms, size_t me);
+/*
  * Every rule of the kind asked (ledger 0: tag rules; 1: [promise] and [kept]
  * rules; 2: both) that hits, as ct_classify_hits.
  */

@@ -698,9 +698,24 @@ static const struct rule *rule_of(const struct ct_rules *r, const char *rule_id)
 	return NULL;
 }
 
+size_t ct_due_text_end(const char *text, size_t len, size_t ms, size_t me)
+{
+	size_t ws, we;
+	ct_sentence_bounds(text, 0, len, ms, me, &ws, &we);
+	if (we > me + 48)
+		we = me + 48;
+	for (size_t i = me; i < we; i++)
+		if (text[i] == ';' || text[i] == '\n')
+			return i;
+	/* not into the middle of a word */
+	while (we > me && we < len && ((unsigned char)text[we] & 0xC0) == 0x80)
+		we--;
+	return we;
+}
+
 /* Moves the ledger rules' hits of t to out (due times resolved), the other tags to tags (NULL: dropped). */
-static void split_ledger(const struct ct_rules *r, const char *body, struct ct_tags *t, int64_t written, int tz_min,
-			 struct ct_tags *tags, struct ct_ledger *out)
+static void split_ledger(const struct ct_rules *r, const char *body, size_t body_len, struct ct_tags *t,
+			 int64_t written, int tz_min, struct ct_tags *tags, struct ct_ledger *out)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		struct ct_tag *tg = &t->v[i];
@@ -717,7 +732,9 @@ static void split_ledger(const struct ct_rules *r, const char *body, struct ct_t
 		struct ct_due d = { 0, 0, 0 };
 		int keep = !tg->in_subject;
 		if (keep && ru->ledger == CT_LEDGER_PROMISE) {
-			keep = ct_due_resolve(body + tg->start, tg->end - tg->start, written, tz_min, &d) == 1;
+			/* the match and the rest of its clause: "on Friday" may go on "June 3" */
+			size_t e = ct_due_text_end(body, body_len, tg->start, tg->end);
+			keep = ct_due_resolve(body + tg->start, e - tg->start, written, tz_min, &d) == 1;
 			for (size_t k = 0; keep && k < out->n; k++)
 				keep = !(out->v[k].kind == CT_LEDGER_PROMISE && out->v[k].sentence_start == tg->sentence_start);
 		}
@@ -748,7 +765,7 @@ int ct_ledger_find(const struct ct_rules *r, const char *body, size_t body_len, 
 		ct_tags_clear(&t);
 		return -1;
 	}
-	split_ledger(r, body, &t, written, tz_min, NULL, out);
+	split_ledger(r, body, body_len, &t, written, tz_min, NULL, out);
 	return 0;
 }
 
@@ -761,7 +778,7 @@ int ct_classify_ledger(const struct ct_rules *r, const char *subject, const char
 		ct_tags_clear(&t);
 		return -1;
 	}
-	split_ledger(r, body ? body : "", &t, written, tz_min, out, ledger);
+	split_ledger(r, body ? body : "", body ? body_len : 0, &t, written, tz_min, out, ledger);
 	apply_thresholds(r, out, first);
 	return 0;
 }

@@ -942,7 +942,7 @@ static int check_promise_example(const struct ct_rules *r, const struct rule *ru
 		goto out;
 	}
 	struct ct_due d = { 0, 0, 0 };
-	int drc = ct_due_resolve(text + ms, me - ms, w, tz, &d);
+	int drc = ct_due_resolve(text + ms, ct_due_text_end(text, strlen(text), ms, me) - ms, w, tz, &d);
 	if (!strcmp(want, "past"))
 		dtz = tz;
 	char got[32] = "none";
