@@ -378,8 +378,6 @@ void ct_doc_case_promises(struct ct_doc *d, const struct ct_promise_list *l)
 			   by.buf, p->sentence ? p->sentence : "");
 		ct_buf_release(&by);
 	}
-	if (!l->n)
-		ct_doc_text(d, "No promises in this case.");
 }
 
 static int customers_json(FILE *out, const struct ct_customer_list *cl, const struct ct_promise_list *pl,
