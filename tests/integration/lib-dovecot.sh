@@ -21,22 +21,7 @@ DV_CONF=$DV/dovecot.conf
 DV_CA=$DV/ca.crt
 DV_MAIL=$DV/mail/$DV_USER
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-# Skips the test (exit 0) or, with CT_TEST_REQUIRE_SERVERS=1, fails it.
-skip_or_die() {
-	if [ "${CT_TEST_REQUIRE_SERVERS:-0}" = 1 ]; then
-		echo "FAIL: $* (CT_TEST_REQUIRE_SERVERS=1)" >&2
-		exit 1
-	fi
-	echo "skip: $*"
-	exit 0
-}
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
+. "$TOP/tests/integration/lib-server.sh"
 
 dv_make_certs() {
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=casetrail test CA" \

@@ -24,22 +24,7 @@ PG=${PG:-$TMPDIR/postgres}
 PG_DB=casetrail_test
 PG_SCRAM_PASSWORD='Scr4m-s3cret'
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-# Skips the test (exit 0) or, with CT_TEST_REQUIRE_SERVERS=1, fails it.
-skip_or_die() {
-	if [ "${CT_TEST_REQUIRE_SERVERS:-0}" = 1 ]; then
-		echo "FAIL: $* (CT_TEST_REQUIRE_SERVERS=1)" >&2
-		exit 1
-	fi
-	echo "skip: $*"
-	exit 0
-}
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
+. "$TOP/tests/integration/lib-server.sh"
 
 # The newest installed server's programs (Debian keeps them out of PATH);
 # PG_BINDIR overrides it.

@@ -6,9 +6,7 @@
 # standalone server on a free port. rt_stop (run from a trap) stops it.
 # Sets RT_URL, RT_TOKEN. Needs: TMPDIR, TOP.
 
-rt_free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+. "$TOP/tests/integration/lib-server.sh"
 
 rt_install() {
 	command -v rt-setup-database-5 >/dev/null 2>&1 && [ -x /usr/share/request-tracker5/libexec/rt-server ] && return 0
@@ -31,7 +29,7 @@ SEL
 rt_start() {
 	rt_install || return 1
 	RT_DIR="$TMPDIR/rt"
-	RT_PORT=$(rt_free_port)
+	RT_PORT=$(free_port)
 	mkdir -p "$RT_DIR/siteconfig.d" "$RT_DIR/var"
 	cat > "$RT_DIR/RT_SiteConfig.pm" <<CONF
 Set(\$rtname, 'casetrail.test');   Set(\$Organization, 'casetrail.test');
