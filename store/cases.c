@@ -272,19 +272,7 @@ static int add_decision(const struct ct_decision *d, void *data)
 {
 	struct ct_case *c = data;
 	CT_ALLOC_GROW(c->decisions, c->ndecisions + 1, c->decisions_alloc);
-	struct ct_decision *o = &c->decisions[c->ndecisions++];
-	memset(o, 0, sizeof(*o));
-	o->id = d->id;
-	o->action = ct_strdup(d->action);
-	o->item = ct_strdup(d->item);
-	o->category = d->category ? ct_strdup(d->category) : NULL;
-	o->value = d->value ? ct_strdup(d->value) : NULL;
-	o->by = ct_strdup(d->by);
-	o->reason = d->reason ? ct_strdup(d->reason) : NULL;
-	o->at = d->at;
-	o->superseded = d->superseded;
-	for (size_t i = 0; i < d->items.n; i++)
-		ct_strlist_push(&o->items, d->items.v[i]);
+	ct_decision_copy(&c->decisions[c->ndecisions++], d);
 	return 0;
 }
 

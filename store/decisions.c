@@ -27,6 +27,22 @@ void ct_decision_release(struct ct_decision *d)
 	memset(d, 0, sizeof(*d));
 }
 
+void ct_decision_copy(struct ct_decision *o, const struct ct_decision *d)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = d->id;
+	o->action = ct_strdup(d->action);
+	o->item = ct_strdup(d->item);
+	o->category = ct_strdup(d->category);
+	o->value = ct_strdup(d->value);
+	o->by = ct_strdup(d->by);
+	o->reason = ct_strdup(d->reason);
+	o->at = d->at;
+	o->superseded = d->superseded;
+	for (size_t i = 0; i < d->items.n; i++)
+		ct_strlist_push(&o->items, d->items.v[i]);
+}
+
 static int is_action(const char *a)
 {
 	static const char *const known[] = { "tag-dismiss", "tag-confirm", "case-close", "case-reopen",

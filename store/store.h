@@ -205,6 +205,8 @@ struct ct_decision {
 	int superseded;     /* a later merge/split of the same items decides instead */
 };
 void ct_decision_release(struct ct_decision *d);
+/* A deep copy of src into dst (dst's old contents are not freed). */
+void ct_decision_copy(struct ct_decision *dst, const struct ct_decision *src);
 
 /*
  * The one case state model. A case is open (waiting on staff: the customer
