@@ -16,7 +16,8 @@ const char *ct_cli_store_path(const struct ct_cli *cli)
 	const char *path = cli->db_path ? cli->db_path : cli->cfg.store_path;
 	if (!path) {
 		ct_error("no store: nothing says where it is");
-		ct_hint("pass --db PATH, or set [store] path in the configuration");
+		ct_hint("pass --db PATH (or a postgresql:// URL), or set [store] path or url in the "
+			"configuration");
 	}
 	return path;
 }
@@ -36,7 +37,28 @@ int ct_cli_open_store(struct ct_cli *cli, int writable)
 	const char *t = getenv("CASETRAIL_BUSY_TIMEOUT_MS");
 	if (t && ct_opt_int("CASETRAIL_BUSY_TIMEOUT_MS", t, 0, 3600000, &opt.busy_timeout_ms))
 		return -1;
-	if (ct_store_open(path, writable, &opt, &cli->store))
+	char *password = NULL;
+	if (ct_store_is_url(path)) {
+		if (cli->cfg.store_password_command) {
+			password = ct_secret_from_command(cli->cfg.store_password_command, "[store]");
+			if (!password)
+				return -1;
+		} else if (cli->cfg.store_password_env) {
+			const char *v = getenv(cli->cfg.store_password_env);
+			if (!v) {
+				ct_error("[store]: environment variable '%s' is not set", cli->cfg.store_password_env);
+				return -1;
+			}
+			password = ct_strdup(v);
+		}
+	}
+	opt.password = password;
+	int rc = ct_store_open(path, writable, &opt, &cli->store);
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	if (rc)
 		return -1;
 	/* A reader shows what the last ingest computed: say when the configuration moved on since. */
 	if (!writable && cli->have_config) {

@@ -216,6 +216,29 @@ static void unknown_key(struct loader *ld, const char *name)
 	cfg_err(ld, ld->line, "unknown key '%s' in [%s]", name, ld->section);
 }
 
+/* Whether value is a PostgreSQL URL with a host part and a database. */
+static int store_url_ok(const char *value)
+{
+	const char *p = !strncmp(value, "postgresql://", 13) ? value + 13
+		      : !strncmp(value, "postgres://", 11) ? value + 11 : NULL;
+	if (!p)
+		return 0;
+	const char *slash = strchr(p, '/');
+	return slash && slash[1] && slash[1] != '?';
+}
+
+/* Whether the user part of a URL holds ":password". */
+static int store_url_has_password(const char *value)
+{
+	const char *p = strstr(value, "://") + 3;
+	const char *end = p + strcspn(p, "/?#");
+	const char *at = NULL;
+	for (const char *c = p; c < end; c++)
+		if (*c == '@')
+			at = c;
+	return at && memchr(p, ':', (size_t)(at - p));
+}
+
 static int on_key(struct loader *ld, const char *name, const char *value)
 {
 	struct ct_config *cfg = ld->cfg;
@@ -226,10 +249,30 @@ static int on_key(struct loader *ld, const char *name, const char *value)
 	case SEC_BAD:
 		break;
 	case SEC_STORE:
-		if (!strcmp(name, "path")) {
+		if (!strcmp(name, "path") || !strcmp(name, "url")) {
+			int is_url = !strcmp(name, "url");
+			if (ld->store_path_line) {
+				cfg_err(ld, ld->line, "[store] has both path (or url) on line %d and %s: keep one",
+					ld->store_path_line, name);
+				break;
+			}
+			if (is_url && !store_url_ok(value)) {
+				cfg_err(ld, ld->line, "[store] url must be postgresql://[user@]host[:port]/database[?params]");
+				break;
+			}
+			if (is_url && store_url_has_password(value)) {
+				/* The url is not echoed: it holds the password. */
+				cfg_err(ld, ld->line, "[store] url must not hold a password (use password_command, "
+					"password_env or ~/.pgpass)");
+				break;
+			}
 			free(cfg->store_path);
-			cfg->store_path = resolve(cfg->dir, value);
+			cfg->store_path = is_url ? ct_strdup(value) : resolve(cfg->dir, value);
 			ld->store_path_line = ld->line;
+		} else if (!strcmp(name, "password_command")) {
+			set_str(&cfg->store_password_command, value);
+		} else if (!strcmp(name, "password_env")) {
+			set_str(&cfg->store_password_env, value);
 		} else {
 			unknown_key(ld, name);
 		}
@@ -629,6 +672,8 @@ void ct_config_release(struct ct_config *cfg)
 	free(cfg->file);
 	free(cfg->dir);
 	free(cfg->store_path);
+	free(cfg->store_password_command);
+	free(cfg->store_password_env);
 	ct_strlist_clear(&cfg->internal_domains);
 	free(cfg->ticket_ref);
 	free(cfg->rules_path);

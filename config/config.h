@@ -38,7 +38,8 @@ struct ct_source {
 struct ct_config {
 	char *file;          /* path as given */
 	char *dir;           /* its directory */
-	char *store_path;    /* resolved; may be NULL */
+	char *store_path;    /* [store] path (resolved) or url (postgresql://...); may be NULL */
+	char *store_password_command, *store_password_env; /* [store], for a url */
 	struct ct_strlist internal_domains; /* lower case */
 	char *ticket_ref;    /* PCRE2 pattern with one capture, may be NULL */
 	char *rules_path;    /* resolved; may be NULL */

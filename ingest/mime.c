@@ -1423,18 +1423,21 @@ static int blank(const char *s)
 	return 1;
 }
 
-/* Moves the text of b into it->body with LF line ends (decoded parts may carry CRs). */
+/*
+ * Moves the text of b into it->body with LF line ends (decoded parts may
+ * carry CRs) and without NUL bytes, which no store's text can hold.
+ */
 static void set_body(struct ct_item *it, struct ct_buf *b)
 {
 	size_t n, m = 0;
 	char *body = ct_buf_detach(b, &n);
-	if (memchr(body, '\r', n)) {
+	if (memchr(body, '\r', n) || strlen(body) != n) {
 		for (size_t i = 0; i < n; i++) {
 			if (body[i] == '\r') {
 				body[m++] = '\n';
 				if (i + 1 < n && body[i + 1] == '\n')
 					i++;
-			} else {
+			} else if (body[i]) {
 				body[m++] = body[i];
 			}
 		}

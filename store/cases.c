@@ -113,49 +113,49 @@ static int cmp_tagc(const void *a, const void *b)
 #define CASE_COLS "id, subject, customer, opened_at, last_activity_at, closed_at, last_role, trail, handoffs," \
 	" ping_pong, close_reason, reopened_at, follow_up_of"
 
-static void fill_case_row(struct ct_store *st, sqlite3_stmt *q, struct ct_case *c, ct_time now)
+static void fill_case_row(struct ct_store *st, struct ct_db_stmt *q, struct ct_case *c, ct_time now)
 {
-	c->id = sqlite3_column_int64(q, 0);
+	c->id = ct_db_column_int64(q, 0);
 	c->subject = ct_store_col_strdup(q, 1);
 	c->customer = ct_store_col_strdup(q, 2);
-	c->opened_at = sqlite3_column_int64(q, 3);
-	c->last_activity_at = sqlite3_column_int64(q, 4);
-	c->closed_at = sqlite3_column_type(q, 5) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 5);
-	int last_role = sqlite3_column_int(q, 6);
+	c->opened_at = ct_db_column_int64(q, 3);
+	c->last_activity_at = ct_db_column_int64(q, 4);
+	c->closed_at = ct_db_column_is_null(q, 5) ? 0 : ct_db_column_int64(q, 5);
+	int last_role = (int)ct_db_column_int64(q, 6);
 	ct_case_state_at(now, c->opened_at, c->last_activity_at, last_role, c->closed_at,
-			 (const char *)sqlite3_column_text(q, 10), sqlite3_column_int64(q, 11),
+			 ct_db_column_text(q, 10), ct_db_column_int64(q, 11),
 			 st->opt.close_after_days, &c->state);
 	c->open = c->state.open;
 	c->closed_at = c->state.open ? 0 : c->state.closed_at;
-	c->follow_up_of = sqlite3_column_int64(q, 12);
+	c->follow_up_of = ct_db_column_int64(q, 12);
 	if (c->follow_up_of)
 		c->follow_up_of = ct_store_resolve_case(st, c->follow_up_of);
-	json_t *t = json_loads((const char *)sqlite3_column_text(q, 7), 0, NULL);
+	json_t *t = json_loads(ct_db_column_text(q, 7), 0, NULL);
 	for (size_t i = 0; t && i < json_array_size(t); i++)
 		ct_strlist_push(&c->departments, json_string_value(json_array_get(t, i)));
 	json_decref(t);
-	c->handoffs = sqlite3_column_int(q, 8);
-	c->ping_pong = sqlite3_column_int(q, 9);
+	c->handoffs = (int)ct_db_column_int64(q, 8);
+	c->ping_pong = (int)ct_db_column_int64(q, 9);
 }
 
 /* Loads items (with tags and mailboxes) of c; with_body adds bodies. */
 static int load_items(struct ct_store *st, struct ct_case *c, int with_body)
 {
-	sqlite3_stmt *qi = ct_store_stmt(st, ST_CASE_ITEMS,
+	struct ct_db_stmt *qi = ct_store_stmt(st, ST_CASE_ITEMS,
 		"SELECT i.id, i.kind, i.external_id, i.date, i.from_addr, i.from_name, i.department,"
 		" i.subject, i.link_reason, i.link_detail, i.warnings, i.body"
 		" FROM items i WHERE i.case_id = ?"
 		" ORDER BY i.date, i.id");
-	sqlite3_bind_int64(qi, 1, c->id);
+	ct_db_bind_int64(qi, 1, c->id);
 	int rc;
-	while ((rc = sqlite3_step(qi)) == SQLITE_ROW) {
+	while ((rc = ct_db_step(qi)) == CT_DB_ROW) {
 		CT_ALLOC_GROW(c->items, c->nitems + 1, c->items_alloc);
 		struct ct_case_item *it = &c->items[c->nitems++];
 		memset(it, 0, sizeof(*it));
-		it->id = sqlite3_column_int64(qi, 0);
-		it->kind = (enum ct_item_kind)sqlite3_column_int(qi, 1);
+		it->id = ct_db_column_int64(qi, 0);
+		it->kind = (enum ct_item_kind)(int)ct_db_column_int64(qi, 1);
 		it->external_id = ct_store_col_strdup(qi, 2);
-		it->date = sqlite3_column_int64(qi, 3);
+		it->date = ct_db_column_int64(qi, 3);
 		it->from = ct_store_col_strdup(qi, 4);
 		it->from_name = ct_store_col_strdup(qi, 5);
 		it->department = ct_store_col_strdup(qi, 6);
@@ -166,38 +166,38 @@ static int load_items(struct ct_store *st, struct ct_case *c, int with_body)
 		if (with_body)
 			it->body = ct_store_col_strdup(qi, 11);
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != CT_DB_DONE)
 		return ct_store_sqlerr(st, "reading a case's items");
-	sqlite3_reset(qi);
+	ct_db_reset(qi);
 	for (size_t i = 0; i < c->nitems; i++) {
 		struct ct_case_item *it = &c->items[i];
-		sqlite3_stmt *qt = ct_store_stmt(st, ST_CASE_TAGS,
+		struct ct_db_stmt *qt = ct_store_stmt(st, ST_CASE_TAGS,
 			"SELECT category, rule_id, snippet, span_start, span_end FROM tags WHERE item_id = ?"
 			" ORDER BY span_start, id");
-		sqlite3_bind_int64(qt, 1, it->id);
+		ct_db_bind_int64(qt, 1, it->id);
 		struct ct_strlist cats = CT_STRLIST_INIT;
-		while (sqlite3_step(qt) == SQLITE_ROW) {
+		while (ct_db_step(qt) == CT_DB_ROW) {
 			CT_ALLOC_GROW(it->tags, it->ntags + 1, it->tags_alloc);
 			struct ct_case_tag *t = &it->tags[it->ntags++];
 			t->category = ct_store_col_strdup(qt, 0);
 			t->rule_id = ct_store_col_strdup(qt, 1);
 			t->snippet = ct_store_col_strdup(qt, 2);
-			t->start = (size_t)sqlite3_column_int64(qt, 3);
-			t->end = (size_t)sqlite3_column_int64(qt, 4);
+			t->start = (size_t)ct_db_column_int64(qt, 3);
+			t->end = (size_t)ct_db_column_int64(qt, 4);
 			if (!ct_strlist_has(&cats, t->category)) {
 				ct_strlist_push(&cats, t->category);
 				tagc_add(c, t->category);
 			}
 		}
-		sqlite3_reset(qt);
+		ct_db_reset(qt);
 		ct_strlist_clear(&cats);
-		sqlite3_stmt *qm = ct_store_stmt(st, ST_CASE_MAILBOXES,
+		struct ct_db_stmt *qm = ct_store_stmt(st, ST_CASE_MAILBOXES,
 			"SELECT DISTINCT department FROM item_mailboxes WHERE item_id = ? AND department <> ''"
 			" ORDER BY department");
-		sqlite3_bind_int64(qm, 1, it->id);
-		while (sqlite3_step(qm) == SQLITE_ROW)
-			ct_strlist_push(&it->mailboxes, (const char *)sqlite3_column_text(qm, 0));
-		sqlite3_reset(qm);
+		ct_db_bind_int64(qm, 1, it->id);
+		while (ct_db_step(qm) == CT_DB_ROW)
+			ct_strlist_push(&it->mailboxes, ct_db_column_text(qm, 0));
+		ct_db_reset(qm);
 	}
 	if (c->ntagc)
 		qsort(c->tagc, c->ntagc, sizeof(*c->tagc), cmp_tagc);
@@ -207,25 +207,25 @@ static int load_items(struct ct_store *st, struct ct_case *c, int with_body)
 int ct_store_list_cases(struct ct_store *st, const struct ct_case_filter *f,
 			int (*cb)(const struct ct_case *c, void *data), void *data)
 {
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	ct_time now = (ct_time)time(NULL);
 	int rc, ret = 0;
-	if (sqlite3_prepare_v2(st->db,
+	if (ct_db_prepare(st->db,
 		"SELECT " CASE_COLS " FROM cases c WHERE merged_into IS NULL AND item_count > 0"
 		" AND (?1 IS NULL OR EXISTS (SELECT 1 FROM items i JOIN tags t ON t.item_id = i.id"
 		"      WHERE i.case_id = c.id AND t.category = ?1))"
 		" AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(c.trail) WHERE value = ?2))"
 		" AND (?3 = 0 OR last_activity_at >= ?3) AND (?4 = 0 OR opened_at < ?4)"
 		" AND handoffs >= ?5 AND (?6 = 0 OR ping_pong = 1)"
-		" ORDER BY last_activity_at DESC, id DESC", -1, &q, NULL) != SQLITE_OK)
+		" ORDER BY last_activity_at DESC, id DESC", &q))
 		return ct_store_sqlerr(st, "listing cases");
 	ct_store_bind_text(q, 1, f ? f->tag : NULL);
 	ct_store_bind_text(q, 2, f ? f->department : NULL);
-	sqlite3_bind_int64(q, 3, f ? f->since : 0);
-	sqlite3_bind_int64(q, 4, f ? f->until : 0);
-	sqlite3_bind_int(q, 5, f ? f->min_handoffs : 0);
-	sqlite3_bind_int(q, 6, f ? f->ping_pong_only : 0);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	ct_db_bind_int64(q, 3, f ? f->since : 0);
+	ct_db_bind_int64(q, 4, f ? f->until : 0);
+	ct_db_bind_int64(q, 5, f ? f->min_handoffs : 0);
+	ct_db_bind_int64(q, 6, f ? f->ping_pong_only : 0);
+	while ((rc = ct_db_step(q)) == CT_DB_ROW) {
 		struct ct_case c;
 		memset(&c, 0, sizeof(c));
 		fill_case_row(st, q, &c, now);
@@ -245,25 +245,25 @@ int ct_store_list_cases(struct ct_store *st, const struct ct_case_filter *f,
 			break;
 		}
 	}
-	if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
+	if (!ret && rc != CT_DB_DONE && rc != CT_DB_ROW)
 		ret = ct_store_sqlerr(st, "listing cases");
-	sqlite3_finalize(q);
+	ct_db_finalize(q);
 	return ret;
 }
 
 int64_t ct_store_resolve_case(struct ct_store *st, int64_t id)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(st->db, "SELECT merged_into FROM cases WHERE id = ?", -1, &q, NULL) != SQLITE_OK)
+	struct ct_db_stmt *q;
+	if (ct_db_prepare(st->db, "SELECT merged_into FROM cases WHERE id = ?", &q))
 		return id;
 	for (int hops = 0; hops < 64; hops++) {
-		sqlite3_reset(q);
-		sqlite3_bind_int64(q, 1, id);
-		if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_type(q, 0) == SQLITE_NULL)
+		ct_db_reset(q);
+		ct_db_bind_int64(q, 1, id);
+		if (ct_db_step(q) != CT_DB_ROW || ct_db_column_is_null(q, 0))
 			break;
-		id = sqlite3_column_int64(q, 0);
+		id = ct_db_column_int64(q, 0);
 	}
-	sqlite3_finalize(q);
+	ct_db_finalize(q);
 	return id;
 }
 
@@ -278,61 +278,57 @@ static int add_decision(const struct ct_decision *d, void *data)
 
 int ct_store_get_case(struct ct_store *st, int64_t id, struct ct_case *c)
 {
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	memset(c, 0, sizeof(*c));
 	id = ct_store_resolve_case(st, id);
-	if (sqlite3_prepare_v2(st->db, "SELECT " CASE_COLS " FROM cases WHERE id = ?", -1, &q, NULL) != SQLITE_OK)
+	if (ct_db_prepare(st->db, "SELECT " CASE_COLS " FROM cases WHERE id = ?", &q))
 		return ct_store_sqlerr(st, "reading a case");
-	sqlite3_bind_int64(q, 1, id);
-	int rc = sqlite3_step(q);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(q);
-		return rc == SQLITE_DONE ? 1 : ct_store_sqlerr(st, "reading a case");
+	ct_db_bind_int64(q, 1, id);
+	int rc = ct_db_step(q);
+	if (rc != CT_DB_ROW) {
+		ct_db_finalize(q);
+		return rc == CT_DB_DONE ? 1 : ct_store_sqlerr(st, "reading a case");
 	}
 	fill_case_row(st, q, c, (ct_time)time(NULL));
-	sqlite3_finalize(q);
+	ct_db_finalize(q);
 	if (load_items(st, c, 1))
 		goto fail;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT at, from_department, to_department, via, actor, observed FROM routing_events"
-			       " WHERE case_id = ? ORDER BY seq", -1, &q, NULL) != SQLITE_OK) {
+	if (ct_db_prepare(st->db, "SELECT at, from_department, to_department, via, actor, observed FROM routing_events"
+			       " WHERE case_id = ? ORDER BY seq", &q)) {
 		ct_store_sqlerr(st, "reading routing events");
 		goto fail;
 	}
-	sqlite3_bind_int64(q, 1, id);
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	ct_db_bind_int64(q, 1, id);
+	while (ct_db_step(q) == CT_DB_ROW) {
 		CT_ALLOC_GROW(c->routing, c->nrouting + 1, c->routing_alloc);
 		struct ct_routing_event *e = &c->routing[c->nrouting++];
 		ct_store_routing_from_row(q, 0, e);
 	}
-	sqlite3_finalize(q);
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT from_case, reason, detail, at FROM case_merges WHERE into_case = ? ORDER BY id",
-			       -1, &q, NULL) != SQLITE_OK) {
+	ct_db_finalize(q);
+	if (ct_db_prepare(st->db, "SELECT from_case, reason, detail, at FROM case_merges WHERE into_case = ? ORDER BY id", &q)) {
 		ct_store_sqlerr(st, "reading merges");
 		goto fail;
 	}
-	sqlite3_bind_int64(q, 1, id);
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	ct_db_bind_int64(q, 1, id);
+	while (ct_db_step(q) == CT_DB_ROW) {
 		CT_ALLOC_GROW(c->merges, c->nmerges + 1, c->merges_alloc);
 		struct ct_case_merge *m = &c->merges[c->nmerges++];
-		m->from_case = sqlite3_column_int64(q, 0);
+		m->from_case = ct_db_column_int64(q, 0);
 		m->reason = ct_store_col_strdup(q, 1);
 		m->detail = ct_store_col_strdup(q, 2);
-		m->at = sqlite3_column_int64(q, 3);
+		m->at = ct_db_column_int64(q, 3);
 	}
-	sqlite3_finalize(q);
-	if (sqlite3_prepare_v2(st->db, "SELECT id FROM cases WHERE follow_up_of = ? AND merged_into IS NULL ORDER BY id",
-			       -1, &q, NULL) != SQLITE_OK) {
+	ct_db_finalize(q);
+	if (ct_db_prepare(st->db, "SELECT id FROM cases WHERE follow_up_of = ? AND merged_into IS NULL ORDER BY id", &q)) {
 		ct_store_sqlerr(st, "reading follow-ups");
 		goto fail;
 	}
-	sqlite3_bind_int64(q, 1, id);
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	ct_db_bind_int64(q, 1, id);
+	while (ct_db_step(q) == CT_DB_ROW) {
 		CT_ALLOC_GROW(c->follow_ups, c->nfollow_ups + 1, c->follow_ups_alloc);
-		c->follow_ups[c->nfollow_ups++] = sqlite3_column_int64(q, 0);
+		c->follow_ups[c->nfollow_ups++] = ct_db_column_int64(q, 0);
 	}
-	sqlite3_finalize(q);
+	ct_db_finalize(q);
 	if (ct_store_list_decisions(st, id, add_decision, c))
 		goto fail;
 	c->promises = ct_calloc(1, sizeof(*c->promises));
@@ -347,38 +343,38 @@ fail:
 
 int64_t ct_store_case_of(struct ct_store *st, const char *external_id)
 {
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	int64_t id = 0;
-	if (sqlite3_prepare_v2(st->db, "SELECT case_id FROM items WHERE external_id = ?", -1, &q, NULL) != SQLITE_OK)
+	if (ct_db_prepare(st->db, "SELECT case_id FROM items WHERE external_id = ?", &q))
 		return 0;
 	ct_store_bind_text(q, 1, external_id);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		id = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
+	if (ct_db_step(q) == CT_DB_ROW)
+		id = ct_db_column_int64(q, 0);
+	ct_db_finalize(q);
 	return id ? ct_store_resolve_case(st, id) : 0;
 }
 
 int ct_store_departments(struct ct_store *st, struct ct_strlist *out)
 {
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	int rc;
-	if (sqlite3_prepare_v2(st->db, "SELECT DISTINCT j.value FROM cases c, json_each(c.trail) j"
-			       " WHERE j.type = 'text' ORDER BY 1", -1, &q, NULL) != SQLITE_OK)
+	if (ct_db_prepare(st->db, "SELECT DISTINCT j.value FROM cases c, json_each(c.trail) j"
+			       " WHERE j.value IS NOT NULL ORDER BY 1", &q))
 		return ct_store_sqlerr(st, "listing departments");
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		ct_strlist_push(out, (const char *)sqlite3_column_text(q, 0));
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : ct_store_sqlerr(st, "listing departments");
+	while ((rc = ct_db_step(q)) == CT_DB_ROW)
+		ct_strlist_push(out, ct_db_column_text(q, 0));
+	ct_db_finalize(q);
+	return rc == CT_DB_DONE ? 0 : ct_store_sqlerr(st, "listing departments");
 }
 
-void ct_store_routing_from_row(sqlite3_stmt *q, int col, struct ct_routing_event *e)
+void ct_store_routing_from_row(struct ct_db_stmt *q, int col, struct ct_routing_event *e)
 {
-	e->at = sqlite3_column_int64(q, col);
+	e->at = ct_db_column_int64(q, col);
 	e->from_department = ct_store_col_strdup(q, col + 1);
 	e->to_department = ct_store_col_strdup(q, col + 2);
 	e->via = ct_store_col_strdup(q, col + 3);
 	e->actor = ct_store_col_strdup(q, col + 4);
-	e->observed = sqlite3_column_int(q, col + 5);
+	e->observed = (int)ct_db_column_int64(q, col + 5);
 }
 
 void ct_store_routing_free(struct ct_routing_event *v, size_t n)

@@ -56,6 +56,37 @@ static int is_word(const char *w, size_t len, const char *kw)
 	return strlen(kw) == len && !strncasecmp(w, kw, len);
 }
 
+/* Parameters are numbered up to this (SQLite's own limit is 32766). */
+#define MAX_PARAMS 32766
+
+/*
+ * ORDER BY: SQLite sorts NULL first in ascending order and last in
+ * descending order, PostgreSQL the other way round; each sort key gets
+ * SQLite's order spelled out. Called at the end of a key (a comma, the end
+ * of the clause).
+ */
+static void end_sort_key(struct ct_buf *out, int *desc, int *has_nulls)
+{
+	if (!*has_nulls) {
+		while (out->len && out->buf[out->len - 1] == ' ')
+			ct_buf_setlen(out, out->len - 1);
+		ct_buf_addstr(out, *desc ? " NULLS LAST" : " NULLS FIRST");
+	}
+	*desc = *has_nulls = 0;
+}
+
+/* Whether the words at p are IS NULL or IS NOT NULL. */
+static int null_test_follows(const char *p)
+{
+	size_t l1, l2, l3;
+	const char *w1 = next_word(p, &l1);
+	const char *w2 = next_word(w1 + l1, &l2);
+	const char *w3 = next_word(w2 + l2, &l3);
+	if (!is_word(w1, l1, "IS"))
+		return 0;
+	return is_word(w2, l2, "NULL") || (is_word(w2, l2, "NOT") && is_word(w3, l3, "NULL"));
+}
+
 char *ct_db_translate_pg(const char *sql, int *nparams, struct ct_buf *err)
 {
 	struct ct_buf out = CT_BUF_INIT;
@@ -64,9 +95,18 @@ char *ct_db_translate_pg(const char *sql, int *nparams, struct ct_buf *err)
 	int ignore = 0;       /* this statement is an INSERT OR IGNORE */
 	int first = 1;        /* the next word is the statement's first */
 	int ddl = 0;          /* this statement is a CREATE or an ALTER */
+	int order_depth = -1; /* the depth of the ORDER BY being read, -1 outside one */
+	int desc = 0, has_nulls = 0;
+	int json_close[16];   /* depths at which a json_each( call closes */
+	int njson = 0;
 	*nparams = 0;
 	while (*p) {
 		unsigned char c = (unsigned char)*p;
+		if (order_depth >= 0 && depth == order_depth && (c == ',' || c == ';' || c == ')')) {
+			end_sort_key(&out, &desc, &has_nulls);
+			if (c != ',')
+				order_depth = -1;
+		}
 		if (c == '\'' || c == '"') {
 			/* A quoted string or identifier, doubled quotes inside. */
 			const char *e = p + 1;
@@ -90,17 +130,32 @@ char *ct_db_translate_pg(const char *sql, int *nparams, struct ct_buf *err)
 			p++;
 			if (isdigit((unsigned char)*p)) {
 				n = (int)strtol(p, (char **)&p, 10);
-				if (n < 1 || n > 32766) {
+				if (n < 1 || n > MAX_PARAMS) {
 					ct_buf_addf(err, "parameter ?%d out of range", n);
 					goto fail;
 				}
 			} else {
 				n = maxp + 1;
+				if (n > MAX_PARAMS) {
+					ct_buf_addf(err, "more than %d parameters", MAX_PARAMS);
+					goto fail;
+				}
 			}
 			if (n > maxp)
 				maxp = n;
-			ct_buf_addf(&out, "$%d", n);
+			/*
+			 * "? IS NULL" gives the server nothing to infer the type from
+			 * (even when the parameter is used elsewhere too): it is text.
+			 */
+			if (null_test_follows(p))
+				ct_buf_addf(&out, "CAST($%d AS TEXT)", n);
+			else
+				ct_buf_addf(&out, "$%d", n);
 		} else if (c == '(' || c == ')') {
+			if (c == ')' && njson && json_close[njson - 1] == depth) {
+				ct_buf_addstr(&out, " AS json)");
+				njson--;
+			}
 			depth += c == '(' ? 1 : -1;
 			ct_buf_addch(&out, c);
 			p++;
@@ -122,7 +177,32 @@ char *ct_db_translate_pg(const char *sql, int *nparams, struct ct_buf *err)
 			if (first)
 				ddl = is_word(w, len, "CREATE") || is_word(w, len, "ALTER");
 			first = 0;
-			if (is_word(w, len, "INSERT") && is_word(w2, l2, "OR") && is_word(w3, l3, "IGNORE")) {
+			if (is_word(w, len, "json_each") && *p == '(' && njson < (int)CT_ARRAY_SIZE(json_close)) {
+				/* json_each(x): the elements of a JSON array as rows with a column value */
+				ct_buf_addstr(&out, "json_array_elements_text(CAST");
+				json_close[njson++] = depth + 1;
+			} else if (is_word(w, len, "ORDER") && is_word(w2, l2, "BY")) {
+				ct_buf_add(&out, w, len);
+				ct_buf_addstr(&out, " BY");
+				p = w2 + l2;
+				order_depth = depth;
+				desc = has_nulls = 0;
+			} else if (order_depth >= 0 && depth == order_depth &&
+				   (is_word(w, len, "LIMIT") || is_word(w, len, "OFFSET"))) {
+				end_sort_key(&out, &desc, &has_nulls);
+				order_depth = -1;
+				ct_buf_addch(&out, ' ');
+				ct_buf_add(&out, w, len);
+			} else if (order_depth >= 0 && depth == order_depth && is_word(w, len, "DESC")) {
+				ct_buf_add(&out, w, len);
+				desc = 1;
+			} else if (order_depth >= 0 && depth == order_depth && is_word(w, len, "NULLS")) {
+				ct_buf_add(&out, w, len);
+				has_nulls = 1;
+			} else if (ddl && is_word(w, len, "TEXT")) {
+				/* Text compares and sorts by its bytes, as SQLite's BINARY collation does. */
+				ct_buf_addstr(&out, "TEXT COLLATE \"C\"");
+			} else if (is_word(w, len, "INSERT") && is_word(w2, l2, "OR") && is_word(w3, l3, "IGNORE")) {
 				ct_buf_add(&out, w, len);
 				ignore = 1;
 				p = w3 + l3;
@@ -158,6 +238,8 @@ char *ct_db_translate_pg(const char *sql, int *nparams, struct ct_buf *err)
 			p++;
 		}
 	}
+	if (order_depth >= 0)
+		end_sort_key(&out, &desc, &has_nulls);
 	if (ignore)
 		ct_buf_addstr(&out, " ON CONFLICT DO NOTHING");
 	*nparams = maxp;
@@ -166,6 +248,7 @@ fail:
 	ct_buf_release(&out);
 	return NULL;
 }
+
 
 /* ---- connection and errors ---- */
 

@@ -57,28 +57,28 @@ static int is_action(const char *a)
 
 char *ct_store_meta_get(struct ct_store *st, const char *key)
 {
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	char *v = NULL;
-	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &q, NULL) != SQLITE_OK)
+	if (ct_db_prepare(st->db, "SELECT value FROM meta WHERE key = ?", &q))
 		return NULL;
 	ct_store_bind_text(q, 1, key);
-	if (sqlite3_step(q) == SQLITE_ROW)
+	if (ct_db_step(q) == CT_DB_ROW)
 		v = ct_store_col_strdup(q, 0);
-	sqlite3_finalize(q);
+	ct_db_finalize(q);
 	return v;
 }
 
 int ct_store_meta_set(struct ct_store *st, const char *key, const char *value)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", -1, &q,
-			       NULL) != SQLITE_OK)
+	struct ct_db_stmt *q;
+	if (ct_db_prepare(st->db, "INSERT INTO meta(key, value) VALUES (?, ?)"
+			       " ON CONFLICT (key) DO UPDATE SET value = excluded.value", &q))
 		return ct_store_sqlerr(st, "writing meta");
 	ct_store_bind_text(q, 1, key);
 	ct_store_bind_text(q, 2, value);
-	int rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : ct_store_sqlerr(st, "writing meta");
+	int rc = ct_db_step(q);
+	ct_db_finalize(q);
+	return rc == CT_DB_DONE ? 0 : ct_store_sqlerr(st, "writing meta");
 }
 
 /* ---- items and cases by external id ---- */
@@ -86,60 +86,59 @@ int ct_store_meta_set(struct ct_store *st, const char *key, const char *value)
 /* Row id and case of the item with this external id; 0 when there is none. */
 static int64_t item_by_ext(struct ct_store *st, const char *ext, int64_t *case_id)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, ST_DEC_ITEM, "SELECT id, case_id FROM items WHERE external_id = ?");
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_DEC_ITEM, "SELECT id, case_id FROM items WHERE external_id = ?");
 	int64_t id = 0;
 	ct_store_bind_text(q, 1, ext);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		id = sqlite3_column_int64(q, 0);
+	if (ct_db_step(q) == CT_DB_ROW) {
+		id = ct_db_column_int64(q, 0);
 		if (case_id)
-			*case_id = sqlite3_column_type(q, 1) == SQLITE_NULL ? 0
-				 : ct_store_resolve_case(st, sqlite3_column_int64(q, 1));
+			*case_id = ct_db_column_is_null(q, 1) ? 0
+				 : ct_store_resolve_case(st, ct_db_column_int64(q, 1));
 	}
-	sqlite3_reset(q);
+	ct_db_reset(q);
 	return id;
 }
 
 char *ct_store_case_anchor(struct ct_store *st, int64_t case_id)
 {
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	char *ext = NULL;
-	if (sqlite3_prepare_v2(st->db, "SELECT external_id FROM items WHERE case_id = ? ORDER BY date, id LIMIT 1",
-			       -1, &q, NULL) != SQLITE_OK)
+	if (ct_db_prepare(st->db, "SELECT external_id FROM items WHERE case_id = ? ORDER BY date, id LIMIT 1", &q))
 		return NULL;
-	sqlite3_bind_int64(q, 1, ct_store_resolve_case(st, case_id));
-	if (sqlite3_step(q) == SQLITE_ROW)
+	ct_db_bind_int64(q, 1, ct_store_resolve_case(st, case_id));
+	if (ct_db_step(q) == CT_DB_ROW)
 		ext = ct_store_col_strdup(q, 0);
-	sqlite3_finalize(q);
+	ct_db_finalize(q);
 	return ext;
 }
 
 int ct_store_item_tags(struct ct_store *st, const char *external_id, struct ct_strlist *out)
 {
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	int rc;
-	if (sqlite3_prepare_v2(st->db, "SELECT DISTINCT t.category FROM tags t JOIN items i ON i.id = t.item_id"
-			       " WHERE i.external_id = ? ORDER BY 1", -1, &q, NULL) != SQLITE_OK)
+	if (ct_db_prepare(st->db, "SELECT DISTINCT t.category FROM tags t JOIN items i ON i.id = t.item_id"
+			       " WHERE i.external_id = ? ORDER BY 1", &q))
 		return ct_store_sqlerr(st, "reading tags");
 	ct_store_bind_text(q, 1, external_id);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		ct_strlist_push(out, (const char *)sqlite3_column_text(q, 0));
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : ct_store_sqlerr(st, "reading tags");
+	while ((rc = ct_db_step(q)) == CT_DB_ROW)
+		ct_strlist_push(out, ct_db_column_text(q, 0));
+	ct_db_finalize(q);
+	return rc == CT_DB_DONE ? 0 : ct_store_sqlerr(st, "reading tags");
 }
 
 /* ---- reading decisions ---- */
 
-static void decision_from_row(sqlite3_stmt *q, struct ct_decision *d)
+static void decision_from_row(struct ct_db_stmt *q, struct ct_decision *d)
 {
 	memset(d, 0, sizeof(*d));
-	d->id = sqlite3_column_int64(q, 0);
+	d->id = ct_db_column_int64(q, 0);
 	d->action = ct_store_col_strdup(q, 1);
 	d->item = ct_store_col_strdup(q, 2);
 	d->category = ct_store_col_strdup(q, 3);
-	const char *items = (const char *)sqlite3_column_text(q, 4);
+	const char *items = ct_db_column_text(q, 4);
 	d->value = ct_store_col_strdup(q, 5);
 	d->by = ct_store_col_strdup(q, 6);
-	d->at = sqlite3_column_int64(q, 7);
+	d->at = ct_db_column_int64(q, 7);
 	d->reason = ct_store_col_strdup(q, 8);
 	if (items) {
 		json_t *a = json_loads(items, 0, NULL);
@@ -183,16 +182,16 @@ static int is_structural(const struct ct_decision *d)
 /* Every decision, oldest first, with superseded merges and splits marked. */
 static int load_all(struct ct_store *st, struct dec_list *l)
 {
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	int rc;
-	if (sqlite3_prepare_v2(st->db, "SELECT " DEC_COLS " FROM decisions d ORDER BY d.id", -1, &q, NULL) != SQLITE_OK)
+	if (ct_db_prepare(st->db, "SELECT " DEC_COLS " FROM decisions d ORDER BY d.id", &q))
 		return ct_store_sqlerr(st, "reading decisions");
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = ct_db_step(q)) == CT_DB_ROW) {
 		CT_ALLOC_GROW(l->v, l->n + 1, l->alloc);
 		decision_from_row(q, &l->v[l->n++]);
 	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
+	ct_db_finalize(q);
+	if (rc != CT_DB_DONE)
 		return ct_store_sqlerr(st, "reading decisions");
 	for (size_t i = 0; i < l->n; i++)
 		for (size_t k = i + 1; k < l->n && is_structural(&l->v[i]); k++)
@@ -228,17 +227,17 @@ int ct_store_list_decisions(struct ct_store *st, int64_t case_id,
 
 static int new_case_for(struct ct_store *st, int64_t from_case, int64_t *out)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO cases(subject, opened_at, last_activity_at)"
-			       " SELECT subject, opened_at, last_activity_at FROM cases WHERE id = ?",
-			       -1, &q, NULL) != SQLITE_OK)
+	struct ct_db_stmt *q;
+	if (ct_db_prepare(st->db, "INSERT INTO cases(subject, opened_at, last_activity_at)"
+			       " SELECT subject, opened_at, last_activity_at FROM cases WHERE id = ? RETURNING id", &q))
 		return ct_store_sqlerr(st, "creating a case");
-	sqlite3_bind_int64(q, 1, from_case);
-	int rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
+	ct_db_bind_int64(q, 1, from_case);
+	int rc = ct_db_step(q);
+	if (rc == CT_DB_ROW)
+		*out = ct_db_column_int64(q, 0);
+	ct_db_finalize(q);
+	if (rc != CT_DB_ROW)
 		return ct_store_sqlerr(st, "creating a case");
-	*out = sqlite3_last_insert_rowid(st->db);
 	return 0;
 }
 
@@ -253,23 +252,23 @@ static int split_case_for(struct ct_store *st, const struct ct_decision *d, int6
 		"UPDATE cases SET merged_into = NULL WHERE id = ?1",
 		"DELETE FROM case_merges WHERE from_case = ?1",
 	};
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	int64_t prev = d->value ? strtoll(d->value, NULL, 10) : 0;
 	int exists = 0;
 	if (prev > 0 && prev != from_case &&
-	    sqlite3_prepare_v2(st->db, "SELECT 1 FROM cases WHERE id = ?", -1, &q, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(q, 1, prev);
-		exists = sqlite3_step(q) == SQLITE_ROW;
-		sqlite3_finalize(q);
+	    !ct_db_prepare(st->db, "SELECT 1 FROM cases WHERE id = ?", &q)) {
+		ct_db_bind_int64(q, 1, prev);
+		exists = ct_db_step(q) == CT_DB_ROW;
+		ct_db_finalize(q);
 	}
 	if (exists) {
 		for (size_t i = 0; i < CT_ARRAY_SIZE(revive); i++) {
-			if (sqlite3_prepare_v2(st->db, revive[i], -1, &q, NULL) != SQLITE_OK)
+			if (ct_db_prepare(st->db, revive[i], &q))
 				return ct_store_sqlerr(st, "splitting a case");
-			sqlite3_bind_int64(q, 1, prev);
-			int rc = sqlite3_step(q);
-			sqlite3_finalize(q);
-			if (rc != SQLITE_DONE)
+			ct_db_bind_int64(q, 1, prev);
+			int rc = ct_db_step(q);
+			ct_db_finalize(q);
+			if (rc != CT_DB_DONE)
 				return ct_store_sqlerr(st, "splitting a case");
 		}
 		*out = prev;
@@ -277,30 +276,30 @@ static int split_case_for(struct ct_store *st, const struct ct_decision *d, int6
 	}
 	if (new_case_for(st, from_case, out))
 		return -1;
-	if (sqlite3_prepare_v2(st->db, "UPDATE decisions SET value = ?2 WHERE id = ?1", -1, &q, NULL) != SQLITE_OK)
+	if (ct_db_prepare(st->db, "UPDATE decisions SET value = ?2 WHERE id = ?1", &q))
 		return ct_store_sqlerr(st, "recording a split");
-	sqlite3_bind_int64(q, 1, d->id);
-	sqlite3_bind_int64(q, 2, *out);
-	int rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : ct_store_sqlerr(st, "recording a split");
+	ct_db_bind_int64(q, 1, d->id);
+	ct_db_bind_int64(q, 2, *out);
+	int rc = ct_db_step(q);
+	ct_db_finalize(q);
+	return rc == CT_DB_DONE ? 0 : ct_store_sqlerr(st, "recording a split");
 }
 
 static int exec_item(struct ct_store *st, const char *sql, int64_t item_id, const char *a, const char *b,
 		     int *changed)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+	struct ct_db_stmt *q;
+	if (ct_db_prepare(st->db, sql, &q))
 		return ct_store_sqlerr(st, "applying a decision");
-	sqlite3_bind_int64(q, 1, item_id);
+	ct_db_bind_int64(q, 1, item_id);
 	ct_store_bind_text(q, 2, a);
 	ct_store_bind_text(q, 3, b);
-	int rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return ct_store_sqlerr(st, "applying a decision");
+	int rc = ct_db_step(q);
 	if (changed)
-		*changed = sqlite3_changes(st->db) > 0;
+		*changed = ct_db_changes(q) > 0;
+	ct_db_finalize(q);
+	if (rc != CT_DB_DONE)
+		return ct_store_sqlerr(st, "applying a decision");
 	return 0;
 }
 
@@ -408,26 +407,24 @@ static int check_decision(struct ct_store *st, const struct ct_decision *d)
 					(long long)case_id, d->item);
 	}
 	if (!strcmp(d->action, "tag-dismiss")) {
-		sqlite3_stmt *q;
+		struct ct_db_stmt *q;
 		int has = 0;
-		if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM tags WHERE item_id = ? AND category = ?", -1, &q,
-				       NULL) != SQLITE_OK)
+		if (ct_db_prepare(st->db, "SELECT 1 FROM tags WHERE item_id = ? AND category = ?", &q))
 			return ct_store_sqlerr(st, "reading tags");
-		sqlite3_bind_int64(q, 1, item_id);
+		ct_db_bind_int64(q, 1, item_id);
 		ct_store_bind_text(q, 2, d->category);
-		has = sqlite3_step(q) == SQLITE_ROW;
-		sqlite3_finalize(q);
-		if (!has && sqlite3_prepare_v2(st->db, "SELECT id, decided_by FROM decisions WHERE action = 'tag-dismiss'"
-					       " AND item = ? AND category = ? ORDER BY id DESC LIMIT 1", -1, &q,
-					       NULL) == SQLITE_OK) {
+		has = ct_db_step(q) == CT_DB_ROW;
+		ct_db_finalize(q);
+		if (!has && !ct_db_prepare(st->db, "SELECT id, decided_by FROM decisions WHERE action = 'tag-dismiss'"
+					       " AND item = ? AND category = ? ORDER BY id DESC LIMIT 1", &q)) {
 			ct_store_bind_text(q, 1, d->item);
 			ct_store_bind_text(q, 2, d->category);
-			if (sqlite3_step(q) == SQLITE_ROW)
+			if (ct_db_step(q) == CT_DB_ROW)
 				ct_error("tag '%s' of item '%s' is dismissed already (decision %lld by %s)", d->category,
-					 d->item, (long long)sqlite3_column_int64(q, 0), sqlite3_column_text(q, 1));
+					 d->item, (long long)ct_db_column_int64(q, 0), ct_db_column_text(q, 1));
 			else
 				ct_error("item '%s' has no tag '%s' to dismiss", d->item, d->category);
-			sqlite3_finalize(q);
+			ct_db_finalize(q);
 			return -1;
 		}
 	}
@@ -436,7 +433,7 @@ static int check_decision(struct ct_store *st, const struct ct_decision *d)
 
 int ct_store_decide(struct ct_store *st, const struct ct_decision *d, int64_t *id)
 {
-	sqlite3_stmt *q = NULL;
+	struct ct_db_stmt *q = NULL;
 	char *items = NULL;
 	if (ct_store_begin(st))
 		return -1;
@@ -449,8 +446,8 @@ int ct_store_decide(struct ct_store *st, const struct ct_decision *d, int64_t *i
 		items = json_dumps(a, JSON_COMPACT);
 		json_decref(a);
 	}
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO decisions(action, item, category, items, value, decided_by,"
-			       " at, reason) VALUES (?,?,?,?,?,?,?,?)", -1, &q, NULL) != SQLITE_OK) {
+	if (ct_db_prepare(st->db, "INSERT INTO decisions(action, item, category, items, value, decided_by,"
+			       " at, reason) VALUES (?,?,?,?,?,?,?,?) RETURNING id", &q)) {
 		ct_store_sqlerr(st, "recording a decision");
 		goto fail;
 	}
@@ -460,14 +457,14 @@ int ct_store_decide(struct ct_store *st, const struct ct_decision *d, int64_t *i
 	ct_store_bind_text(q, 4, items);
 	ct_store_bind_text(q, 5, d->value);
 	ct_store_bind_text(q, 6, d->by && *d->by ? d->by : "unknown");
-	sqlite3_bind_int64(q, 7, d->at ? d->at : (ct_time)time(NULL));
+	ct_db_bind_int64(q, 7, d->at ? d->at : (ct_time)time(NULL));
 	ct_store_bind_text(q, 8, d->reason && *d->reason ? d->reason : NULL);
-	if (sqlite3_step(q) != SQLITE_DONE) {
+	if (ct_db_step(q) != CT_DB_ROW) {
 		ct_store_sqlerr(st, "recording a decision");
 		goto fail;
 	}
-	*id = sqlite3_last_insert_rowid(st->db);
-	sqlite3_finalize(q);
+	*id = ct_db_column_int64(q, 0);
+	ct_db_finalize(q);
 	q = NULL;
 	free(items);
 	items = NULL;
@@ -480,7 +477,7 @@ int ct_store_decide(struct ct_store *st, const struct ct_decision *d, int64_t *i
 		ct_store_mark_dirty(st, case_id);
 	return ct_store_commit(st);
 fail:
-	sqlite3_finalize(q);
+	ct_db_finalize(q);
 	free(items);
 	ct_store_rollback(st);
 	return -1;
@@ -534,14 +531,14 @@ static void addrs_from(struct ct_addrlist *l, const char *s)
 /* The mailbox department an item was first found in under cfg: the first of cfg's sources holding it. */
 static char *mailbox_dept(struct ct_store *st, const struct ct_config *cfg, int64_t item_id)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, ST_DEC_MAILBOXES,
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_DEC_MAILBOXES,
 		"SELECT source, department FROM item_mailboxes WHERE item_id = ? ORDER BY source, department");
 	size_t best = (size_t)-1;
 	char *dept = NULL, *fallback = NULL;
-	sqlite3_bind_int64(q, 1, item_id);
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		const char *src = (const char *)sqlite3_column_text(q, 0);
-		const char *d = (const char *)sqlite3_column_text(q, 1);
+	ct_db_bind_int64(q, 1, item_id);
+	while (ct_db_step(q) == CT_DB_ROW) {
+		const char *src = ct_db_column_text(q, 0);
+		const char *d = ct_db_column_text(q, 1);
 		size_t k;
 		for (k = 0; k < cfg->nsources; k++)
 			if (!strcmp(cfg->sources[k].name, src))
@@ -554,7 +551,7 @@ static char *mailbox_dept(struct ct_store *st, const struct ct_config *cfg, int6
 			fallback = ct_strdup(d);
 		}
 	}
-	sqlite3_reset(q);
+	ct_db_reset(q);
 	if (!dept) {
 		dept = fallback;
 		fallback = NULL;
@@ -580,14 +577,14 @@ static int update_mailboxes(struct ct_store *st, const struct ct_config *cfg)
 			"DELETE FROM item_mailboxes WHERE source = ?1 AND department <> ?2",
 		};
 		for (size_t k = 0; k < CT_ARRAY_SIZE(sql); k++) {
-			sqlite3_stmt *q;
-			if (sqlite3_prepare_v2(st->db, sql[k], -1, &q, NULL) != SQLITE_OK)
+			struct ct_db_stmt *q;
+			if (ct_db_prepare(st->db, sql[k], &q))
 				return ct_store_sqlerr(st, "updating mailboxes");
 			ct_store_bind_text(q, 1, s->name);
 			ct_store_bind_text(q, 2, dept);
-			int rc = sqlite3_step(q);
-			sqlite3_finalize(q);
-			if (rc != SQLITE_DONE)
+			int rc = ct_db_step(q);
+			ct_db_finalize(q);
+			if (rc != CT_DB_DONE)
 				return ct_store_sqlerr(st, "updating mailboxes");
 		}
 	}
@@ -596,7 +593,7 @@ static int update_mailboxes(struct ct_store *st, const struct ct_config *cfg)
 
 int ct_store_recompute(struct ct_store *st, const struct ct_config *cfg, long *changed, long *cases)
 {
-	sqlite3_stmt *q = NULL, *u = NULL;
+	struct ct_db_stmt *q = NULL, *u = NULL;
 	char *hash = ct_store_config_hash(cfg);
 	long nchanged = 0;
 	int rc;
@@ -607,45 +604,43 @@ int ct_store_recompute(struct ct_store *st, const struct ct_config *cfg, long *c
 	size_t touched_before = ct_store_cases_touched(st);
 	if (update_mailboxes(st, cfg))
 		goto fail;
-	if (sqlite3_prepare_v2(st->db,
-		"SELECT id, kind, from_addr, to_addrs, cc_addrs, ticket_group, role, department, case_id"
+	if (ct_db_prepare(st->db, "SELECT id, kind, from_addr, to_addrs, cc_addrs, ticket_group, role, department, case_id"
 		" FROM items i WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item = i.external_id"
-		" AND d.action = 'item-department') ORDER BY id", -1, &q, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(st->db, "UPDATE items SET department = ?2, role = ?3 WHERE id = ?1", -1, &u,
-			       NULL) != SQLITE_OK) {
+		" AND d.action = 'item-department') ORDER BY id", &q) ||
+	    ct_db_prepare(st->db, "UPDATE items SET department = ?2, role = ?3 WHERE id = ?1", &u)) {
 		ct_store_sqlerr(st, "recomputing departments");
 		goto fail;
 	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = ct_db_step(q)) == CT_DB_ROW) {
 		struct ct_item it;
 		memset(&it, 0, sizeof(it));
-		int64_t id = sqlite3_column_int64(q, 0);
-		it.kind = (enum ct_item_kind)sqlite3_column_int(q, 1);
-		const char *from = (const char *)sqlite3_column_text(q, 2);
-		int role = sqlite3_column_int(q, 6);
-		const char *old = (const char *)sqlite3_column_text(q, 7);
-		int64_t case_id = sqlite3_column_int64(q, 8);
+		int64_t id = ct_db_column_int64(q, 0);
+		it.kind = (enum ct_item_kind)(int)ct_db_column_int64(q, 1);
+		const char *from = ct_db_column_text(q, 2);
+		int role = (int)ct_db_column_int64(q, 6);
+		const char *old = ct_db_column_text(q, 7);
+		int64_t case_id = ct_db_column_int64(q, 8);
 		it.from.addr = ct_strdup(from ? from : "");
 		it.mailbox_dept = mailbox_dept(st, cfg, id);
 		const char *dept;
 		int new_role = role;
 		if (it.kind == CT_ITEM_EMAIL) {
-			addrs_from(&it.to, (const char *)sqlite3_column_text(q, 3));
-			addrs_from(&it.cc, (const char *)sqlite3_column_text(q, 4));
+			addrs_from(&it.to, ct_db_column_text(q, 3));
+			addrs_from(&it.cc, ct_db_column_text(q, 4));
 			dept = ct_email_department(cfg, &it);
 			/* A mail's side comes from the configuration; a ticket's from its helpdesk. */
 			new_role = ct_config_is_internal(cfg, it.from.addr) ? CT_ROLE_STAFF : CT_ROLE_CUSTOMER;
 		} else {
 			const struct ct_department *d =
-				ct_config_dept_by_group(cfg, (const char *)sqlite3_column_text(q, 5));
+				ct_config_dept_by_group(cfg, ct_db_column_text(q, 5));
 			dept = d ? d->name : it.mailbox_dept;
 		}
 		if ((old ? !dept || strcmp(old, dept) : dept != NULL) || new_role != role) {
-			sqlite3_reset(u);
-			sqlite3_bind_int64(u, 1, id);
+			ct_db_reset(u);
+			ct_db_bind_int64(u, 1, id);
 			ct_store_bind_text(u, 2, dept);
-			sqlite3_bind_int(u, 3, new_role);
-			if (sqlite3_step(u) != SQLITE_DONE) {
+			ct_db_bind_int64(u, 3, new_role);
+			if (ct_db_step(u) != CT_DB_DONE) {
 				ct_item_free(&it);
 				ct_store_sqlerr(st, "recomputing departments");
 				goto fail;
@@ -656,12 +651,12 @@ int ct_store_recompute(struct ct_store *st, const struct ct_config *cfg, long *c
 		}
 		ct_item_free(&it);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != CT_DB_DONE) {
 		ct_store_sqlerr(st, "recomputing departments");
 		goto fail;
 	}
-	sqlite3_finalize(q);
-	sqlite3_finalize(u);
+	ct_db_finalize(q);
+	ct_db_finalize(u);
 	q = u = NULL;
 	if (ct_store_apply_decisions(st) || ct_store_meta_set(st, "config_hash", hash))
 		goto fail;
@@ -674,8 +669,8 @@ int ct_store_recompute(struct ct_store *st, const struct ct_config *cfg, long *c
 		*changed = nchanged;
 	return 0;
 fail:
-	sqlite3_finalize(q);
-	sqlite3_finalize(u);
+	ct_db_finalize(q);
+	ct_db_finalize(u);
 	ct_store_rollback(st);
 fail_done:
 	free(hash);

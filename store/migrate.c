@@ -255,33 +255,41 @@ int ct_store_check_version(struct ct_store *st, int version)
 int ct_store_migrate(struct ct_store *st)
 {
 	int version = 0;
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+	if (ct_db_schema_version(st->db, &version))
 		return ct_store_sqlerr(st, "reading the schema version");
-	if (sqlite3_step(q) == SQLITE_ROW)
-		version = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
 	if (ct_store_check_version(st, version))
 		return -1;
-	for (int v = version; v < (int)CT_ARRAY_SIZE(migrations); v++) {
-		char pragma[64];
-		char *err = NULL;
-		if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK)
+	while (version < (int)CT_ARRAY_SIZE(migrations)) {
+		int v = version;
+		if (ct_db_begin(st->db))
 			goto fail;
-		if (sqlite3_exec(st->db, migrations[v], NULL, NULL, &err) != SQLITE_OK)
+		/*
+		 * Several processes may open a new PostgreSQL store at once: one
+		 * migrates at a time, and the others find its work done.
+		 */
+		if (ct_db_kind(st->db) == CT_DB_POSTGRES &&
+		    (ct_db_exec(st->db, "SELECT pg_advisory_xact_lock(7261626)") ||
+		     ct_db_schema_version(st->db, &v)))
 			goto fail;
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
-		if (sqlite3_exec(st->db, pragma, NULL, NULL, &err) != SQLITE_OK)
+		if (v > version) {
+			if (ct_db_commit(st->db))
+				goto fail;
+			version = v;
+			if (ct_store_check_version(st, version))
+				return -1;
+			continue;
+		}
+		if (ct_db_exec(st->db, migrations[v]) || ct_db_set_schema_version(st->db, v + 1) ||
+		    ct_db_commit(st->db))
 			goto fail;
-		if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, &err) != SQLITE_OK)
-			goto fail;
+		version = v + 1;
 		continue;
 	fail:
-		ct_error("store '%s': migration to version %d failed: %s", st->path, v + 1,
-			 err ? err : sqlite3_errmsg(st->db));
-		sqlite3_free(err);
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		ct_error("store '%s': migration to version %d failed: %s", st->path, version + 1,
+			 ct_db_errmsg(st->db));
+		ct_db_rollback(st->db);
 		return -1;
 	}
+	st->version = version;
 	return 0;
 }

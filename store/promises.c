@@ -33,23 +33,23 @@ const char *ct_verdict_name(enum ct_verdict v)
 
 int ct_store_set_date_tz(struct ct_store *st, int64_t item_id, int tz_min)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, ST_SET_TZ, "UPDATE items SET date_tz = ? WHERE id = ? AND date_tz IS NULL");
-	sqlite3_bind_int(q, 1, tz_min);
-	sqlite3_bind_int64(q, 2, item_id);
-	if (sqlite3_step(q) != SQLITE_DONE)
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_SET_TZ, "UPDATE items SET date_tz = ? WHERE id = ? AND date_tz IS NULL");
+	ct_db_bind_int64(q, 1, tz_min);
+	ct_db_bind_int64(q, 2, item_id);
+	if (ct_db_step(q) != CT_DB_DONE)
 		return ct_store_sqlerr(st, "storing a Date offset");
 	return 0;
 }
 
 int ct_store_set_ledger(struct ct_store *st, int64_t item_id, const struct ct_ledger *l)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, ST_PROM_STALE, "UPDATE promises SET stale = 1 WHERE item_id = ?");
-	sqlite3_bind_int64(q, 1, item_id);
-	if (sqlite3_step(q) != SQLITE_DONE)
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_PROM_STALE, "UPDATE promises SET stale = 1 WHERE item_id = ?");
+	ct_db_bind_int64(q, 1, item_id);
+	if (ct_db_step(q) != CT_DB_DONE)
 		return ct_store_sqlerr(st, "storing promises");
 	q = ct_store_stmt(st, ST_KEPT_CLEAR, "DELETE FROM promise_kept WHERE item_id = ?");
-	sqlite3_bind_int64(q, 1, item_id);
-	if (sqlite3_step(q) != SQLITE_DONE)
+	ct_db_bind_int64(q, 1, item_id);
+	if (ct_db_step(q) != CT_DB_DONE)
 		return ct_store_sqlerr(st, "storing promises");
 	for (size_t i = 0; l && i < l->n; i++) {
 		const struct ct_ledger_hit *h = &l->v[i];
@@ -59,29 +59,31 @@ int ct_store_set_ledger(struct ct_store *st, int64_t item_id, const struct ct_le
 				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)"
 				" ON CONFLICT(item_id, sentence_start) DO UPDATE SET rule_id = ?3, span_start = ?4,"
 				" span_end = ?5, sentence = ?6, due_at = ?7, stale = 0");
-			sqlite3_bind_int64(q, 1, item_id);
-			sqlite3_bind_int64(q, 2, (sqlite3_int64)h->sentence_start);
+			ct_db_bind_int64(q, 1, item_id);
+			ct_db_bind_int64(q, 2, (int64_t)h->sentence_start);
 			ct_store_bind_static(q, 3, h->rule_id);
-			sqlite3_bind_int64(q, 4, (sqlite3_int64)h->start);
-			sqlite3_bind_int64(q, 5, (sqlite3_int64)h->end);
+			ct_db_bind_int64(q, 4, (int64_t)h->start);
+			ct_db_bind_int64(q, 5, (int64_t)h->end);
 			ct_store_bind_static(q, 6, h->snippet ? h->snippet : "");
-			sqlite3_bind_int64(q, 7, h->due);
+			ct_db_bind_int64(q, 7, h->due);
 		} else {
 			q = ct_store_stmt(st, ST_KEPT_ADD,
-				"INSERT OR REPLACE INTO promise_kept(item_id, rule_id, span_start, span_end, snippet)"
-				" VALUES (?, ?, ?, ?, ?)");
-			sqlite3_bind_int64(q, 1, item_id);
+				"INSERT INTO promise_kept(item_id, rule_id, span_start, span_end, snippet)"
+				" VALUES (?, ?, ?, ?, ?) ON CONFLICT (item_id, rule_id) DO UPDATE SET"
+				" span_start = excluded.span_start, span_end = excluded.span_end,"
+				" snippet = excluded.snippet");
+			ct_db_bind_int64(q, 1, item_id);
 			ct_store_bind_static(q, 2, h->rule_id);
-			sqlite3_bind_int64(q, 3, (sqlite3_int64)h->start);
-			sqlite3_bind_int64(q, 4, (sqlite3_int64)h->end);
+			ct_db_bind_int64(q, 3, (int64_t)h->start);
+			ct_db_bind_int64(q, 4, (int64_t)h->end);
 			ct_store_bind_static(q, 5, h->snippet ? h->snippet : "");
 		}
-		if (sqlite3_step(q) != SQLITE_DONE)
+		if (ct_db_step(q) != CT_DB_DONE)
 			return ct_store_sqlerr(st, "storing promises");
 	}
 	q = ct_store_stmt(st, ST_PROM_DEL_STALE, "DELETE FROM promises WHERE item_id = ? AND stale = 1");
-	sqlite3_bind_int64(q, 1, item_id);
-	if (sqlite3_step(q) != SQLITE_DONE)
+	ct_db_bind_int64(q, 1, item_id);
+	if (ct_db_step(q) != CT_DB_DONE)
 		return ct_store_sqlerr(st, "storing promises");
 	return 0;
 }
@@ -89,44 +91,43 @@ int ct_store_set_ledger(struct ct_store *st, int64_t item_id, const struct ct_le
 int ct_store_decide_promise(struct ct_store *st, int64_t id, enum ct_verdict v, const char *reason,
 			    const char *by, ct_time at)
 {
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	int64_t item = 0, sent = 0;
-	if (sqlite3_prepare_v2(st->db, "SELECT item_id, sentence_start FROM promises WHERE id = ?", -1, &q, NULL) !=
-	    SQLITE_OK)
+	if (ct_db_prepare(st->db, "SELECT item_id, sentence_start FROM promises WHERE id = ?", &q))
 		return ct_store_sqlerr(st, "reading a promise");
-	sqlite3_bind_int64(q, 1, id);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		item = sqlite3_column_int64(q, 0);
-		sent = sqlite3_column_int64(q, 1);
+	ct_db_bind_int64(q, 1, id);
+	int rc = ct_db_step(q);
+	if (rc == CT_DB_ROW) {
+		item = ct_db_column_int64(q, 0);
+		sent = ct_db_column_int64(q, 1);
 	}
-	sqlite3_finalize(q);
-	if (rc == SQLITE_DONE)
+	ct_db_finalize(q);
+	if (rc == CT_DB_DONE)
 		return 1;
-	if (rc != SQLITE_ROW)
+	if (rc != CT_DB_ROW)
 		return ct_store_sqlerr(st, "reading a promise");
 	if (v == CT_VERDICT_OPEN) {
-		if (sqlite3_prepare_v2(st->db, "DELETE FROM promise_decisions WHERE item_id = ? AND sentence_start = ?",
-				       -1, &q, NULL) != SQLITE_OK)
+		if (ct_db_prepare(st->db, "DELETE FROM promise_decisions WHERE item_id = ? AND sentence_start = ?", &q))
 			return ct_store_sqlerr(st, "clearing a decision");
-		sqlite3_bind_int64(q, 1, item);
-		sqlite3_bind_int64(q, 2, sent);
+		ct_db_bind_int64(q, 1, item);
+		ct_db_bind_int64(q, 2, sent);
 	} else {
-		if (sqlite3_prepare_v2(st->db,
-				       "INSERT OR REPLACE INTO promise_decisions(item_id, sentence_start, verdict, reason,"
-				       " decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?)",
-				       -1, &q, NULL) != SQLITE_OK)
+		if (ct_db_prepare(st->db, "INSERT INTO promise_decisions(item_id, sentence_start, verdict, reason,"
+				       " decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?)"
+				       " ON CONFLICT (item_id, sentence_start) DO UPDATE SET verdict = excluded.verdict,"
+				       " reason = excluded.reason, decided_by = excluded.decided_by,"
+				       " decided_at = excluded.decided_at", &q))
 			return ct_store_sqlerr(st, "storing a decision");
-		sqlite3_bind_int64(q, 1, item);
-		sqlite3_bind_int64(q, 2, sent);
+		ct_db_bind_int64(q, 1, item);
+		ct_db_bind_int64(q, 2, sent);
 		ct_store_bind_text(q, 3, ct_verdict_name(v));
 		ct_store_bind_text(q, 4, reason);
 		ct_store_bind_text(q, 5, by);
-		sqlite3_bind_int64(q, 6, at);
+		ct_db_bind_int64(q, 6, at);
 	}
-	rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
+	rc = ct_db_step(q);
+	ct_db_finalize(q);
+	if (rc != CT_DB_DONE)
 		return ct_store_sqlerr(st, "storing a decision");
 	return 0;
 }
@@ -158,33 +159,31 @@ static void events_clear(struct events *e)
 
 static int load_events(struct ct_store *st, int64_t case_id, ct_time until, struct events *e)
 {
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	events_clear(e);
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT i.id, i.external_id, i.date, i.role, i.kind,"
+	if (ct_db_prepare(st->db, "SELECT i.id, i.external_id, i.date, i.role, i.kind,"
 			       " EXISTS (SELECT 1 FROM promise_kept k WHERE k.item_id = i.id),"
 			       " lower(coalesce(i.ticket_status, '')) IN ('solved', 'closed', 'resolved'),"
 			       " EXISTS (SELECT 1 FROM tags t WHERE t.item_id = i.id AND t.category = 'overpromise')"
-			       " FROM items i WHERE i.case_id = ? AND i.date < ? ORDER BY i.date, i.id",
-			       -1, &q, NULL) != SQLITE_OK)
+			       " FROM items i WHERE i.case_id = ? AND i.date < ? ORDER BY i.date, i.id", &q))
 		return ct_store_sqlerr(st, "reading a case's items");
-	sqlite3_bind_int64(q, 1, case_id);
-	sqlite3_bind_int64(q, 2, until);
+	ct_db_bind_int64(q, 1, case_id);
+	ct_db_bind_int64(q, 2, until);
 	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = ct_db_step(q)) == CT_DB_ROW) {
 		CT_ALLOC_GROW(e->v, e->n + 1, e->alloc);
 		struct event *ev = &e->v[e->n++];
-		ev->id = sqlite3_column_int64(q, 0);
+		ev->id = ct_db_column_int64(q, 0);
 		ev->external_id = ct_store_col_strdup(q, 1);
-		ev->date = sqlite3_column_int64(q, 2);
-		ev->role = sqlite3_column_int(q, 3);
-		ev->kind = sqlite3_column_int(q, 4);
-		ev->kept_mark = sqlite3_column_int(q, 5);
-		ev->closed = ev->kind != CT_ITEM_EMAIL && sqlite3_column_int(q, 6);
-		ev->complaint = sqlite3_column_int(q, 7);
+		ev->date = ct_db_column_int64(q, 2);
+		ev->role = (int)ct_db_column_int64(q, 3);
+		ev->kind = (int)ct_db_column_int64(q, 4);
+		ev->kept_mark = (int)ct_db_column_int64(q, 5);
+		ev->closed = ev->kind != CT_ITEM_EMAIL && (int)ct_db_column_int64(q, 6);
+		ev->complaint = (int)ct_db_column_int64(q, 7);
 	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
+	ct_db_finalize(q);
+	if (rc != CT_DB_DONE)
 		return ct_store_sqlerr(st, "reading a case's items");
 	e->case_id = case_id;
 	return 0;
@@ -282,12 +281,11 @@ static enum ct_verdict verdict_from(const char *s)
 
 int ct_store_promises(struct ct_store *st, const struct ct_promise_filter *f, struct ct_promise_list *out)
 {
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	struct events ev = { 0, NULL, 0, 0 };
 	int ret = 0, rc;
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT p.id, i.case_id, p.item_id, i.external_id, i.from_addr, i.from_name, i.department,"
+	if (ct_db_prepare(st->db, "SELECT p.id, i.case_id, p.item_id, i.external_id, i.from_addr, i.from_name, i.department,"
 			       " p.sentence, p.rule_id, i.date, p.due_at, coalesce(i.date_tz, 0), d.verdict, d.reason,"
 			       " d.decided_by, d.decided_at, c.subject, c.customer"
 			       " FROM promises p JOIN items i ON i.id = p.item_id"
@@ -295,28 +293,27 @@ int ct_store_promises(struct ct_store *st, const struct ct_promise_filter *f, st
 			       " LEFT JOIN promise_decisions d ON d.item_id = p.item_id AND d.sentence_start = p.sentence_start"
 			       " WHERE i.date < ?1 AND (?2 = 0 OR i.case_id = ?2)"
 			       " AND (?3 IS NULL OR lower(i.department) = lower(?3))"
-			       " ORDER BY i.case_id, i.date, p.span_start",
-			       -1, &q, NULL) != SQLITE_OK)
+			       " ORDER BY i.case_id, i.date, p.span_start", &q))
 		return ct_store_sqlerr(st, "reading promises");
-	sqlite3_bind_int64(q, 1, f->until);
-	sqlite3_bind_int64(q, 2, f->case_id);
+	ct_db_bind_int64(q, 1, f->until);
+	ct_db_bind_int64(q, 2, f->case_id);
 	ct_store_bind_text(q, 3, f->department);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((rc = ct_db_step(q)) == CT_DB_ROW) {
 		CT_ALLOC_GROW(out->v, out->n + 1, out->alloc);
 		struct ct_promise *p = &out->v[out->n++];
 		memset(p, 0, sizeof(*p));
-		p->id = sqlite3_column_int64(q, 0);
-		p->case_id = sqlite3_column_int64(q, 1);
-		p->item_id = sqlite3_column_int64(q, 2);
+		p->id = ct_db_column_int64(q, 0);
+		p->case_id = ct_db_column_int64(q, 1);
+		p->item_id = ct_db_column_int64(q, 2);
 		p->external_id = ct_store_col_strdup(q, 3);
 		p->staff = ct_store_col_strdup(q, 4);
 		p->staff_name = ct_store_col_strdup(q, 5);
 		p->department = ct_store_col_strdup(q, 6);
 		p->sentence = ct_store_col_strdup(q, 7);
 		p->rule_id = ct_store_col_strdup(q, 8);
-		p->made_at = sqlite3_column_int64(q, 9);
-		p->due_at = sqlite3_column_int64(q, 10);
-		p->tz = sqlite3_column_int(q, 11);
+		p->made_at = ct_db_column_int64(q, 9);
+		p->due_at = ct_db_column_int64(q, 10);
+		p->tz = (int)ct_db_column_int64(q, 11);
 		p->case_subject = ct_store_col_strdup(q, 16);
 		p->customer = ct_store_col_strdup(q, 17);
 		if (ev.case_id != p->case_id && load_events(st, p->case_id, f->until, &ev)) {
@@ -324,14 +321,14 @@ int ct_store_promises(struct ct_store *st, const struct ct_promise_filter *f, st
 			break;
 		}
 		decide(p, &ev, f->until);
-		if (sqlite3_column_type(q, 12) != SQLITE_NULL) {
+		if (!ct_db_column_is_null(q, 12)) {
 			/* a person decided: the computed fulfilment still gives the lateness */
-			p->verdict = verdict_from((const char *)sqlite3_column_text(q, 12));
+			p->verdict = verdict_from(ct_db_column_text(q, 12));
 			p->manual = 1;
 			p->how = "manual";
 			p->reason = ct_store_col_strdup(q, 13);
 			p->decided_by = ct_store_col_strdup(q, 14);
-			p->decided_at = sqlite3_column_int64(q, 15);
+			p->decided_at = ct_db_column_int64(q, 15);
 			p->decided_item = 0;
 			free(p->decided_external_id);
 			p->decided_external_id = NULL;
@@ -344,9 +341,9 @@ int ct_store_promises(struct ct_store *st, const struct ct_promise_filter *f, st
 			}
 		}
 	}
-	if (!ret && rc != SQLITE_DONE)
+	if (!ret && rc != CT_DB_DONE)
 		ret = ct_store_sqlerr(st, "reading promises");
-	sqlite3_finalize(q);
+	ct_db_finalize(q);
 	events_clear(&ev);
 	free(ev.v);
 	if (ret)
@@ -379,7 +376,7 @@ static void push_once(struct ct_strlist *l, const char *s)
 
 int ct_store_customers(struct ct_store *st, ct_time since, ct_time until, int min, struct ct_customer_list *out)
 {
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	int rc;
 	memset(out, 0, sizeof(*out));
 	/*
@@ -387,23 +384,21 @@ int ct_store_customers(struct ct_store *st, ct_time since, ct_time until, int mi
 	 * period"): staff authors, departments, channels (email, or the
 	 * helpdesk system). One row per item, cases in order.
 	 */
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT c.id, c.customer, c.subject, c.opened_at, c.last_activity_at, c.handoffs,"
+	if (ct_db_prepare(st->db, "SELECT c.id, c.customer, c.subject, c.opened_at, c.last_activity_at, c.handoffs,"
 			       " i.role, i.from_addr, i.department, i.kind, i.ticket_system"
 			       " FROM cases c JOIN items i ON i.case_id = c.id"
 			       " WHERE c.merged_into IS NULL AND c.customer IS NOT NULL"
 			       " AND c.last_activity_at >= ?1 AND c.opened_at < ?2 AND i.date >= ?1 AND i.date < ?2"
-			       " ORDER BY c.customer, c.id, i.date",
-			       -1, &q, NULL) != SQLITE_OK)
+			       " ORDER BY c.customer, c.id, i.date", &q))
 		return ct_store_sqlerr(st, "reading cases");
-	sqlite3_bind_int64(q, 1, since);
-	sqlite3_bind_int64(q, 2, until);
+	ct_db_bind_int64(q, 1, since);
+	ct_db_bind_int64(q, 2, until);
 	struct ct_customer_case cur;
 	char *cur_customer = NULL;
 	memset(&cur, 0, sizeof(cur));
 	for (;;) {
-		rc = sqlite3_step(q);
-		int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+		rc = ct_db_step(q);
+		int64_t id = rc == CT_DB_ROW ? ct_db_column_int64(q, 0) : 0;
 		if (cur.case_id && id != cur.case_id) {
 			/* the case before is complete: keep it when it crossed the line */
 			if (cur.staff.n > (size_t)min || cur.departments.n > (size_t)min || cur.channels.n > (size_t)min) {
@@ -426,27 +421,27 @@ int ct_store_customers(struct ct_store *st, ct_time since, ct_time until, int mi
 			free(cur_customer);
 			cur_customer = NULL;
 		}
-		if (rc != SQLITE_ROW)
+		if (rc != CT_DB_ROW)
 			break;
 		if (!cur.case_id) {
 			cur.case_id = id;
 			cur_customer = ct_store_col_strdup(q, 1);
 			cur.subject = ct_store_col_strdup(q, 2);
-			cur.opened_at = sqlite3_column_int64(q, 3);
-			cur.last_activity_at = sqlite3_column_int64(q, 4);
-			cur.handoffs = sqlite3_column_int(q, 5);
+			cur.opened_at = ct_db_column_int64(q, 3);
+			cur.last_activity_at = ct_db_column_int64(q, 4);
+			cur.handoffs = (int)ct_db_column_int64(q, 5);
 		}
-		if (sqlite3_column_int(q, 6) == CT_ROLE_STAFF)
-			push_once(&cur.staff, (const char *)sqlite3_column_text(q, 7));
-		push_once(&cur.departments, (const char *)sqlite3_column_text(q, 8));
-		if (sqlite3_column_int(q, 9) == CT_ITEM_EMAIL)
+		if ((int)ct_db_column_int64(q, 6) == CT_ROLE_STAFF)
+			push_once(&cur.staff, ct_db_column_text(q, 7));
+		push_once(&cur.departments, ct_db_column_text(q, 8));
+		if ((int)ct_db_column_int64(q, 9) == CT_ITEM_EMAIL)
 			push_once(&cur.channels, "email");
 		else
-			push_once(&cur.channels, (const char *)sqlite3_column_text(q, 10));
+			push_once(&cur.channels, ct_db_column_text(q, 10));
 	}
 	free(cur_customer);
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE) {
+	ct_db_finalize(q);
+	if (rc != CT_DB_DONE) {
 		ct_customer_list_release(out);
 		return ct_store_sqlerr(st, "reading cases");
 	}

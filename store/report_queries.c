@@ -112,7 +112,7 @@ static int cmp_oldest(const void *a, const void *b)
 int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const char *dept,
 			int oldest_limit, struct ct_complaints *c)
 {
-	sqlite3_stmt *q = NULL;
+	struct ct_db_stmt *q = NULL;
 	int rc, ret = -1;
 	json_t *any_seen = json_object();    /* "dept\tcase" -> 1, for any-tag totals */
 	json_t *oldest_seen = json_object(); /* same, for the oldest list */
@@ -125,27 +125,27 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 	c->close_after_days = st->opt.close_after_days > 0 ? st->opt.close_after_days : 30;
 
 	/* One row per (department, category, case) with a tag, from cases opened before until. */
-	if (sqlite3_prepare_v2(st->db,
+	if (ct_db_prepare(st->db,
 		"SELECT i.department, t.category, c.id, c.opened_at, c.closed_at, c.last_role,"
 		" c.last_activity_at, c.subject, c.customer, min(t.id), c.close_reason, c.reopened_at,"
 		" " LAST_BEFORE("?2")
 		" FROM tags t JOIN items i ON i.id = t.item_id JOIN cases c ON c.id = i.case_id"
 		" WHERE c.merged_into IS NULL AND i.department IS NOT NULL AND c.opened_at < ?2"
 		" AND (?1 IS NULL OR i.department = ?1)"
-		" GROUP BY i.department, t.category, c.id", -1, &q, NULL) != SQLITE_OK)
+		" GROUP BY i.department, t.category, c.id", &q))
 		goto sqlerr;
 	ct_store_bind_text(q, 1, dept);
-	sqlite3_bind_int64(q, 2, until);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *dname = (const char *)sqlite3_column_text(q, 0);
-		const char *cat = (const char *)sqlite3_column_text(q, 1);
-		int64_t case_id = sqlite3_column_int64(q, 2);
-		ct_time opened = sqlite3_column_int64(q, 3);
-		ct_time closed = sqlite3_column_type(q, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 4);
-		int last_role = sqlite3_column_int(q, 5);
-		ct_time last = sqlite3_column_int64(q, 12);   /* the last activity before until */
-		int is_open = open_at(st, until, opened, closed, (const char *)sqlite3_column_text(q, 10),
-				      sqlite3_column_int64(q, 11), last_role, last, NULL);
+	ct_db_bind_int64(q, 2, until);
+	while ((rc = ct_db_step(q)) == CT_DB_ROW) {
+		const char *dname = ct_db_column_text(q, 0);
+		const char *cat = ct_db_column_text(q, 1);
+		int64_t case_id = ct_db_column_int64(q, 2);
+		ct_time opened = ct_db_column_int64(q, 3);
+		ct_time closed = ct_db_column_is_null(q, 4) ? 0 : ct_db_column_int64(q, 4);
+		int last_role = (int)ct_db_column_int64(q, 5);
+		ct_time last = ct_db_column_int64(q, 12);   /* the last activity before until */
+		int is_open = open_at(st, until, opened, closed, ct_db_column_text(q, 10),
+				      ct_db_column_int64(q, 11), last_role, last, NULL);
 		int in_period = opened >= since && opened < until;
 		int in_prev = opened >= c->prev_since && opened < since;
 		struct ct_complaint_dept *d = dept_get(c, dname);
@@ -161,7 +161,7 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 			d->open += is_open;
 			d->previous += in_prev;
 		}
-		const char *customer = (const char *)sqlite3_column_text(q, 8);
+		const char *customer = ct_db_column_text(q, 8);
 		if (customer && (in_period || is_open)) {
 			char ck[600], cid[32];
 			snprintf(ck, sizeof(ck), "%s\t%s", dname, customer);
@@ -184,19 +184,19 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 			o->customer = ct_store_col_strdup(q, 8);
 			o->category = ct_strdup(cat);
 			/* the evidence: the case's first tag in this department */
-			sqlite3_stmt *e = ct_store_stmt(st, ST_REPORT_TAG,
+			struct ct_db_stmt *e = ct_store_stmt(st, ST_REPORT_TAG,
 				"SELECT rule_id, snippet, category FROM tags WHERE id = ?");
-			sqlite3_bind_int64(e, 1, sqlite3_column_int64(q, 9));
-			if (sqlite3_step(e) == SQLITE_ROW) {
+			ct_db_bind_int64(e, 1, ct_db_column_int64(q, 9));
+			if (ct_db_step(e) == CT_DB_ROW) {
 				o->rule_id = ct_store_col_strdup(e, 0);
 				o->snippet = ct_store_col_strdup(e, 1);
 			}
-			sqlite3_reset(e);
+			ct_db_reset(e);
 		}
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != CT_DB_DONE)
 		goto sqlerr;
-	sqlite3_finalize(q);
+	ct_db_finalize(q);
 	q = NULL;
 
 	/* Repeat customers: several tagged cases. */
@@ -212,40 +212,39 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 	}
 
 	/* Rules that fired in the period. */
-	if (sqlite3_prepare_v2(st->db,
-		"SELECT i.department, t.rule_id, count(*) FROM tags t JOIN items i ON i.id = t.item_id"
+	if (ct_db_prepare(st->db, "SELECT i.department, t.rule_id, count(*) FROM tags t JOIN items i ON i.id = t.item_id"
 		" WHERE i.date >= ?2 AND i.date < ?3 AND i.department IS NOT NULL"
-		" AND (?1 IS NULL OR i.department = ?1) GROUP BY 1, 2", -1, &q, NULL) != SQLITE_OK)
+		" AND (?1 IS NULL OR i.department = ?1) GROUP BY 1, 2", &q))
 		goto sqlerr;
 	ct_store_bind_text(q, 1, dept);
-	sqlite3_bind_int64(q, 2, since);
-	sqlite3_bind_int64(q, 3, until);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		ct_count_list_add(&dept_get(c, (const char *)sqlite3_column_text(q, 0))->rules,
-				  (const char *)sqlite3_column_text(q, 1), sqlite3_column_int64(q, 2));
-	if (rc != SQLITE_DONE)
+	ct_db_bind_int64(q, 2, since);
+	ct_db_bind_int64(q, 3, until);
+	while ((rc = ct_db_step(q)) == CT_DB_ROW)
+		ct_count_list_add(&dept_get(c, ct_db_column_text(q, 0))->rules,
+				  ct_db_column_text(q, 1), ct_db_column_int64(q, 2));
+	if (rc != CT_DB_DONE)
 		goto sqlerr;
-	sqlite3_finalize(q);
+	ct_db_finalize(q);
 	q = NULL;
 
 	/* Staff who wrote in cases tagged overpromise that were active in the period. */
-	if (sqlite3_prepare_v2(st->db,
+	if (ct_db_prepare(st->db,
 		"SELECT i.department, i.from_addr, count(DISTINCT i.case_id) FROM items i"
 		" WHERE i.role = " SQL_ROLE_STAFF " AND i.department IS NOT NULL AND (?1 IS NULL OR i.department = ?1)"
 		" AND i.case_id IN (SELECT i2.case_id FROM tags t JOIN items i2 ON i2.id = t.item_id"
 		"   JOIN cases c ON c.id = i2.case_id WHERE t.category = 'overpromise'"
 		"   AND c.opened_at < ?3 AND c.last_activity_at >= ?2)"
-		" GROUP BY 1, 2", -1, &q, NULL) != SQLITE_OK)
+		" GROUP BY 1, 2", &q))
 		goto sqlerr;
 	ct_store_bind_text(q, 1, dept);
-	sqlite3_bind_int64(q, 2, since);
-	sqlite3_bind_int64(q, 3, until);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		ct_count_list_add(&dept_get(c, (const char *)sqlite3_column_text(q, 0))->staff,
-				  (const char *)sqlite3_column_text(q, 1), sqlite3_column_int64(q, 2));
-	if (rc != SQLITE_DONE)
+	ct_db_bind_int64(q, 2, since);
+	ct_db_bind_int64(q, 3, until);
+	while ((rc = ct_db_step(q)) == CT_DB_ROW)
+		ct_count_list_add(&dept_get(c, ct_db_column_text(q, 0))->staff,
+				  ct_db_column_text(q, 1), ct_db_column_int64(q, 2));
+	if (rc != CT_DB_DONE)
 		goto sqlerr;
-	sqlite3_finalize(q);
+	ct_db_finalize(q);
 	q = NULL;
 
 	/*
@@ -255,47 +254,52 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 	{
 		/* 1970-01-05 was a Monday */
 		const ct_time monday0 = 4 * 86400;
-		if (sqlite3_prepare_v2(st->db,
-			"SELECT (i.date - ?3) / 604800, t.category, count(DISTINCT i.case_id)"
+		if (ct_db_prepare(st->db, "SELECT (i.date - ?3) / 604800, t.category, count(DISTINCT i.case_id)"
 			" FROM tags t JOIN items i ON i.id = t.item_id"
 			" WHERE i.date >= ?2 AND i.date < ?4 AND (?1 IS NULL OR i.department = ?1)"
-			" GROUP BY 1, 2 ORDER BY 1, 2", -1, &q, NULL) != SQLITE_OK)
+			" GROUP BY 1, 2 ORDER BY 1, 2", &q))
 			goto sqlerr;
 		ct_store_bind_text(q, 1, dept);
-		sqlite3_bind_int64(q, 2, since);   /* a first week cut by since counts from since */
-		sqlite3_bind_int64(q, 3, monday0);
-		sqlite3_bind_int64(q, 4, until);
-		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		ct_db_bind_int64(q, 2, since);   /* a first week cut by since counts from since */
+		ct_db_bind_int64(q, 3, monday0);
+		ct_db_bind_int64(q, 4, until);
+		while ((rc = ct_db_step(q)) == CT_DB_ROW) {
 			CT_ALLOC_GROW(c->weeks, c->nweeks + 1, c->weeks_alloc);
 			struct ct_week_count *w = &c->weeks[c->nweeks++];
-			w->week = monday0 + sqlite3_column_int64(q, 0) * 604800;
+			w->week = monday0 + ct_db_column_int64(q, 0) * 604800;
 			w->category = ct_store_col_strdup(q, 1);
-			w->n = sqlite3_column_int64(q, 2);
+			w->n = ct_db_column_int64(q, 2);
 		}
-		if (rc != SQLITE_DONE)
+		if (rc != CT_DB_DONE)
 			goto sqlerr;
-		sqlite3_finalize(q);
+		ct_db_finalize(q);
 		q = NULL;
-		if (sqlite3_prepare_v2(st->db,
-			"SELECT CAST(strftime('%s', i.date, 'unixepoch', 'start of month') AS INTEGER),"
-			" t.category, count(DISTINCT i.case_id)"
+		/* The start of a date's month (UTC) is the one expression the engines spell apart. */
+		const char *month = ct_db_kind(st->db) == CT_DB_SQLITE
+			? "SELECT CAST(strftime('%s', i.date, 'unixepoch', 'start of month') AS INTEGER),"
+			: "SELECT CAST(extract(epoch FROM date_trunc('month', to_timestamp(i.date) AT TIME ZONE 'UTC'))"
+			  " AS BIGINT),";
+		char *sql = ct_xstrfmt("%s t.category, count(DISTINCT i.case_id)"
 			" FROM tags t JOIN items i ON i.id = t.item_id"
 			" WHERE i.date >= ?2 AND i.date < ?3 AND (?1 IS NULL OR i.department = ?1)"
-			" GROUP BY 1, 2 ORDER BY 1, 2", -1, &q, NULL) != SQLITE_OK)
+			" GROUP BY 1, 2 ORDER BY 1, 2", month);
+		rc = ct_db_prepare(st->db, sql, &q);
+		free(sql);
+		if (rc)
 			goto sqlerr;
 		ct_store_bind_text(q, 1, dept);
-		sqlite3_bind_int64(q, 2, since);
-		sqlite3_bind_int64(q, 3, until);
-		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		ct_db_bind_int64(q, 2, since);
+		ct_db_bind_int64(q, 3, until);
+		while ((rc = ct_db_step(q)) == CT_DB_ROW) {
 			CT_ALLOC_GROW(c->months, c->nmonths + 1, c->months_alloc);
 			struct ct_week_count *w = &c->months[c->nmonths++];
-			w->week = sqlite3_column_int64(q, 0);
+			w->week = ct_db_column_int64(q, 0);
 			w->category = ct_store_col_strdup(q, 1);
-			w->n = sqlite3_column_int64(q, 2);
+			w->n = ct_db_column_int64(q, 2);
 		}
-		if (rc != SQLITE_DONE)
+		if (rc != CT_DB_DONE)
 			goto sqlerr;
-		sqlite3_finalize(q);
+		ct_db_finalize(q);
 		q = NULL;
 	}
 
@@ -332,7 +336,7 @@ sqlerr:
 	ct_store_sqlerr(st, "reading the complaint report");
 	ct_complaints_release(c);
 out:
-	sqlite3_finalize(q);
+	ct_db_finalize(q);
 	json_decref(any_seen);
 	json_decref(oldest_seen);
 	json_decref(repeat_cases);
@@ -415,69 +419,68 @@ static int audit_decision(const struct ct_decision *d, void *data)
 
 int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time until, struct ct_audit *a)
 {
-	sqlite3_stmt *q = NULL, *r = NULL, *u = NULL;
+	struct ct_db_stmt *q = NULL, *r = NULL, *u = NULL;
 	double *days[4] = { NULL, NULL, NULL, NULL };
 	size_t ndays[4] = { 0, 0, 0, 0 }, adays[4] = { 0, 0, 0, 0 };
 	int rc, ret = -1;
 
 	memset(a, 0, sizeof(*a));
 	a->until = until;
-	if (sqlite3_prepare_v2(st->db,
+	if (ct_db_prepare(st->db,
 		"SELECT id, subject, customer, opened_at, last_activity_at, closed_at, last_role, trail,"
 		" handoffs, ping_pong, close_reason, reopened_at, " LAST_BEFORE("?1") " FROM cases c WHERE merged_into IS NULL AND item_count > 0"
 		" AND opened_at < ?1 AND (?2 = 0 OR last_activity_at >= ?2)"
 		" AND handoffs >= ?3 AND (?4 = 0 OR ping_pong = 1)"
 		" AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(trail) WHERE value = ?5))"
-		" ORDER BY id", -1, &q, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(st->db,
-		"SELECT case_id, at, from_department, to_department, via, actor, observed"
-		" FROM routing_events WHERE at < ?1 ORDER BY case_id, seq", -1, &r, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(st->db,
+		" ORDER BY id", &q) ||
+	    ct_db_prepare(st->db, "SELECT case_id, at, from_department, to_department, via, actor, observed"
+		" FROM routing_events WHERE at < ?1 ORDER BY case_id, seq", &r) ||
+	    ct_db_prepare(st->db,
 		"SELECT 1 FROM items WHERE case_id = ?1 AND role = " SQL_ROLE_STAFF " AND department = ?2 AND date > ?3"
-		" AND date < ?4 LIMIT 1", -1, &u, NULL) != SQLITE_OK)
+		" AND date < ?4 LIMIT 1", &u))
 		goto sqlerr;
-	sqlite3_bind_int64(q, 1, until);
-	sqlite3_bind_int64(q, 2, f ? f->since : 0);
-	sqlite3_bind_int(q, 3, f ? f->min_handoffs : 0);
-	sqlite3_bind_int(q, 4, f ? f->ping_pong_only : 0);
+	ct_db_bind_int64(q, 1, until);
+	ct_db_bind_int64(q, 2, f ? f->since : 0);
+	ct_db_bind_int64(q, 3, f ? f->min_handoffs : 0);
+	ct_db_bind_int64(q, 4, f ? f->ping_pong_only : 0);
 	ct_store_bind_text(q, 5, f ? f->department : NULL);
-	sqlite3_bind_int64(r, 1, until);
+	ct_db_bind_int64(r, 1, until);
 
 	/* Walk cases and routing events together, both ordered by case id. */
-	int rrc = sqlite3_step(r);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	int rrc = ct_db_step(r);
+	while ((rc = ct_db_step(q)) == CT_DB_ROW) {
 		CT_ALLOC_GROW(a->cases, a->ncases + 1, a->cases_alloc);
 		struct ct_audit_case *c = &a->cases[a->ncases++];
 		memset(c, 0, sizeof(*c));
-		c->id = sqlite3_column_int64(q, 0);
+		c->id = ct_db_column_int64(q, 0);
 		c->subject = ct_store_col_strdup(q, 1);
 		c->customer = ct_store_col_strdup(q, 2);
-		c->opened_at = sqlite3_column_int64(q, 3);
-		c->last_activity_at = sqlite3_column_int64(q, 4);
-		c->closed_at = sqlite3_column_type(q, 5) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 5);
-		int last_role = sqlite3_column_int(q, 6);
-		c->open = open_at(st, until, c->opened_at, c->closed_at, (const char *)sqlite3_column_text(q, 10),
-				  sqlite3_column_int64(q, 11), last_role, sqlite3_column_int64(q, 12), &c->state);
+		c->opened_at = ct_db_column_int64(q, 3);
+		c->last_activity_at = ct_db_column_int64(q, 4);
+		c->closed_at = ct_db_column_is_null(q, 5) ? 0 : ct_db_column_int64(q, 5);
+		int last_role = (int)ct_db_column_int64(q, 6);
+		c->open = open_at(st, until, c->opened_at, c->closed_at, ct_db_column_text(q, 10),
+				  ct_db_column_int64(q, 11), last_role, ct_db_column_int64(q, 12), &c->state);
 		c->closed_at = c->open ? 0 : c->state.closed_at;
-		c->handoffs = sqlite3_column_int(q, 8);
-		c->ping_pong = sqlite3_column_int(q, 9);
-		json_t *trail = json_loads((const char *)sqlite3_column_text(q, 7), 0, NULL);
-		while (rrc == SQLITE_ROW && sqlite3_column_int64(r, 0) < c->id)
-			rrc = sqlite3_step(r);
-		while (rrc == SQLITE_ROW && sqlite3_column_int64(r, 0) == c->id) {
+		c->handoffs = (int)ct_db_column_int64(q, 8);
+		c->ping_pong = (int)ct_db_column_int64(q, 9);
+		json_t *trail = json_loads(ct_db_column_text(q, 7), 0, NULL);
+		while (rrc == CT_DB_ROW && ct_db_column_int64(r, 0) < c->id)
+			rrc = ct_db_step(r);
+		while (rrc == CT_DB_ROW && ct_db_column_int64(r, 0) == c->id) {
 			CT_ALLOC_GROW(c->routing, c->nrouting + 1, c->routing_alloc);
 			struct ct_routing_event *e = &c->routing[c->nrouting++];
 			ct_store_routing_from_row(r, 1, e);
 			char key[512];
 			snprintf(key, sizeof(key), "%s\t%s", e->from_department, e->to_department);
 			ct_count_list_add(&a->matrix, key, 1);
-			rrc = sqlite3_step(r);
+			rrc = ct_db_step(r);
 		}
 		/* Holds: the first department from the opening, each move starts the next. */
 		/* An inactive case was last held when someone last wrote. */
 		ct_time end = !c->closed_at || c->closed_at >= until ? c->last_activity_at
 			      : strcmp(c->state.close_reason, CT_CLOSED_INACTIVE) ? c->closed_at
-			      : sqlite3_column_int64(q, 12);
+			      : ct_db_column_int64(q, 12);
 		if (end > until)
 			end = until;
 		const char *first = json_array_size(trail) ? json_string_value(json_array_get(trail, 0)) : NULL;
@@ -500,12 +503,12 @@ int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time 
 		json_decref(trail);
 		if (c->nrouting) {
 			struct ct_routing_event *last = &c->routing[c->nrouting - 1];
-			sqlite3_reset(u);
-			sqlite3_bind_int64(u, 1, c->id);
+			ct_db_reset(u);
+			ct_db_bind_int64(u, 1, c->id);
 			ct_store_bind_text(u, 2, last->to_department);
-			sqlite3_bind_int64(u, 3, last->at);
-			sqlite3_bind_int64(u, 4, until);
-			c->unanswered = sqlite3_step(u) != SQLITE_ROW;
+			ct_db_bind_int64(u, 3, last->at);
+			ct_db_bind_int64(u, 4, until);
+			c->unanswered = ct_db_step(u) != CT_DB_ROW;
 			a->unanswered += c->unanswered;
 		}
 		if (!c->open) {
@@ -514,7 +517,7 @@ int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time 
 			days[b][ndays[b]++] = (double)(end - c->opened_at) / 86400.0;
 		}
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != CT_DB_DONE)
 		goto sqlerr;
 	for (int b = 0; b < 4; b++) {
 		a->buckets[b].handoffs = b;
@@ -538,9 +541,9 @@ sqlerr:
 	ct_store_sqlerr(st, "reading the handoff audit");
 	ct_audit_release(a);
 out:
-	sqlite3_finalize(q);
-	sqlite3_finalize(r);
-	sqlite3_finalize(u);
+	ct_db_finalize(q);
+	ct_db_finalize(r);
+	ct_db_finalize(u);
 	for (int b = 0; b < 4; b++)
 		free(days[b]);
 	return ret;

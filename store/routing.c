@@ -26,7 +26,7 @@ static int is_closed_status(const char *s)
 
 int ct_store_route_case(struct ct_store *st, int64_t case_id)
 {
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	json_t *trail = json_array();
 	char *holder = NULL, *subject = NULL, *customer = NULL, *first_dept = NULL;
 	ct_time opened = 0, last = 0, closed = 0;
@@ -35,25 +35,25 @@ int ct_store_route_case(struct ct_store *st, int64_t case_id)
 	int last_is_ticket_close = 0;
 
 	q = ct_store_stmt(st, ST_ROUTE_CLEAR, "DELETE FROM routing_events WHERE case_id = ?");
-	sqlite3_bind_int64(q, 1, case_id);
-	if (sqlite3_step(q) != SQLITE_DONE)
+	ct_db_bind_int64(q, 1, case_id);
+	if (ct_db_step(q) != CT_DB_DONE)
 		return ct_store_sqlerr(st, "clearing routing events");
 
 	q = ct_store_stmt(st, ST_ROUTE_ITEMS,
 		"SELECT id, kind, date, department, from_addr, role, subject, ticket_status, observed"
 		" FROM items WHERE case_id = ? ORDER BY date, id");
-	sqlite3_bind_int64(q, 1, case_id);
-	sqlite3_stmt *ins = NULL;
+	ct_db_bind_int64(q, 1, case_id);
+	struct ct_db_stmt *ins = NULL;
 	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t item_id = sqlite3_column_int64(q, 0);
-		enum ct_item_kind kind = (enum ct_item_kind)sqlite3_column_int(q, 1);
-		ct_time date = sqlite3_column_int64(q, 2);
-		const char *dept = (const char *)sqlite3_column_text(q, 3);
-		const char *from = (const char *)sqlite3_column_text(q, 4);
-		enum ct_sender_role role = (enum ct_sender_role)sqlite3_column_int(q, 5);
-		const char *status = (const char *)sqlite3_column_text(q, 7);
-		int observed = sqlite3_column_int(q, 8);
+	while ((rc = ct_db_step(q)) == CT_DB_ROW) {
+		int64_t item_id = ct_db_column_int64(q, 0);
+		enum ct_item_kind kind = (enum ct_item_kind)(int)ct_db_column_int64(q, 1);
+		ct_time date = ct_db_column_int64(q, 2);
+		const char *dept = ct_db_column_text(q, 3);
+		const char *from = ct_db_column_text(q, 4);
+		enum ct_sender_role role = (enum ct_sender_role)(int)ct_db_column_int64(q, 5);
+		const char *status = ct_db_column_text(q, 7);
+		int observed = (int)ct_db_column_int64(q, 8);
 
 		if (!nitems) {
 			opened = date;
@@ -85,20 +85,18 @@ int ct_store_route_case(struct ct_store *st, int64_t case_id)
 				ins = ct_store_stmt(st, ST_ROUTE_INSERT,
 					"INSERT INTO routing_events(case_id, seq, at, from_department,"
 					" to_department, via, actor, item_id, observed) VALUES (?,?,?,?,?,?,?,?,?)");
-			else {
-				sqlite3_reset(ins);
-				sqlite3_clear_bindings(ins);
-			}
-			sqlite3_bind_int64(ins, 1, case_id);
-			sqlite3_bind_int(ins, 2, ++seq);
-			sqlite3_bind_int64(ins, 3, date);
+			else
+				ct_db_reset(ins);
+			ct_db_bind_int64(ins, 1, case_id);
+			ct_db_bind_int64(ins, 2, ++seq);
+			ct_db_bind_int64(ins, 3, date);
 			ct_store_bind_text(ins, 4, holder);
 			ct_store_bind_text(ins, 5, dept);
 			ct_store_bind_text(ins, 6, kind == 0 ? "email" : "ticket");
 			ct_store_bind_text(ins, 7, from && *from ? from : NULL);
-			sqlite3_bind_int64(ins, 8, item_id);
-			sqlite3_bind_int(ins, 9, observed);
-			if (sqlite3_step(ins) != SQLITE_DONE) {
+			ct_db_bind_int64(ins, 8, item_id);
+			ct_db_bind_int64(ins, 9, observed);
+			if (ct_db_step(ins) != CT_DB_DONE) {
 				ct_store_sqlerr(st, "writing a routing event");
 				goto out;
 			}
@@ -113,7 +111,7 @@ int ct_store_route_case(struct ct_store *st, int64_t case_id)
 		if (!first_dept)
 			first_dept = ct_strdup(dept);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != CT_DB_DONE) {
 		ct_store_sqlerr(st, "reading a case's items");
 		goto out;
 	}
@@ -126,15 +124,15 @@ int ct_store_route_case(struct ct_store *st, int64_t case_id)
 	q = ct_store_stmt(st, ST_ROUTE_DECISION,
 		"SELECT d.action, d.at FROM decisions d JOIN items i ON i.external_id = d.item"
 		" WHERE i.case_id = ? AND d.action IN ('case-close', 'case-reopen') ORDER BY d.id DESC LIMIT 1");
-	sqlite3_bind_int64(q, 1, case_id);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		ct_time at = sqlite3_column_int64(q, 1);
-		if (!strcmp((const char *)sqlite3_column_text(q, 0), "case-close"))
+	ct_db_bind_int64(q, 1, case_id);
+	if (ct_db_step(q) == CT_DB_ROW) {
+		ct_time at = ct_db_column_int64(q, 1);
+		if (!strcmp(ct_db_column_text(q, 0), "case-close"))
 			manual_close = at >= last ? at : 0;
 		else
 			reopened = at;
 	}
-	sqlite3_reset(q);
+	ct_db_reset(q);
 	const char *close_reason = NULL;
 	if (manual_close) {
 		closed = manual_close;
@@ -150,26 +148,26 @@ int ct_store_route_case(struct ct_store *st, int64_t case_id)
 		" last_activity_at = ?5, last_role = ?6, closed_at = ?7, trail = ?8,"
 		" first_department = ?9, last_department = ?10, handoffs = ?11, ping_pong = ?12,"
 		" item_count = ?13, close_reason = ?14, reopened_at = ?15 WHERE id = ?1");
-	sqlite3_bind_int64(q, 1, case_id);
+	ct_db_bind_int64(q, 1, case_id);
 	ct_store_bind_text(q, 2, subject);
 	ct_store_bind_text(q, 3, customer);
-	sqlite3_bind_int64(q, 4, opened);
-	sqlite3_bind_int64(q, 5, last);
-	sqlite3_bind_int(q, 6, last_role);
+	ct_db_bind_int64(q, 4, opened);
+	ct_db_bind_int64(q, 5, last);
+	ct_db_bind_int64(q, 6, last_role);
 	if (closed)
-		sqlite3_bind_int64(q, 7, closed);
+		ct_db_bind_int64(q, 7, closed);
 	ct_store_bind_text(q, 14, close_reason);
 	if (reopened)
-		sqlite3_bind_int64(q, 15, reopened);
+		ct_db_bind_int64(q, 15, reopened);
 	ct_store_bind_text(q, 8, trail_s);
 	ct_store_bind_text(q, 9, first_dept);
 	ct_store_bind_text(q, 10, holder);
-	sqlite3_bind_int(q, 11, handoffs);
-	sqlite3_bind_int(q, 12, ping_pong);
-	sqlite3_bind_int(q, 13, nitems);
-	rc = sqlite3_step(q);
+	ct_db_bind_int64(q, 11, handoffs);
+	ct_db_bind_int64(q, 12, ping_pong);
+	ct_db_bind_int64(q, 13, nitems);
+	rc = ct_db_step(q);
 	free(trail_s);
-	if (rc != SQLITE_DONE) {
+	if (rc != CT_DB_DONE) {
 		ct_store_sqlerr(st, "updating a case");
 		goto out;
 	}

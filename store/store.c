@@ -135,13 +135,29 @@ static int probe_writable(struct ct_store *st)
 }
 
 /*
+ * PostgreSQL's message, and what to do when the server went away (the run
+ * stops; what was committed is kept and the next run goes on from there).
+ */
+static int report_pgerr(struct ct_store *st, const char *what, const char *detail)
+{
+	ct_error("store '%s': %s: %s", st->path, what, detail);
+	if (ct_db_lost(st->db))
+		ct_hint("the connection to the server was lost: what was committed is kept; run again "
+			"when the server is back");
+	return -1;
+}
+
+/*
  * Says what is wrong with a store SQLite could not read or write, from its
  * result code (extended) and the system's errno, with what to do about it.
  */
 static int report_sqlerr(struct ct_store *st, int code, const char *what, const char *detail)
 {
+	sqlite3 *h = ct_db_sqlite(st->db);
+	if (!h)
+		return report_pgerr(st, what, detail);
 	int prim = code & 0xff;
-	int e = sqlite3_system_errno(st->db);
+	int e = sqlite3_system_errno(h);
 	if (prim == SQLITE_FULL || (prim == SQLITE_IOERR && (e == ENOSPC || e == EDQUOT))) {
 		char *dir = dir_of(st->path);
 		st->write_failed = 1;
@@ -180,16 +196,17 @@ static int report_sqlerr(struct ct_store *st, int code, const char *what, const 
 
 int ct_store_sqlerr(struct ct_store *st, const char *what)
 {
-	return report_sqlerr(st, sqlite3_extended_errcode(st->db), what, sqlite3_errmsg(st->db));
+	sqlite3 *h = ct_db_sqlite(st->db);
+	return report_sqlerr(st, h ? sqlite3_extended_errcode(h) : 0, what, ct_db_errmsg(st->db));
 }
 
-sqlite3_stmt *ct_store_stmt(struct ct_store *st, enum ct_stmt_id id, const char *sql)
+struct ct_db_stmt *ct_store_stmt(struct ct_store *st, enum ct_stmt_id id, const char *sql)
 {
 	if ((unsigned)id >= ST__COUNT)
 		ct_bug("statement id %d out of range", (int)id);
-	sqlite3_stmt *q = st->stmts[id];
+	struct ct_db_stmt *q = st->stmts[id];
 	if (!q) {
-		if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q, NULL) != SQLITE_OK) {
+		if (ct_db_prepare(st->db, sql, &q)) {
 			ct_store_sqlerr(st, "preparing a statement");
 			ct_bug("bad SQL: %s", sql);
 		}
@@ -197,34 +214,31 @@ sqlite3_stmt *ct_store_stmt(struct ct_store *st, enum ct_stmt_id id, const char 
 		st->stmt_sql[id] = sql;
 	} else {
 		/* The same call site passes the same literal: compare text only when it is not. */
-		if (sql != st->stmt_sql[id] && strcmp(sql, sqlite3_sql(q)))
-			ct_bug("statement %d asked for \"%s\" but holds \"%s\"", (int)id, sql, sqlite3_sql(q));
-		sqlite3_reset(q);
-		sqlite3_clear_bindings(q);
+		if (sql != st->stmt_sql[id] && strcmp(sql, ct_db_stmt_sql(q)))
+			ct_bug("statement %d asked for \"%s\" but holds \"%s\"", (int)id, sql, ct_db_stmt_sql(q));
+		ct_db_reset(q);
 	}
 	return q;
 }
 
-int ct_store_bind_text(sqlite3_stmt *q, int i, const char *s)
+int ct_store_bind_text(struct ct_db_stmt *q, int i, const char *s)
 {
 	if (!s)
-		return sqlite3_bind_null(q, i);
-	return sqlite3_bind_text(q, i, s, -1, SQLITE_TRANSIENT);
+		return ct_db_bind_null(q, i);
+	return ct_db_bind_text(q, i, s);
 }
 
-int ct_store_bind_static(sqlite3_stmt *q, int i, const char *s)
+int ct_store_bind_static(struct ct_db_stmt *q, int i, const char *s)
 {
 	if (!s)
-		return sqlite3_bind_null(q, i);
-	return sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
+		return ct_db_bind_null(q, i);
+	return ct_db_bind_text_static(q, i, s);
 }
 
-char *ct_store_col_strdup(sqlite3_stmt *q, int i)
+char *ct_store_col_strdup(struct ct_db_stmt *q, int i)
 {
-	const unsigned char *t = sqlite3_column_text(q, i);
-	if (!t)
-		return NULL;
-	return ct_strndup((const char *)t, (size_t)sqlite3_column_bytes(q, i));
+	const char *t = ct_db_column_text(q, i);
+	return t ? ct_strdup(t) : NULL;
 }
 
 const char *ct_store_path(const struct ct_store *st)
@@ -234,13 +248,8 @@ const char *ct_store_path(const struct ct_store *st)
 
 static int exec(struct ct_store *st, const char *sql, const char *what)
 {
-	char *err = NULL;
-	int rc = sqlite3_exec(st->db, sql, NULL, NULL, &err);
-	if (rc != SQLITE_OK) {
-		report_sqlerr(st, sqlite3_extended_errcode(st->db), what, err ? err : sqlite3_errmsg(st->db));
-		sqlite3_free(err);
-		return -1;
-	}
+	if (ct_db_exec(st->db, sql))
+		return ct_store_sqlerr(st, what);
 	return 0;
 }
 
@@ -249,7 +258,7 @@ static int slow_ms = -1;
 
 static int trace_slow(unsigned type, void *ctx, void *p, void *x)
 {
-	sqlite3_int64 ns = *(sqlite3_int64 *)x;
+	int64_t ns = *(int64_t *)x;
 	if (ns / 1000000 >= slow_ms) {
 		char *sql = sqlite3_expanded_sql(p);
 		fprintf(stderr, "casetrail: slow SQL (%.1f ms): %.300s\n", (double)ns / 1e6, sql ? sql : "?");
@@ -375,29 +384,24 @@ out:
  */
 static int check_schema(struct ct_store *st)
 {
-	sqlite3_stmt *q = NULL;
+	struct ct_db_stmt *q = NULL;
 	int rc, tables = 0;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+	if (ct_db_schema_version(st->db, &st->version))
 		return ct_store_sqlerr(st, "reading the schema version");
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		st->version = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
-	if (rc != SQLITE_ROW)
-		return report_sqlerr(st, rc, "reading the schema version", sqlite3_errmsg(st->db));
 	if (ct_store_check_version(st, st->version))
 		return -1;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
-			       " AND name IN ('items', 'cases', 'seen', 'cursors', 'runs')",
-			       -1, &q, NULL) != SQLITE_OK)
+	if (ct_db_prepare(st->db, ct_db_kind(st->db) == CT_DB_SQLITE
+			  ? "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+			    " AND name IN ('items', 'cases', 'seen', 'cursors', 'runs')"
+			  : "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+			    " AND table_name IN ('items', 'cases', 'seen', 'cursors', 'runs')", &q))
 		return ct_store_sqlerr(st, "reading the schema");
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		tables = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
-	if (rc != SQLITE_ROW)
-		return report_sqlerr(st, rc, "reading the schema", sqlite3_errmsg(st->db));
+	rc = ct_db_step(q);
+	if (rc == CT_DB_ROW)
+		tables = (int)ct_db_column_int64(q, 0);
+	ct_db_finalize(q);
+	if (rc != CT_DB_ROW)
+		return ct_store_sqlerr(st, "reading the schema");
 	if (st->version > 0 && tables != 5) {
 		ct_error("store '%s' is damaged or not a casetrail store: schema version %d but %d of "
 			 "its 5 main tables", st->path, st->version, tables);
@@ -422,53 +426,34 @@ static void sqlite_setup(void)
 	sqlite3_initialize();
 }
 
-int ct_store_open(const char *path, int writable, const struct ct_store_options *opt,
-		  struct ct_store **out)
+/* The SQLite side of an open: the file's checks before, its PRAGMAs after. */
+static int open_sqlite(struct ct_store *st, const char *path, int writable)
 {
-	struct ct_store *st = ct_calloc(1, sizeof(*st));
-	int flags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
-	st->path = ct_strdup(path);
-	st->writable = writable;
-	st->lock_fd = -1;
-	if (opt)
-		st->opt = *opt;
-	if (!st->opt.thread_window_days)
-		st->opt.thread_window_days = 30;
-	if (!st->opt.busy_timeout_ms)
-		st->opt.busy_timeout_ms = 10000;
-	*out = NULL;
 	if (check_access(st))
-		goto fail;
+		return -1;
 	if (writable && lock_store(st))
-		goto fail;
+		return -1;
 	pthread_once(&sqlite_once, sqlite_setup);
 	st->corrupt_mark = __atomic_load_n(&corrupt_events, __ATOMIC_RELAXED);
-	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		ct_error("cannot open store '%s': %s", path,
-			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
-		goto fail;
+	struct ct_db_open_options o = { .readonly = !writable, .busy_timeout_ms = st->opt.busy_timeout_ms };
+	if (ct_db_open(path, &o, &st->db)) {
+		ct_error("cannot open store '%s': %s", path, ct_db_errmsg(st->db));
+		return -1;
 	}
-	sqlite3_busy_timeout(st->db, st->opt.busy_timeout_ms);
+	sqlite3 *h = ct_db_sqlite(st->db);
 	if (getenv("CASETRAIL_SQL_SLOW_MS")) {
 		slow_ms = atoi(getenv("CASETRAIL_SQL_SLOW_MS"));
-		sqlite3_trace_v2(st->db, SQLITE_TRACE_PROFILE, trace_slow, NULL);
+		sqlite3_trace_v2(h, SQLITE_TRACE_PROFILE, trace_slow, NULL);
 	}
-	sqlite3_extended_result_codes(st->db, 1);
-	if (exec(st, "PRAGMA foreign_keys = ON", "enabling foreign keys") ||
-	    /* Damaged pages are found when they are read, also by a writer. */
-	    exec(st, "PRAGMA cell_size_check = ON", "enabling page checks") ||
-	    check_schema(st))
-		goto fail;
+	/* Damaged pages are found when they are read, also by a writer. */
+	if (exec(st, "PRAGMA cell_size_check = ON", "enabling page checks") || check_schema(st))
+		return -1;
 	if (writable) {
 		if (exec(st, "PRAGMA journal_mode = WAL", "switching to WAL") ||
 		    exec(st, "PRAGMA synchronous = NORMAL", "setting synchronous") ||
 		    /* Fewer, larger checkpoints: a nightly run writes in bursts. */
-		    exec(st, "PRAGMA wal_autocheckpoint = 8192", "setting the checkpoint size") ||
-		    ct_store_migrate(st))
-			goto fail;
-	} else if (st->version == 0) {
-		ct_error("'%s' is not a casetrail store (or it is empty)", path);
-		goto fail;
+		    exec(st, "PRAGMA wal_autocheckpoint = 8192", "setting the checkpoint size"))
+			return -1;
 	}
 	/*
 	 * A writer keeps a small cache so a long ingest stays within a few tens
@@ -481,6 +466,61 @@ int ct_store_open(const char *path, int writable, const struct ct_store_options 
 		exec(st, "PRAGMA cache_size = -131072; PRAGMA mmap_size = 4294967296",
 		     "setting the cache size");
 	exec(st, "PRAGMA temp_store = MEMORY", "setting temp_store");
+	return 0;
+}
+
+/*
+ * The PostgreSQL side: no file and no lock file; several writers share the
+ * database (threading serialises them where they meet, thread.c).
+ */
+static int open_postgres(struct ct_store *st, const char *url, int writable)
+{
+	struct ct_db_open_options o = {
+		.readonly = !writable,
+		.connect_timeout_s = st->opt.connect_timeout_s,
+		.password = st->password,
+	};
+	if (ct_db_open(url, &o, &st->db)) {
+		ct_error("cannot connect to store '%s': %s", st->path, ct_db_errmsg(st->db));
+		ct_hint("check the server, the URL, and the password (password_command, password_env, "
+			"~/.pgpass or PGPASSWORD)");
+		return -1;
+	}
+	return check_schema(st);
+}
+
+int ct_store_is_url(const char *target)
+{
+	return ct_db_is_url(target);
+}
+
+int ct_store_open(const char *path, int writable, const struct ct_store_options *opt,
+		  struct ct_store **out)
+{
+	struct ct_store *st = ct_calloc(1, sizeof(*st));
+	st->path = ct_db_display_name(path);
+	st->target = ct_strdup(path);
+	st->writable = writable;
+	st->lock_fd = -1;
+	if (opt)
+		st->opt = *opt;
+	/* Kept (for ct_store_open_reader) as a copy, not as the caller's pointer. */
+	st->password = st->opt.password ? ct_strdup(st->opt.password) : NULL;
+	st->opt.password = NULL;
+	if (!st->opt.thread_window_days)
+		st->opt.thread_window_days = 30;
+	if (!st->opt.busy_timeout_ms)
+		st->opt.busy_timeout_ms = 10000;
+	*out = NULL;
+	if (ct_db_is_url(path) ? open_postgres(st, path, writable) : open_sqlite(st, path, writable))
+		goto fail;
+	if (writable) {
+		if (ct_store_migrate(st))
+			goto fail;
+	} else if (st->version == 0) {
+		ct_error("'%s' is not a casetrail store (or it is empty)", st->path);
+		goto fail;
+	}
 	*out = st;
 	return 0;
 fail:
@@ -492,16 +532,23 @@ int ct_store_open_reader(struct ct_store *st, struct ct_store **out)
 {
 	struct ct_store *r = ct_calloc(1, sizeof(*r));
 	r->path = ct_strdup(st->path);
+	r->target = ct_strdup(st->target);
 	r->opt = st->opt;
+	r->password = st->password ? ct_strdup(st->password) : NULL;
 	r->lock_fd = -1;
+	r->version = st->version;
 	*out = NULL;
-	if (sqlite3_open_v2(st->path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		ct_error("cannot open store '%s' for reading: %s", st->path,
-			 r->db ? sqlite3_errmsg(r->db) : "out of memory");
+	struct ct_db_open_options o = {
+		.readonly = 1,
+		.busy_timeout_ms = r->opt.busy_timeout_ms,
+		.connect_timeout_s = r->opt.connect_timeout_s,
+		.password = st->password,
+	};
+	if (ct_db_open(st->target, &o, &r->db)) {
+		ct_error("cannot open store '%s' for reading: %s", st->path, ct_db_errmsg(r->db));
 		ct_store_close(r);
 		return -1;
 	}
-	sqlite3_busy_timeout(r->db, r->opt.busy_timeout_ms);
 	*out = r;
 	return 0;
 }
@@ -513,49 +560,50 @@ void ct_store_close(struct ct_store *st)
 	if (st->in_tx)
 		ct_store_rollback(st);
 	for (size_t i = 0; i < CT_ARRAY_SIZE(st->stmts); i++)
-		sqlite3_finalize(st->stmts[i]);
-	if (st->db)
-		sqlite3_close(st->db);
+		ct_db_finalize(st->stmts[i]);
+	ct_db_close(st->db);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	free(st->rules_hash);
 	free(st->dirty);
 	free(st->touched);
 	free(st->path);
+	free(st->target);
+	free(st->password);
 	free(st);
 }
 
 /* Names the process that holds the store, from the runs table. */
 static void explain_busy(struct ct_store *st)
 {
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	ct_error("store '%s' is busy: another process is writing it (waited %d ms)", st->path,
 		 st->opt.busy_timeout_ms);
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT pid, started_at FROM runs WHERE finished_at IS NULL "
-			       "ORDER BY id DESC LIMIT 1", -1, &q, NULL) != SQLITE_OK)
+	if (ct_db_prepare(st->db, "SELECT pid, started_at FROM runs WHERE finished_at IS NULL "
+			       "ORDER BY id DESC LIMIT 1", &q))
 		return;
-	if (sqlite3_step(q) == SQLITE_ROW) {
+	if (ct_db_step(q) == CT_DB_ROW) {
 		char when[32];
-		long pid = (long)sqlite3_column_int64(q, 0);
-		ct_time_iso(sqlite3_column_int64(q, 1), when);
+		long pid = (long)ct_db_column_int64(q, 0);
+		ct_time_iso(ct_db_column_int64(q, 1), when);
 		if (pid > 0 && kill((pid_t)pid, 0) == 0)
 			ct_hint("casetrail pid %ld (started %s) holds it; wait for it to finish", pid, when);
 	}
-	sqlite3_finalize(q);
+	ct_db_finalize(q);
 }
 
 int ct_store_begin(struct ct_store *st)
 {
 	if (st->in_tx)
 		ct_bug("nested transaction");
-	int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	if (rc == SQLITE_BUSY || (rc & 0xff) == SQLITE_BUSY) {
-		explain_busy(st);
-		return -1;
-	}
-	if (rc != SQLITE_OK)
+	if (ct_db_begin(st->db)) {
+		sqlite3 *h = ct_db_sqlite(st->db);
+		if (h && (sqlite3_extended_errcode(h) & 0xff) == SQLITE_BUSY) {
+			explain_busy(st);
+			return -1;
+		}
 		return ct_store_sqlerr(st, "starting a transaction");
+	}
 	st->in_tx = 1;
 	st->ndirty = 0;
 	st->touched_mark = st->ntouched;
@@ -588,9 +636,9 @@ int ct_store_commit(struct ct_store *st)
 		ct_store_rollback(st);
 		return -1;
 	}
-	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	if (ct_db_commit(st->db)) {
+		/* The transaction is gone either way (ct_db_commit rolls back what failed). */
 		ct_store_sqlerr(st, "committing");
-		/* SQLite may have rolled back already (a full disk): then there is nothing to undo. */
 		ct_store_rollback(st);
 		return -1;
 	}
@@ -603,9 +651,9 @@ int ct_store_rollback(struct ct_store *st)
 	st->in_tx = 0;
 	st->ndirty = 0;
 	st->ntouched = st->touched_mark;
-	if (sqlite3_get_autocommit(st->db))
+	if (!st->db || !ct_db_in_tx(st->db))
 		return 0;
-	if (sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+	if (ct_db_rollback(st->db))
 		return ct_store_sqlerr(st, "rolling back");
 	return 0;
 }
@@ -624,19 +672,30 @@ int ct_store_check_damage(struct ct_store *st)
 
 int ct_store_check(const char *path, int (*cb)(const char *problem, void *data), void *data)
 {
-	struct ct_store st = { .path = (char *)path, .lock_fd = -1 };
-	sqlite3_stmt *q = NULL;
-	int n = 0, rc;
-	if (check_access(&st))
-		return -1;
-	pthread_once(&sqlite_once, sqlite_setup);
-	if (sqlite3_open_v2(path, &st.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		ct_error("cannot open store '%s': %s", path, st.db ? sqlite3_errmsg(st.db) : "out of memory");
-		sqlite3_close(st.db);
-		return -1;
+	struct ct_store st = { .path = ct_db_display_name(path), .lock_fd = -1 };
+	int n = 0, rc = SQLITE_OK;
+	if (ct_db_is_url(path)) {
+		/* The server keeps its own pages sound: what is left to check is the schema. */
+		if (open_postgres(&st, path, 0))
+			n = -1;
+		else if (st.version == 0)
+			n = ct_error("'%s' is not a casetrail store (or it is empty)", st.path);
+		goto out;
 	}
-	sqlite3_extended_result_codes(st.db, 1);
-	rc = sqlite3_prepare_v2(st.db, "PRAGMA integrity_check", -1, &q, NULL);
+	if (check_access(&st)) {
+		n = -1;
+		goto out;
+	}
+	pthread_once(&sqlite_once, sqlite_setup);
+	struct ct_db_open_options o = { .readonly = 1 };
+	if (ct_db_open(path, &o, &st.db)) {
+		ct_error("cannot open store '%s': %s", path, ct_db_errmsg(st.db));
+		n = -1;
+		goto out;
+	}
+	sqlite3 *h = ct_db_sqlite(st.db);
+	sqlite3_stmt *q = NULL;
+	rc = sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &q, NULL);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *msg = (const char *)sqlite3_column_text(q, 0);
 		if (!msg || !strcmp(msg, "ok"))
@@ -659,27 +718,27 @@ int ct_store_check(const char *path, int (*cb)(const char *problem, void *data),
 		int prim = rc & 0xff;
 		/* A file SQLite cannot read at all is a problem found, not a failed check. */
 		if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB) {
-			cb(sqlite3_errmsg(st.db), data);
+			cb(sqlite3_errmsg(h), data);
 			n++;
 		} else {
-			report_sqlerr(&st, sqlite3_extended_errcode(st.db), "checking", sqlite3_errmsg(st.db));
+			report_sqlerr(&st, sqlite3_extended_errcode(h), "checking", sqlite3_errmsg(h));
 			n = -1;
 		}
 	}
 	sqlite3_finalize(q);
 	if (n == 0) {
 		/* Sound pages, but written by a newer casetrail: not for this build to judge. */
-		if (sqlite3_prepare_v2(st.db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
-		    sqlite3_step(q) == SQLITE_ROW) {
-			int v = sqlite3_column_int(q, 0);
+		int v = 0;
+		if (!ct_db_schema_version(st.db, &v)) {
 			if (v == 0)
 				n = ct_error("'%s' is not a casetrail store (or it is empty)", path);
 			else if (ct_store_check_version(&st, v))
 				n = -1;
 		}
-		sqlite3_finalize(q);
 	}
-	sqlite3_close(st.db);
+out:
+	ct_db_close(st.db);
+	free(st.path);
 	return n;
 }
 
@@ -713,13 +772,13 @@ size_t ct_store_cases_touched(const struct ct_store *st)
 
 int ct_store_seen(struct ct_store *st, const char *source, const char *key)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, ST_SEEN, "SELECT 1 FROM seen WHERE source = ? AND key = ?");
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_SEEN, "SELECT 1 FROM seen WHERE source = ? AND key = ?");
 	ct_store_bind_text(q, 1, source);
 	ct_store_bind_text(q, 2, key);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
+	int rc = ct_db_step(q);
+	if (rc == CT_DB_ROW)
 		return 1;
-	if (rc == SQLITE_DONE)
+	if (rc == CT_DB_DONE)
 		return 0;
 	return ct_store_sqlerr(st, "looking up a seen key");
 }
@@ -727,52 +786,54 @@ int ct_store_seen(struct ct_store *st, const char *source, const char *key)
 int ct_store_seen_keys(struct ct_store *st, const char *source,
 		       int (*cb)(const char *key, void *data), void *data)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, ST_SEEN_KEYS, "SELECT key FROM seen WHERE source = ?");
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_SEEN_KEYS, "SELECT key FROM seen WHERE source = ?");
 	ct_store_bind_text(q, 1, source);
 	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		if (cb((const char *)sqlite3_column_text(q, 0), data))
+	while ((rc = ct_db_step(q)) == CT_DB_ROW)
+		if (cb(ct_db_column_text(q, 0), data))
 			break;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc != CT_DB_ROW && rc != CT_DB_DONE)
 		return ct_store_sqlerr(st, "reading seen keys");
-	sqlite3_reset(q);
+	ct_db_reset(q);
 	return 0;
 }
 
 int ct_store_mark_seen(struct ct_store *st, const char *source, const char *key, int64_t item_id)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, ST_MARK_SEEN,
-		"INSERT OR REPLACE INTO seen(source, key, item_id) VALUES (?, ?, ?)");
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_MARK_SEEN,
+		"INSERT INTO seen(source, key, item_id) VALUES (?, ?, ?)"
+		" ON CONFLICT (source, key) DO UPDATE SET item_id = excluded.item_id");
 	ct_store_bind_text(q, 1, source);
 	ct_store_bind_text(q, 2, key);
 	if (item_id > 0)
-		sqlite3_bind_int64(q, 3, item_id);
-	if (sqlite3_step(q) != SQLITE_DONE)
+		ct_db_bind_int64(q, 3, item_id);
+	if (ct_db_step(q) != CT_DB_DONE)
 		return ct_store_sqlerr(st, "recording a seen key");
 	return 0;
 }
 
 char *ct_store_get_cursor(struct ct_store *st, const char *source, const char *name)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, ST_GET_CURSOR,
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_GET_CURSOR,
 		"SELECT value FROM cursors WHERE source = ? AND name = ?");
 	ct_store_bind_text(q, 1, source);
 	ct_store_bind_text(q, 2, name);
 	char *v = NULL;
-	if (sqlite3_step(q) == SQLITE_ROW)
+	if (ct_db_step(q) == CT_DB_ROW)
 		v = ct_store_col_strdup(q, 0);
-	sqlite3_reset(q);
+	ct_db_reset(q);
 	return v;
 }
 
 int ct_store_set_cursor(struct ct_store *st, const char *source, const char *name, const char *value)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, ST_SET_CURSOR,
-		"INSERT OR REPLACE INTO cursors(source, name, value) VALUES (?, ?, ?)");
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_SET_CURSOR,
+		"INSERT INTO cursors(source, name, value) VALUES (?, ?, ?)"
+		" ON CONFLICT (source, name) DO UPDATE SET value = excluded.value");
 	ct_store_bind_text(q, 1, source);
 	ct_store_bind_text(q, 2, name);
 	ct_store_bind_text(q, 3, value ? value : "");
-	if (sqlite3_step(q) != SQLITE_DONE)
+	if (ct_db_step(q) != CT_DB_DONE)
 		return ct_store_sqlerr(st, "saving a cursor");
 	return 0;
 }
@@ -781,12 +842,12 @@ int ct_store_set_cursor(struct ct_store *st, const char *source, const char *nam
 
 static int add_mailbox(struct ct_store *st, int64_t id, const struct ct_item *it)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, ST_INS_MAILBOX,
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_INS_MAILBOX,
 		"INSERT OR IGNORE INTO item_mailboxes(item_id, source, department) VALUES (?, ?, ?)");
-	sqlite3_bind_int64(q, 1, id);
+	ct_db_bind_int64(q, 1, id);
 	ct_store_bind_static(q, 2, it->source ? it->source : "cli");
 	ct_store_bind_static(q, 3, it->mailbox_dept ? it->mailbox_dept : "");
-	if (sqlite3_step(q) != SQLITE_DONE)
+	if (ct_db_step(q) != CT_DB_DONE)
 		return ct_store_sqlerr(st, "recording a mailbox");
 	return 0;
 }
@@ -795,12 +856,12 @@ static int add_ref(struct ct_store *st, int64_t id, const char *ref, const char 
 {
 	if (!ref || !*ref)
 		return 0;
-	sqlite3_stmt *q = ct_store_stmt(st, ST_INS_REF,
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_INS_REF,
 		"INSERT OR IGNORE INTO item_refs(item_id, ref, kind) VALUES (?, ?, ?)");
-	sqlite3_bind_int64(q, 1, id);
+	ct_db_bind_int64(q, 1, id);
 	ct_store_bind_static(q, 2, ref);
 	ct_store_bind_static(q, 3, kind);
-	if (sqlite3_step(q) != SQLITE_DONE)
+	if (ct_db_step(q) != CT_DB_DONE)
 		return ct_store_sqlerr(st, "recording a reference");
 	return 0;
 }
@@ -820,7 +881,7 @@ static char *join_addrs(const struct ct_addrlist *l)
 int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 			      const struct ct_item_derived *d, int64_t *item_id, int *is_new)
 {
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	int64_t id = 0;
 	struct ct_thread_plan plan = { 0 };
 	int ret = -1;
@@ -833,9 +894,9 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 			break;
 		q = ct_store_stmt(st, ST_FIND_EXT, "SELECT id FROM items WHERE external_id = ?");
 		ct_store_bind_static(q, 1, ext);
-		if (sqlite3_step(q) == SQLITE_ROW)
-			id = sqlite3_column_int64(q, 0);
-		sqlite3_reset(q);
+		if (ct_db_step(q) == CT_DB_ROW)
+			id = ct_db_column_int64(q, 0);
+		ct_db_reset(q);
 	}
 	if (id) {
 		/* The same message found again (another mailbox, Cc copy). */
@@ -856,10 +917,10 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 		" body_from_html, department, ticket_system, ticket_id, ticket_group, ticket_group_from,"
 		" ticket_status, ticket_public, observed, raw_size, warnings, is_reply, participants,"
 		" rules_hash, case_id, link_reason, link_detail, date_tz)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id");
 	if (it->date_has_tz)
-		sqlite3_bind_int(q, 32, it->date_tz);
-	sqlite3_bind_int(q, 1, it->kind);
+		ct_db_bind_int64(q, 32, it->date_tz);
+	ct_db_bind_int64(q, 1, it->kind);
 	ct_store_bind_static(q, 2, it->external_id);
 	ct_store_bind_static(q, 3, it->message_id);
 	ct_store_bind_static(q, 4, it->in_reply_to);
@@ -867,14 +928,13 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 	ct_store_bind_static(q, 6, d->norm);
 	ct_store_bind_static(q, 7, it->from.addr ? it->from.addr : "");
 	ct_store_bind_static(q, 8, it->from.name);
-	sqlite3_bind_int(q, 9, it->role);
+	ct_db_bind_int64(q, 9, it->role);
 	ct_store_bind_static(q, 10, d->to);
 	ct_store_bind_static(q, 11, d->cc);
-	sqlite3_bind_int64(q, 12, it->date);
-	sqlite3_bind_int(q, 13, it->date_from_file);
-	sqlite3_bind_text(q, 14, it->body ? it->body : "", it->body ? (int)it->body_len : 0,
-			  SQLITE_STATIC);
-	sqlite3_bind_int(q, 15, it->body_from_html);
+	ct_db_bind_int64(q, 12, it->date);
+	ct_db_bind_int64(q, 13, it->date_from_file);
+	ct_store_bind_static(q, 14, it->body ? it->body : "");
+	ct_db_bind_int64(q, 15, it->body_from_html);
 	ct_store_bind_static(q, 16, it->department);
 	ct_store_bind_static(q, 17, it->ticket_system);
 	ct_store_bind_static(q, 18, it->ticket_id);
@@ -882,21 +942,22 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 	ct_store_bind_static(q, 20, it->ticket_group_from);
 	ct_store_bind_static(q, 21, it->ticket_status);
 	if (it->kind != CT_ITEM_EMAIL)
-		sqlite3_bind_int(q, 22, it->ticket_public);
-	sqlite3_bind_int(q, 23, it->ticket_observed);
-	sqlite3_bind_int64(q, 24, (sqlite3_int64)it->raw_size);
+		ct_db_bind_int64(q, 22, it->ticket_public);
+	ct_db_bind_int64(q, 23, it->ticket_observed);
+	ct_db_bind_int64(q, 24, (int64_t)it->raw_size);
 	ct_store_bind_static(q, 25, d->warnings);
-	sqlite3_bind_int(q, 26, d->is_reply);
+	ct_db_bind_int64(q, 26, d->is_reply);
 	ct_store_bind_static(q, 27, d->participants);
 	ct_store_bind_static(q, 28, it->kind == CT_ITEM_TICKET_MOVE ? NULL : st->rules_hash);
-	sqlite3_bind_int64(q, 29, plan.case_id);
+	ct_db_bind_int64(q, 29, plan.case_id);
 	ct_store_bind_static(q, 30, plan.reason);
 	ct_store_bind_static(q, 31, plan.detail);
-	if (sqlite3_step(q) != SQLITE_DONE) {
+	if (ct_db_step(q) != CT_DB_ROW) {
 		ct_store_sqlerr(st, "storing an item");
 		goto out;
 	}
-	id = sqlite3_last_insert_rowid(st->db);
+	id = ct_db_column_int64(q, 0);
+	ct_db_reset(q);
 
 	if (add_mailbox(st, id, it))
 		goto out;
@@ -927,14 +988,14 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 		q = ct_store_stmt(st, ST_INS_FWD,
 			"INSERT INTO forwards(item_id, n, message_id, subject, from_addr, date, body)"
 			" VALUES (?,?,?,?,?,?,?)");
-		sqlite3_bind_int64(q, 1, id);
-		sqlite3_bind_int(q, 2, (int)i);
+		ct_db_bind_int64(q, 1, id);
+		ct_db_bind_int64(q, 2, (int)i);
 		ct_store_bind_static(q, 3, it->fwd[i].message_id);
 		ct_store_bind_static(q, 4, it->fwd[i].subject);
 		ct_store_bind_static(q, 5, it->fwd[i].from);
-		sqlite3_bind_int64(q, 6, it->fwd[i].date);
+		ct_db_bind_int64(q, 6, it->fwd[i].date);
 		ct_store_bind_static(q, 7, it->fwd[i].body);
-		if (sqlite3_step(q) != SQLITE_DONE) {
+		if (ct_db_step(q) != CT_DB_DONE) {
 			ct_store_sqlerr(st, "storing a forwarded message");
 			goto out;
 		}
@@ -942,12 +1003,12 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 	for (size_t i = 0; i < it->natt; i++) {
 		q = ct_store_stmt(st, ST_INS_ATT,
 			"INSERT INTO attachments(item_id, n, name, type, size) VALUES (?,?,?,?,?)");
-		sqlite3_bind_int64(q, 1, id);
-		sqlite3_bind_int(q, 2, (int)i);
+		ct_db_bind_int64(q, 1, id);
+		ct_db_bind_int64(q, 2, (int)i);
 		ct_store_bind_static(q, 3, it->att[i].name);
 		ct_store_bind_static(q, 4, it->att[i].type);
-		sqlite3_bind_int64(q, 5, (sqlite3_int64)it->att[i].size);
-		if (sqlite3_step(q) != SQLITE_DONE) {
+		ct_db_bind_int64(q, 5, (int64_t)it->att[i].size);
+		if (ct_db_step(q) != CT_DB_DONE) {
 			ct_store_sqlerr(st, "storing an attachment");
 			goto out;
 		}
@@ -1012,9 +1073,9 @@ int ct_store_add_item(struct ct_store *st, const struct ct_item *it, int64_t *it
 
 int ct_store_clear_tags(struct ct_store *st, int64_t item_id)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, ST_CLEAR_TAGS, "DELETE FROM tags WHERE item_id = ?");
-	sqlite3_bind_int64(q, 1, item_id);
-	if (sqlite3_step(q) != SQLITE_DONE)
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_CLEAR_TAGS, "DELETE FROM tags WHERE item_id = ?");
+	ct_db_bind_int64(q, 1, item_id);
+	if (ct_db_step(q) != CT_DB_DONE)
 		return ct_store_sqlerr(st, "clearing tags");
 	return 0;
 }
@@ -1022,16 +1083,16 @@ int ct_store_clear_tags(struct ct_store *st, int64_t item_id)
 int ct_store_add_tag(struct ct_store *st, int64_t item_id, const char *category, const char *rule_id,
 		     size_t start, size_t end, const char *snippet)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, ST_ADD_TAG,
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_ADD_TAG,
 		"INSERT INTO tags(item_id, category, rule_id, span_start, span_end, snippet)"
 		" VALUES (?,?,?,?,?,?)");
-	sqlite3_bind_int64(q, 1, item_id);
+	ct_db_bind_int64(q, 1, item_id);
 	ct_store_bind_static(q, 2, category);
 	ct_store_bind_static(q, 3, rule_id);
-	sqlite3_bind_int64(q, 4, (sqlite3_int64)start);
-	sqlite3_bind_int64(q, 5, (sqlite3_int64)end);
+	ct_db_bind_int64(q, 4, (int64_t)start);
+	ct_db_bind_int64(q, 5, (int64_t)end);
 	ct_store_bind_static(q, 6, snippet ? snippet : "");
-	if (sqlite3_step(q) != SQLITE_DONE)
+	if (ct_db_step(q) != CT_DB_DONE)
 		return ct_store_sqlerr(st, "storing a tag");
 	return 0;
 }
@@ -1044,10 +1105,10 @@ void ct_store_set_classifier(struct ct_store *st, const char *rules_hash)
 
 int ct_store_set_rules_hash(struct ct_store *st, int64_t item_id, const char *hash)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, ST_SET_HASH, "UPDATE items SET rules_hash = ? WHERE id = ?");
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_SET_HASH, "UPDATE items SET rules_hash = ? WHERE id = ?");
 	ct_store_bind_text(q, 1, hash);
-	sqlite3_bind_int64(q, 2, item_id);
-	if (sqlite3_step(q) != SQLITE_DONE)
+	ct_db_bind_int64(q, 2, item_id);
+	if (ct_db_step(q) != CT_DB_DONE)
 		return ct_store_sqlerr(st, "recording the rule set");
 	return 0;
 }
@@ -1056,48 +1117,45 @@ int ct_store_items_to_classify(struct ct_store *st, const char *rules_hash,
 			       int (*cb)(const struct ct_stored_item *it, void *data), void *data)
 {
 	/* Collect ids first: the callback writes to the same tables. */
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	int64_t *ids = NULL;
 	size_t n = 0, alloc = 0;
 	int ret = 0;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT id FROM items WHERE kind <> 2 AND (rules_hash IS NULL OR rules_hash <> ?)"
-			       " ORDER BY id", -1, &q, NULL) != SQLITE_OK)
+	if (ct_db_prepare(st->db, "SELECT id FROM items WHERE kind <> 2 AND (rules_hash IS NULL OR rules_hash <> ?)"
+			       " ORDER BY id", &q))
 		return ct_store_sqlerr(st, "listing items to classify");
 	ct_store_bind_text(q, 1, rules_hash);
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	while (ct_db_step(q) == CT_DB_ROW) {
 		CT_ALLOC_GROW(ids, n + 1, alloc);
-		ids[n++] = sqlite3_column_int64(q, 0);
+		ids[n++] = ct_db_column_int64(q, 0);
 	}
-	sqlite3_finalize(q);
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT id, kind, external_id, subject, body, from_addr, role, date, date_tz FROM items WHERE id = ?",
-			       -1, &q, NULL) != SQLITE_OK) {
+	ct_db_finalize(q);
+	if (ct_db_prepare(st->db, "SELECT id, kind, external_id, subject, body, from_addr, role, date, date_tz FROM items WHERE id = ?", &q)) {
 		free(ids);
 		return ct_store_sqlerr(st, "reading an item");
 	}
 	for (size_t i = 0; i < n && !ret; i++) {
-		sqlite3_reset(q);
-		sqlite3_bind_int64(q, 1, ids[i]);
-		if (sqlite3_step(q) != SQLITE_ROW)
+		ct_db_reset(q);
+		ct_db_bind_int64(q, 1, ids[i]);
+		if (ct_db_step(q) != CT_DB_ROW)
 			continue;
 		struct ct_stored_item it = {
-			.id = sqlite3_column_int64(q, 0),
-			.kind = (enum ct_item_kind)sqlite3_column_int(q, 1),
-			.external_id = (char *)sqlite3_column_text(q, 2),
-			.subject = (char *)sqlite3_column_text(q, 3),
-			.body = (char *)sqlite3_column_text(q, 4),
-			.body_len = (size_t)sqlite3_column_bytes(q, 4),
-			.from_addr = (char *)sqlite3_column_text(q, 5),
-			.role = (enum ct_sender_role)sqlite3_column_int(q, 6),
-			.date = sqlite3_column_int64(q, 7),
-			.date_tz = sqlite3_column_int(q, 8),
+			.id = ct_db_column_int64(q, 0),
+			.kind = (enum ct_item_kind)(int)ct_db_column_int64(q, 1),
+			.external_id = (char *)ct_db_column_text(q, 2),
+			.subject = (char *)ct_db_column_text(q, 3),
+			.body = (char *)ct_db_column_text(q, 4),
+			.from_addr = (char *)ct_db_column_text(q, 5),
+			.role = (enum ct_sender_role)(int)ct_db_column_int64(q, 6),
+			.date = ct_db_column_int64(q, 7),
+			.date_tz = (int)ct_db_column_int64(q, 8),
 		};
 		if (!it.body)
 			it.body = (char *)"";
+		it.body_len = strlen(it.body);
 		ret = cb(&it, data);
 	}
-	sqlite3_finalize(q);
+	ct_db_finalize(q);
 	free(ids);
 	return ret < 0 ? -1 : 0;
 }
@@ -1106,43 +1164,44 @@ int ct_store_items_to_classify(struct ct_store *st, const char *rules_hash,
 
 int ct_store_run_start(struct ct_store *st, int64_t *run_id)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO runs(started_at, pid) VALUES (?, ?)", -1, &q,
-			       NULL) != SQLITE_OK)
+	struct ct_db_stmt *q;
+	if (ct_db_prepare(st->db, "INSERT INTO runs(started_at, pid) VALUES (?, ?) RETURNING id", &q))
 		return ct_store_sqlerr(st, "recording the run");
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)time(NULL));
-	sqlite3_bind_int64(q, 2, (sqlite3_int64)getpid());
-	int rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	if (rc == SQLITE_BUSY || (rc & 0xff) == SQLITE_BUSY) {
-		explain_busy(st);
-		return -1;
+	ct_db_bind_int64(q, 1, (int64_t)time(NULL));
+	ct_db_bind_int64(q, 2, (int64_t)getpid());
+	int rc = ct_db_step(q);
+	if (rc == CT_DB_ROW)
+		*run_id = ct_db_column_int64(q, 0);
+	ct_db_finalize(q);
+	if (rc != CT_DB_ROW) {
+		sqlite3 *h = ct_db_sqlite(st->db);
+		if (h && (sqlite3_extended_errcode(h) & 0xff) == SQLITE_BUSY) {
+			explain_busy(st);
+			return -1;
+		}
+		return ct_store_sqlerr(st, "recording the run");
 	}
-	if (rc != SQLITE_DONE)
-		return ct_store_sqlerr(st, "recording the run");
-	*run_id = sqlite3_last_insert_rowid(st->db);
 	return 0;
 }
 
 int ct_store_run_finish(struct ct_store *st, int64_t run_id, long new_items, long seen_items,
 			long warnings, long failed, long cases_touched)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(st->db,
-			       "UPDATE runs SET finished_at = ?, new_items = ?, seen_items = ?, warnings = ?,"
-			       " failed = ?, cases_touched = ? WHERE id = ?", -1, &q, NULL) != SQLITE_OK)
+	struct ct_db_stmt *q;
+	if (ct_db_prepare(st->db, "UPDATE runs SET finished_at = ?, new_items = ?, seen_items = ?, warnings = ?,"
+			       " failed = ?, cases_touched = ? WHERE id = ?", &q))
 		return ct_store_sqlerr(st, "finishing the run record");
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)time(NULL));
-	sqlite3_bind_int64(q, 2, new_items);
-	sqlite3_bind_int64(q, 3, seen_items);
-	sqlite3_bind_int64(q, 4, warnings);
-	sqlite3_bind_int64(q, 5, failed);
-	sqlite3_bind_int64(q, 6, cases_touched);
-	sqlite3_bind_int64(q, 7, run_id);
-	int rc = sqlite3_step(q);
-	sqlite3_finalize(q);
+	ct_db_bind_int64(q, 1, (int64_t)time(NULL));
+	ct_db_bind_int64(q, 2, new_items);
+	ct_db_bind_int64(q, 3, seen_items);
+	ct_db_bind_int64(q, 4, warnings);
+	ct_db_bind_int64(q, 5, failed);
+	ct_db_bind_int64(q, 6, cases_touched);
+	ct_db_bind_int64(q, 7, run_id);
+	int rc = ct_db_step(q);
+	ct_db_finalize(q);
 	/* After a failed write the run has said what is wrong with the store: once is enough. */
-	if (rc != SQLITE_DONE)
+	if (rc != CT_DB_DONE)
 		return st->write_failed ? -1 : ct_store_sqlerr(st, "finishing the run record");
 	return 0;
 }
@@ -1158,12 +1217,12 @@ long ct_store_count(struct ct_store *st, const char *what)
 		ct_bug("unknown count '%s'", what);
 	char *q_sql = !strcmp(what, "cases") ? ct_strdup("SELECT count(*) FROM cases WHERE merged_into IS NULL")
 					     : ct_xstrfmt("SELECT count(*) FROM %s", what);
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	long n = -1;
-	if (sqlite3_prepare_v2(st->db, q_sql, -1, &q, NULL) == SQLITE_OK) {
-		if (sqlite3_step(q) == SQLITE_ROW)
-			n = (long)sqlite3_column_int64(q, 0);
-		sqlite3_finalize(q);
+	if (!ct_db_prepare(st->db, q_sql, &q)) {
+		if (ct_db_step(q) == CT_DB_ROW)
+			n = (long)ct_db_column_int64(q, 0);
+		ct_db_finalize(q);
 	}
 	free(q_sql);
 	return n;

@@ -29,6 +29,9 @@ struct ct_store_options {
 	int (*is_internal)(const char *addr, void *data);
 	void *is_internal_data;
 	int close_after_days;          /* [cases] close_after: quiet this long = closed (default 30) */
+	/* PostgreSQL: the password from [store] password_command/_env (NULL: libpq's own ways), copied */
+	const char *password;
+	int connect_timeout_s;         /* PostgreSQL: give up connecting after this (default 10) */
 };
 
 /*
@@ -38,6 +41,8 @@ struct ct_store_options {
  */
 int ct_store_open(const char *path, int writable, const struct ct_store_options *opt,
 		  struct ct_store **out);
+/* Whether target names a PostgreSQL store (postgresql:// or postgres://) rather than a file. */
+int ct_store_is_url(const char *target);
 void ct_store_close(struct ct_store *st);
 /*
  * -1 when SQLite found damaged pages while the store was open (reported

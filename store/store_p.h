@@ -3,6 +3,7 @@
 #define CT_STORE_P_H
 
 #include "store.h"
+#include "db.h"
 #include <sqlite3.h>
 
 /*
@@ -37,8 +38,10 @@ _Static_assert(CT_ROLE_STAFF == 2 && CT_ROLE_CUSTOMER == 1 && CT_ROLE_UNKNOWN ==
 _Static_assert(CT_ITEM_EMAIL == 0 && CT_ITEM_TICKET == 1 && CT_ITEM_TICKET_MOVE == 2, "kinds in the store");
 
 struct ct_store {
-	sqlite3 *db;
-	char *path;
+	struct ct_db *db;
+	char *path;          /* for messages: a file path, or the URL without its password */
+	char *target;        /* what was opened: the path or the whole URL */
+	char *password;      /* [store] password_command/_env, for ct_store_open_reader */
 	int writable;
 	int in_tx;
 	int lock_fd;         /* writers hold an flock on PATH.lock for the whole run */
@@ -51,40 +54,40 @@ struct ct_store {
 	int64_t *touched;
 	size_t ntouched, touched_alloc;
 	size_t touched_mark;  /* ntouched at ct_store_begin(): a rollback forgets the rest */
-	int version;          /* PRAGMA user_version at open */
+	int version;          /* schema version at open (after migrating, for a writer) */
 	long corrupt_mark;    /* SQLite's corruption reports at open (store.c) */
 	int write_failed;     /* a write failed for the file system (full, read-only): reported */
 	/* prepared statements, created on first use, and the SQL they were made from */
-	sqlite3_stmt *stmts[ST__COUNT];
+	struct ct_db_stmt *stmts[ST__COUNT];
 	const char *stmt_sql[ST__COUNT];
 };
 
-/* Reports sqlite3_errmsg with what failed and the store path; returns -1. */
+/* Reports the engine's message with what failed and the store path; returns -1. */
 int ct_store_sqlerr(struct ct_store *st, const char *what);
 /*
  * The cached prepared statement id for sql (reset, bindings cleared),
  * prepared on first use. Asking for id with other SQL than it was prepared
  * from is a bug (ct_bug), not a silently wrong query.
  */
-sqlite3_stmt *ct_store_stmt(struct ct_store *st, enum ct_stmt_id id, const char *sql);
+struct ct_db_stmt *ct_store_stmt(struct ct_store *st, enum ct_stmt_id id, const char *sql);
 int ct_store_migrate(struct ct_store *st);
 /* The newest schema version this build knows (the number of migrations). */
 int ct_store_schema_latest(void);
 /* Reports a store whose schema version is newer than this build knows; 0 or -1. */
 int ct_store_check_version(struct ct_store *st, int version);
 /* Reads at, from, to, via, actor, observed from columns col.. of q into e. */
-void ct_store_routing_from_row(sqlite3_stmt *q, int col, struct ct_routing_event *e);
+void ct_store_routing_from_row(struct ct_db_stmt *q, int col, struct ct_routing_event *e);
 /* Frees the strings of n routing events and the array. */
 void ct_store_routing_free(struct ct_routing_event *v, size_t n);
 /* Binds text or NULL. */
-int ct_store_bind_text(sqlite3_stmt *q, int i, const char *s);
+int ct_store_bind_text(struct ct_db_stmt *q, int i, const char *s);
 /*
  * The same without a copy: s must stay valid until the statement has run
  * (ct_store_stmt() clears the binding before the statement's next use).
  */
-int ct_store_bind_static(sqlite3_stmt *q, int i, const char *s);
+int ct_store_bind_static(struct ct_db_stmt *q, int i, const char *s);
 /* Column text as a new string (NULL for SQL NULL). */
-char *ct_store_col_strdup(sqlite3_stmt *q, int i);
+char *ct_store_col_strdup(struct ct_db_stmt *q, int i);
 /* The item's addresses outside the organisation (from, to, cc, requester), without repeats. */
 void ct_store_outside_addrs(const struct ct_store *st, const struct ct_item *it, struct ct_strlist *out);
 /*

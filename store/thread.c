@@ -50,20 +50,20 @@ static int by_msgid(struct ct_store *st, const char *ref, const char *reason, st
 	if (!ref || !*ref || ct_strlist_has(looked, ref))
 		return 0;
 	ct_strlist_push(looked, ref);
-	sqlite3_stmt *q = ct_store_stmt(st, ST_THREAD_BY_MSGID,
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_THREAD_BY_MSGID,
 		"SELECT case_id, external_id FROM items WHERE message_id = ?"
 		" AND case_id IS NOT NULL ORDER BY id LIMIT 1");
 	ct_store_bind_static(q, 1, ref);
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		push(c, sqlite3_column_int64(q, 0), reason,
-		     ct_strdup((const char *)sqlite3_column_text(q, 1)));
+	int rc = ct_db_step(q);
+	if (rc == CT_DB_ROW) {
+		push(c, ct_db_column_int64(q, 0), reason,
+		     ct_strdup(ct_db_column_text(q, 1)));
 		if (found)
 			*found = 1;
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != CT_DB_DONE) {
 		return ct_store_sqlerr(st, "threading by Message-ID");
 	}
-	sqlite3_reset(q);
+	ct_db_reset(q);
 	return 0;
 }
 
@@ -114,22 +114,22 @@ int ct_store_merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t
 		{ ST_MERGE_CASES, "UPDATE cases SET merged_into = ?2 WHERE id = ?1 OR merged_into = ?1" },
 	};
 	for (size_t i = 0; i < CT_ARRAY_SIZE(steps); i++) {
-		sqlite3_stmt *q = ct_store_stmt(st, steps[i].id, steps[i].sql);
-		sqlite3_bind_int64(q, 1, from);
-		sqlite3_bind_int64(q, 2, into);
-		if (sqlite3_step(q) != SQLITE_DONE)
+		struct ct_db_stmt *q = ct_store_stmt(st, steps[i].id, steps[i].sql);
+		ct_db_bind_int64(q, 1, from);
+		ct_db_bind_int64(q, 2, into);
+		if (ct_db_step(q) != CT_DB_DONE)
 			return ct_store_sqlerr(st, "merging cases");
 	}
-	sqlite3_stmt *q = ct_store_stmt(st, ST_MERGE_LOG,
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_MERGE_LOG,
 		"INSERT INTO case_merges(from_case, into_case, item_id, reason, detail, at)"
 		" VALUES (?,?,?,?,?,?)");
-	sqlite3_bind_int64(q, 1, from);
-	sqlite3_bind_int64(q, 2, into);
-	sqlite3_bind_int64(q, 3, item_id);
+	ct_db_bind_int64(q, 1, from);
+	ct_db_bind_int64(q, 2, into);
+	ct_db_bind_int64(q, 3, item_id);
 	ct_store_bind_text(q, 4, reason);
 	ct_store_bind_text(q, 5, detail);
-	sqlite3_bind_int64(q, 6, at);
-	if (sqlite3_step(q) != SQLITE_DONE)
+	ct_db_bind_int64(q, 6, at);
+	if (ct_db_step(q) != CT_DB_DONE)
 		return ct_store_sqlerr(st, "recording a merge");
 	ct_store_mark_dirty(st, into);
 	return 0;
@@ -138,14 +138,14 @@ int ct_store_merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t
 /* The latest date of case_id's items up to t; 0 when none. */
 static ct_time last_before(struct ct_store *st, int64_t case_id, ct_time t)
 {
-	sqlite3_stmt *q = ct_store_stmt(st, ST_THREAD_QUIET,
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_THREAD_QUIET,
 		"SELECT max(date) FROM items WHERE case_id = ? AND date <= ?");
 	ct_time prev = 0;
-	sqlite3_bind_int64(q, 1, case_id);
-	sqlite3_bind_int64(q, 2, t);
-	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
-		prev = sqlite3_column_int64(q, 0);
-	sqlite3_reset(q);
+	ct_db_bind_int64(q, 1, case_id);
+	ct_db_bind_int64(q, 2, t);
+	if (ct_db_step(q) == CT_DB_ROW && !ct_db_column_is_null(q, 0))
+		prev = ct_db_column_int64(q, 0);
+	ct_db_reset(q);
 	return prev;
 }
 
@@ -160,7 +160,7 @@ static int quiet_case(struct ct_store *st, const struct ct_item *it, const char 
 		      const struct ct_strlist *needles, ct_time window, int64_t *follow_of, char **detail)
 {
 	ct_time close_after = (ct_time)(st->opt.close_after_days > 0 ? st->opt.close_after_days : 30) * 86400;
-	sqlite3_stmt *q = ct_store_stmt(st, ST_THREAD_OLD_SUBJECT,
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_THREAD_OLD_SUBJECT,
 		"SELECT i.case_id, i.external_id, i.participants FROM items i"
 		" WHERE i.subject_norm = ?1 AND i.date < ?2 AND i.case_id IS NOT NULL"
 		" ORDER BY i.date DESC LIMIT 200");
@@ -168,16 +168,16 @@ static int quiet_case(struct ct_store *st, const struct ct_item *it, const char 
 	char *ext = NULL;
 	int rc;
 	ct_store_bind_static(q, 1, norm);
-	sqlite3_bind_int64(q, 2, it->date - (window > close_after ? window : close_after));
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (!shares_participant((const char *)sqlite3_column_text(q, 2), needles))
+	ct_db_bind_int64(q, 2, it->date - (window > close_after ? window : close_after));
+	while ((rc = ct_db_step(q)) == CT_DB_ROW) {
+		if (!shares_participant(ct_db_column_text(q, 2), needles))
 			continue;
-		found = sqlite3_column_int64(q, 0);
+		found = ct_db_column_int64(q, 0);
 		ext = ct_store_col_strdup(q, 1);
 		break;
 	}
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	ct_db_reset(q);
+	if (rc != CT_DB_ROW && rc != CT_DB_DONE) {
 		free(ext);
 		return ct_store_sqlerr(st, "looking for a quiet case");
 	}
@@ -202,7 +202,7 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 			 const struct ct_strlist *outside, struct ct_thread_plan *plan)
 {
 	struct cands c = { 0 };
-	sqlite3_stmt *q;
+	struct ct_db_stmt *q;
 	int parent_found = 0, has_refs = 0, ret = -1, rc;
 	int64_t target = 0;
 	struct ct_strlist needles = CT_STRLIST_INIT, looked = CT_STRLIST_INIT;
@@ -234,13 +234,13 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 			"SELECT i.case_id, i.external_id, r.kind FROM item_refs r JOIN items i ON i.id = r.item_id"
 			" WHERE r.ref = ? AND i.case_id IS NOT NULL");
 		ct_store_bind_static(q, 1, it->message_id);
-		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-			const char *kind = (const char *)sqlite3_column_text(q, 2);
-			push(&c, sqlite3_column_int64(q, 0),
+		while ((rc = ct_db_step(q)) == CT_DB_ROW) {
+			const char *kind = ct_db_column_text(q, 2);
+			push(&c, ct_db_column_int64(q, 0),
 			     !strcmp(kind, "forward") ? "forward" : !strcmp(kind, "same-as") ? "same-as" : "child",
-			     ct_xstrfmt("%s of %s", kind, (const char *)sqlite3_column_text(q, 1)));
+			     ct_xstrfmt("%s of %s", kind, ct_db_column_text(q, 1)));
 		}
-		if (rc != SQLITE_DONE) {
+		if (rc != CT_DB_DONE) {
 			ct_store_sqlerr(st, "threading children");
 			goto out;
 		}
@@ -254,22 +254,22 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 			" AND case_id IS NOT NULL ORDER BY id LIMIT 1");
 		ct_store_bind_text(q, 1, it->ticket_system);
 		ct_store_bind_text(q, 2, it->ticket_id);
-		if (sqlite3_step(q) == SQLITE_ROW) {
-			push(&c, sqlite3_column_int64(q, 0), "ticket",
+		if (ct_db_step(q) == CT_DB_ROW) {
+			push(&c, ct_db_column_int64(q, 0), "ticket",
 			     ct_xstrfmt("%s ticket #%s", it->ticket_system, it->ticket_id));
 			ticket_known = 1;
 		}
-		sqlite3_reset(q);
+		ct_db_reset(q);
 		/* Mails that referred to this ticket before it was fetched. */
 		char *ref = ct_xstrfmt("T:%s", it->ticket_id);
 		q = ct_store_stmt(st, ST_THREAD_TICKET_REF_REV,
 			"SELECT DISTINCT i.case_id FROM item_refs r JOIN items i ON i.id = r.item_id"
 			" WHERE r.ref = ? AND r.kind = 'ticket' AND i.case_id IS NOT NULL");
 		ct_store_bind_text(q, 1, ref);
-		while (sqlite3_step(q) == SQLITE_ROW)
-			push(&c, sqlite3_column_int64(q, 0), "ticket-ref",
+		while (ct_db_step(q) == CT_DB_ROW)
+			push(&c, ct_db_column_int64(q, 0), "ticket-ref",
 			     ct_xstrfmt("a mail refers to ticket #%s", it->ticket_id));
-		sqlite3_reset(q);
+		ct_db_reset(q);
 		free(ref);
 	}
 	/* Ticket references in a mail: [#4521], [rtname #12]. */
@@ -278,21 +278,21 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 			"SELECT case_id, ticket_system FROM items WHERE ticket_id = ? AND case_id IS NOT NULL"
 			" ORDER BY id LIMIT 1");
 		ct_store_bind_text(q, 1, it->ticket_refs.v[i]);
-		if (sqlite3_step(q) == SQLITE_ROW)
-			push(&c, sqlite3_column_int64(q, 0), "ticket-ref",
-			     ct_xstrfmt("mentions %s ticket #%s", (const char *)sqlite3_column_text(q, 1),
+		if (ct_db_step(q) == CT_DB_ROW)
+			push(&c, ct_db_column_int64(q, 0), "ticket-ref",
+			     ct_xstrfmt("mentions %s ticket #%s", ct_db_column_text(q, 1),
 					it->ticket_refs.v[i]));
-		sqlite3_reset(q);
+		ct_db_reset(q);
 		/* Other mails about the same ticket, even before the ticket itself is fetched. */
 		char *ref = ct_xstrfmt("T:%s", it->ticket_refs.v[i]);
 		q = ct_store_stmt(st, ST_THREAD_TICKET_REF_REV,
 			"SELECT DISTINCT i.case_id FROM item_refs r JOIN items i ON i.id = r.item_id"
 			" WHERE r.ref = ? AND r.kind = 'ticket' AND i.case_id IS NOT NULL");
 		ct_store_bind_text(q, 1, ref);
-		while (sqlite3_step(q) == SQLITE_ROW)
-			push(&c, sqlite3_column_int64(q, 0), "ticket-ref",
+		while (ct_db_step(q) == CT_DB_ROW)
+			push(&c, ct_db_column_int64(q, 0), "ticket-ref",
 			     ct_xstrfmt("another mail about ticket #%s", it->ticket_refs.v[i]));
-		sqlite3_reset(q);
+		ct_db_reset(q);
 		free(ref);
 	}
 
@@ -312,27 +312,27 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 			"SELECT i.case_id, i.external_id, i.participants, i.date, i.id FROM items i"
 			" WHERE i.subject_norm = ?1 AND i.date BETWEEN ?2 AND ?3 AND i.case_id IS NOT NULL");
 		ct_store_bind_static(q, 1, norm);
-		sqlite3_bind_int64(q, 2, it->date - window);
-		sqlite3_bind_int64(q, 3, it->date + (new_ticket ? window : 0) + 60);
+		ct_db_bind_int64(q, 2, it->date - window);
+		ct_db_bind_int64(q, 3, it->date + (new_ticket ? window : 0) + 60);
 		/* the nearest in time, then the oldest */
 		int64_t best_case = 0, best_id = 0;
 		ct_time best_gap = 0;
 		char *best_ext = NULL;
-		while (sqlite3_step(q) == SQLITE_ROW) {
-			if (!shares_participant((const char *)sqlite3_column_text(q, 2), &needles))
+		while (ct_db_step(q) == CT_DB_ROW) {
+			if (!shares_participant(ct_db_column_text(q, 2), &needles))
 				continue;
-			ct_time d = sqlite3_column_int64(q, 3) - it->date;
+			ct_time d = ct_db_column_int64(q, 3) - it->date;
 			ct_time gap = d < 0 ? -d : d;
-			int64_t rid = sqlite3_column_int64(q, 4);
+			int64_t rid = ct_db_column_int64(q, 4);
 			if (best_case && (gap > best_gap || (gap == best_gap && rid > best_id)))
 				continue;
-			best_case = sqlite3_column_int64(q, 0);
+			best_case = ct_db_column_int64(q, 0);
 			best_gap = gap;
 			best_id = rid;
 			free(best_ext);
 			best_ext = ct_store_col_strdup(q, 1);
 		}
-		sqlite3_reset(q);
+		ct_db_reset(q);
 		/*
 		 * A case quiet for longer than close_after is closed: a mail that
 		 * comes back to it by subject alone opens a follow-up case linked
@@ -363,34 +363,36 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 			" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND i.link_reason IN ('new', 'follow-up')"
 			" AND i.date BETWEEN ?2 AND ?3 ORDER BY i.date, i.id");
 		ct_store_bind_static(q, 1, norm);
-		sqlite3_bind_int64(q, 2, it->date - 60);
-		sqlite3_bind_int64(q, 3, it->date + window);
-		while (sqlite3_step(q) == SQLITE_ROW)
-			if (shares_participant((const char *)sqlite3_column_text(q, 1), &needles))
-				push(&c, sqlite3_column_int64(q, 0), "subject+participants",
+		ct_db_bind_int64(q, 2, it->date - 60);
+		ct_db_bind_int64(q, 3, it->date + window);
+		while (ct_db_step(q) == CT_DB_ROW)
+			if (shares_participant(ct_db_column_text(q, 1), &needles))
+				push(&c, ct_db_column_int64(q, 0), "subject+participants",
 				     ct_xstrfmt("earlier reply with the same subject and participant"));
-		sqlite3_reset(q);
+		ct_db_reset(q);
 	}
 
 	const char *reason = "new";
 	const char *detail = NULL;
 	if (c.n == 0) {
 		q = ct_store_stmt(st, ST_THREAD_NEW_CASE,
-			"INSERT INTO cases(subject, opened_at, last_activity_at, follow_up_of) VALUES (?, ?, ?, ?)");
+			"INSERT INTO cases(subject, opened_at, last_activity_at, follow_up_of) VALUES (?, ?, ?, ?)"
+			" RETURNING id");
 		ct_store_bind_text(q, 1, it->kind == CT_ITEM_EMAIL || !it->ticket_subject
 				   ? it->subject : it->ticket_subject);
-		sqlite3_bind_int64(q, 2, it->date);
-		sqlite3_bind_int64(q, 3, it->date);
+		ct_db_bind_int64(q, 2, it->date);
+		ct_db_bind_int64(q, 3, it->date);
 		if (follow_of) {
-			sqlite3_bind_int64(q, 4, follow_of);
+			ct_db_bind_int64(q, 4, follow_of);
 			reason = "follow-up";
 			detail = follow_detail;
 		}
-		if (sqlite3_step(q) != SQLITE_DONE) {
+		if (ct_db_step(q) != CT_DB_ROW) {
 			ct_store_sqlerr(st, "creating a case");
 			goto out;
 		}
-		target = sqlite3_last_insert_rowid(st->db);
+		target = ct_db_column_int64(q, 0);
+		ct_db_reset(q);
 	} else {
 		size_t best = 0;
 		for (size_t i = 1; i < c.n; i++)
@@ -439,24 +441,24 @@ static int link_later_follow_up(struct ct_store *st, const struct ct_item *it, c
 	if (!plan->norm || !*plan->norm || !plan->outside || !plan->outside->n)
 		return 0;
 	participant_needles(plan->outside, &needles);
-	sqlite3_stmt *q = ct_store_stmt(st, ST_THREAD_LATER_REPLIES,
+	struct ct_db_stmt *q = ct_store_stmt(st, ST_THREAD_LATER_REPLIES,
 		"SELECT i.id, i.case_id, i.participants, i.date FROM items i JOIN cases c ON c.id = i.case_id"
 		" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND i.link_reason = 'new' AND i.date > ?2"
 		" AND i.case_id <> ?3 AND c.follow_up_of IS NULL ORDER BY i.date, i.id LIMIT 50");
 	ct_store_bind_static(q, 1, plan->norm);
-	sqlite3_bind_int64(q, 2, it->date + gap);
-	sqlite3_bind_int64(q, 3, plan->case_id);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (!shares_participant((const char *)sqlite3_column_text(q, 2), &needles))
+	ct_db_bind_int64(q, 2, it->date + gap);
+	ct_db_bind_int64(q, 3, plan->case_id);
+	while ((rc = ct_db_step(q)) == CT_DB_ROW) {
+		if (!shares_participant(ct_db_column_text(q, 2), &needles))
 			continue;
-		reply_id = sqlite3_column_int64(q, 0);
-		reply_case = sqlite3_column_int64(q, 1);
-		reply_date = sqlite3_column_int64(q, 3);
+		reply_id = ct_db_column_int64(q, 0);
+		reply_case = ct_db_column_int64(q, 1);
+		reply_date = ct_db_column_int64(q, 3);
 		break;
 	}
-	sqlite3_reset(q);
+	ct_db_reset(q);
 	ct_strlist_clear(&needles);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc != CT_DB_ROW && rc != CT_DB_DONE)
 		return ct_store_sqlerr(st, "looking for later follow-ups");
 	if (!reply_id)
 		return 0;
@@ -466,20 +468,19 @@ static int link_later_follow_up(struct ct_store *st, const struct ct_item *it, c
 	char *detail = ct_xstrfmt("follows up case %lld, quiet for %lld days: same subject and participant as %s",
 				  (long long)plan->case_id, (long long)((reply_date - prev) / 86400),
 				  it->external_id ? it->external_id : "?");
-	sqlite3_stmt *u;
+	struct ct_db_stmt *u;
 	int ok = 0;
-	if (sqlite3_prepare_v2(st->db, "UPDATE cases SET follow_up_of = ?2 WHERE id = ?1", -1, &u, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(u, 1, reply_case);
-		sqlite3_bind_int64(u, 2, plan->case_id);
-		ok = sqlite3_step(u) == SQLITE_DONE;
-		sqlite3_finalize(u);
+	if (!ct_db_prepare(st->db, "UPDATE cases SET follow_up_of = ?2 WHERE id = ?1", &u)) {
+		ct_db_bind_int64(u, 1, reply_case);
+		ct_db_bind_int64(u, 2, plan->case_id);
+		ok = ct_db_step(u) == CT_DB_DONE;
+		ct_db_finalize(u);
 	}
-	if (ok && sqlite3_prepare_v2(st->db, "UPDATE items SET link_reason = 'follow-up', link_detail = ?2 WHERE id = ?1",
-				     -1, &u, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(u, 1, reply_id);
+	if (ok && !ct_db_prepare(st->db, "UPDATE items SET link_reason = 'follow-up', link_detail = ?2 WHERE id = ?1", &u)) {
+		ct_db_bind_int64(u, 1, reply_id);
 		ct_store_bind_text(u, 2, detail);
-		ok = sqlite3_step(u) == SQLITE_DONE;
-		sqlite3_finalize(u);
+		ok = ct_db_step(u) == CT_DB_DONE;
+		ct_db_finalize(u);
 	} else {
 		ok = 0;
 	}

@@ -440,7 +440,7 @@ static void test_huge_references_link_by_root_and_nearest_ancestors(void **state
 	assert_int_equal(ct_store_case_of(st, "id159999@x"), cbig);
 	assert_int_equal(ct_store_case_of(st, "id80000@x"), cmid);
 	sqlite3_stmt *q;
-	assert_int_equal(sqlite3_prepare_v2(st->db, "SELECT count(*) FROM item_refs", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(ct_db_sqlite(st->db), "SELECT count(*) FROM item_refs", -1, &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
 	long long rows = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
@@ -496,7 +496,7 @@ static void test_store_from_a_newer_version_is_refused(void **state)
 	int problems = 0;
 	char sql[64];
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", ct_store_schema_latest() + 1);
-	assert_int_equal(sqlite3_exec(st->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(ct_db_sqlite(st->db), sql, NULL, NULL, NULL), SQLITE_OK);
 	ct_store_close(st);
 	st = NULL;
 	assert_int_equal(ct_store_open(dbpath, 0, NULL, &again), -1);
