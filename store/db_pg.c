@@ -697,7 +697,14 @@ static int p_schema_version(struct ct_db *db, int *version)
 {
 	if (idle(db))
 		return -1;
-	PGresult *r = PQexec(conn_of(db), "SELECT to_regclass('schema_version') IS NOT NULL");
+	/*
+	 * Read from pg_class, not with to_regclass(): a name looked up before
+	 * another process created the table may stay "missing" in this
+	 * backend's catalog cache (an advisory lock does not refresh it).
+	 */
+	PGresult *r = PQexec(conn_of(db), "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c"
+			     " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+			     " WHERE c.relname = 'schema_version' AND n.nspname = current_schema())");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		fail_res(db, r);
 		PQclear(r);

@@ -267,6 +267,24 @@ static void *writer_main(void *arg)
 		int failed = p->failed;
 		pthread_mutex_unlock(&p->qlock);
 
+		if (p->gather) {
+			int ends = 0;
+			if (p->held)
+				p->held_tail->next = batch;
+			else
+				p->held = batch;
+			for (struct ct_job *j = batch; j; j = j->next) {
+				p->nheld += j->type == JOB_ITEM;
+				ends |= j->type == JOB_FLUSH || j->type == JOB_STOP;
+				p->held_tail = j;
+			}
+			if (!ends && p->nheld < p->batch_size && !failed)
+				continue;
+			batch = p->held;
+			p->held = p->held_tail = NULL;
+			p->nheld = 0;
+		}
+
 		long flushes = 0;
 		while (batch) {
 			struct ct_job *j = batch;
@@ -476,6 +494,7 @@ int ct_pipeline_init(struct ct_pipeline *p, const struct ct_config *cfg, struct 
 	p->rules = rules;
 	p->batch_size = 1000;
 	p->batch_grow = 1;
+	p->gather = ct_db_kind(st->db) == CT_DB_POSTGRES;
 	p->started = ct_now_mono();
 	p->show_progress = isatty(2);
 	p->match_data = pcre2_match_data_create(4, NULL);

@@ -573,6 +573,9 @@ void ct_store_close(struct ct_store *st)
 	free(st);
 }
 
+/* The advisory lock writers of a PostgreSQL store take per transaction ("casetrail"). */
+#define CT_STORE_WRITE_LOCK "6364786566163010"
+
 /* Names the process that holds the store, from the runs table. */
 static void explain_busy(struct ct_store *st)
 {
@@ -596,7 +599,22 @@ int ct_store_begin(struct ct_store *st)
 {
 	if (st->in_tx)
 		ct_bug("nested transaction");
-	if (ct_db_begin(st->db)) {
+	/*
+	 * PostgreSQL: writers (ingest workers on several machines, classify,
+	 * decisions) take turns per transaction, as SQLite's BEGIN IMMEDIATE
+	 * makes them: threading a batch reads the cases other writers made, and
+	 * two batches filing replies of one thread at once could each open a
+	 * case for it. The lock ends with the transaction (also when the
+	 * connection dies), and a batch holds it only while it writes
+	 * (pipeline.c gathers the batch first).
+	 */
+	if (!ct_db_begin(st->db) && ct_db_kind(st->db) == CT_DB_POSTGRES &&
+	    ct_db_exec(st->db, "SELECT pg_advisory_xact_lock(" CT_STORE_WRITE_LOCK ")")) {
+		ct_store_sqlerr(st, "waiting for the other writers");
+		ct_db_rollback(st->db);
+		return -1;
+	}
+	if (!ct_db_in_tx(st->db)) {
 		sqlite3 *h = ct_db_sqlite(st->db);
 		if (h && (sqlite3_extended_errcode(h) & 0xff) == SQLITE_BUSY) {
 			explain_busy(st);

@@ -490,6 +490,14 @@ struct ct_pipeline {
 	int writer_waiting, producer_waiting;
 	struct ct_job *head, *tail;
 	struct ct_job *done;         /* worked off by the writer, freed by the producer */
+	/*
+	 * A store shared with other writers (PostgreSQL): the writer gathers a
+	 * whole batch before it opens the transaction, so the store's write lock
+	 * is held for the writes alone, not while the fetcher decodes.
+	 */
+	int gather;
+	struct ct_job *held, *held_tail;
+	long nheld;
 	size_t queued, max_queued;
 	int failed;                  /* a store write failed: stop the fetcher */
 	long flushes_done, flushes_asked;
