@@ -179,6 +179,11 @@ int64_t ct_db_changes(const struct ct_db_stmt *q)
 	return q->changes;
 }
 
+const char *ct_db_column_name(const struct ct_db_stmt *q, int i)
+{
+	return q->db->ops->column_name(q, i);
+}
+
 int ct_db_column_count(const struct ct_db_stmt *q)
 {
 	return q->db->ops->column_count(q);

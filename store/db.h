@@ -196,6 +196,8 @@ int64_t ct_db_changes(const struct ct_db_stmt *q);
 
 /* Columns of the current row, 0-based. Text is borrowed until the next step or reset. */
 int ct_db_column_count(const struct ct_db_stmt *q);
+/* The name of column i (as the engine reports it); after the first step on PostgreSQL. */
+const char *ct_db_column_name(const struct ct_db_stmt *q, int i);
 int ct_db_column_is_null(const struct ct_db_stmt *q, int i);
 int64_t ct_db_column_int64(const struct ct_db_stmt *q, int i);
 double ct_db_column_double(const struct ct_db_stmt *q, int i);
@@ -251,6 +253,7 @@ struct ct_db_ops {
 	int (*step)(struct ct_db_stmt *q);
 	void (*reset)(struct ct_db_stmt *q);
 	int (*column_count)(const struct ct_db_stmt *q);
+	const char *(*column_name)(const struct ct_db_stmt *q, int i);
 	int (*column_is_null)(const struct ct_db_stmt *q, int i);
 	const char *(*column_text)(const struct ct_db_stmt *q, int i);
 	int64_t (*column_int64)(const struct ct_db_stmt *q, int i);

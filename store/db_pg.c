@@ -583,6 +583,12 @@ static int p_column_is_null(const struct ct_db_stmt *q, int i)
 	return !on_row(s, i) || PQgetisnull(s->res, s->row, i);
 }
 
+static const char *p_column_name(const struct ct_db_stmt *q, int i)
+{
+	const struct pstmt *s = (const struct pstmt *)q;
+	return s->res ? PQfname(s->res, i) : NULL;
+}
+
 static const char *p_column_text(const struct ct_db_stmt *q, int i)
 {
 	const struct pstmt *s = (const struct pstmt *)q;
@@ -745,6 +751,7 @@ const struct ct_db_ops ct_db_pg_ops = {
 	.step = p_step,
 	.reset = p_reset,
 	.column_count = p_column_count,
+	.column_name = p_column_name,
 	.column_is_null = p_column_is_null,
 	.column_text = p_column_text,
 	.column_int64 = p_column_int64,

@@ -138,6 +138,11 @@ static int s_column_count(const struct ct_db_stmt *q)
 	return sqlite3_column_count(((const struct sstmt *)q)->q);
 }
 
+static const char *s_column_name(const struct ct_db_stmt *q, int i)
+{
+	return sqlite3_column_name(((const struct sstmt *)q)->q, i);
+}
+
 static int s_column_is_null(const struct ct_db_stmt *q, int i)
 {
 	return sqlite3_column_type(((const struct sstmt *)q)->q, i) == SQLITE_NULL;
@@ -219,6 +224,7 @@ const struct ct_db_ops ct_db_sqlite_ops = {
 	.step = s_step,
 	.reset = s_reset,
 	.column_count = s_column_count,
+	.column_name = s_column_name,
 	.column_is_null = s_column_is_null,
 	.column_text = s_column_text,
 	.column_int64 = s_column_int64,

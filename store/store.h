@@ -43,6 +43,21 @@ int ct_store_open(const char *path, int writable, const struct ct_store_options 
 		  struct ct_store **out);
 /* Whether target names a PostgreSQL store (postgresql:// or postgres://) rather than a file. */
 int ct_store_is_url(const char *target);
+/*
+ * 'casetrail store copy': every row of src into dst, which must be empty
+ * (just opened writable: created and migrated), keeping ids; either engine
+ * on either side. One transaction on each side: a failed copy leaves dst
+ * empty. progress (may be NULL) hears of each table as it goes (done = 1
+ * once the table is copied). 0, or -1 (reported).
+ */
+int ct_store_copy(struct ct_store *src, struct ct_store *dst,
+		  void (*progress)(const char *table, long rows, int done, void *data), void *data);
+/*
+ * Rows per table in a and b, to cb (may be NULL); 1 when any count
+ * differs (or cannot be read), 0 when all are equal.
+ */
+int ct_store_compare_counts(struct ct_store *a, struct ct_store *b,
+			    void (*cb)(const char *table, long na, long nb, void *data), void *data);
 void ct_store_close(struct ct_store *st);
 /*
  * -1 when SQLite found damaged pages while the store was open (reported
