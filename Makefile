@@ -168,11 +168,13 @@ bench: all $(BENCH_BIN)
 
 SHARED ?= ../shared
 USRP ?=
+# make accuracy CORPUS=DIR STORE=postgresql://... runs it on that (empty) store
+STORE ?=
 accuracy: all
 ifeq ($(CORPUS),)
 	@sh tests/qa/report.sh --casetrail ./casetrail --shared "$(SHARED)" $(if $(USRP),--usrp "$(USRP)")
 else
-	@python3 tests/accuracy.py --casetrail ./casetrail --corpus "$(CORPUS)"
+	@python3 tests/accuracy.py --casetrail ./casetrail --corpus "$(CORPUS)" $(if $(STORE),--db "$(STORE)")
 endif
 
 # What make install puts where (DESTDIR is prepended to each); uninstall

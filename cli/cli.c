@@ -22,6 +22,34 @@ const char *ct_cli_store_path(const struct ct_cli *cli)
 	return path;
 }
 
+int ct_cli_store_password(const struct ct_cli *cli, const char *target, char **out)
+{
+	*out = NULL;
+	if (!ct_store_is_url(target))
+		return 0;
+	if (cli->cfg.store_password_command) {
+		*out = ct_secret_from_command(cli->cfg.store_password_command, "[store]");
+		return *out ? 0 : -1;
+	}
+	if (cli->cfg.store_password_env) {
+		const char *v = getenv(cli->cfg.store_password_env);
+		if (!v) {
+			ct_error("[store]: environment variable '%s' is not set", cli->cfg.store_password_env);
+			return -1;
+		}
+		*out = ct_strdup(v);
+	}
+	return 0;
+}
+
+void ct_cli_password_free(char *password)
+{
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+}
+
 int ct_cli_open_store(struct ct_cli *cli, int writable)
 {
 	if (cli->store)
@@ -38,26 +66,11 @@ int ct_cli_open_store(struct ct_cli *cli, int writable)
 	if (t && ct_opt_int("CASETRAIL_BUSY_TIMEOUT_MS", t, 0, 3600000, &opt.busy_timeout_ms))
 		return -1;
 	char *password = NULL;
-	if (ct_store_is_url(path)) {
-		if (cli->cfg.store_password_command) {
-			password = ct_secret_from_command(cli->cfg.store_password_command, "[store]");
-			if (!password)
-				return -1;
-		} else if (cli->cfg.store_password_env) {
-			const char *v = getenv(cli->cfg.store_password_env);
-			if (!v) {
-				ct_error("[store]: environment variable '%s' is not set", cli->cfg.store_password_env);
-				return -1;
-			}
-			password = ct_strdup(v);
-		}
-	}
+	if (ct_cli_store_password(cli, path, &password))
+		return -1;
 	opt.password = password;
 	int rc = ct_store_open(path, writable, &opt, &cli->store);
-	if (password) {
-		explicit_bzero(password, strlen(password));
-		free(password);
-	}
+	ct_cli_password_free(password);
 	if (rc)
 		return -1;
 	/* A reader shows what the last ingest computed: say when the configuration moved on since. */

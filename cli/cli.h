@@ -51,6 +51,13 @@ const char *ct_cli_rules_path(const struct ct_cli *cli);
 void ct_cli_rules_missing(void);
 
 /* Opens cli->store when it is not open yet (the path from --db or [store] path). */
+/*
+ * The store's password for target (a postgresql:// URL) from [store]
+ * password_command or password_env: *out NULL when none is configured (or
+ * target is a file). -1 reported. Free with ct_cli_password_free.
+ */
+int ct_cli_store_password(const struct ct_cli *cli, const char *target, char **out);
+void ct_cli_password_free(char *password);
 int ct_cli_open_store(struct ct_cli *cli, int writable);
 /* The store's path: --db, else [store] path; NULL (reported) when neither says. */
 const char *ct_cli_store_path(const struct ct_cli *cli);

@@ -75,7 +75,11 @@ static int cmd_check(int argc, char **argv, struct ct_cli *cli)
 	const char *path = ct_cli_store_path(cli);
 	if (!path)
 		return 2;
-	int n = ct_store_check(path, print_problem, NULL);
+	char *password = NULL;
+	if (ct_cli_store_password(cli, path, &password))
+		return 1;
+	int n = ct_store_check(path, password, print_problem, NULL);
+	ct_cli_password_free(password);
 	if (n < 0)
 		return 1;
 	if (n == 0) {

@@ -573,7 +573,12 @@ static int update_mailboxes(struct ct_store *st, const struct ct_config *cfg)
 		if (ct_source_get(s, "folder_departments"))
 			continue;
 		static const char *const sql[] = {
-			"UPDATE OR IGNORE item_mailboxes SET department = ?2 WHERE source = ?1 AND department <> ?2",
+			/* one row per item moves (unless the item has one there already), the rest go */
+			"UPDATE item_mailboxes SET department = ?2 WHERE source = ?1 AND department <> ?2"
+			" AND NOT EXISTS (SELECT 1 FROM item_mailboxes m WHERE m.item_id = item_mailboxes.item_id"
+			"   AND m.source = ?1 AND m.department = ?2)"
+			" AND department = (SELECT min(m.department) FROM item_mailboxes m"
+			"   WHERE m.item_id = item_mailboxes.item_id AND m.source = ?1)",
 			"DELETE FROM item_mailboxes WHERE source = ?1 AND department <> ?2",
 		};
 		for (size_t k = 0; k < CT_ARRAY_SIZE(sql); k++) {

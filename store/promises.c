@@ -36,7 +36,7 @@ int ct_store_set_date_tz(struct ct_store *st, int64_t item_id, int tz_min)
 	struct ct_db_stmt *q = ct_store_stmt(st, ST_SET_TZ, "UPDATE items SET date_tz = ? WHERE id = ? AND date_tz IS NULL");
 	ct_db_bind_int64(q, 1, tz_min);
 	ct_db_bind_int64(q, 2, item_id);
-	if (ct_db_step(q) != CT_DB_DONE)
+	if (ct_db_queue(q))
 		return ct_store_sqlerr(st, "storing a Date offset");
 	return 0;
 }
@@ -45,11 +45,11 @@ int ct_store_set_ledger(struct ct_store *st, int64_t item_id, const struct ct_le
 {
 	struct ct_db_stmt *q = ct_store_stmt(st, ST_PROM_STALE, "UPDATE promises SET stale = 1 WHERE item_id = ?");
 	ct_db_bind_int64(q, 1, item_id);
-	if (ct_db_step(q) != CT_DB_DONE)
+	if (ct_db_queue(q))
 		return ct_store_sqlerr(st, "storing promises");
 	q = ct_store_stmt(st, ST_KEPT_CLEAR, "DELETE FROM promise_kept WHERE item_id = ?");
 	ct_db_bind_int64(q, 1, item_id);
-	if (ct_db_step(q) != CT_DB_DONE)
+	if (ct_db_queue(q))
 		return ct_store_sqlerr(st, "storing promises");
 	for (size_t i = 0; l && i < l->n; i++) {
 		const struct ct_ledger_hit *h = &l->v[i];
@@ -78,12 +78,12 @@ int ct_store_set_ledger(struct ct_store *st, int64_t item_id, const struct ct_le
 			ct_db_bind_int64(q, 4, (int64_t)h->end);
 			ct_store_bind_static(q, 5, h->snippet ? h->snippet : "");
 		}
-		if (ct_db_step(q) != CT_DB_DONE)
+		if (ct_db_queue(q))
 			return ct_store_sqlerr(st, "storing promises");
 	}
 	q = ct_store_stmt(st, ST_PROM_DEL_STALE, "DELETE FROM promises WHERE item_id = ? AND stale = 1");
 	ct_db_bind_int64(q, 1, item_id);
-	if (ct_db_step(q) != CT_DB_DONE)
+	if (ct_db_queue(q))
 		return ct_store_sqlerr(st, "storing promises");
 	return 0;
 }

@@ -36,7 +36,7 @@ int ct_store_route_case(struct ct_store *st, int64_t case_id)
 
 	q = ct_store_stmt(st, ST_ROUTE_CLEAR, "DELETE FROM routing_events WHERE case_id = ?");
 	ct_db_bind_int64(q, 1, case_id);
-	if (ct_db_step(q) != CT_DB_DONE)
+	if (ct_db_queue(q))
 		return ct_store_sqlerr(st, "clearing routing events");
 
 	q = ct_store_stmt(st, ST_ROUTE_ITEMS,
@@ -96,7 +96,7 @@ int ct_store_route_case(struct ct_store *st, int64_t case_id)
 			ct_store_bind_text(ins, 7, from && *from ? from : NULL);
 			ct_db_bind_int64(ins, 8, item_id);
 			ct_db_bind_int64(ins, 9, observed);
-			if (ct_db_step(ins) != CT_DB_DONE) {
+			if (ct_db_queue(ins)) {
 				ct_store_sqlerr(st, "writing a routing event");
 				goto out;
 			}
@@ -165,7 +165,7 @@ int ct_store_route_case(struct ct_store *st, int64_t case_id)
 	ct_db_bind_int64(q, 11, handoffs);
 	ct_db_bind_int64(q, 12, ping_pong);
 	ct_db_bind_int64(q, 13, nitems);
-	rc = ct_db_step(q);
+	rc = ct_db_queue(q) ? -1 : CT_DB_DONE;
 	free(trail_s);
 	if (rc != CT_DB_DONE) {
 		ct_store_sqlerr(st, "updating a case");

@@ -688,9 +688,10 @@ int ct_store_check_damage(struct ct_store *st)
 	return -1;
 }
 
-int ct_store_check(const char *path, int (*cb)(const char *problem, void *data), void *data)
+int ct_store_check(const char *path, const char *password, int (*cb)(const char *problem, void *data),
+		   void *data)
 {
-	struct ct_store st = { .path = ct_db_display_name(path), .lock_fd = -1 };
+	struct ct_store st = { .path = ct_db_display_name(path), .lock_fd = -1, .password = (char *)password };
 	int n = 0, rc = SQLITE_OK;
 	if (ct_db_is_url(path)) {
 		/* The server keeps its own pages sound: what is left to check is the schema. */
@@ -825,7 +826,7 @@ int ct_store_mark_seen(struct ct_store *st, const char *source, const char *key,
 	ct_store_bind_text(q, 2, key);
 	if (item_id > 0)
 		ct_db_bind_int64(q, 3, item_id);
-	if (ct_db_step(q) != CT_DB_DONE)
+	if (ct_db_queue(q))
 		return ct_store_sqlerr(st, "recording a seen key");
 	return 0;
 }
@@ -851,7 +852,7 @@ int ct_store_set_cursor(struct ct_store *st, const char *source, const char *nam
 	ct_store_bind_text(q, 1, source);
 	ct_store_bind_text(q, 2, name);
 	ct_store_bind_text(q, 3, value ? value : "");
-	if (ct_db_step(q) != CT_DB_DONE)
+	if (ct_db_queue(q))
 		return ct_store_sqlerr(st, "saving a cursor");
 	return 0;
 }
@@ -865,7 +866,7 @@ static int add_mailbox(struct ct_store *st, int64_t id, const struct ct_item *it
 	ct_db_bind_int64(q, 1, id);
 	ct_store_bind_static(q, 2, it->source ? it->source : "cli");
 	ct_store_bind_static(q, 3, it->mailbox_dept ? it->mailbox_dept : "");
-	if (ct_db_step(q) != CT_DB_DONE)
+	if (ct_db_queue(q))
 		return ct_store_sqlerr(st, "recording a mailbox");
 	return 0;
 }
@@ -879,7 +880,7 @@ static int add_ref(struct ct_store *st, int64_t id, const char *ref, const char 
 	ct_db_bind_int64(q, 1, id);
 	ct_store_bind_static(q, 2, ref);
 	ct_store_bind_static(q, 3, kind);
-	if (ct_db_step(q) != CT_DB_DONE)
+	if (ct_db_queue(q))
 		return ct_store_sqlerr(st, "recording a reference");
 	return 0;
 }
@@ -1013,7 +1014,7 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 		ct_store_bind_static(q, 5, it->fwd[i].from);
 		ct_db_bind_int64(q, 6, it->fwd[i].date);
 		ct_store_bind_static(q, 7, it->fwd[i].body);
-		if (ct_db_step(q) != CT_DB_DONE) {
+		if (ct_db_queue(q)) {
 			ct_store_sqlerr(st, "storing a forwarded message");
 			goto out;
 		}
@@ -1026,7 +1027,7 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 		ct_store_bind_static(q, 3, it->att[i].name);
 		ct_store_bind_static(q, 4, it->att[i].type);
 		ct_db_bind_int64(q, 5, (int64_t)it->att[i].size);
-		if (ct_db_step(q) != CT_DB_DONE) {
+		if (ct_db_queue(q)) {
 			ct_store_sqlerr(st, "storing an attachment");
 			goto out;
 		}
@@ -1093,7 +1094,7 @@ int ct_store_clear_tags(struct ct_store *st, int64_t item_id)
 {
 	struct ct_db_stmt *q = ct_store_stmt(st, ST_CLEAR_TAGS, "DELETE FROM tags WHERE item_id = ?");
 	ct_db_bind_int64(q, 1, item_id);
-	if (ct_db_step(q) != CT_DB_DONE)
+	if (ct_db_queue(q))
 		return ct_store_sqlerr(st, "clearing tags");
 	return 0;
 }
@@ -1110,7 +1111,7 @@ int ct_store_add_tag(struct ct_store *st, int64_t item_id, const char *category,
 	ct_db_bind_int64(q, 4, (int64_t)start);
 	ct_db_bind_int64(q, 5, (int64_t)end);
 	ct_store_bind_static(q, 6, snippet ? snippet : "");
-	if (ct_db_step(q) != CT_DB_DONE)
+	if (ct_db_queue(q))
 		return ct_store_sqlerr(st, "storing a tag");
 	return 0;
 }
@@ -1126,7 +1127,7 @@ int ct_store_set_rules_hash(struct ct_store *st, int64_t item_id, const char *ha
 	struct ct_db_stmt *q = ct_store_stmt(st, ST_SET_HASH, "UPDATE items SET rules_hash = ? WHERE id = ?");
 	ct_store_bind_text(q, 1, hash);
 	ct_db_bind_int64(q, 2, item_id);
-	if (ct_db_step(q) != CT_DB_DONE)
+	if (ct_db_queue(q))
 		return ct_store_sqlerr(st, "recording the rule set");
 	return 0;
 }

@@ -73,7 +73,8 @@ int ct_store_check_damage(struct ct_store *st);
  * nonzero to stop); returns the number of problems, or -1 when the store
  * could not be read at all (reported).
  */
-int ct_store_check(const char *path, int (*cb)(const char *problem, void *data), void *data);
+int ct_store_check(const char *path, const char *password, int (*cb)(const char *problem, void *data),
+		   void *data);
 /*
  * A second, read-only connection to the same store, for another thread: it
  * sees what the writer has committed (WAL), and never waits for it.

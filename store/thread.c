@@ -117,7 +117,7 @@ int ct_store_merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t
 		struct ct_db_stmt *q = ct_store_stmt(st, steps[i].id, steps[i].sql);
 		ct_db_bind_int64(q, 1, from);
 		ct_db_bind_int64(q, 2, into);
-		if (ct_db_step(q) != CT_DB_DONE)
+		if (ct_db_queue(q))
 			return ct_store_sqlerr(st, "merging cases");
 	}
 	struct ct_db_stmt *q = ct_store_stmt(st, ST_MERGE_LOG,
@@ -129,7 +129,7 @@ int ct_store_merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t
 	ct_store_bind_text(q, 4, reason);
 	ct_store_bind_text(q, 5, detail);
 	ct_db_bind_int64(q, 6, at);
-	if (ct_db_step(q) != CT_DB_DONE)
+	if (ct_db_queue(q))
 		return ct_store_sqlerr(st, "recording a merge");
 	ct_store_mark_dirty(st, into);
 	return 0;

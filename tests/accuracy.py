@@ -88,6 +88,8 @@ def main():
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--keep-db", help="ingest into this store and keep it")
+    ap.add_argument("--db", help="ingest into this store (a new file, or an empty PostgreSQL"
+                    " database: postgresql://...) and keep it")
     ap.add_argument("--no-routing-events", action="store_true",
                     help="skip 'case show' per case (faster on big corpora)")
     a = ap.parse_args()
@@ -105,7 +107,10 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="ct-accuracy.")
     try:
-        db = os.path.abspath(a.keep_db) if a.keep_db else os.path.join(tmp, "store.db")
+        if a.db:
+            db = a.db if "://" in a.db else os.path.abspath(a.db)
+        else:
+            db = os.path.abspath(a.keep_db) if a.keep_db else os.path.join(tmp, "store.db")
         # Run from the checkout so that the default rule set (config/rules.conf) is found when
         # the corpus configuration names none.
         p = run([exe, "-c", conf, "--db", db, "ingest"], cwd=top)

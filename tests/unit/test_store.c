@@ -485,7 +485,7 @@ static void test_store_check_passes_a_sound_store(void **state)
 			  NULL, "Support", 1, 9 };
 	int problems = 0;
 	add(&a);
-	assert_int_equal(ct_store_check(dbpath, no_problem, &problems), 0);
+	assert_int_equal(ct_store_check(dbpath, NULL, no_problem, &problems), 0);
 	assert_int_equal(problems, 0);
 	assert_int_equal(ct_store_check_damage(st), 0);
 }
@@ -503,7 +503,7 @@ static void test_store_from_a_newer_version_is_refused(void **state)
 	assert_null(again);
 	assert_int_equal(ct_store_open(dbpath, 1, NULL, &again), -1);
 	assert_null(again);
-	assert_int_equal(ct_store_check(dbpath, no_problem, &problems), -1);
+	assert_int_equal(ct_store_check(dbpath, NULL, no_problem, &problems), -1);
 	assert_int_equal(problems, 0);
 }
 
