@@ -163,7 +163,12 @@ struct sqlite3 *ct_db_sqlite(struct ct_db *db);
 /* Runs one or more statements without parameters (DDL, migrations). */
 int ct_db_exec(struct ct_db *db, const char *sql);
 
-/* Prepares one statement (neutral dialect) on db. */
+/*
+ * Prepares one statement (neutral dialect) on db. SQLite checks the SQL
+ * here; PostgreSQL at the statement's first step or queue (where a lost
+ * connection is then an error of that statement): here only the
+ * translation can fail.
+ */
 int ct_db_prepare(struct ct_db *db, const char *sql, struct ct_db_stmt **out);
 /* Frees a statement; NULL is fine. */
 void ct_db_finalize(struct ct_db_stmt *q);

@@ -30,6 +30,7 @@ struct pstmt {
 	char *owned;          /* values[i] was allocated here */
 	PGresult *res;
 	int row;              /* current row of res, -1 before the first */
+	int prepared;         /* sent to the server (at first use: see ensure_prepared) */
 };
 
 /* ---- translation ---- */
@@ -344,7 +345,7 @@ static void p_close(struct ct_db *db)
  * pipeline mode. The first failure's message is kept; -1 when any
  * queued statement failed (including earlier chunks of this batch).
  */
-static int pipeline_sync(struct ct_db *db, int leave)
+static int pipeline_sync(struct ct_db *db, int leave, PGresult **keep)
 {
 	struct pdb *d = (struct pdb *)db;
 	int failed = d->queue_failed;
@@ -378,7 +379,13 @@ static int pipeline_sync(struct ct_db *db, int leave)
 			fail_res(db, r);
 			failed = 1;
 		}
-		PQclear(r);
+		if (keep && (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)) {
+			/* The last statement's result (keep's caller sent it last) is the one kept. */
+			PQclear(*keep);
+			*keep = r;
+		} else {
+			PQclear(r);
+		}
 	}
 out:
 	d->queued = 0;
@@ -401,7 +408,7 @@ static int idle(struct ct_db *db)
 		return ct_db_fail(db, "%s", *db->err ? db->err : "the connection to PostgreSQL was lost");
 	if (!d->pipelined && !d->queue_failed)
 		return 0;
-	int rc = pipeline_sync(db, 1);
+	int rc = pipeline_sync(db, 1, NULL);
 	/* Outside a transaction the failed batch is over once reported. */
 	if (!db->in_tx)
 		d->queue_failed = 0;
@@ -439,8 +446,6 @@ static int p_prepare(struct ct_db *db, const char *sql, struct ct_db_stmt **out)
 	struct pdb *d = (struct pdb *)db;
 	struct ct_buf err = CT_BUF_INIT;
 	int n;
-	if (idle(db))
-		return -1;
 	char *t = ct_db_translate_pg(sql, &n, &err);
 	if (!t) {
 		ct_db_fail(db, "%s", err.buf);
@@ -448,6 +453,11 @@ static int p_prepare(struct ct_db *db, const char *sql, struct ct_db_stmt **out)
 		return -1;
 	}
 	ct_buf_release(&err);
+	/*
+	 * The server hears of the statement at its first use (ensure_prepared),
+	 * where a failure, a lost connection say, is an error the caller
+	 * handles like any other of that statement.
+	 */
 	struct pstmt *s = ct_calloc(1, sizeof(*s));
 	s->base.db = db;
 	s->base.sql = ct_strdup(sql);
@@ -457,21 +467,30 @@ static int p_prepare(struct ct_db *db, const char *sql, struct ct_db_stmt **out)
 	s->owned = ct_calloc((size_t)n + 1, 1);
 	s->row = -1;
 	snprintf(s->name, sizeof(s->name), "ct_s%u", ++d->next_name);
-	PGresult *r = PQprepare(d->conn, s->name, t, n, NULL);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		fail_res(db, r);
-		PQclear(r);
-		/* ct_db_finalize does not run: free what it would. */
-		free(s->values);
-		free(s->owned);
-		free(s->base.sql);
-		free(s);
-		free(t);
-		return -1;
-	}
-	PQclear(r);
 	*out = &s->base;
 	return 0;
+}
+
+/* Prepares s on the server: in the pipeline when one is open (its answer comes with the sync). */
+static int ensure_prepared(struct pstmt *s)
+{
+	struct ct_db *db = s->base.db;
+	struct pdb *d = (struct pdb *)db;
+	if (s->prepared)
+		return 0;
+	if (d->pipelined) {
+		if (PQsendPrepare(d->conn, s->name, s->base.engine_sql, s->nparams, NULL) != 1)
+			return fail_res(db, NULL);
+		d->queued++;
+		s->prepared = 1;
+		return 0;
+	}
+	PGresult *r = PQprepare(d->conn, s->name, s->base.engine_sql, s->nparams, NULL);
+	int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : fail_res(db, r);
+	PQclear(r);
+	if (!rc)
+		s->prepared = 1;
+	return rc;
 }
 
 static void clear_values(struct pstmt *s)
@@ -503,7 +522,7 @@ static void p_finalize(struct ct_db_stmt *q)
 	 * transaction refuses even that, and then it lives until the
 	 * connection closes (harmless). The caller's message is kept.
 	 */
-	if (!db->lost && !db->in_tx && !((struct pdb *)db)->pipelined) {
+	if (s->prepared && !db->lost && !db->in_tx && !((struct pdb *)db)->pipelined) {
 		char sql[48];
 		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
 		PQclear(PQexec(conn_of(db), sql));
@@ -542,11 +561,34 @@ static int p_bind(struct ct_db_stmt *q, int i, const char *text, int64_t v, int 
 static int p_step(struct ct_db_stmt *q)
 {
 	struct pstmt *s = (struct pstmt *)q;
+	struct pdb *d = (struct pdb *)q->db;
 	if (!s->res) {
-		if (idle(q->db))
-			return -1;
-		PGresult *r = PQexecPrepared(conn_of(q->db), s->name, s->nparams,
-					     (const char *const *)s->values, NULL, NULL, 0);
+		PGresult *r = NULL;
+		if (d->pipelined && !d->queue_failed && !q->db->lost) {
+			/*
+			 * Statements are queued: this one goes out behind them and
+			 * comes back with their results, one round trip for all.
+			 */
+			int sent = !ensure_prepared(s) &&
+				   PQsendQueryPrepared(d->conn, s->name, s->nparams,
+						       (const char *const *)s->values, NULL, NULL, 0) == 1;
+			if (sent)
+				d->queued++;
+			int rc = pipeline_sync(q->db, 1, &r);
+			if (!q->db->in_tx)
+				d->queue_failed = 0;
+			if (!sent || rc || !r) {
+				if (!sent && !rc)
+					fail_res(q->db, NULL);
+				PQclear(r);
+				return -1;
+			}
+		} else {
+			if (idle(q->db) || ensure_prepared(s))
+				return -1;
+			r = PQexecPrepared(conn_of(q->db), s->name, s->nparams,
+					   (const char *const *)s->values, NULL, NULL, 0);
+		}
 		ExecStatusType st = PQresultStatus(r);
 		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 			fail_res(q->db, r);
@@ -633,7 +675,8 @@ static int p_queue(struct ct_db_stmt *q)
 		}
 		d->pipelined = 1;
 	}
-	if (PQsendQueryPrepared(d->conn, s->name, s->nparams, (const char *const *)s->values,
+	if (ensure_prepared(s) ||
+	    PQsendQueryPrepared(d->conn, s->name, s->nparams, (const char *const *)s->values,
 				NULL, NULL, 0) != 1) {
 		rc = fail_res(q->db, NULL);
 		d->queue_failed = 1;
@@ -646,7 +689,7 @@ static int p_queue(struct ct_db_stmt *q)
 	 * does not commit it.
 	 */
 	if (++d->queued >= CT_DB_PIPELINE_CHUNK)
-		rc = pipeline_sync(q->db, 0);
+		rc = pipeline_sync(q->db, 0, NULL);
 out:
 	p_reset(q);
 	return rc;
@@ -664,7 +707,7 @@ static int p_tx(struct ct_db *db, int what)
 		/* Read what is still coming and forget it; keep the first failure's message. */
 		char *keep = ct_strdup(db->err);
 		if (d->pipelined && !db->lost)
-			pipeline_sync(db, 1);
+			pipeline_sync(db, 1, NULL);
 		d->queue_failed = 0;
 		d->pipelined = 0;
 		int rc = 0;
@@ -679,7 +722,7 @@ static int p_tx(struct ct_db *db, int what)
 	}
 	if (what == CT_DB_TX_COMMIT && (d->pipelined || d->queue_failed)) {
 		db->in_tx = 1;        /* the batch's failure belongs to this transaction */
-		int rc = pipeline_sync(db, 1);
+		int rc = pipeline_sync(db, 1, NULL);
 		db->in_tx = 0;
 		if (rc) {
 			p_tx(db, CT_DB_TX_ROLLBACK);

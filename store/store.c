@@ -570,6 +570,8 @@ void ct_store_close(struct ct_store *st)
 	free(st->path);
 	free(st->target);
 	free(st->password);
+	free(st->seen_source);
+	ct_strlist_clear(&st->seen_cache);
 	free(st);
 }
 
@@ -789,8 +791,38 @@ size_t ct_store_cases_touched(const struct ct_store *st)
 
 /* ---- incremental state ---- */
 
+static int keep_key(const char *key, void *data)
+{
+	ct_strlist_push(data, key);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int ct_store_seen(struct ct_store *st, const char *source, const char *key)
 {
+	/*
+	 * PostgreSQL: a round trip per file would cost more than reading the
+	 * source's keys once (what other writers mark later is found again as
+	 * a duplicate item, and marked then).
+	 */
+	if (ct_db_kind(st->db) == CT_DB_POSTGRES) {
+		if (!st->seen_source || strcmp(st->seen_source, source)) {
+			ct_strlist_clear(&st->seen_cache);
+			free(st->seen_source);
+			st->seen_source = NULL;
+			if (ct_store_seen_keys(st, source, keep_key, &st->seen_cache))
+				return -1;
+			if (st->seen_cache.n)
+				qsort(st->seen_cache.v, st->seen_cache.n, sizeof(*st->seen_cache.v), cmp_str);
+			st->seen_source = ct_strdup(source);
+		}
+		return st->seen_cache.n && bsearch(&key, st->seen_cache.v, st->seen_cache.n,
+						   sizeof(*st->seen_cache.v), cmp_str) != NULL;
+	}
 	struct ct_db_stmt *q = ct_store_stmt(st, ST_SEEN, "SELECT 1 FROM seen WHERE source = ? AND key = ?");
 	ct_store_bind_text(q, 1, source);
 	ct_store_bind_text(q, 2, key);

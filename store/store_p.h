@@ -42,6 +42,9 @@ struct ct_store {
 	char *path;          /* for messages: a file path, or the URL without its password */
 	char *target;        /* what was opened: the path or the whole URL */
 	char *password;      /* [store] password_command/_env, for ct_store_open_reader */
+	/* PostgreSQL: the seen keys of one source, sorted (ct_store_seen) */
+	char *seen_source;
+	struct ct_strlist seen_cache;
 	int writable;
 	int in_tx;
 	int lock_fd;         /* writers hold an flock on PATH.lock for the whole run */

@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 export CASETRAIL BUILD BENCH_DIR GENCORPUS TOP="$top"
 mkdir -p "$BENCH_DIR"
 status=0
-for f in ingest classify imap tickets reports; do
+for f in ingest classify imap tickets reports postgres; do
 	s="$top/tests/bench/$f.sh"
 	[ -f "$s" ] || continue
 	echo "== bench: $f"
