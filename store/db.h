@@ -32,6 +32,14 @@
  *   INTEGER in CREATE and ALTER    -> BIGINT (SQLite integers are 64-bit);
  *                                     elsewhere (CAST(? AS INTEGER)) it stays int4
  *   WITHOUT ROWID                  -> dropped
+ *   a IS b, a IS NOT b             -> IS [NOT] DISTINCT FROM (NULL compared as a value);
+ *                                     IS [NOT] NULL, TRUE, FALSE stay
+ *   ? IS [NOT] NULL                -> CAST($n AS TEXT) IS [NOT] NULL (no type to infer)
+ *   TEXT in CREATE and ALTER       -> TEXT COLLATE "C" (bytewise, as SQLite's BINARY)
+ *   ORDER BY keys                  -> NULLS FIRST ascending, NULLS LAST descending
+ *                                     (SQLite's order), unless NULLS is given
+ *   json_each(x)                   -> json_array_elements_text(CAST(x AS json))
+ *                                     (its column value; no other column)
  *
  * Outside that list the SQL must mean the same on both: quoted strings,
  * quoted identifiers and comments are copied untouched. What is NOT

@@ -178,7 +178,18 @@ char *ct_db_translate_pg(const char *sql, int *nparams, struct ct_buf *err)
 			if (first)
 				ddl = is_word(w, len, "CREATE") || is_word(w, len, "ALTER");
 			first = 0;
-			if (is_word(w, len, "json_each") && *p == '(' && njson < (int)CT_ARRAY_SIZE(json_close)) {
+			if (is_word(w, len, "IS") && !(l2 && (is_word(w2, l2, "NULL") || is_word(w2, l2, "TRUE") ||
+					is_word(w2, l2, "FALSE") || is_word(w2, l2, "DISTINCT") ||
+					is_word(w2, l2, "NOT")))) {
+				/* SQLite's "a IS b" compares NULL as a value */
+				ct_buf_addstr(&out, "IS NOT DISTINCT FROM");
+			} else if (is_word(w, len, "IS") && is_word(w2, l2, "NOT") &&
+				   !(l3 && (is_word(w3, l3, "NULL") || is_word(w3, l3, "TRUE") ||
+					    is_word(w3, l3, "FALSE") || is_word(w3, l3, "DISTINCT")))) {
+				/* ... and so does "a IS NOT b" */
+				ct_buf_addstr(&out, "IS DISTINCT FROM");
+				p = w2 + l2;
+			} else if (is_word(w, len, "json_each") && *p == '(' && njson < (int)CT_ARRAY_SIZE(json_close)) {
 				/* json_each(x): the elements of a JSON array as rows with a column value */
 				ct_buf_addstr(&out, "json_array_elements_text(CAST");
 				json_close[njson++] = depth + 1;

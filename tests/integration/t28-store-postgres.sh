@@ -83,12 +83,21 @@ same report customers --since 2000-01-01 --until 2030-01-01 --format json
 # Decisions write on both, then everything reads the same again.
 same tag dismiss "$ext" handoff --by lead@larkspur.example --reason "not a handoff"
 same case close "$id" --by lead@larkspur.example
+set -- $("$CT" -c sq.conf cases --format json | python3 -c '
+import json, sys
+d = [c for c in json.load(sys.stdin) if c["id"] != '"$id"']
+print(d[0]["id"], d[1]["id"], d[1]["items"][0]["external_id"])')
+same case merge "$1" "$2" --by lead@larkspur.example
+same item department "$3" Billing --by lead@larkspur.example
+same case reopen "$1" --by lead@larkspur.example
+same tag confirm "$3" overpromise --by lead@larkspur.example
+same rules masscheck --store-labels
 # The decisions carry the time they were made: the rest must match.
 for c in sq pg; do
 	"$CT" -c $c.conf decisions --format json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-assert len(d) == 2, d
+assert len(d) == 6, d
 for x in d:
     x.pop("at", None)
 print(json.dumps(d, sort_keys=True))' >dec.$c || fail "decisions on $c"
@@ -117,6 +126,13 @@ for args in "cases --format json" "audit handoffs --since 2000-01-01 --until 203
 	cmp -s a.out b.out || { diff a.out b.out | head >&2; fail "'$args' differs after the decisions"; }
 done
 grep -q '"manual"' a.out || fail "the manual close is not in case show"
+# The site: the same pages with the same lines (the decisions' times aside).
+"$CT" -c sq.conf site --out site-sq >/dev/null 2>&1 || fail "site from SQLite"
+"$CT" -c pg.conf site --out site-pg >/dev/null 2>&1 || fail "site from PostgreSQL"
+(cd site-sq && find . -type f | sort | xargs wc -l) >site-sq.lines
+(cd site-pg && find . -type f | sort | xargs wc -l) >site-pg.lines
+cmp -s site-sq.lines site-pg.lines || { diff site-sq.lines site-pg.lines | head >&2; fail "the sites differ"; }
+cmp -s site-sq/index.html site-pg/index.html || fail "the site's index differs"
 "$CT" -c pg.conf store check >out || fail "store check on PostgreSQL"
 grep -qx ok out || fail "store check on PostgreSQL says: $(cat out)"
 echo "ok: every command reads the same from PostgreSQL as from SQLite"

@@ -118,6 +118,10 @@ static void test_translate_pg_rewrites_the_documented_differences(void **state)
 		{ "SELECT (SELECT x FROM u ORDER BY x DESC LIMIT 1) FROM t ORDER BY 1",
 		  "SELECT (SELECT x FROM u ORDER BY x DESC NULLS LAST LIMIT 1) FROM t ORDER BY 1 NULLS FIRST", 0 },
 		{ "SELECT a FROM t ORDER BY a NULLS LAST", "SELECT a FROM t ORDER BY a NULLS LAST", 0 },
+		/* SQLite's IS and IS NOT compare NULL as a value */
+		{ "UPDATE t SET d = ?2 WHERE id = ?1 AND d IS NOT ?2 AND e IS ? AND f IS NOT NULL AND g IS NULL",
+		  "UPDATE t SET d = $2 WHERE id = $1 AND d IS DISTINCT FROM $2 AND e IS NOT DISTINCT FROM $3"
+		  " AND f IS NOT NULL AND g IS NULL", 3 },
 		/* json_each() over a JSON text column */
 		{ "SELECT j.value FROM c, json_each(c.trail) j WHERE j.value = ?",
 		  "SELECT j.value FROM c, json_array_elements_text(CAST(c.trail AS json)) j WHERE j.value = $1", 1 },
