@@ -189,8 +189,13 @@ static int cmd_grant(int argc, char **argv, struct ct_cli *cli)
 		}
 	}
 	if (did & CT_STORE_GRANT_BYPASSES)
-		ct_warn("role '%s' is a superuser or has BYPASSRLS: it reads every case whatever it was "
-			"granted", a.role);
+		ct_warn("role '%s' is a superuser, has BYPASSRLS or is a member of the store's owner: it "
+			"reads every case whatever it was granted", a.role);
+	if (did & CT_STORE_GRANT_JIT) {
+		ct_warn("cannot turn JIT off for role '%s': its reports may spend seconds compiling "
+			"queries", a.role);
+		ct_hint("an administrator runs: ALTER ROLE %s SET jit = off", a.role);
+	}
 	ret = 0;
 out:
 	free(depts);

@@ -55,6 +55,9 @@ grep -q "NOLOGIN" g2.out || fail "a role created without --login: $(cat g2.out)"
 ct --db "$OWNER_URL" store grant auditor --all --login >g2.out 2>&1 || fail "grant auditor --login"
 grep -q "may now log in" g2.out || fail "existing role made LOGIN: $(cat g2.out)"
 [ "$(pg_sql "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'auditor'")" = t ] || fail "auditor cannot log in"
+# the policies make report queries look costly: JIT is off for the granted roles
+[ "$(pg_sql "SELECT array_to_string(rolconfig, ' ') FROM pg_roles WHERE rolname = 'leader'")" = "jit=off" ] ||
+	fail "leader's settings: $(pg_sql "SELECT rolconfig FROM pg_roles WHERE rolname = 'leader'")"
 # granting again is fine (policies made once)
 ct --db "$OWNER_URL" store grant auditor --all >/dev/null 2>&1 || fail "grant auditor twice"
 # a role that is no owner cannot grant
@@ -164,6 +167,16 @@ for sql in "INSERT INTO meta(key, value) VALUES ('x', 'y')" "UPDATE cases SET su
 done
 [ "$(psql_as ct_ingest "SELECT count(*) FROM store_access WHERE role = 'leader'")" = 1 ] || fail "store_access changed"
 
+# --- an owner without CREATEROLE: roles an administrator made still get their grant
+pg_sql "ALTER ROLE ct_ingest NOCREATEROLE; CREATE ROLE viewer LOGIN" || fail "NOCREATEROLE"
+ct --db "$OWNER_URL" store grant newrole --department Sales >e.out 2>&1; rc=$?
+[ $rc = 1 ] && grep -q "needs CREATEROLE" e.out || { cat e.out >&2; fail "creating a role without CREATEROLE: exit $rc"; }
+ct --db "$OWNER_URL" store grant viewer --department Sales >v.out 2>&1 || { cat v.out >&2; fail "grant to an existing role"; }
+grep -q "cannot turn JIT off for role 'viewer'" v.out || fail "no JIT warning: $(cat v.out)"
+[ "$(psql_as viewer "SELECT count(*) FROM cases WHERE trail NOT LIKE '%\"Sales\"%'")" = 0 ] || fail "viewer reads other cases"
+[ "$(psql_as viewer "SELECT count(*) FROM cases")" -gt 0 ] || fail "viewer reads no case"
+pg_sql "ALTER ROLE ct_ingest CREATEROLE" || fail "CREATEROLE"
+
 # --- a second grant replaces the first; revoke takes it away
 ct --db "$OWNER_URL" store grant leader --department Billing --department Sales >/dev/null 2>&1 || fail "regrant"
 n2=$(psql_as leader "SELECT count(*) FROM cases WHERE merged_into IS NULL")
@@ -173,6 +186,7 @@ n3=$(psql_as leader "SELECT count(*) FROM cases WHERE trail LIKE '%\"Billing\"%'
 [ "$n2" -gt "$nbilling" ] || fail "Billing and Sales: $n2 cases, no more than Billing's $nbilling"
 ct --db "$OWNER_URL" store revoke leader >rv.out 2>&1 || { cat rv.out >&2; fail "revoke"; }
 grep -q "reads nothing of the store any more" rv.out || fail "revoke says: $(cat rv.out)"
+[ -z "$(pg_sql "SELECT rolconfig FROM pg_roles WHERE rolname = 'leader'")" ] || fail "revoke left leader's jit setting"
 psql_as leader "SELECT count(*) FROM items" >rv2.out 2>&1 && fail "leader reads items after revoke"
 ct --db "$LEADER_URL" cases --format json >rv3.out 2>&1 && fail "leader lists cases after revoke"
 ct --db "$OWNER_URL" store revoke leader >rv.out 2>&1 || fail "revoke twice"
