@@ -60,6 +60,17 @@ grep -q "may now log in" g2.out || fail "existing role made LOGIN: $(cat g2.out)
 	fail "leader's settings: $(pg_sql "SELECT rolconfig FROM pg_roles WHERE rolname = 'leader'")"
 # granting again is fine (policies made once)
 ct --db "$OWNER_URL" store grant auditor --all >/dev/null 2>&1 || fail "grant auditor twice"
+# policies of another version (here: items open to all) are replaced by the next grant
+[ "$(pg_sql "SELECT value FROM meta WHERE key = 'access_policies'")" = 1 ] || fail "no policy version in meta"
+psql_as ct_ingest "UPDATE meta SET value = '0' WHERE key = 'access_policies';
+	DROP POLICY casetrail_read ON items; CREATE POLICY casetrail_read ON items FOR SELECT USING (true)" ||
+	fail "making an old policy"
+[ "$(psql_as leader "SELECT count(*) FROM items")" = "$(psql_as ct_ingest "SELECT count(*) FROM items")" ] ||
+	fail "the old policy does not open items"
+ct --db "$OWNER_URL" store grant auditor --all >/dev/null 2>&1 || fail "grant with old policies"
+[ "$(pg_sql "SELECT value FROM meta WHERE key = 'access_policies'")" = 1 ] || fail "policy version not set again"
+[ "$(psql_as leader "SELECT count(*) FROM items")" -lt "$(psql_as ct_ingest "SELECT count(*) FROM items")" ] ||
+	fail "the old items policy was kept"
 # a role that is no owner cannot grant
 ct --db "$LEADER_URL" store grant leader --all >e.out 2>&1; rc=$?
 [ $rc = 1 ] && grep -q "only the store's owner ('ct_ingest'" e.out || { cat e.out >&2; fail "a leader granting: exit $rc"; }
