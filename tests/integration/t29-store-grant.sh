@@ -136,6 +136,10 @@ for r in "report complaints --since 2025-01-01 --until 2026-01-01" "audit handof
 	ct --db "$LEADER_URL" $r --format json >r.json 2>r.err || { cat r.err >&2; fail "leader: $r"; }
 	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' r.json || fail "leader: $r: not JSON"
 done
+# the leader's static site has the Billing cases' pages, and no other
+ct --db "$LEADER_URL" site --out site >site.out 2>&1 || { cat site.out >&2; fail "leader: site"; }
+for id in $visible; do [ -f "site/case-$id.html" ] || fail "leader's site lacks case $id"; done
+for id in $hidden; do [ ! -e "site/case-$id.html" ] || fail "leader's site has case $id"; done
 ct --db "$LEADER_URL" audit handoffs --since 2025-01-01 --until 2026-01-01 --format json >h.json || fail "leader: audit"
 ct --db "$OWNER_URL" audit handoffs --since 2025-01-01 --until 2026-01-01 --format json >h_all.json || fail "owner: audit"
 cmp -s h.json h_all.json && fail "the leader's audit is the owner's: not limited"
