@@ -2,8 +2,9 @@
  * cmd_store.c - "casetrail store check": SQLite's integrity check over every
  * page of the store, for when a command said the store is damaged (or before
  * a backup is trusted); "casetrail store copy": the whole store into another,
- * empty one (a SQLite file to PostgreSQL and back). Subcommands dispatch
- * here, as in cmd_rules.c.
+ * empty one (a SQLite file to PostgreSQL and back); "store grant" and "store
+ * revoke": who reads a PostgreSQL store (store/access.c). Subcommands
+ * dispatch here, as in cmd_rules.c.
  */
 #include "cli.h"
 #include "../store/store.h"
@@ -14,10 +15,15 @@
 #include <unistd.h>
 
 static const char usage_main[] =
-	"usage: casetrail [--db PATH|URL] store check|copy\n"
+	"usage: casetrail [--db PATH|URL] store check\n"
+	"       casetrail [--db PATH|URL] store copy --to PATH|URL\n"
+	"       casetrail [--db URL] store grant ROLE (--department NAME... | --all) [--login]\n"
+	"       casetrail [--db URL] store revoke ROLE\n"
 	"\n"
-	"  check   read every page of the store and list what is damaged\n"
-	"  copy    copy the whole store into another, empty one (--to PATH|URL)\n";
+	"  check    read every page of the store and list what is damaged\n"
+	"  copy     copy the whole store into another, empty one\n"
+	"  grant    let a PostgreSQL role read the cases of its departments (or all)\n"
+	"  revoke   take that back\n";
 
 static const char usage_copy[] =
 	"usage: casetrail [-c CONFIG] [--db PATH|URL] store copy --to PATH|URL\n"
@@ -35,6 +41,35 @@ static const char usage_copy[] =
 	"  -h, --help   this help\n"
 	"\n"
 	"Exit status: 0 copied, 1 failed (the target is left empty), 2 bad usage.\n";
+
+static const char usage_grant[] =
+	"usage: casetrail [-c CONFIG] [--db URL] store grant ROLE --department NAME [--department NAME]... [--login]\n"
+	"       casetrail [-c CONFIG] [--db URL] store grant ROLE --all [--login]\n"
+	"\n"
+	"Lets the PostgreSQL role ROLE read the store, and nothing else: with --department,\n"
+	"only the cases whose routing trail names one of the departments (their items, tags,\n"
+	"routing, promises and decisions with them), enforced by PostgreSQL's row-level\n"
+	"security for casetrail and raw SQL alike; with --all, everything (an audit role).\n"
+	"The role is created when missing. Run it as the store's owner (the role that\n"
+	"created its tables); a second grant to a role replaces the first. PostgreSQL only.\n"
+	"\n"
+	"  --department NAME   a department the role reads (repeat for more)\n"
+	"  --all               the role reads every case\n"
+	"  --login             the role may log in (a new role is NOLOGIN without it);\n"
+	"                      set its password with ALTER ROLE, or use pg_hba.conf\n"
+	"  -h, --help          this help\n"
+	"\n"
+	"Exit status: 0 ok, 1 the grant failed, 2 bad usage or a SQLite store.\n";
+
+static const char usage_revoke[] =
+	"usage: casetrail [-c CONFIG] [--db URL] store revoke ROLE\n"
+	"\n"
+	"Takes back what 'store grant' gave ROLE: it reads nothing of the store any more.\n"
+	"The role itself stays (DROP ROLE removes it). PostgreSQL only.\n"
+	"\n"
+	"  -h, --help   this help\n"
+	"\n"
+	"Exit status: 0 ok, 1 the revoke failed, 2 bad usage or a SQLite store.\n";
 
 static const char usage_check[] =
 	"usage: casetrail [-c CONFIG] [--db PATH] store check\n"
@@ -165,6 +200,136 @@ static int cmd_copy(int argc, char **argv, struct ct_cli *cli)
 	return rc ? 1 : 0;
 }
 
+/* The store for grant and revoke: a PostgreSQL one, opened as a writer (its owner). */
+static int open_postgres_store(struct ct_cli *cli, const char *command)
+{
+	const char *path = ct_cli_store_path(cli);
+	if (!path)
+		return 2;
+	if (!ct_store_is_url(path)) {
+		ct_error("store %s: '%s' is a SQLite file: access control needs a PostgreSQL store",
+			 command, path);
+		ct_hint("a SQLite file is protected by its file permissions: whoever can read it reads "
+			"every case; put the store on PostgreSQL ([store] url) to give leaders their "
+			"departments only");
+		return 2;
+	}
+	return ct_cli_open_store(cli, 1) ? 1 : 0;
+}
+
+static int cmd_grant(int argc, char **argv, struct ct_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "department", required_argument, NULL, 'd' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "login", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ct_store_access a = { 0 };
+	const char **depts = NULL;
+	size_t ndepts = 0;
+	int c, ret = 2, did = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			depts = ct_realloc(depts, (ndepts + 1) * sizeof(*depts));
+			depts[ndepts++] = optarg;
+			break;
+		case 'a': a.all = 1; break;
+		case 'l': a.login = 1; break;
+		case 'h': fputs(usage_grant, stdout); ret = 0; goto out;
+		default: fputs(usage_grant, stderr); goto out;
+		}
+	}
+	if (optind >= argc) {
+		ct_error("store grant: which role?");
+		fputs(usage_grant, stderr);
+		goto out;
+	}
+	if (argc - optind > 1) {
+		ct_error("store grant takes one role ('%s' is one too many)", argv[optind + 1]);
+		fputs(usage_grant, stderr);
+		goto out;
+	}
+	a.role = argv[optind];
+	if (a.all == !!ndepts) {
+		ct_error(a.all ? "store grant: --all and --department exclude each other"
+			       : "store grant: say what the role reads: --department NAME, or --all");
+		fputs(usage_grant, stderr);
+		goto out;
+	}
+	ret = open_postgres_store(cli, "grant");
+	if (ret)
+		goto out;
+	ret = 2;
+	/* The configuration's or the store's spelling of each department. */
+	for (size_t i = 0; i < ndepts; i++)
+		if (ct_cli_department(cli, &depts[i]))
+			goto out;
+	a.departments = depts;
+	a.ndepartments = ndepts;
+	ret = 1;
+	if (ct_store_grant(cli->store, &a, &did))
+		goto out;
+	if (!cli->quiet) {
+		printf("role '%s'%s reads ", a.role,
+		       did & CT_STORE_GRANT_CREATED ? (a.login ? " (created, may log in)" : " (created, NOLOGIN)")
+		       : did & CT_STORE_GRANT_LOGIN ? " (may now log in)" : "");
+		if (a.all)
+			fputs("every case of the store\n", stdout);
+		else {
+			fputs("the cases that touched ", stdout);
+			for (size_t i = 0; i < ndepts; i++)
+				printf("%s%s", i ? (i + 1 == ndepts ? " or " : ", ") : "", depts[i]);
+			putchar('\n');
+		}
+	}
+	if (did & CT_STORE_GRANT_BYPASSES)
+		ct_warn("role '%s' is a superuser, has BYPASSRLS or is a member of the store's owner: it "
+			"reads every case whatever it was granted", a.role);
+	if (did & CT_STORE_GRANT_JIT) {
+		ct_warn("cannot turn JIT off for role '%s': its reports may spend seconds compiling "
+			"queries", a.role);
+		ct_hint("an administrator runs: ALTER ROLE %s SET jit = off", a.role);
+	}
+	ret = 0;
+out:
+	free(depts);
+	return ret;
+}
+
+static int cmd_revoke(int argc, char **argv, struct ct_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, had = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': fputs(usage_revoke, stdout); return 0;
+		default: fputs(usage_revoke, stderr); return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		ct_error(optind >= argc ? "store revoke: which role?" : "store revoke takes one role");
+		fputs(usage_revoke, stderr);
+		return 2;
+	}
+	int ret = open_postgres_store(cli, "revoke");
+	if (ret)
+		return ret;
+	if (ct_store_revoke(cli->store, argv[optind], &had))
+		return 1;
+	if (!cli->quiet)
+		printf(had ? "role '%s' reads nothing of the store any more\n"
+			   : "role '%s' had no access to the store: nothing to take back\n", argv[optind]);
+	return 0;
+}
+
 int ct_cmd_store(int argc, char **argv, struct ct_cli *cli)
 {
 	if (argc < 2) {
@@ -179,7 +344,11 @@ int ct_cmd_store(int argc, char **argv, struct ct_cli *cli)
 		return cmd_check(argc - 1, argv + 1, cli);
 	if (!strcmp(argv[1], "copy"))
 		return cmd_copy(argc - 1, argv + 1, cli);
-	ct_opt_unknown("store command", argv[1], "check");
+	if (!strcmp(argv[1], "grant"))
+		return cmd_grant(argc - 1, argv + 1, cli);
+	if (!strcmp(argv[1], "revoke"))
+		return cmd_revoke(argc - 1, argv + 1, cli);
+	ct_opt_unknown("store command", argv[1], "check, copy, grant, revoke");
 	fputs(usage_main, stderr);
 	return 2;
 }

@@ -38,7 +38,7 @@ static const struct cmd commands[] = {
 	  "decide a promise of the ledger by hand: keep, break, drop" },
 	{ "audit", ct_cmd_audit, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "audit cases passed between departments" },
 	{ "site", ct_cmd_site, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "write the static site of reports and cases" },
-	{ "store", ct_cmd_store, CT_CMD_CONFIG_OPT, "check the store for damage" },
+	{ "store", ct_cmd_store, CT_CMD_CONFIG_OPT, "check the store for damage; who reads a PostgreSQL store" },
 };
 
 static void usage(FILE *out)

@@ -327,8 +327,13 @@ static int p_open(const char *target, const struct ct_db_open_options *opt, stru
 		keys[n] = "password", vals[n++] = opt->password;
 	keys[n] = "dbname", vals[n++] = target;
 	keys[n] = "client_encoding", vals[n++] = "UTF8";
-	if (opt->readonly)
-		keys[n] = "options", vals[n++] = "-c default_transaction_read_only=on";
+	/*
+	 * No JIT: the store's queries are short, and compiling them cost more
+	 * than it saved (a month's complaint report on 1,000,000 items: 2.3-3.0 s
+	 * with it, 1.6-2.0 s without).
+	 */
+	keys[n] = "options";
+	vals[n++] = opt->readonly ? "-c jit=off -c default_transaction_read_only=on" : "-c jit=off";
 	keys[n] = NULL, vals[n] = NULL;
 	d->conn = PQconnectdbParams(keys, vals, 1);
 	if (!d->conn || PQstatus(d->conn) != CONNECTION_OK) {

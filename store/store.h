@@ -76,6 +76,36 @@ int ct_store_check_damage(struct ct_store *st);
 int ct_store_check(const char *path, const char *password, int (*cb)(const char *problem, void *data),
 		   void *data);
 /*
+ * Who sees what on a PostgreSQL store ('casetrail store grant', store/access.c):
+ * role reads the store (SELECT only), limited by row-level security to the
+ * cases whose trail names one of departments, or everything when all is
+ * set (an audit role). The role is created when missing (NOLOGIN unless
+ * login; login also lets an existing role log in). What the role read
+ * before is replaced. Run by the store's owner (the role that created its
+ * tables, which keeps seeing everything) or a superuser; refused on a
+ * SQLite store. The role's JIT is turned off (ALTER ROLE SET jit = off:
+ * the policies make PostgreSQL compile every report for seconds).
+ * *did gets CT_STORE_GRANT_ flags. 0 or -1 (reported).
+ */
+struct ct_store_access {
+	const char *role;
+	const char *const *departments;
+	size_t ndepartments;
+	int all;
+	int login;
+};
+#define CT_STORE_GRANT_CREATED 1   /* the role was created */
+#define CT_STORE_GRANT_LOGIN 2     /* the existing role may now log in */
+#define CT_STORE_GRANT_BYPASSES 4  /* superuser, BYPASSRLS or the owner's member: reads everything */
+#define CT_STORE_GRANT_JIT 8       /* the role's JIT could not be turned off (reports may be slow) */
+int ct_store_grant(struct ct_store *st, const struct ct_store_access *a, int *did);
+/*
+ * Takes back what ct_store_grant gave role (its rows of store_access, its
+ * privileges on the store's tables, its JIT setting); the role itself stays. *had: whether
+ * it had access rows. 0 or -1 (reported).
+ */
+int ct_store_revoke(struct ct_store *st, const char *role, int *had);
+/*
  * A second, read-only connection to the same store, for another thread: it
  * sees what the writer has committed (WAL), and never waits for it.
  */
