@@ -205,20 +205,6 @@ static int move_identities(struct copy *c)
 	return 0;
 }
 
-static long count_rows(struct ct_store *st, const char *table)
-{
-	char *sql = ct_xstrfmt("SELECT count(*) FROM %s", table);
-	struct ct_db_stmt *q;
-	long n = -1;
-	if (!ct_db_prepare(st->db, sql, &q)) {
-		if (ct_db_step(q) == CT_DB_ROW)
-			n = (long)ct_db_column_int64(q, 0);
-		ct_db_finalize(q);
-	}
-	free(sql);
-	return n;
-}
-
 int ct_store_copy(struct ct_store *src, struct ct_store *dst,
 		  void (*progress)(const char *table, long rows, int done, void *data), void *data)
 {
@@ -229,8 +215,8 @@ int ct_store_copy(struct ct_store *src, struct ct_store *dst,
 			 src->path, src->version, dst->path, dst->version);
 		return -1;
 	}
-	long have = count_rows(dst, "items");
-	long cases = count_rows(dst, "cases");
+	long have = ct_store_count_rows(dst, "items", NULL);
+	long cases = ct_store_count_rows(dst, "cases", NULL);
 	if (have < 0 || cases < 0)
 		return dst_err(&c, "counting what the target holds");
 	if (have || cases) {
@@ -290,7 +276,7 @@ int ct_store_compare_counts(struct ct_store *a, struct ct_store *b,
 {
 	int differ = 0;
 	for (size_t i = 0; i < CT_ARRAY_SIZE(tables); i++) {
-		long na = count_rows(a, tables[i]), nb = count_rows(b, tables[i]);
+		long na = ct_store_count_rows(a, tables[i], NULL), nb = ct_store_count_rows(b, tables[i], NULL);
 		if (na != nb || na < 0)
 			differ = 1;
 		if (cb)

@@ -1266,15 +1266,19 @@ long ct_store_count(struct ct_store *st, const char *what)
 			sql = what;
 	if (!sql)
 		ct_bug("unknown count '%s'", what);
-	char *q_sql = !strcmp(what, "cases") ? ct_strdup("SELECT count(*) FROM cases WHERE merged_into IS NULL")
-					     : ct_xstrfmt("SELECT count(*) FROM %s", what);
+	return ct_store_count_rows(st, what, !strcmp(what, "cases") ? "merged_into IS NULL" : NULL);
+}
+
+long ct_store_count_rows(struct ct_store *st, const char *table, const char *where)
+{
+	char *sql = ct_xstrfmt("SELECT count(*) FROM %s%s%s", table, where ? " WHERE " : "", where ? where : "");
 	struct ct_db_stmt *q;
 	long n = -1;
-	if (!ct_db_prepare(st->db, q_sql, &q)) {
+	if (!ct_db_prepare(st->db, sql, &q)) {
 		if (ct_db_step(q) == CT_DB_ROW)
 			n = (long)ct_db_column_int64(q, 0);
 		ct_db_finalize(q);
 	}
-	free(q_sql);
+	free(sql);
 	return n;
 }

@@ -65,6 +65,8 @@ struct ct_store {
 	const char *stmt_sql[ST__COUNT];
 };
 
+/* Rows of table (matching where, SQL; may be NULL), -1 when it cannot be read. */
+long ct_store_count_rows(struct ct_store *st, const char *table, const char *where);
 /* Reports the engine's message with what failed and the store path; returns -1. */
 int ct_store_sqlerr(struct ct_store *st, const char *what);
 /*
