@@ -126,6 +126,9 @@ static void job_free(struct ct_job *j)
 	free(j);
 }
 
+/* Items per batch of a gathering writer (PostgreSQL), and what the queue may hold meanwhile. */
+#define GATHER_BATCH 2000
+
 /* ---- writer thread (the only user of the write connection while it runs) ---- */
 
 static int w_begin(struct ct_pipeline *p)
@@ -155,7 +158,7 @@ static int w_commit(struct ct_pipeline *p)
 	 * long run: a commit refreshes the routing of every case the batch
 	 * touched, so fewer commits mean fewer refreshes.
 	 */
-	if (p->batch_grow && p->batch_size < 8000)
+	if (p->batch_grow && p->batch_size < (p->gather ? GATHER_BATCH : 8000))
 		p->batch_size *= 2;
 	if (ct_store_commit(p->store)) {
 		w_forget(p);
@@ -524,7 +527,11 @@ int ct_pipeline_init(struct ct_pipeline *p, const struct ct_config *cfg, struct 
 	p->sink.dry_count = sink_dry_count;
 	p->dry_lines = 1;
 	p->sink.data = p;
-	p->max_queued = 256;
+	/*
+	 * A gathering writer takes a batch at a time: the fetcher may decode
+	 * the next batch meanwhile, rather than wait for the writer.
+	 */
+	p->max_queued = p->gather ? GATHER_BATCH : 256;
 	/* new items are stored as tagged by this rule set (none: untagged) */
 	ct_store_set_classifier(st, rules ? ct_rules_hash(rules) : NULL);
 	pthread_mutex_init(&p->qlock, NULL);
