@@ -38,12 +38,12 @@ static const struct cmd commands[] = {
 	  "decide a promise of the ledger by hand: keep, break, drop" },
 	{ "audit", ct_cmd_audit, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "audit cases passed between departments" },
 	{ "site", ct_cmd_site, CT_CMD_CONFIG_OPT | CT_CMD_STORE, "write the static site of reports and cases" },
-	{ "store", ct_cmd_store, CT_CMD_CONFIG_OPT, "check the store for damage; who reads a PostgreSQL store" },
+	{ "store", ct_cmd_store, CT_CMD_CONFIG_OPT, "check the store; copy it to another; who reads a PostgreSQL one" },
 };
 
 static void usage(FILE *out)
 {
-	fputs("usage: casetrail [-c CONFIG] [--db PATH] [-q] COMMAND [options]\n"
+	fputs("usage: casetrail [-c CONFIG] [--db PATH|URL] [-q] COMMAND [options]\n"
 	      "\n"
 	      "Turns shared mailboxes and helpdesk tickets into cases with routing histories,\n"
 	      "tags escalations (overpromises, billing disputes, handoffs) and reports on them.\n"
@@ -54,7 +54,8 @@ static void usage(FILE *out)
 	fputs("\n"
 	      "Options:\n"
 	      "  -c, --config FILE  configuration (default ./casetrail.conf when present)\n"
-	      "  --db PATH          the store (default: [store] path of the configuration)\n"
+	      "  --db PATH|URL      the store: a SQLite file or postgresql://user@host/db\n"
+	      "                     (default: [store] path or url of the configuration)\n"
 	      "  -q, --quiet        no warnings, no ingest summary, no 'wrote FILE' lines\n"
 	      "                     (errors are still printed)\n"
 	      "  --version          print the version\n"
