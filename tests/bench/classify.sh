@@ -2,7 +2,8 @@
 # classify.sh [CORPUS] - classifier throughput (default rule set, one core)
 # over the decoded text bodies of a corpus, and in the same run
 # `rg -P -i -c -f PATTERNS` with the same patterns over the same text when
-# ripgrep is installed. CORPUS is a directory holding a Maildir tree
+# ripgrep is installed; then the ten rules that cost the most, each timed
+# alone (bench_classify --per-rule). CORPUS is a directory holding a Maildir tree
 # (default: the ingest bench corpus, else ../shared/corpus).
 # Environment (from run.sh): BUILD, BENCH_DIR, TOP, GENCORPUS.
 set -u
@@ -73,6 +74,8 @@ EOF
 "$bench" --patterns "$rules" > "$pats" || exit 1
 out=$("$bench" --rules "$rules" "$text") || exit 1
 echo "$out"
+# Where the time goes: the ten costliest rules, each timed alone.
+"$bench" --per-rule --rules "$rules" "$text" | head -11 | sed 's/^/classify: /'
 ours=$(echo "$out" | sed -n 's/.*every rule on every byte: \([0-9][0-9]*\) MiB\/s.*/\1/p')
 if command -v rg >/dev/null 2>&1; then
 	size=$(wc -c < "$text")
