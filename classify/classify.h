@@ -141,13 +141,24 @@ int ct_qa_add(struct ct_qa *q, const char *external_id, const char *const *label
 size_t ct_qa_count(const struct ct_qa *q);
 /* Prints the report (json: one JSON document), with up to samples false hits and misses per category. */
 int ct_qa_report(const struct ct_qa *q, int json, size_t samples, FILE *out);
+/* How far a fit may move the written scores. */
+struct ct_qa_fit_opts {
+	unsigned folds;          /* cross-validation folds, >= 2 */
+	unsigned min_hits;       /* a rule with fewer hits keeps its written score */
+	int keep_roles;          /* a rule keeps the role its written score gives it (see ct_qa_fit) */
+};
 /*
  * Fits each category's rule scores by L2-regularised logistic regression
  * over rule hits (the regularisation picked by folds-fold cross-validation,
  * the threshold by the best F1), scaled to threshold 1. Later reports use
- * the fitted scores. Prints its progress to out. 0 or -1.
+ * the fitted scores. With keep_roles a rule written to tag alone (score at
+ * or above the threshold) still does while at least 60% of its hits are on
+ * its category, and never falls below half the threshold; a weak cue
+ * (below the threshold) stays between 0 and the lesser of twice its written
+ * score and 0.9, so it never tags alone; a counter-cue stays at or below 0.
+ * Prints its progress to out. 0 or -1.
  */
-int ct_qa_fit(struct ct_qa *q, unsigned folds, FILE *out);
+int ct_qa_fit(struct ct_qa *q, const struct ct_qa_fit_opts *fo, FILE *out);
 /* Old and new score of every fitted rule. */
 void ct_qa_print_scores(const struct ct_qa *q, FILE *out);
 /* Rewrites the rule file at path with the fitted scores and thresholds. 0 or -1. */

@@ -657,8 +657,23 @@ static void fit_data_build(const struct ct_qa *q, size_t c, struct fit_data *d)
 	free(feat_of);
 }
 
-int ct_qa_fit(struct ct_qa *q, unsigned folds, FILE *out)
+/* The fitted score w of rule ri (scaled to threshold 1) held to the rule's written role. */
+static double keep_role(double w, double written, long hits, long on)
 {
+	if (written >= 1) {
+		double floor = (double)on >= 0.6 * (double)hits ? 1 : 0.5;
+		return w < floor ? floor : w;
+	}
+	if (written > 0) {
+		double cap = 2 * written < 0.9 ? 2 * written : 0.9;
+		return w < 0 ? 0 : w > cap ? cap : w;
+	}
+	return w > 0 ? 0 : w;
+}
+
+int ct_qa_fit(struct ct_qa *q, const struct ct_qa_fit_opts *fo, FILE *out)
+{
+	unsigned folds = fo->folds;
 	static const double lambdas[] = { 0.03, 0.1, 0.3, 1, 3, 10 };
 	if (!q->labelled)
 		return ct_error("rules fit needs labelled items (--labels or a labelled --corpus)");
@@ -718,11 +733,33 @@ int ct_qa_fit(struct ct_qa *q, unsigned folds, FILE *out)
 			fprintf(out, "%s: the fit did not converge, scores unchanged\n", q->cats[c]);
 		} else {
 			double f1, t = best_threshold(&d, train, w, &f1);
-			/* Scaled so that the threshold is 1: a rule with score >= 1 tags on its own. */
-			for (size_t k = 0; k < d.nfeat; k++)
-				q->fitted[d.feat_rule[k]] = round(w[k] / t * 100) / 100;
-			/* Rules without hits here keep their weight relative to the threshold. */
 			double old_t = ct_rules_threshold(q->r, q->cats[c]);
+			long *hits = ct_calloc(d.nfeat ? d.nfeat : 1, sizeof(long));
+			long *on = ct_calloc(d.nfeat ? d.nfeat : 1, sizeof(long));
+			for (size_t i = 0; i < d.n; i++)
+				for (size_t h = 0; h < d.nx[i]; h++) {
+					hits[d.x[i][h]]++;
+					on[d.x[i][h]] += d.y[i];
+				}
+			/* Scaled so that the threshold is 1: a rule with score >= 1 tags on its own. */
+			size_t kept = 0;
+			for (size_t k = 0; k < d.nfeat; k++) {
+				size_t ri = d.feat_rule[k];
+				double written = q->r->v[ri].score / old_t, f = w[k] / t;
+				if ((unsigned long)hits[k] < fo->min_hits) {
+					f = written;
+					kept++;
+				} else if (fo->keep_roles) {
+					f = keep_role(f, written, hits[k], on[k]);
+				}
+				q->fitted[ri] = round(f * 100) / 100;
+			}
+			free(hits);
+			free(on);
+			if (kept)
+				fprintf(out, "%s: %zu rules with fewer than %u hits keep their written scores\n", q->cats[c],
+					kept, fo->min_hits);
+			/* Rules without hits here keep their weight relative to the threshold. */
 			for (size_t ri = 0; ri < q->r->n; ri++)
 				if (isnan(q->fitted[ri]) && !strcmp(q->r->v[ri].cat, q->cats[c]))
 					q->fitted[ri] = round(q->r->v[ri].score / old_t * 100) / 100;

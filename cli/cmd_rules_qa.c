@@ -60,6 +60,7 @@ static const char usage_masscheck[] =
 static const char usage_fit[] =
 	"usage: casetrail rules fit [--rules FILE] [--corpus DIR]... [--labels FILE]\n"
 	"                           [--part tune|held-out|all] [--seed N] [--folds N]\n"
+	"                           [--min-hits N] [--keep-roles]\n"
 	"                           [--categories LIST] [--write]\n"
 	"\n"
 	"Fits every rule's score from labelled items, per category, by logistic\n"
@@ -71,6 +72,13 @@ static const char usage_fit[] =
 	"held-out part stays unseen.\n"
 	"\n"
 	"  --folds N         cross-validation folds, 2 to 100 (default 5)\n"
+	"  --min-hits N      a rule with fewer than N hits (0 to 1000000, default 0)\n"
+	"                    keeps its written score: too few to weigh\n"
+	"  --keep-roles      each rule keeps the role its written score gives it: one\n"
+	"                    written to tag alone still does while 60% of its hits are\n"
+	"                    on its category (and never falls below half the\n"
+	"                    threshold); a weak cue stays below the threshold, at most\n"
+	"                    twice its written score; a counter-cue stays one\n"
 	"  --write           rewrite the rule file with the fitted scores\n"
 	"  (other options as for rules masscheck)\n"
 	"\n"
@@ -88,6 +96,8 @@ struct qa_opts {
 	long samples;
 	int json;
 	unsigned folds;
+	long min_hits;
+	int keep_roles;
 	int write;
 	int store_labels;        /* labels from the store's tag decisions */
 };
@@ -282,6 +292,8 @@ static int parse_opts(int argc, char **argv, struct qa_opts *o, const char *usag
 		{ "format", required_argument, NULL, 'f' },
 		{ "folds", required_argument, NULL, 'k' },
 		{ "write", no_argument, NULL, 'w' },
+		{ "min-hits", required_argument, NULL, 'm' },
+		{ "keep-roles", no_argument, NULL, 'K' },
 		{ "store-labels", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -326,6 +338,17 @@ static int parse_opts(int argc, char **argv, struct qa_opts *o, const char *usag
 				o->json = 1;
 			else if (strcmp(optarg, "table"))
 				return ct_error("--format takes table or json here, not '%s'", optarg), 2;
+			break;
+		case 'm':
+			if (!fit)
+				return fputs(usage, stderr), 2;
+			if (ct_opt_long("--min-hits", optarg, 0, 1000000, &o->min_hits))
+				return 2;
+			break;
+		case 'K':
+			if (!fit)
+				return fputs(usage, stderr), 2;
+			o->keep_roles = 1;
 			break;
 		case 'w':
 			if (!fit)
@@ -491,7 +514,8 @@ static int run(int argc, char **argv, struct ct_cli *cli, int fit)
 		goto out;
 	}
 	if (fit) {
-		if (ct_qa_fit(c.qa, o.folds, stdout)) {
+		struct ct_qa_fit_opts fo = { .folds = o.folds, .min_hits = (unsigned)o.min_hits, .keep_roles = o.keep_roles };
+		if (ct_qa_fit(c.qa, &fo, stdout)) {
 			ret = 2;
 			goto out;
 		}

@@ -3,7 +3,8 @@
 # truth.json): per-rule hits and precision, per-category figures with scores
 # applied, the fixed tune/held-out split, review of unlabelled store items;
 # 'rules fit' learns scores that separate the weak cue from the strong one
-# and writes them into the rule file.
+# and writes them into the rule file; --keep-roles and --min-hits hold the
+# fit to the roles the written scores give.
 set -eu
 : "${CASETRAIL:?}" "${TMPDIR:?}" "${TOP:?}"
 cd "$TMPDIR"
@@ -97,6 +98,54 @@ c = d['categories']['billing_dispute']
 # twice alone and twice + refund tag; refund alone (m3 m4 right, m5-m9 wrong) does not
 assert (c['tp'], c['fp']) == (2, 0), c
 EOF
+
+# fit --keep-roles: a rule written to tag alone whose hits are mostly wrong
+# (refund: 3 of 8) keeps half the threshold instead of turning into a
+# counter-cue, a weak cue (never came, written 0.3) stays below the threshold
+# (at most twice its score) although the plain fit lets it tag alone;
+# --min-hits: a rule with too few hits (promised: 1) keeps its written score
+cat > roles.conf <<'EOF'
+[rule billing.twice]
+category = billing_dispute
+pattern = \bcharged\s+(?:me\s+|us\s+)?twice\b
+example = You charged us twice.
+[rule billing.refund]
+category = billing_dispute
+score = 1
+pattern = \brefund\b
+example = a refund
+[rule billing.never-came]
+category = billing_dispute
+score = 0.3
+pattern = \bnever\s+came\b
+example = it never came
+[rule billing.promised]
+category = billing_dispute
+score = 0.7
+pattern = \bpromised\b
+example = you promised
+EOF
+fit_scores() { # NAME OPTIONS...: fits a copy of roles.conf into NAME.conf, its scores into NAME.json
+	name=$1
+	shift
+	cp roles.conf "$name.conf"
+	"$CASETRAIL" rules fit --rules "$name.conf" --corpus corpus --part all --folds 2 "$@" --write > "$name.out" 2>&1 ||
+		fail "fit $*: exit $?: $(cat "$name.out")"
+	"$CASETRAIL" rules masscheck --rules "$name.conf" --corpus corpus --format json > "$name.json" 2>/dev/null
+}
+fit_scores free
+fit_scores kept --keep-roles --min-hits 2
+grep -q "^billing_dispute: 1 rules with fewer than 2 hits keep their written scores$" kept.out || fail "min-hits: $(cat kept.out)"
+python3 - free.json kept.json <<'EOF' || fail "keep-roles: $(cat free.out kept.out)"
+import json, sys
+free, roles = ({x['id']: x['score'] for x in json.load(open(p))['rules']} for p in sys.argv[1:])
+assert free['billing.never-came'] >= 1 and free['billing.refund'] < 0.5, free
+assert roles['billing.twice'] >= 1, roles
+assert roles['billing.refund'] == 0.5, roles
+assert 0 <= roles['billing.never-came'] <= 0.6, roles
+assert roles['billing.promised'] == 0.7, roles
+EOF
+"$CASETRAIL" rules masscheck --min-hits 2 --corpus corpus > /dev/null 2>&1 && fail "--min-hits accepted by masscheck"
 
 # unlabelled store items: every tag listed for review
 "$CASETRAIL" --db s.db ingest --no-classify --eml corpus/eml > /dev/null 2>&1 || fail "ingest"

@@ -14,7 +14,10 @@ each in a temporary corpus (eml/, casetrail.conf, truth.json) that
 every false hit and miss. The lists in tests/qa/phrases/ are written by the
 team in their own words, in many voices (formal, casual, terse, non-native,
 German), to check that rules generalise past the sentences they were written
-from."""
+from.
+
+--keep DIR writes that corpus to DIR and keeps it, so that
+`casetrail rules fit --corpus DIR` can weigh the rules on these sentences too."""
 import argparse, json, os, subprocess, sys, tempfile
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -25,11 +28,14 @@ def main():
     ap.add_argument('--casetrail', default=os.path.join(TOP, 'casetrail'))
     ap.add_argument('--rules', default=os.path.join(TOP, 'config', 'rules.conf'))
     ap.add_argument('--json', action='store_true')
+    ap.add_argument('--keep', metavar='DIR', help='write the corpus to DIR (for rules fit) and keep it')
     ap.add_argument('files', nargs='+')
     a = ap.parse_args()
     items, cats = {}, []
     with tempfile.TemporaryDirectory(prefix='casetrail-phrases.') as tmp:
-        os.mkdir(os.path.join(tmp, 'eml'))
+        if a.keep:
+            tmp = a.keep
+        os.makedirs(os.path.join(tmp, 'eml'), exist_ok=True)
         n = 0
         for path in a.files:
             for lineno, line in enumerate(open(path, encoding='utf-8'), 1):
