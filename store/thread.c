@@ -10,7 +10,6 @@
 #include "../ingest/ingest.h"
 
 #include <ctype.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -66,84 +65,6 @@ static int by_msgid(struct ct_store *st, const char *ref, const char *reason, st
 	}
 	ct_db_reset(q);
 	return 0;
-}
-
-/* One Message-ID to look up for an item, with why it links and whether it is a parent. */
-struct msgid_ask {
-	const char *ref;
-	const char *reason;
-	int parent;
-};
-
-struct msgid_asks {
-	struct msgid_ask *v;
-	size_t n, alloc;
-};
-
-static void ask(struct msgid_asks *a, const char *ref, const char *reason, int parent)
-{
-	if (!ref || !*ref)
-		return;
-	for (size_t i = 0; i < a->n; i++)
-		if (!strcmp(a->v[i].ref, ref))
-			return;  /* the first asking wins, as by_msgid's "looked" list does */
-	CT_ALLOC_GROW(a->v, a->n + 1, a->alloc);
-	a->v[a->n++] = (struct msgid_ask){ ref, reason, parent };
-}
-
-/*
- * The cases of several Message-IDs in one query (each id: the case of its
- * first stored item), pushed in the order they were asked, as by_msgid()
- * one at a time would: a round trip per item instead of one per id, which
- * counts on PostgreSQL.
- */
-static int by_msgids(struct ct_store *st, const struct msgid_asks *a, struct cands *c, int *found,
-		     struct ct_strlist *looked)
-{
-	if (a->n == 1) {
-		const struct msgid_ask *x = &a->v[0];
-		return by_msgid(st, x->ref, x->reason, c, x->parent ? found : NULL, looked);
-	}
-	json_t *ids = json_array();
-	for (size_t i = 0; i < a->n; i++) {
-		json_array_append_new(ids, json_string(a->v[i].ref));
-		ct_strlist_push(looked, a->v[i].ref);
-	}
-	char *list = json_dumps(ids, JSON_COMPACT);
-	json_decref(ids);
-	struct ct_db_stmt *q = ct_store_stmt(st, ST_THREAD_BY_MSGIDS,
-		"SELECT message_id, case_id, external_id FROM items"
-		" WHERE message_id IN (SELECT value FROM json_each(?)) AND case_id IS NOT NULL ORDER BY id");
-	ct_store_bind_static(q, 1, list);
-	struct ct_strlist got = CT_STRLIST_INIT, ext = CT_STRLIST_INIT;
-	int64_t *cases = NULL;
-	size_t cases_alloc = 0;
-	int rc;
-	while ((rc = ct_db_step(q)) == CT_DB_ROW) {
-		const char *m = ct_db_column_text(q, 0);
-		if (!m || ct_strlist_has(&got, m))
-			continue;  /* ordered by id: the first row of an id is its first item */
-		CT_ALLOC_GROW(cases, got.n + 1, cases_alloc);
-		cases[got.n] = ct_db_column_int64(q, 1);
-		ct_strlist_push(&got, m);
-		ct_strlist_push(&ext, ct_db_column_text(q, 2));
-	}
-	ct_db_reset(q);
-	free(list);
-	if (rc == CT_DB_DONE) {
-		for (size_t i = 0; i < a->n; i++)
-			for (size_t k = 0; k < got.n; k++)
-				if (!strcmp(got.v[k], a->v[i].ref)) {
-					push(c, cases[k], a->v[i].reason, ct_strdup(ext.v[k]));
-					if (a->v[i].parent)
-						*found = 1;
-					break;
-				}
-	}
-	ct_strlist_clear(&got);
-	ct_strlist_clear(&ext);
-	free(cases);
-	return rc == CT_DB_DONE ? 0 : ct_store_sqlerr(st, "threading by Message-ID");
 }
 
 int ct_store_ref_used(size_t n, size_t i)
@@ -292,19 +213,19 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 
 	/* Header links: the parent, ancestors, forwarded originals, the mail a ticket comment came from. */
 	has_refs = (it->in_reply_to && *it->in_reply_to) || it->references.n;
-	struct msgid_asks asks = { 0 };
-	ask(&asks, it->in_reply_to, "in-reply-to", 1);
+	if (by_msgid(st, it->in_reply_to, "in-reply-to", &c, &parent_found, &looked))
+		goto out;
 	for (size_t i = it->references.n; i-- > 0;)
-		if (ct_store_ref_used(it->references.n, i))
-			ask(&asks, it->references.v[i], "references", 1);
-	ask(&asks, it->x_forwarded_id, "forward", 0);
+		if (ct_store_ref_used(it->references.n, i) &&
+		    by_msgid(st, it->references.v[i], "references", &c, &parent_found, &looked))
+			goto out;
+	if (by_msgid(st, it->x_forwarded_id, "forward", &c, NULL, &looked))
+		goto out;
 	for (size_t i = 0; i < it->nfwd; i++)
-		ask(&asks, it->fwd[i].message_id, "forward", 0);
+		if (by_msgid(st, it->fwd[i].message_id, "forward", &c, NULL, &looked))
+			goto out;
 	/* The same Message-ID under another identity: a ticket made from a mail, or the reverse. */
-	ask(&asks, it->message_id, "same-as", 0);
-	rc = asks.n ? by_msgids(st, &asks, &c, &parent_found, &looked) : 0;
-	free(asks.v);
-	if (rc)
+	if (by_msgid(st, it->message_id, "same-as", &c, NULL, &looked))
 		goto out;
 
 	/* Children that arrived before their parent. */
