@@ -163,7 +163,7 @@ static int load_events(struct ct_store *st, int64_t case_id, ct_time until, stru
 	events_clear(e);
 	if (ct_db_prepare(st->db, "SELECT i.id, i.external_id, i.date, i.role, i.kind,"
 			       " EXISTS (SELECT 1 FROM promise_kept k WHERE k.item_id = i.id),"
-			       " lower(coalesce(i.ticket_status, '')) IN ('solved', 'closed', 'resolved'),"
+			       " i.ticket_status,"
 			       " EXISTS (SELECT 1 FROM tags t WHERE t.item_id = i.id AND t.category = 'overpromise')"
 			       " FROM items i WHERE i.case_id = ? AND i.date < ? ORDER BY i.date, i.id", &q))
 		return ct_store_sqlerr(st, "reading a case's items");
@@ -179,7 +179,8 @@ static int load_events(struct ct_store *st, int64_t case_id, ct_time until, stru
 		ev->role = (int)ct_db_column_int64(q, 3);
 		ev->kind = (int)ct_db_column_int64(q, 4);
 		ev->kept_mark = (int)ct_db_column_int64(q, 5);
-		ev->closed = ev->kind != CT_ITEM_EMAIL && (int)ct_db_column_int64(q, 6);
+		/* the same statuses close a ticket for a promise as for the case's state */
+		ev->closed = ev->kind != CT_ITEM_EMAIL && ct_store_status_closed(ct_db_column_text(q, 6));
 		ev->complaint = (int)ct_db_column_int64(q, 7);
 	}
 	ct_db_finalize(q);

@@ -14,7 +14,7 @@
 
 static const char *closed_statuses[] = { "solved", "closed", "resolved", "rejected", "deleted" };
 
-static int is_closed_status(const char *s)
+int ct_store_status_closed(const char *s)
 {
 	if (!s)
 		return 0;
@@ -69,7 +69,7 @@ int ct_store_route_case(struct ct_store *st, int64_t case_id)
 		if (kind != CT_ITEM_TICKET_MOVE)
 			last_role = role;
 		if (kind != CT_ITEM_EMAIL && status) {
-			last_is_ticket_close = is_closed_status(status);
+			last_is_ticket_close = ct_store_status_closed(status);
 			if (last_is_ticket_close)
 				closed = date;
 		} else if (kind == 0 && role == 1) {

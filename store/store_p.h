@@ -130,6 +130,8 @@ void ct_store_thread_plan_release(struct ct_thread_plan *plan);
  */
 int ct_store_merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t item_id,
 			const char *reason, const char *detail, ct_time at);
+/* Whether a helpdesk status closes its ticket (solved, closed, resolved, rejected, deleted). */
+int ct_store_status_closed(const char *status);
 /* Routing (store/routing.c): recomputes trail and events of one case. */
 int ct_store_route_case(struct ct_store *st, int64_t case_id);
 void ct_store_mark_dirty(struct ct_store *st, int64_t case_id);
