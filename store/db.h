@@ -69,42 +69,15 @@
  * SQLite commits each statement: batches belong in a transaction. On
  * SQLite ct_db_queue simply runs the statement (no round trip).
  *
- * PLAN: moving the store onto this layer (the next step, one file at a
- * time, each commit keeping every test green on SQLite):
- *
- *  1. struct ct_store holds a struct ct_db * instead of sqlite3 *; the
- *     statement cache (enum ct_stmt_id, ct_store_stmt) keeps its shape with
- *     struct ct_db_stmt *: ct_store_stmt() prepares with ct_db_prepare() on
- *     first use and ct_db_reset()s afterwards; ct_store_bind_text/_static
- *     and ct_store_col_strdup become thin wrappers of ct_db_bind_text and
- *     ct_db_column_text; every sqlite3_step/column_* call becomes its
- *     ct_db_ twin (mechanical).
- *  2. ct_store_open(): a path stays exactly as today (the file checks,
- *     the PATH.lock writer lock, WAL and the other PRAGMAs run on
- *     ct_db_sqlite(), the SQLite-only escape hatch); a postgresql:// URL
- *     goes to ct_db_open() with the password from password_command /
- *     password_env, and takes no file lock (concurrent workers are
- *     serialised per thread key by the store, issue 16). report_sqlerr()'s
- *     file-system diagnosis stays SQLite-only; on PostgreSQL the message is
- *     ct_db_errmsg() and ct_db_lost() says "the connection was lost".
- *  3. migrate.c: the migrations are already neutral DDL except migration 2's
- *     partial index (fine on both) -- they run through ct_db_exec(), and
- *     PRAGMA user_version becomes ct_db_schema_version() /
- *     ct_db_set_schema_version() (a schema_version table on PostgreSQL),
- *     inside the migration's transaction on both engines.
- *  4. Statements that are not neutral today: "INSERT OR REPLACE INTO
- *     seen/cursors" become ON CONFLICT (source, key) DO UPDATE upserts;
- *     the three sqlite3_last_insert_rowid() calls (items, runs, new cases)
- *     become INSERT ... RETURNING id; "BEGIN IMMEDIATE" becomes
- *     ct_db_begin(); the two json_each(trail) filters (cases.c,
- *     report_queries.c) and PRAGMA integrity_check get a per-engine
- *     variant (or the trail moves to a case_departments table).
- *  5. The writes of a batch that need no answer (item_refs, item_mailboxes,
- *     forwards, attachments, tags, seen keys) go through ct_db_queue(), so
- *     an ingest batch on PostgreSQL is a handful of round trips; lookups
- *     (threading) still step and flush what was queued first.
- *  6. The unit and integration tests of the store run on both engines
- *     (tests/integration/lib-postgres.sh starts the server).
+ * THE STORE ON THIS LAYER: every statement of store/ goes through it (the
+ * statement cache of store_p.h holds struct ct_db_stmt *). What stays
+ * SQLite-only runs on ct_db_sqlite(): the file checks, the PATH.lock writer
+ * lock, WAL and the other PRAGMAs, PRAGMA integrity_check, the diagnosis of
+ * file-system errors. What stays PostgreSQL-only is in store/access.c
+ * (roles, row-level security), the writers' advisory lock (ct_store_begin),
+ * the migration lock, and store copy's cursor. The writes of a batch that
+ * need no answer go through ct_db_queue(); lookups (threading) step, and a
+ * step after queued statements goes out in the same round trip.
  */
 #ifndef CT_STORE_DB_H
 #define CT_STORE_DB_H

@@ -263,7 +263,11 @@ rm -f ex.db ex.db-wal ex.db-shm back.db
 "$CT" -c sq.conf ingest -q 2>/dev/null
 "$CT" -c sq.conf tag dismiss "$ext" handoff --by lead@larkspur.example >/dev/null || fail "a decision before the copy"
 "$CT" -c sq.conf store copy --to "$PG_URL" >copy.out || fail "store copy to PostgreSQL"
-grep -q "^items .* \([0-9]*\) *\1$" copy.out || { cat copy.out >&2; fail "copy counts"; }
+# every table: the same count on both sides, and the items are all there
+grep -Eq "^items +([0-9]+) +\1\$" copy.out || { cat copy.out >&2; fail "copy counts"; }
+grep -q DIFFERENT copy.out && { cat copy.out >&2; fail "copy counts differ"; }
+[ "$(awk '$1 == "items" { print $2 }' copy.out)" = "$(sqlite3 ex.db 'select count(*) from items')" ] ||
+	fail "store copy counted other items than the source holds"
 "$CT" -c sq.conf store copy --to "$PG_URL" >out 2>err && fail "a copy into a full store was accepted"
 grep -q "already holds" err || fail "copy into a full store: $(cat err)"
 "$CT" --db "$PG_URL" store copy --to "$TMPDIR/back.db" >/dev/null || fail "store copy back to SQLite"
