@@ -286,6 +286,13 @@ static void *writer_main(void *arg)
 			batch = p->held;
 			p->held = p->held_tail = NULL;
 			p->nheld = 0;
+			/* the store answers the batch's threading lookups at once */
+			for (struct ct_job *j = batch; j && !failed; j = j->next)
+				if (j->type == JOB_ITEM) {
+					if (!j->derived.ready)
+						ct_store_derive(p->store, &j->it, &j->derived);
+					ct_store_expect(p->store, &j->it, &j->derived);
+				}
 		}
 
 		long flushes = 0;
@@ -321,6 +328,8 @@ static void *writer_main(void *arg)
 				done = j;
 			done_tail = j;
 		}
+		if (p->gather)
+			ct_store_expect_done(p->store);
 		if (failed && !flushes) {
 			pthread_mutex_lock(&p->qlock);
 			p->failed = 1;

@@ -14,13 +14,15 @@
 enum ct_stmt_id {
 	/* store.c */
 	ST_SEEN, ST_SEEN_KEYS, ST_MARK_SEEN, ST_GET_CURSOR, ST_SET_CURSOR, ST_FIND_EXT, ST_INS_ITEM,
-	ST_INS_REF, ST_INS_MAILBOX, ST_INS_FWD, ST_INS_ATT, ST_CLEAR_TAGS, ST_ADD_TAG, ST_SET_HASH,
+	ST_INS_ITEM_ID, ST_INS_REF, ST_INS_MAILBOX, ST_INS_FWD, ST_INS_ATT, ST_CLEAR_TAGS, ST_ADD_TAG, ST_SET_HASH,
 	/* thread.c */
 	ST_THREAD_TICKET, ST_THREAD_BY_MSGID, ST_THREAD_CHILDREN, ST_THREAD_TICKET_REF,
-	ST_THREAD_TICKET_REF_REV, ST_THREAD_SUBJECT, ST_THREAD_ORPHANS, ST_THREAD_NEW_CASE,
+	ST_THREAD_TICKET_REF_REV, ST_THREAD_SUBJECT, ST_THREAD_ORPHANS, ST_THREAD_NEW_CASE, ST_THREAD_NEW_CASE_ID,
 	ST_MERGE_ITEMS, ST_MERGE_ROUTING, ST_MERGE_CASES, ST_MERGE_LOG,
 	/* routing.c */
-	ST_ROUTE_CLEAR, ST_ROUTE_ITEMS, ST_ROUTE_INSERT, ST_ROUTE_CASE,
+	ST_ROUTE_CLEAR, ST_ROUTE_ITEMS, ST_ROUTE_INSERT, ST_ROUTE_CASE, ST_ROUTE_BATCH_DEC, ST_ROUTE_BATCH_ITEMS,
+	/* prefetch.c */
+	ST_PF_EXT, ST_PF_MSGID, ST_PF_KIDS, ST_PF_SUBJ, ST_PF_TICKET, ST_PF_TREF,
 	/* cases.c */
 	ST_CASE_ITEMS, ST_CASE_TAGS, ST_CASE_MAILBOXES,
 	/* report_queries.c */
@@ -42,6 +44,16 @@ struct ct_store {
 	char *path;          /* for messages: a file path, or the URL without its password */
 	char *target;        /* what was opened: the path or the whole URL */
 	char *password;      /* [store] password_command/_env, for ct_store_open_reader */
+	/*
+	 * PostgreSQL: ids of new items and cases handed out in the open
+	 * transaction without a round trip each (ct_store_new_id): from first,
+	 * used so far; the sequence is moved past them at commit.
+	 */
+	struct { int64_t first, used; int active; } ids[2];
+	/* PostgreSQL: items added in the open transaction, since the last ANALYZE, and known to it then */
+	int64_t tx_new_items, added_items, analyzed_rows;
+	/* PostgreSQL: the threading answers of a gathered batch (prefetch.c) */
+	struct ct_prefetch *pf;
 	/* PostgreSQL: the seen keys of one source, sorted (ct_store_seen) */
 	char *seen_source;
 	struct ct_strlist seen_cache;
@@ -65,6 +77,15 @@ struct ct_store {
 	const char *stmt_sql[ST__COUNT];
 };
 
+/*
+ * PostgreSQL: the id for a new row of items (CT_IDS_ITEMS) or cases
+ * (CT_IDS_CASES) in the open transaction, so the INSERT needs no answer
+ * and can be queued. The writers' lock (ct_store_begin) makes the ids
+ * handed out here the ones the table's sequence would have given; commit
+ * moves the sequence past them. 0 with *id set, or -1 (reported).
+ */
+enum { CT_IDS_ITEMS, CT_IDS_CASES };
+int ct_store_new_id(struct ct_store *st, int table, int64_t *id);
 /* Rows of table (matching where, SQL; may be NULL), -1 when it cannot be read. */
 long ct_store_count_rows(struct ct_store *st, const char *table, const char *where);
 /* Reports the engine's message with what failed and the store path; returns -1. */
@@ -134,6 +155,48 @@ int ct_store_merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t
 int ct_store_status_closed(const char *status);
 /* Routing (store/routing.c): recomputes trail and events of one case. */
 int ct_store_route_case(struct ct_store *st, int64_t case_id);
+/* The same for n cases (sorted; repeats are skipped): on PostgreSQL in two queries. */
+int ct_store_route_cases(struct ct_store *st, const int64_t *ids, size_t n);
 void ct_store_mark_dirty(struct ct_store *st, int64_t case_id);
+/* Routing to recompute at commit, without counting the case as touched (a case merged away). */
+void ct_store_mark_reroute(struct ct_store *st, int64_t case_id);
+
+/*
+ * Prefetch (store/prefetch.c), PostgreSQL's gathering writer: the keys of
+ * a batch's items are given before the batch is written; its first lookup
+ * in a transaction fetches the answers for all of them, and the writes of
+ * the batch keep them true. Each ct_pf_ lookup returns 1 with the answer,
+ * 0 when the key is not covered (ask the database), -1 on an error.
+ */
+void ct_store_expect(struct ct_store *st, const struct ct_item *it, const struct ct_item_derived *d);
+void ct_store_expect_done(struct ct_store *st);
+/* *id: the item stored under ext, 0 for none. */
+int ct_pf_find_ext(struct ct_store *st, const char *ext, int64_t *id);
+/* The first item with a case that has Message-ID msgid: its case (0 for none) and external id. */
+int ct_pf_by_msgid(struct ct_store *st, const char *msgid, int64_t *case_id, const char **ext);
+/* Items with a case that refer to msgid: *n of them, read with ct_pf_child(), by item id and kind. */
+int ct_pf_children(struct ct_store *st, const char *msgid, size_t *n);
+void ct_pf_child(struct ct_store *st, const char *msgid, size_t i, int64_t *case_id, const char **ext,
+		 const char **kind);
+/*
+ * 1 when no reply with subject norm that started or follows up a case is
+ * dated from..to (so none can be an orphan of the item); ct_pf_no_later_new:
+ * none that started one is dated after after.
+ */
+int ct_pf_no_orphans(struct ct_store *st, const char *norm, ct_time from, ct_time to);
+int ct_pf_no_later_new(struct ct_store *st, const char *norm, ct_time after);
+/* The case of the first item of a ticket (of helpdesk system, or of any when NULL): 0 for none. */
+int ct_pf_ticket(struct ct_store *st, const char *system, const char *ticket_id, int64_t *case_id,
+		 const char **found_system);
+/* The cases of items with ticket reference ref ("T:id"), ascending, without repeats (*cases: free it). */
+int ct_pf_ticket_ref_cases(struct ct_store *st, const char *ref, int64_t **cases, size_t *n);
+/* What the batch wrote: an item filed into case_id, one of its references, a merge. */
+void ct_pf_note_item(struct ct_store *st, int64_t id, const struct ct_item *it, const struct ct_item_derived *d,
+		     int64_t case_id, const char *reason);
+void ct_pf_note_ref(struct ct_store *st, int64_t id, int64_t case_id, const char *ext, const char *ref,
+		    const char *kind);
+void ct_pf_merge(struct ct_store *st, int64_t from, int64_t into);
+/* A transaction ended: the answers are stale (another writer may come in between). */
+void ct_pf_end_tx(struct ct_store *st);
 
 #endif

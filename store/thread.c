@@ -50,6 +50,19 @@ static int by_msgid(struct ct_store *st, const char *ref, const char *reason, st
 	if (!ref || !*ref || ct_strlist_has(looked, ref))
 		return 0;
 	ct_strlist_push(looked, ref);
+	int64_t case_id;
+	const char *ext;
+	int pf = ct_pf_by_msgid(st, ref, &case_id, &ext);
+	if (pf < 0)
+		return -1;
+	if (pf) {
+		if (case_id) {
+			push(c, case_id, reason, ct_strdup(ext));
+			if (found)
+				*found = 1;
+		}
+		return 0;
+	}
 	struct ct_db_stmt *q = ct_store_stmt(st, ST_THREAD_BY_MSGID,
 		"SELECT case_id, external_id FROM items WHERE message_id = ?"
 		" AND case_id IS NOT NULL ORDER BY id LIMIT 1");
@@ -120,6 +133,7 @@ int ct_store_merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t
 		if (ct_db_queue(q))
 			return ct_store_sqlerr(st, "merging cases");
 	}
+	ct_pf_merge(st, from, into);
 	struct ct_db_stmt *q = ct_store_stmt(st, ST_MERGE_LOG,
 		"INSERT INTO case_merges(from_case, into_case, item_id, reason, detail, at)"
 		" VALUES (?,?,?,?,?,?)");
@@ -132,6 +146,8 @@ int ct_store_merge_case(struct ct_store *st, int64_t from, int64_t into, int64_t
 	if (ct_db_queue(q))
 		return ct_store_sqlerr(st, "recording a merge");
 	ct_store_mark_dirty(st, into);
+	/* its routing goes with its items: the same whether the merge came in its batch or a later one */
+	ct_store_mark_reroute(st, from);
 	return 0;
 }
 
@@ -193,6 +209,33 @@ static int quiet_case(struct ct_store *st, const struct ct_item *it, const char 
 	return 0;
 }
 
+/* The cases of the items that refer to ticket ticket_id ("T:" refs), as candidates. 0 or -1. */
+static int ticket_ref_cases(struct ct_store *st, const char *ticket_id, const char *detail_fmt, struct cands *c)
+{
+	char *ref = ct_xstrfmt("T:%s", ticket_id);
+	int64_t *cases = NULL;
+	size_t n = 0;
+	int pf = ct_pf_ticket_ref_cases(st, ref, &cases, &n);
+	if (pf > 0) {
+		for (size_t i = 0; i < n; i++)
+			push(c, cases[i], "ticket-ref", ct_xstrfmt(detail_fmt, ticket_id));
+		free(cases);
+	} else if (!pf) {
+		struct ct_db_stmt *q = ct_store_stmt(st, ST_THREAD_TICKET_REF_REV,
+			"SELECT DISTINCT i.case_id FROM item_refs r JOIN items i ON i.id = r.item_id"
+			" WHERE r.ref = ? AND r.kind = 'ticket' AND i.case_id IS NOT NULL ORDER BY i.case_id");
+		ct_store_bind_text(q, 1, ref);
+		int rc;
+		while ((rc = ct_db_step(q)) == CT_DB_ROW)
+			push(c, ct_db_column_int64(q, 0), "ticket-ref", ct_xstrfmt(detail_fmt, ticket_id));
+		ct_db_reset(q);
+		if (rc != CT_DB_DONE)
+			pf = ct_store_sqlerr(st, "threading by ticket reference");
+	}
+	free(ref);
+	return pf < 0 ? -1 : 0;
+}
+
 /*
  * Chooses the case of an item about to be stored (not in the table yet, so
  * no query needs to leave it out): an existing case, or a new one created
@@ -229,10 +272,22 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 		goto out;
 
 	/* Children that arrived before their parent. */
-	if (it->message_id && *it->message_id) {
+	size_t nkids;
+	int pf = it->message_id && *it->message_id ? ct_pf_children(st, it->message_id, &nkids) : 0;
+	if (pf < 0)
+		goto out;
+	for (size_t i = 0; pf && i < nkids; i++) {
+		int64_t case_id;
+		const char *ext, *kind;
+		ct_pf_child(st, it->message_id, i, &case_id, &ext, &kind);
+		push(&c, case_id,
+		     !strcmp(kind, "forward") ? "forward" : !strcmp(kind, "same-as") ? "same-as" : "child",
+		     ct_xstrfmt("%s of %s", kind, ext));
+	}
+	if (!pf && it->message_id && *it->message_id) {
 		q = ct_store_stmt(st, ST_THREAD_CHILDREN,
 			"SELECT i.case_id, i.external_id, r.kind FROM item_refs r JOIN items i ON i.id = r.item_id"
-			" WHERE r.ref = ? AND i.case_id IS NOT NULL");
+			" WHERE r.ref = ? AND i.case_id IS NOT NULL ORDER BY i.id, r.kind");
 		ct_store_bind_static(q, 1, it->message_id);
 		while ((rc = ct_db_step(q)) == CT_DB_ROW) {
 			const char *kind = ct_db_column_text(q, 2);
@@ -249,51 +304,54 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 	/* Ticket identity. */
 	int ticket_known = 0;
 	if (it->ticket_system && it->ticket_id) {
-		q = ct_store_stmt(st, ST_THREAD_TICKET,
-			"SELECT case_id FROM items WHERE ticket_system = ? AND ticket_id = ?"
-			" AND case_id IS NOT NULL ORDER BY id LIMIT 1");
-		ct_store_bind_text(q, 1, it->ticket_system);
-		ct_store_bind_text(q, 2, it->ticket_id);
-		if (ct_db_step(q) == CT_DB_ROW) {
-			push(&c, ct_db_column_int64(q, 0), "ticket",
-			     ct_xstrfmt("%s ticket #%s", it->ticket_system, it->ticket_id));
+		int64_t found;
+		int known = ct_pf_ticket(st, it->ticket_system, it->ticket_id, &found, NULL);
+		if (known < 0)
+			goto out;
+		if (!known) {
+			q = ct_store_stmt(st, ST_THREAD_TICKET,
+				"SELECT case_id FROM items WHERE ticket_system = ? AND ticket_id = ?"
+				" AND case_id IS NOT NULL ORDER BY id LIMIT 1");
+			ct_store_bind_text(q, 1, it->ticket_system);
+			ct_store_bind_text(q, 2, it->ticket_id);
+			found = ct_db_step(q) == CT_DB_ROW ? ct_db_column_int64(q, 0) : 0;
+			ct_db_reset(q);
+		}
+		if (found) {
+			push(&c, found, "ticket", ct_xstrfmt("%s ticket #%s", it->ticket_system, it->ticket_id));
 			ticket_known = 1;
 		}
-		ct_db_reset(q);
 		/* Mails that referred to this ticket before it was fetched. */
-		char *ref = ct_xstrfmt("T:%s", it->ticket_id);
-		q = ct_store_stmt(st, ST_THREAD_TICKET_REF_REV,
-			"SELECT DISTINCT i.case_id FROM item_refs r JOIN items i ON i.id = r.item_id"
-			" WHERE r.ref = ? AND r.kind = 'ticket' AND i.case_id IS NOT NULL");
-		ct_store_bind_text(q, 1, ref);
-		while (ct_db_step(q) == CT_DB_ROW)
-			push(&c, ct_db_column_int64(q, 0), "ticket-ref",
-			     ct_xstrfmt("a mail refers to ticket #%s", it->ticket_id));
-		ct_db_reset(q);
-		free(ref);
+		if (ticket_ref_cases(st, it->ticket_id, "a mail refers to ticket #%s", &c))
+			goto out;
 	}
 	/* Ticket references in a mail: [#4521], [rtname #12]. */
 	for (size_t i = 0; i < it->ticket_refs.n; i++) {
-		q = ct_store_stmt(st, ST_THREAD_TICKET_REF,
-			"SELECT case_id, ticket_system FROM items WHERE ticket_id = ? AND case_id IS NOT NULL"
-			" ORDER BY id LIMIT 1");
-		ct_store_bind_text(q, 1, it->ticket_refs.v[i]);
-		if (ct_db_step(q) == CT_DB_ROW)
-			push(&c, ct_db_column_int64(q, 0), "ticket-ref",
-			     ct_xstrfmt("mentions %s ticket #%s", ct_db_column_text(q, 1),
-					it->ticket_refs.v[i]));
-		ct_db_reset(q);
+		int64_t found;
+		const char *system = NULL;
+		char *sys_copy = NULL;
+		int known = ct_pf_ticket(st, NULL, it->ticket_refs.v[i], &found, &system);
+		if (known < 0)
+			goto out;
+		if (!known) {
+			q = ct_store_stmt(st, ST_THREAD_TICKET_REF,
+				"SELECT case_id, ticket_system FROM items WHERE ticket_id = ? AND case_id IS NOT NULL"
+				" ORDER BY id LIMIT 1");
+			ct_store_bind_text(q, 1, it->ticket_refs.v[i]);
+			found = 0;
+			if (ct_db_step(q) == CT_DB_ROW) {
+				found = ct_db_column_int64(q, 0);
+				system = sys_copy = ct_store_col_strdup(q, 1);
+			}
+			ct_db_reset(q);
+		}
+		if (found)
+			push(&c, found, "ticket-ref",
+			     ct_xstrfmt("mentions %s ticket #%s", system ? system : "", it->ticket_refs.v[i]));
+		free(sys_copy);
 		/* Other mails about the same ticket, even before the ticket itself is fetched. */
-		char *ref = ct_xstrfmt("T:%s", it->ticket_refs.v[i]);
-		q = ct_store_stmt(st, ST_THREAD_TICKET_REF_REV,
-			"SELECT DISTINCT i.case_id FROM item_refs r JOIN items i ON i.id = r.item_id"
-			" WHERE r.ref = ? AND r.kind = 'ticket' AND i.case_id IS NOT NULL");
-		ct_store_bind_text(q, 1, ref);
-		while (ct_db_step(q) == CT_DB_ROW)
-			push(&c, ct_db_column_int64(q, 0), "ticket-ref",
-			     ct_xstrfmt("another mail about ticket #%s", it->ticket_refs.v[i]));
-		ct_db_reset(q);
-		free(ref);
+		if (ticket_ref_cases(st, it->ticket_refs.v[i], "another mail about ticket #%s", &c))
+			goto out;
 	}
 
 	/*
@@ -357,7 +415,7 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 		free(best_ext);
 	}
 	/* Replies that arrived earlier and found no parent: this may be their thread's start. */
-	if (needles.n && norm && *norm && !reply_like) {
+	if (needles.n && norm && *norm && !reply_like && !ct_pf_no_orphans(st, norm, it->date - 60, it->date + window)) {
 		q = ct_store_stmt(st, ST_THREAD_ORPHANS,
 			"SELECT i.case_id, i.participants FROM items i"
 			" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND i.link_reason IN ('new', 'follow-up')"
@@ -375,9 +433,20 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 	const char *reason = "new";
 	const char *detail = NULL;
 	if (c.n == 0) {
-		q = ct_store_stmt(st, ST_THREAD_NEW_CASE,
-			"INSERT INTO cases(subject, opened_at, last_activity_at, follow_up_of) VALUES (?, ?, ?, ?)"
-			" RETURNING id");
+		/* PostgreSQL: numbered here and queued (see ct_store_new_id). */
+		int queued = ct_db_kind(st->db) == CT_DB_POSTGRES && st->in_tx;
+		if (queued) {
+			if (ct_store_new_id(st, CT_IDS_CASES, &target))
+				goto out;
+			q = ct_store_stmt(st, ST_THREAD_NEW_CASE_ID,
+				"INSERT INTO cases(subject, opened_at, last_activity_at, follow_up_of, id)"
+				" VALUES (?, ?, ?, ?, ?)");
+			ct_db_bind_int64(q, 5, target);
+		} else {
+			q = ct_store_stmt(st, ST_THREAD_NEW_CASE,
+				"INSERT INTO cases(subject, opened_at, last_activity_at, follow_up_of) VALUES (?, ?, ?, ?)"
+				" RETURNING id");
+		}
 		ct_store_bind_text(q, 1, it->kind == CT_ITEM_EMAIL || !it->ticket_subject
 				   ? it->subject : it->ticket_subject);
 		ct_db_bind_int64(q, 2, it->date);
@@ -387,11 +456,12 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 			reason = "follow-up";
 			detail = follow_detail;
 		}
-		if (ct_db_step(q) != CT_DB_ROW) {
+		if (queued ? ct_db_queue(q) != 0 : ct_db_step(q) != CT_DB_ROW) {
 			ct_store_sqlerr(st, "creating a case");
 			goto out;
 		}
-		target = ct_db_column_int64(q, 0);
+		if (!queued)
+			target = ct_db_column_int64(q, 0);
 		ct_db_reset(q);
 	} else {
 		size_t best = 0;
@@ -438,7 +508,8 @@ static int link_later_follow_up(struct ct_store *st, const struct ct_item *it, c
 	int64_t reply_id = 0, reply_case = 0;
 	ct_time reply_date = 0;
 	int rc;
-	if (!plan->norm || !*plan->norm || !plan->outside || !plan->outside->n)
+	if (!plan->norm || !*plan->norm || !plan->outside || !plan->outside->n ||
+	    ct_pf_no_later_new(st, plan->norm, it->date + gap))
 		return 0;
 	participant_needles(plan->outside, &needles);
 	struct ct_db_stmt *q = ct_store_stmt(st, ST_THREAD_LATER_REPLIES,

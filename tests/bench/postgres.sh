@@ -57,6 +57,14 @@ if [ -n "$dir" ]; then
 	t1=$(now)
 	pg1=$(secs "$t0" "$t1")
 	[ "$(pg_sql "select count(*) from items")" = "$items" ] || echo "postgres: 1 worker stored $(pg_sql "select count(*) from items") items, SQLite $items"
+	# The same store, case numbers and all (the batch's lookups are answered from one query each there).
+	"$CT" -c "$dir/casetrail.conf" --db "$db" cases --format json >"$TMPDIR/cases-sqlite.json" 2>/dev/null
+	"$CT" -c "$dir/casetrail.conf" --db "$PG_URL" cases --format json >"$TMPDIR/cases-pg1.json" 2>/dev/null
+	if cmp -s "$TMPDIR/cases-sqlite.json" "$TMPDIR/cases-pg1.json"; then
+		echo "postgres: 1 worker: cases --format json byte for byte as on SQLite"
+	else
+		echo "postgres: 1 worker: the cases differ from SQLite's"
+	fi
 	reset_db
 	t0=$(now)
 	"$CT" -q -c "$dir/casetrail.conf" --db "$PG_URL" ingest $first 2>/dev/null &
@@ -68,6 +76,14 @@ if [ -n "$dir" ]; then
 	t1=$(now)
 	pg2=$(secs "$t0" "$t1")
 	[ "$(pg_sql "select count(*) from items")" = "$items" ] || echo "postgres: 2 workers stored $(pg_sql "select count(*) from items") items, SQLite $items"
+	"$CT" -c "$dir/casetrail.conf" --db "$PG_URL" cases --format json 2>/dev/null |
+		python3 "$TOP/tests/integration/cases_digest.py" >"$TMPDIR/digest-pg2"
+	python3 "$TOP/tests/integration/cases_digest.py" <"$TMPDIR/cases-sqlite.json" >"$TMPDIR/digest-sqlite"
+	if cmp -s "$TMPDIR/digest-sqlite" "$TMPDIR/digest-pg2"; then
+		echo "postgres: 2 workers: the same cases, routing and tags as SQLite (case numbers aside)"
+	else
+		echo "postgres: 2 workers: the cases differ from SQLite's"
+	fi
 	printf 'ingest %d files (%d items): SQLite %.2f s, PostgreSQL 1 worker %.2f s (%.2fx), 2 workers %.2f s (%.2fx; goal 1.5x)\n' \
 		"$n" "$items" "$sq" "$pg1" "$(echo "$pg1 / $sq" | bc -l)" "$pg2" "$(echo "$pg2 / $sq" | bc -l)"
 fi
