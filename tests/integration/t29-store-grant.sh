@@ -278,6 +278,13 @@ pg_sql "DROP OWNED BY a_gone; DROP ROLE a_gone" || fail "dropping a_gone"
 [ -z "$(pg_sql "SELECT 1 FROM pg_roles WHERE rolname = 'a_gone'")" ] || fail "a_gone not dropped"
 access_json "a_gone dropped" "" "a_gone:Accounts,Support:-:f auditor:*:t:t viewer:Sales:t:t "
 access_table "a_gone dropped" "a_gone:Accounts, Support:-:missing;auditor:all:yes:yes;viewer:Sales:yes:yes"
+ct --db "$OWNER_URL" store access --format csv >acc.csv || fail "store access --format csv"
+python3 - acc.csv <<'PY' || fail "store access csv: $(cat acc.csv)"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
+assert rows == [["role", "reads", "login", "exists"], ["a_gone", "Accounts, Support", "-", "missing"],
+                ["auditor", "all", "yes", "yes"], ["viewer", "Sales", "yes", "yes"]], rows
+PY
 # revoke takes a dropped role off the list; a role neither granted nor existing is an error
 ct --db "$OWNER_URL" store revoke a_gone >rv.out 2>&1 || { cat rv.out >&2; fail "revoke of a dropped role"; }
 access_json "a_gone revoked" "" "auditor:*:t:t viewer:Sales:t:t "
