@@ -2,12 +2,15 @@
  * cmd_store.c - "casetrail store check": SQLite's integrity check over every
  * page of the store, for when a command said the store is damaged (or before
  * a backup is trusted); "casetrail store copy": the whole store into another,
- * empty one (a SQLite file to PostgreSQL and back); "store grant" and "store
- * revoke": who reads a PostgreSQL store (store/access.c). Subcommands
- * dispatch here, as in cmd_rules.c.
+ * empty one (a SQLite file to PostgreSQL and back); "store grant", "store
+ * revoke" and "store access": who reads a PostgreSQL store (store/access.c).
+ * Subcommands dispatch here, as in cmd_rules.c.
  */
 #include "cli.h"
+#include "../report/report.h"
 #include "../store/store.h"
+
+#include <jansson.h>
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -19,11 +22,13 @@ static const char usage_main[] =
 	"       casetrail [--db PATH|URL] store copy --to PATH|URL\n"
 	"       casetrail [--db URL] store grant ROLE (--department NAME... | --all) [--login]\n"
 	"       casetrail [--db URL] store revoke ROLE\n"
+	"       casetrail [--db URL] store access [--format F]\n"
 	"\n"
 	"  check    read every page of the store and list what is damaged\n"
 	"  copy     copy the whole store into another, empty one\n"
 	"  grant    let a PostgreSQL role read the cases of its departments (or all)\n"
-	"  revoke   take that back\n";
+	"  revoke   take that back\n"
+	"  access   list the roles granted access, and what each reads\n";
 
 static const char usage_copy[] =
 	"usage: casetrail [-c CONFIG] [--db PATH|URL] store copy --to PATH|URL\n"
@@ -65,11 +70,29 @@ static const char usage_revoke[] =
 	"usage: casetrail [-c CONFIG] [--db URL] store revoke ROLE\n"
 	"\n"
 	"Takes back what 'store grant' gave ROLE: it reads nothing of the store any more.\n"
-	"The role itself stays (DROP ROLE removes it). PostgreSQL only.\n"
+	"The role itself stays (DROP ROLE removes it). A role dropped outside casetrail,\n"
+	"which 'store access' lists as missing, leaves the list. PostgreSQL only.\n"
 	"\n"
 	"  -h, --help   this help\n"
 	"\n"
 	"Exit status: 0 ok, 1 the revoke failed, 2 bad usage or a SQLite store.\n";
+
+static const char usage_access[] =
+	"usage: casetrail [-c CONFIG] [--db URL] store access [--format table|csv|json|markdown|html]\n"
+	"\n"
+	"Lists the PostgreSQL roles that 'store grant' let read the store, by name: what\n"
+	"each reads (all, or its departments), whether it may log in, and whether the\n"
+	"role still exists: a role dropped outside casetrail is shown as missing (it\n"
+	"reads nothing; 'store revoke ROLE' takes it off the list). Run it as the\n"
+	"store's owner to see every role; another role sees its own grant only.\n"
+	"Reads only. PostgreSQL only.\n"
+	"\n"
+	"  --format F   table (default on a terminal), json (default otherwise), csv,\n"
+	"               markdown, html\n"
+	"  -h, --help   this help\n"
+	"\n"
+	"Exit status: 0 ok (also when no role has access), 1 the store cannot be read,\n"
+	"2 bad usage or a SQLite store.\n";
 
 static const char usage_check[] =
 	"usage: casetrail [-c CONFIG] [--db PATH] store check\n"
@@ -200,8 +223,8 @@ static int cmd_copy(int argc, char **argv, struct ct_cli *cli)
 	return rc ? 1 : 0;
 }
 
-/* The store for grant and revoke: a PostgreSQL one, opened as a writer (its owner). */
-static int open_postgres_store(struct ct_cli *cli, const char *command)
+/* The store for grant and revoke (a writer: its owner) and access (a reader): a PostgreSQL one. */
+static int open_postgres_store(struct ct_cli *cli, const char *command, int writable)
 {
 	const char *path = ct_cli_store_path(cli);
 	if (!path)
@@ -214,7 +237,7 @@ static int open_postgres_store(struct ct_cli *cli, const char *command)
 			"departments only");
 		return 2;
 	}
-	return ct_cli_open_store(cli, 1) ? 1 : 0;
+	return ct_cli_open_store(cli, writable) ? 1 : 0;
 }
 
 static int cmd_grant(int argc, char **argv, struct ct_cli *cli)
@@ -260,7 +283,7 @@ static int cmd_grant(int argc, char **argv, struct ct_cli *cli)
 		fputs(usage_grant, stderr);
 		goto out;
 	}
-	ret = open_postgres_store(cli, "grant");
+	ret = open_postgres_store(cli, "grant", 1);
 	if (ret)
 		goto out;
 	ret = 2;
@@ -319,7 +342,7 @@ static int cmd_revoke(int argc, char **argv, struct ct_cli *cli)
 		fputs(usage_revoke, stderr);
 		return 2;
 	}
-	int ret = open_postgres_store(cli, "revoke");
+	int ret = open_postgres_store(cli, "revoke", 1);
 	if (ret)
 		return ret;
 	if (ct_store_revoke(cli->store, argv[optind], &had))
@@ -328,6 +351,90 @@ static int cmd_revoke(int argc, char **argv, struct ct_cli *cli)
 		printf(had ? "role '%s' reads nothing of the store any more\n"
 			   : "role '%s' had no access to the store: nothing to take back\n", argv[optind]);
 	return 0;
+}
+
+struct access_ctx {
+	json_t *arr;                  /* json */
+	struct ct_doc_table *t;       /* every other format */
+	size_t n;
+};
+
+static int access_one(const struct ct_store_access *a, int exists, void *data)
+{
+	struct access_ctx *x = data;
+	x->n++;
+	if (x->arr) {
+		json_t *o = json_object(), *d = json_array();
+		json_object_set_new(o, "role", json_string(a->role));
+		json_object_set_new(o, "all", json_boolean(a->all));
+		for (size_t i = 0; i < a->ndepartments; i++)
+			json_array_append_new(d, json_string(a->departments[i]));
+		json_object_set_new(o, "departments", d);
+		json_object_set_new(o, "login", exists ? json_boolean(a->login) : json_null());
+		json_object_set_new(o, "exists", json_boolean(exists));
+		json_array_append_new(x->arr, o);
+		return 0;
+	}
+	struct ct_buf scope = CT_BUF_INIT;
+	if (a->all)
+		ct_buf_addstr(&scope, "all");
+	for (size_t i = 0; !a->all && i < a->ndepartments; i++)
+		ct_buf_addf(&scope, "%s%s", i ? ", " : "", a->departments[i]);
+	ct_doc_row(x->t, a->role, scope.buf, exists ? (a->login ? "yes" : "no") : "-",
+		   exists ? "yes" : "missing");
+	ct_buf_release(&scope);
+	return 0;
+}
+
+static int cmd_access(int argc, char **argv, struct ct_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum ct_format fmt = ct_default_format();
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': if (ct_parse_format(optarg, &fmt)) return 2; break;
+		case 'h': fputs(usage_access, stdout); return 0;
+		default: fputs(usage_access, stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		ct_error("store access takes no arguments ('%s')", argv[optind]);
+		fputs(usage_access, stderr);
+		return 2;
+	}
+	int ret = open_postgres_store(cli, "access", 0);
+	if (ret)
+		return ret;
+	struct ct_doc doc;
+	struct access_ctx x = { 0 };
+	ct_doc_init(&doc, "Store access");
+	if (fmt == CT_FMT_JSON) {
+		x.arr = json_array();
+	} else {
+		x.t = ct_doc_table(&doc, "", "role|~reads|login|role exists");
+		ct_doc_table_csv_names(x.t, "role|reads|login|exists");
+		doc.csv = x.t;
+	}
+	int rc = ct_store_access_list(cli->store, access_one, &x);
+	if (!rc && x.arr) {
+		if (json_dumpf(x.arr, stdout, JSON_INDENT(2)) || fputc('\n', stdout) == EOF)
+			rc = ct_error("cannot write the list");
+	} else if (!rc && !x.n && fmt == CT_FMT_TABLE) {
+		puts("no role has been granted access");
+	} else if (!rc) {
+		if (!x.n)
+			ct_doc_text(&doc, "no role has been granted access");
+		rc = ct_doc_emit(&doc, fmt, stdout, ct_term_width(stdout));
+	}
+	json_decref(x.arr);
+	ct_doc_release(&doc);
+	return rc ? 1 : 0;
 }
 
 int ct_cmd_store(int argc, char **argv, struct ct_cli *cli)
@@ -348,7 +455,9 @@ int ct_cmd_store(int argc, char **argv, struct ct_cli *cli)
 		return cmd_grant(argc - 1, argv + 1, cli);
 	if (!strcmp(argv[1], "revoke"))
 		return cmd_revoke(argc - 1, argv + 1, cli);
-	ct_opt_unknown("store command", argv[1], "check, copy, grant, revoke");
+	if (!strcmp(argv[1], "access"))
+		return cmd_access(argc - 1, argv + 1, cli);
+	ct_opt_unknown("store command", argv[1], "check, copy, grant, revoke, access");
 	fputs(usage_main, stderr);
 	return 2;
 }

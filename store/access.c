@@ -1,6 +1,6 @@
 /*
- * access.c - who sees what on a PostgreSQL store ('casetrail store grant'
- * and 'store revoke'): PostgreSQL roles that read the store, each limited
+ * access.c - who sees what on a PostgreSQL store ('casetrail store grant',
+ * 'store revoke' and 'store access'): PostgreSQL roles that read the store, each limited
  * by row-level security to the cases that touched its departments, or to
  * everything (an audit role).
  *
@@ -451,16 +451,22 @@ int ct_store_revoke(struct ct_store *st, const char *role, int *had)
 		return -1;
 	if (check_owner(st))
 		goto fail;
-	if (query_int(st, "SELECT 1 FROM pg_roles WHERE rolname = ?", "reading the roles", NULL, &row,
+	int exists = 0;
+	if (query_int(st, "SELECT 1 FROM pg_roles WHERE rolname = ?", "reading the roles", NULL, &exists,
 		      role, (const char *)NULL))
 		goto fail;
-	if (!row) {
-		ct_error("role '%s' does not exist", role);
-		goto fail;
-	}
 	if (query_int(st, "SELECT 1 FROM pg_class WHERE oid = to_regclass('store_access')",
 		      "reading the tables", NULL, &row, (const char *)NULL))
 		goto fail;
+	/* A role dropped outside casetrail: its rows of store_access go ('store access' lists them). */
+	int rows = 0;
+	if (!exists && row && query_int(st, "SELECT 1 FROM store_access WHERE role = ?", "reading store_access",
+					NULL, &rows, role, (const char *)NULL))
+		goto fail;
+	if (!exists && !rows) {
+		ct_error("role '%s' does not exist", role);
+		goto fail;
+	}
 	if (row) {
 		if (ct_db_prepare(st->db, "DELETE FROM store_access WHERE role = ?", &q)) {
 			ct_store_sqlerr(st, "revoking access");
@@ -475,6 +481,8 @@ int ct_store_revoke(struct ct_store *st, const char *role, int *had)
 			goto fail;
 		}
 	}
+	if (!exists)
+		return ct_store_commit(st);
 	if (set_jit(st, role, 1) < 0) {
 		ct_store_sqlerr(st, "revoking access");
 		goto fail;
@@ -496,4 +504,67 @@ fail:
 	ct_store_rollback(st);
 	*had = 0;
 	return -1;
+}
+
+/*
+ * The grants, one per role by name (bytewise), departments sorted: its
+ * rows of store_access (department NULL first: reads all), and what
+ * pg_roles says of the role, if it still exists.
+ */
+int ct_store_access_list(struct ct_store *st,
+			 int (*cb)(const struct ct_store_access *a, int exists, void *data), void *data)
+{
+	struct ct_db_stmt *q;
+	struct ct_strlist depts = CT_STRLIST_INIT;
+	struct ct_store_access a = { 0 };
+	char *role = NULL;
+	int row = 0, exists = 0, rc, ret = 0;
+	if (need_postgres(st))
+		return -1;
+	if (query_int(st, "SELECT 1 FROM pg_class WHERE oid = to_regclass('store_access')",
+		      "reading the tables", NULL, &row, (const char *)NULL))
+		return -1;
+	if (!row)
+		return 0;   /* never granted */
+	if (ct_db_prepare(st->db, "SELECT a.role, a.department, CAST(COALESCE(r.rolcanlogin, false) AS INTEGER),"
+			  " CAST(r.oid IS NOT NULL AS INTEGER)"
+			  " FROM store_access a LEFT JOIN pg_roles r ON r.rolname = CAST(a.role AS name)"
+			  " ORDER BY a.role, a.department", &q))
+		return ct_store_sqlerr(st, "reading store_access");
+	for (;;) {
+		rc = ct_db_step(q);
+		if (rc < 0) {
+			ret = ct_store_sqlerr(st, "reading store_access");
+			break;
+		}
+		const char *r = rc == CT_DB_ROW ? ct_db_column_text(q, 0) : NULL;
+		/* A role's rows are over: its grant to cb. */
+		if (role && (!r || strcmp(r, role))) {
+			a.role = role;
+			a.departments = (const char *const *)depts.v;
+			a.ndepartments = depts.n;
+			ret = cb(&a, exists, data);
+			free(role);
+			role = NULL;
+			ct_strlist_clear(&depts);
+			memset(&a, 0, sizeof(a));
+			if (ret)
+				break;
+		}
+		if (rc != CT_DB_ROW)
+			break;
+		if (!role) {
+			role = ct_store_col_strdup(q, 0);
+			a.login = ct_db_column_int64(q, 2) != 0;
+			exists = ct_db_column_int64(q, 3) != 0;
+		}
+		if (ct_db_column_is_null(q, 1))
+			a.all = 1;
+		else
+			ct_strlist_push(&depts, ct_db_column_text(q, 1));
+	}
+	ct_db_finalize(q);
+	free(role);
+	ct_strlist_clear(&depts);
+	return ret;
 }

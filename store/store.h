@@ -102,9 +102,21 @@ int ct_store_grant(struct ct_store *st, const struct ct_store_access *a, int *di
 /*
  * Takes back what ct_store_grant gave role (its rows of store_access, its
  * privileges on the store's tables, its JIT setting); the role itself stays. *had: whether
- * it had access rows. 0 or -1 (reported).
+ * it had access rows. A role dropped outside casetrail loses its rows of
+ * store_access; any other missing role is an error. 0 or -1 (reported).
  */
 int ct_store_revoke(struct ct_store *st, const char *role, int *had);
+/*
+ * 'casetrail store access': each role granted access, by name (bytewise),
+ * to cb with its departments (sorted; all set for an --all role), login
+ * (pg_roles.rolcanlogin) and exists: 0 for a role dropped outside casetrail
+ * whose store_access rows remain (login is then 0). A store never granted
+ * has none. Run by another role than the owner, row-level security shows
+ * that role's own grant only. cb returns nonzero to stop (returned).
+ * Refused on a SQLite store. 0, or -1 (reported).
+ */
+int ct_store_access_list(struct ct_store *st,
+			 int (*cb)(const struct ct_store_access *a, int exists, void *data), void *data);
 /*
  * A second, read-only connection to the same store, for another thread: it
  * sees what the writer has committed (WAL), and never waits for it.

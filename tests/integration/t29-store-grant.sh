@@ -3,7 +3,8 @@
 # gives a leader role the cases that touched its department, and nothing
 # else, whether it asks through casetrail or with raw SQL; it cannot write;
 # an --all role reads everything; the owner keeps ingesting through
-# row-level security; 'store revoke' takes it back; a SQLite store is refused.
+# row-level security; 'store revoke' takes it back; 'store access' lists
+# the grants as they stand; a SQLite store is refused.
 set -u
 : "${CASETRAIL:?}" "${TMPDIR:?}" "${TOP:?}"
 cd "$TMPDIR"
@@ -28,6 +29,57 @@ psql_as() {
 # Half the sources before the grant, the rest after: the owner writes through row-level security.
 ct --db "$OWNER_URL" ingest sales support accounts >ingest1.out 2>&1 || { cat ingest1.out >&2; fail "first ingest"; }
 
+# 'store access' as JSON, one line per role: role:departments (* for all):login (t, f, - unknown):exists
+access_json() {
+	ct --db "${2:-$OWNER_URL}" store access --format json >acc.json 2>acc.err || { cat acc.err >&2; fail "store access ($1)"; }
+	python3 - acc.json <<'PY' >acc.out || fail "store access ($1): $(cat acc.out) $(cat acc.json)"
+import json, sys
+rows = json.load(open(sys.argv[1]))
+assert isinstance(rows, list), rows
+roles = [r["role"] for r in rows]
+assert roles == sorted(roles, key=lambda s: s.encode()), ("not sorted by role", roles)
+assert len(set(roles)) == len(roles), ("a role twice", roles)
+for r in rows:
+    assert set(r) == {"role", "all", "departments", "login", "exists"}, r
+    assert isinstance(r["all"], bool) and isinstance(r["exists"], bool), r
+    assert isinstance(r["departments"], list) and (r["departments"] == []) == r["all"], r
+    assert r["departments"] == sorted(r["departments"]), r
+    assert (r["login"] is None) == (not r["exists"]), r
+    scope = "*" if r["all"] else ",".join(r["departments"])
+    login = "-" if r["login"] is None else "tf"[not r["login"]]
+    print("%s:%s:%s:%s" % (r["role"], scope, login, "tf"[not r["exists"]]))
+PY
+	got=$(tr '\n' ' ' <acc.out)
+	[ "$got" = "$3" ] || fail "store access ($1): $got, want $3"
+}
+# the table: the title, a header, one line per role; each column starts where its header does
+access_table() {
+	ct --db "$OWNER_URL" store access --format table >acc.txt 2>acc.err || { cat acc.err >&2; fail "store access table ($1)"; }
+	python3 - acc.txt "$2" <<'PY' || fail "store access table ($1): $(cat acc.txt)"
+import sys
+lines = [l for l in open(sys.argv[1], encoding="utf-8").read().split("\n") if l.strip()]
+want = [w.split(":") for w in sys.argv[2].split(";")]
+head = next(i for i, l in enumerate(lines) if l.startswith("role "))
+cols = ["role", "reads", "login", "role exists"]
+at = [lines[head].index(c) for c in cols]
+rows = [l for l in lines[head + 1:] if not set(l) <= set("-=─ ")]
+assert len(rows) == len(want), (rows, want)
+for line, w in zip(rows, want):
+    cells = [line[a:b].strip() for a, b in zip(at, at[1:] + [len(line)])]
+    assert cells == w, (cells, w)
+    for a in at[1:]:
+        assert line[a - 1] == " " and line[a] != " ", ("not aligned", line)
+PY
+}
+
+# --- store access before any grant: nothing, and exit 0
+ct --db "$OWNER_URL" store access --format table >acc.txt 2>acc.err || { cat acc.err >&2; fail "store access on a new store"; }
+[ "$(cat acc.txt)" = "no role has been granted access" ] || fail "store access on a new store: $(cat acc.txt)"
+access_json "a new store" "" ""
+ct --db "$OWNER_URL" store access --format yaml >e.out 2>&1; [ $? = 2 ] || fail "store access --format yaml: not exit 2"
+ct --db "$OWNER_URL" store access leader >e.out 2>&1; [ $? = 2 ] || fail "store access with an argument: not exit 2"
+ct store access --help >h.out 2>&1 && grep -q "^Exit status: 0" h.out || fail "store access --help: $(cat h.out)"
+
 # --- refused: no role, both or neither of --all/--department, an unknown department, SQLite
 ct --db "$OWNER_URL" store grant >e.out 2>&1; [ $? = 2 ] || fail "grant without a role: not exit 2"
 ct --db "$OWNER_URL" store grant x --all --department Billing >e.out 2>&1; [ $? = 2 ] || fail "--all with --department"
@@ -36,7 +88,7 @@ ct --db "$OWNER_URL" store grant leader --department Bliling >e.out 2>&1; rc=$?
 [ $rc = 2 ] && grep -q "Billing" e.out || { cat e.out >&2; fail "an unknown department: exit $rc"; }
 [ -z "$(pg_sql "SELECT 1 FROM pg_roles WHERE rolname = 'leader'")" ] || fail "a refused grant created the role"
 ct --db "$TMPDIR/file.db" ingest sales >/dev/null 2>&1 || fail "ingest into a SQLite file"
-for c in "grant leader --department Billing" "revoke leader"; do
+for c in "grant leader --department Billing" "revoke leader" "access" "access --format json"; do
 	# shellcheck disable=SC2086
 	ct --db "$TMPDIR/file.db" store $c >sq.out 2>&1; rc=$?
 	[ $rc = 2 ] || fail "store $c on a SQLite file: exit $rc, want 2"
@@ -52,6 +104,7 @@ grep -q "role 'leader' (created, may log in) reads the cases that touched Billin
 ct --db "$OWNER_URL" store grant auditor --all >g2.out 2>&1 || { cat g2.out >&2; fail "grant auditor"; }
 grep -q "NOLOGIN" g2.out || fail "a role created without --login: $(cat g2.out)"
 [ "$(pg_sql "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'auditor'")" = f ] || fail "auditor can log in"
+access_json "auditor NOLOGIN" "" "auditor:*:f:t leader:Billing:t:t "
 ct --db "$OWNER_URL" store grant auditor --all --login >g2.out 2>&1 || fail "grant auditor --login"
 grep -q "may now log in" g2.out || fail "existing role made LOGIN: $(cat g2.out)"
 [ "$(pg_sql "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'auditor'")" = t ] || fail "auditor cannot log in"
@@ -60,6 +113,10 @@ grep -q "may now log in" g2.out || fail "existing role made LOGIN: $(cat g2.out)
 	fail "leader's settings: $(pg_sql "SELECT rolconfig FROM pg_roles WHERE rolname = 'leader'")"
 # granting again is fine (policies made once)
 ct --db "$OWNER_URL" store grant auditor --all >/dev/null 2>&1 || fail "grant auditor twice"
+access_json "both granted" "" "auditor:*:t:t leader:Billing:t:t "
+access_table "both granted" "auditor:all:yes:yes;leader:Billing:yes:yes"
+# the leader, not the owner, reads its own grant only (row-level security on store_access)
+access_json "as the leader" "$LEADER_URL" "leader:Billing:t:t "
 # policies of another version (here: items open to all) are replaced by the next grant
 [ "$(pg_sql "SELECT value FROM meta WHERE key = 'access_policies'")" = 1 ] || fail "no policy version in meta"
 psql_as ct_ingest "UPDATE meta SET value = '0' WHERE key = 'access_policies';
@@ -194,13 +251,16 @@ pg_sql "ALTER ROLE ct_ingest CREATEROLE" || fail "CREATEROLE"
 
 # --- a second grant replaces the first; revoke takes it away
 ct --db "$OWNER_URL" store grant leader --department Billing --department Sales >/dev/null 2>&1 || fail "regrant"
+access_json "leader of two" "" "auditor:*:t:t leader:Billing,Sales:t:t viewer:Sales:t:t "
 n2=$(psql_as leader "SELECT count(*) FROM cases WHERE merged_into IS NULL")
 ct --db "$OWNER_URL" store grant leader --department Sales >/dev/null 2>&1 || fail "regrant Sales"
 n3=$(psql_as leader "SELECT count(*) FROM cases WHERE trail LIKE '%\"Billing\"%' AND trail NOT LIKE '%\"Sales\"%'")
 [ "$n3" = 0 ] || fail "leader still reads Billing cases after the grant moved to Sales"
+access_json "leader moved to Sales" "" "auditor:*:t:t leader:Sales:t:t viewer:Sales:t:t "
 [ "$n2" -gt "$nbilling" ] || fail "Billing and Sales: $n2 cases, no more than Billing's $nbilling"
 ct --db "$OWNER_URL" store revoke leader >rv.out 2>&1 || { cat rv.out >&2; fail "revoke"; }
 grep -q "reads nothing of the store any more" rv.out || fail "revoke says: $(cat rv.out)"
+access_json "leader revoked" "" "auditor:*:t:t viewer:Sales:t:t "
 [ -z "$(pg_sql "SELECT rolconfig FROM pg_roles WHERE rolname = 'leader'")" ] || fail "revoke left leader's jit setting"
 psql_as leader "SELECT count(*) FROM items" >rv2.out 2>&1 && fail "leader reads items after revoke"
 ct --db "$LEADER_URL" cases --format json >rv3.out 2>&1 && fail "leader lists cases after revoke"
@@ -210,4 +270,24 @@ ct --db "$OWNER_URL" store revoke nosuchrole >/dev/null 2>&1 && fail "revoke of 
 # the auditor is untouched, and the owner still sees everything
 ct --db "$AUDIT_URL" cases --format json >audit2.json && cmp -s audit2.json audit.json || fail "auditor after revoke"
 ct --db "$OWNER_URL" cases --format json >all2.json && cmp -s all2.json all.json || fail "owner after revoke"
+
+# --- a role dropped outside casetrail: its grant is listed, the role missing
+ct --db "$OWNER_URL" store grant a_gone --department Support --department Accounts >/dev/null 2>&1 || fail "grant a_gone"
+access_json "a_gone granted" "" "a_gone:Accounts,Support:f:t auditor:*:t:t viewer:Sales:t:t "
+pg_sql "DROP OWNED BY a_gone; DROP ROLE a_gone" || fail "dropping a_gone"
+[ -z "$(pg_sql "SELECT 1 FROM pg_roles WHERE rolname = 'a_gone'")" ] || fail "a_gone not dropped"
+access_json "a_gone dropped" "" "a_gone:Accounts,Support:-:f auditor:*:t:t viewer:Sales:t:t "
+access_table "a_gone dropped" "a_gone:Accounts, Support:-:missing;auditor:all:yes:yes;viewer:Sales:yes:yes"
+ct --db "$OWNER_URL" store access --format csv >acc.csv || fail "store access --format csv"
+python3 - acc.csv <<'PY' || fail "store access csv: $(cat acc.csv)"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
+assert rows == [["role", "reads", "login", "exists"], ["a_gone", "Accounts, Support", "-", "missing"],
+                ["auditor", "all", "yes", "yes"], ["viewer", "Sales", "yes", "yes"]], rows
+PY
+# revoke takes a dropped role off the list; a role neither granted nor existing is an error
+ct --db "$OWNER_URL" store revoke a_gone >rv.out 2>&1 || { cat rv.out >&2; fail "revoke of a dropped role"; }
+access_json "a_gone revoked" "" "auditor:*:t:t viewer:Sales:t:t "
+ct --db "$OWNER_URL" store revoke a_gone >rv.out 2>&1 && fail "second revoke of a dropped role"
+grep -q "role 'a_gone' does not exist" rv.out || fail "second revoke of a dropped role says: $(cat rv.out)"
 echo "ok: store grant (a leader sees $nbilling of $total cases, raw SQL included)"

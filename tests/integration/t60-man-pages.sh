@@ -44,7 +44,7 @@ done
 # every option of every --help
 missing=""
 for c in "" ingest classify "rules check" "rules test" "rules masscheck" "rules fit" cases "case show" \
-	"report complaints" "audit handoffs" site "store check" "store copy" "store grant" "store revoke" \
+	"report complaints" "audit handoffs" site "store check" "store copy" "store grant" "store revoke" "store access" \
 	"case close" "case merge" "case split" \
 	"tag dismiss" "item department" decisions recompute "report promises" "report customers" \
 	"promise keep"; do

@@ -119,9 +119,12 @@ want=$("$root/usr/bin/casetrail" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR 
 [ "$(comp rules "")" = "$(printf '%s\n' check fit masscheck test)" ] || fail "rules sub-commands: $(comp rules "")"
 [ "$(comp report complaints --ou)" = "--out" ] || fail "report --ou: $(comp report complaints --ou)"
 [ "$(comp rules masscheck --part "")" = "$(printf '%s\n' all held-out tune)" ] || fail "--part values"
-[ "$(comp store "")" = "$(printf '%s\n' check copy grant revoke)" ] || fail "store sub-commands: $(comp store "")"
+[ "$(comp store "")" = "$(printf '%s\n' access check copy grant revoke)" ] || fail "store sub-commands: $(comp store "")"
 [ "$(comp store copy --t)" = "--to" ] || fail "store copy --t: $(comp store copy --t)"
 [ "$(comp store grant leader --l)" = "--login" ] || fail "store grant --l: $(comp store grant leader --l)"
+[ "$(comp store access --f)" = "--format" ] || fail "store access --f: $(comp store access --f)"
+[ "$(comp store access --format "")" = "$(printf '%s\n' csv html json markdown table)" ] ||
+	fail "store access --format: $(comp store access --format "")"
 [ "$(comp -c ct.conf store grant leader --department "")" = "$(printf '%s\n' Billing 'Customer Care')" ] ||
 	fail "store grant --department: $(comp -c ct.conf store grant leader --department "")"
 [ ! -s comp.err ] || fail "completion printed errors: $(cat comp.err)"
