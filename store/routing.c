@@ -252,7 +252,7 @@ int ct_store_route_cases(struct ct_store *st, const int64_t *ids, size_t n)
 	char *list = json_ids(ids, n);
 	route_start(&r, 0);
 	for (size_t i = 0; i < n; i++)
-		if (route_clear(st, ids[i]))
+		if ((!i || ids[i] != ids[i - 1]) && route_clear(st, ids[i]))
 			goto out;
 	q = ct_store_stmt(st, ST_ROUTE_BATCH_DEC,
 		"SELECT i.case_id, d.action, d.at FROM decisions d JOIN items i ON i.external_id = d.item"

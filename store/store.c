@@ -686,9 +686,10 @@ static int settle_ids(struct ct_store *st)
  * statistics of the tables at the time. Made on a new store, those plans
  * are for empty tables (a threading lookup by reference then took 0.9 ms
  * instead of 0.05 once the store had 20,000 items). So when this process
- * has doubled the items the statistics knew, it refreshes them (ANALYZE
- * invalidates the plans); on a large store a run rarely adds that many, and
- * autovacuum keeps them. A role that does not own the tables is skipped by
+ * has made the items ten times what the statistics knew (from nothing:
+ * after 1,000 items), it refreshes them (ANALYZE invalidates the plans; at
+ * 20,000 items it took 0.2 s, so not more often); on a large store a run
+ * rarely adds that many, and autovacuum keeps them. A role that does not own the tables is skipped by
  * the server with a warning, which is not shown.
  */
 static void analyze_if_grown(struct ct_store *st)
@@ -706,10 +707,10 @@ static void analyze_if_grown(struct ct_store *st)
 			ct_db_finalize(q);
 		}
 	}
-	int64_t threshold = st->analyzed_rows > 1000 ? st->analyzed_rows : 1000;
+	int64_t threshold = st->analyzed_rows > 111 ? 9 * st->analyzed_rows : 1000;
 	if (st->added_items < threshold)
 		return;
-	ct_db_exec(st->db, "ANALYZE items, item_refs, cases");
+	ct_db_exec(st->db, "ANALYZE items, item_refs");
 	st->analyzed_rows += st->added_items;
 	st->added_items = 0;
 }
