@@ -86,11 +86,39 @@ static char *display_name(const char *raw, struct ct_item *it)
 	return name;
 }
 
-static void add_mailbox(struct ct_addrlist *l, struct mailimf_mailbox *mb, struct ct_item *it)
+/*
+ * "Last, First <addr>" written without quotes (a common habit of some
+ * mail programs) reads as two entries: a bare word "Last" and "First
+ * <addr>". A bare word without '@' is held in *held and becomes the start
+ * of the next entry's display name ("Last, First"); the caller frees it.
+ */
+static char *held_name(char **held, char *name)
+{
+	if (!*held)
+		return name;
+	char *joined = ct_xstrfmt("%s, %s", *held, name ? name : "");
+	free(*held);
+	free(name);
+	*held = NULL;
+	char *t = ct_trim(joined);
+	size_t n = strlen(t);
+	while (n && t[n - 1] == ',')
+		t[--n] = '\0';
+	memmove(joined, t, n + 1);
+	return joined;
+}
+
+static void add_mailbox(struct ct_addrlist *l, struct mailimf_mailbox *mb, struct ct_item *it, char **held)
 {
 	if (!mb || !mb->mb_addr_spec)
 		return;
-	char *name = mb->mb_display_name ? display_name(mb->mb_display_name, it) : NULL;
+	if (!mb->mb_display_name && !strchr(mb->mb_addr_spec, '@')) {
+		char *w = display_name(mb->mb_addr_spec, it);
+		free(*held);
+		*held = w;
+		return;
+	}
+	char *name = held_name(held, mb->mb_display_name ? display_name(mb->mb_display_name, it) : NULL);
 	ct_addrlist_push(l, name, mb->mb_addr_spec);
 	free(name);
 }
@@ -99,15 +127,17 @@ static void add_address_list(struct ct_addrlist *l, struct mailimf_address_list 
 {
 	if (!al)
 		return;
+	char *held = NULL;
 	for (clistiter *c = clist_begin(al->ad_list); c; c = clist_next(c)) {
 		struct mailimf_address *a = clist_content(c);
 		if (a->ad_type == MAILIMF_ADDRESS_MAILBOX)
-			add_mailbox(l, a->ad_data.ad_mailbox, it);
+			add_mailbox(l, a->ad_data.ad_mailbox, it, &held);
 		else if (a->ad_type == MAILIMF_ADDRESS_GROUP && a->ad_data.ad_group->grp_mb_list)
 			for (clistiter *g = clist_begin(a->ad_data.ad_group->grp_mb_list->mb_list); g;
 			     g = clist_next(g))
-				add_mailbox(l, clist_content(g), it);
+				add_mailbox(l, clist_content(g), it, &held);
 	}
+	free(held);
 }
 
 /*
@@ -118,6 +148,7 @@ static void add_address_list(struct ct_addrlist *l, struct mailimf_address_list 
 static void addresses_from_raw(struct ct_addrlist *l, const char *v, struct ct_item *it)
 {
 	const char *p = v;
+	char *held = NULL;
 	while (p && *p) {
 		const char *q = p;
 		int quoted = 0, angle = 0;
@@ -140,18 +171,24 @@ static void addresses_from_raw(struct ct_addrlist *l, const char *v, struct ct_i
 			char *gt = strchr(lt, '>');
 			addr = ct_strndup(lt + 1, gt ? (size_t)(gt - lt - 1) : strlen(lt + 1));
 			*lt = '\0';
-			name = display_name(entry, it);
+			name = held_name(&held, display_name(entry, it));
 		} else {
 			addr = ct_strdup(entry);
 		}
 		char *a = ct_trim(addr);
-		if (*a && (lt || strchr(a, '@')))
+		if (*a && (lt || strchr(a, '@'))) {
 			ct_addrlist_push(l, name, a);
+		} else if (*a && *q == ',') {
+			/* a bare word before a comma: the start of the next entry's name */
+			free(held);
+			held = display_name(a, it);
+		}
 		free(addr);
 		free(name);
 		free(entry);
 		p = *q ? q + 1 : q;
 	}
+	free(held);
 }
 
 /* ---- dates ---- */
@@ -381,9 +418,12 @@ static void read_fields(struct mailimf_fields *f, struct ct_item *it, struct hdr
 			break;
 		case MAILIMF_FIELD_FROM:
 			if (!it->from.addr && fl->fld_data.fld_from->frm_mb_list) {
+				/* the first mailbox (with a name split by an unquoted comma joined again) */
 				clist *l = fl->fld_data.fld_from->frm_mb_list->mb_list;
-				if (l && clist_begin(l))
-					add_mailbox(&tmp, clist_content(clist_begin(l)), it);
+				char *held = NULL;
+				for (clistiter *m = l ? clist_begin(l) : NULL; m && !tmp.n; m = clist_next(m))
+					add_mailbox(&tmp, clist_content(m), it, &held);
+				free(held);
 				set_from(it, &tmp);
 			}
 			break;

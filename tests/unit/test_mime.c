@@ -448,6 +448,11 @@ static void test_address_fields_simple_and_odd(void **state)
 		  "-|t@x.example" },
 		{ "From: bob@x.example Bob\nTo: a..b@x.example, ok@x.example\nTo: second@x.example\n", "bob@x.examplebob",
 		  "-|a..b@x.example -|ok@x.example -|second@x.example" },
+		/* "Last, First <addr>" unquoted (Outlook's habit): one person, not a bare word and an address */
+		{ "From: Y\xC4\xB1lmaz, J\xC3\xBCrgen <jy@k.example>\nTo: Doe, John <jd@x.example>, ok@x.example\n",
+		  "jy@k.example", "Doe, John|jd@x.example -|ok@x.example" },
+		{ "From: Yilmaz, Juergen <jy@k.example>\nTo: Doe, John <jd@x.example>\n", "jy@k.example",
+		  "Doe, John|jd@x.example" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char raw[512], to[256] = "";
