@@ -414,8 +414,14 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 		}
 		free(best_ext);
 	}
-	/* Replies that arrived earlier and found no parent: this may be their thread's start. */
-	if (needles.n && norm && *norm && !reply_like && !ct_pf_no_orphans(st, norm, it->date - 60, it->date + window)) {
+	/*
+	 * Replies that arrived earlier and found no thread: this item may be
+	 * their thread's start, or a later message of it. Each would have
+	 * joined this item's case by subject and participant had this one come
+	 * first, so the order in which mailboxes are read (or several workers
+	 * interleave) does not decide the cases.
+	 */
+	if (needles.n && norm && *norm && !ct_pf_no_orphans(st, norm, it->date - 60, it->date + window)) {
 		q = ct_store_stmt(st, ST_THREAD_ORPHANS,
 			"SELECT i.case_id, i.participants FROM items i"
 			" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND i.link_reason IN ('new', 'follow-up')"
