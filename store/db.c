@@ -214,6 +214,11 @@ int ct_db_queue(struct ct_db_stmt *q)
 	return q->db->ops->queue(q);
 }
 
+int ct_db_queue_row(struct ct_db_stmt *q)
+{
+	return q->db->ops->queue_row ? q->db->ops->queue_row(q) : q->db->ops->queue(q);
+}
+
 int ct_db_flush(struct ct_db *db)
 {
 	return db->ops->flush(db);

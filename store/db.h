@@ -196,6 +196,18 @@ const char *ct_db_column_text(const struct ct_db_stmt *q, int i);
  * statement is already known to have failed or the connection is lost.
  */
 int ct_db_queue(struct ct_db_stmt *q);
+/*
+ * The same for one row of an INSERT ("INSERT [OR IGNORE] INTO t(...)
+ * VALUES (?, ...)") whose rows no statement needs before the next query,
+ * flush or commit: on PostgreSQL, inside a transaction, the rows are held
+ * and sent 64 at a time as one multi-row INSERT (the server's work per
+ * row drops to about a third). A statement queued meanwhile that names
+ * the table (a DELETE of its rows, say) goes out after them; rows of
+ * different tables may reach the server in another order than they were
+ * queued, so the table's rows must not be referenced by other rows of the
+ * batch. Elsewhere it is ct_db_queue.
+ */
+int ct_db_queue_row(struct ct_db_stmt *q);
 /* Waits for every queued statement; -1 with the first failure's message. */
 int ct_db_flush(struct ct_db *db);
 
@@ -245,6 +257,7 @@ struct ct_db_ops {
 	int64_t (*column_int64)(const struct ct_db_stmt *q, int i);
 	double (*column_double)(const struct ct_db_stmt *q, int i);
 	int (*queue)(struct ct_db_stmt *q);
+	int (*queue_row)(struct ct_db_stmt *q);   /* NULL: queue */
 	int (*flush)(struct ct_db *db);
 	int (*tx)(struct ct_db *db, int what);
 	int (*schema_version)(struct ct_db *db, int *version);

@@ -20,7 +20,13 @@ struct pdb {
 	size_t queued;        /* statements sent since the last sync */
 	int queue_failed;     /* a queued statement failed: the rest of the batch is void */
 	int connected;        /* the connection was up once: a failure now means it was lost */
+	/* statements with rows held by ct_db_queue_row, in the order they first held one */
+	struct pstmt **holding;
+	size_t nholding, aholding;
 };
+
+/* Rows of one INSERT sent together (ct_db_queue_row): at most this many per statement. */
+#define HOLD_MAX 64
 
 struct pstmt {
 	struct ct_db_stmt base;
@@ -31,6 +37,18 @@ struct pstmt {
 	PGresult *res;
 	int row;              /* current row of res, -1 before the first */
 	int prepared;         /* sent to the server (at first use: see ensure_prepared) */
+	/*
+	 * ct_db_queue_row: row_form is 1 when the statement is one row of an
+	 * INSERT ("INSERT INTO t(...) VALUES ($1, ..., $k)", ON CONFLICT DO
+	 * NOTHING allowed), 0 when not, -1 before it was looked at; ins_head
+	 * and ins_tail are the text around the row, table its table.
+	 */
+	int row_form;
+	char *table, *ins_head, *ins_tail;
+	char **held;          /* nheld rows of nparams values (owned; NULL for SQL NULL) */
+	size_t nheld;
+	int is_holding;       /* in the connection's holding list */
+	char multi_ready[HOLD_MAX + 1];   /* the statement of m rows is prepared */
 };
 
 /* ---- translation ---- */
@@ -351,6 +369,7 @@ static int p_open(const char *target, const struct ct_db_open_options *opt, stru
 static void p_close(struct ct_db *db)
 {
 	struct pdb *d = (struct pdb *)db;
+	free(d->holding);     /* the statements were finalized first (and their rows sent or dropped) */
 	if (d->conn)
 		PQfinish(d->conn);
 	free(d);
@@ -417,9 +436,22 @@ out:
 }
 
 /* Before any call that waits for an answer: the queued statements are done. */
+static int send_all_held(struct ct_db *db);
+static void drop_all_held(struct ct_db *db);
+
+static int idle_holding(struct ct_db *db, int send_held);
+
 static int idle(struct ct_db *db)
 {
+	return idle_holding(db, 1);
+}
+
+/* The same; held rows (ct_db_queue_row) are sent first when send_held, else kept. */
+static int idle_holding(struct ct_db *db, int send_held)
+{
 	struct pdb *d = (struct pdb *)db;
+	if (send_held && d->nholding && !db->lost)
+		send_all_held(db);   /* a failure is the sync's below */
 	if (db->lost)
 		return ct_db_fail(db, "%s", *db->err ? db->err : "the connection to PostgreSQL was lost");
 	if (!d->pipelined && !d->queue_failed)
@@ -482,6 +514,7 @@ static int p_prepare(struct ct_db *db, const char *sql, struct ct_db_stmt **out)
 	s->values = ct_calloc((size_t)n + 1, sizeof(*s->values));
 	s->owned = ct_calloc((size_t)n + 1, 1);
 	s->row = -1;
+	s->row_form = -1;
 	snprintf(s->name, sizeof(s->name), "ct_s%u", ++d->next_name);
 	*out = &s->base;
 	return 0;
@@ -519,6 +552,199 @@ static void clear_values(struct pstmt *s)
 	}
 }
 
+/* ---- rows held for multi-row INSERTs (ct_db_queue_row) ---- */
+
+static const char *skip_blanks(const char *p)
+{
+	while (*p == ' ' || *p == '\n' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Whether s is one row of an INSERT that can take several (see struct pstmt). */
+static int row_form(struct pstmt *s)
+{
+	if (s->row_form >= 0)
+		return s->row_form;
+	s->row_form = 0;
+	const char *sql = s->base.engine_sql, *p = sql, *t;
+	if (strncmp(p, "INSERT INTO ", 12) || s->nparams < 1)
+		return 0;
+	p = t = p + 12;
+	while (word_char((unsigned char)*p))
+		p++;
+	if (p == t || *p != '(')
+		return 0;
+	char *table = ct_strndup(t, (size_t)(p - t));
+	p = strchr(p, ')');
+	if (!p || strncmp(p, ") VALUES (", 10)) {
+		free(table);
+		return 0;
+	}
+	const char *head_end = p + 9;
+	p += 10;
+	for (int i = 1; i <= s->nparams; i++) {
+		char want[16];
+		snprintf(want, sizeof(want), "$%d", i);
+		p = skip_blanks(p);
+		if (strncmp(p, want, strlen(want)) || isdigit((unsigned char)p[strlen(want)])) {
+			free(table);
+			return 0;
+		}
+		p = skip_blanks(p + strlen(want));
+		if (*p != (i < s->nparams ? ',' : ')')) {
+			free(table);
+			return 0;
+		}
+		p++;
+	}
+	if (*p && strcmp(p, " ON CONFLICT DO NOTHING")) {
+		free(table);
+		return 0;
+	}
+	s->table = table;
+	s->ins_head = ct_strndup(sql, (size_t)(head_end - sql));
+	s->ins_tail = ct_strdup(p);
+	return s->row_form = 1;
+}
+
+static void drop_held(struct pstmt *s)
+{
+	for (size_t i = 0; i < s->nheld * (size_t)s->nparams; i++)
+		free(s->held[i]);
+	s->nheld = 0;
+}
+
+static int enter_pipeline(struct ct_db *db)
+{
+	struct pdb *d = (struct pdb *)db;
+	if (d->pipelined)
+		return 0;
+	if (PQenterPipelineMode(d->conn) != 1)
+		return fail_res(db, NULL);
+	d->pipelined = 1;
+	return 0;
+}
+
+static int pipeline_sync(struct ct_db *db, int leave, PGresult **keep);
+static int ensure_prepared(struct pstmt *s);
+
+/* Sends the rows s holds as one INSERT (prepared once per number of rows). */
+static int send_held(struct pstmt *s)
+{
+	struct ct_db *db = s->base.db;
+	struct pdb *d = (struct pdb *)db;
+	size_t m = s->nheld;
+	int rc = 0;
+	if (!m)
+		return 0;
+	if (enter_pipeline(db))
+		goto fail;
+	if (m == 1) {
+		if (ensure_prepared(s) ||
+		    PQsendQueryPrepared(d->conn, s->name, s->nparams, (const char *const *)s->held, NULL, NULL, 0) != 1)
+			goto fail;
+	} else {
+		char name[64];
+		snprintf(name, sizeof(name), "%s_%zu", s->name, m);
+		if (!s->multi_ready[m]) {
+			struct ct_buf sql = CT_BUF_INIT;
+			ct_buf_addstr(&sql, s->ins_head);
+			for (size_t r = 0; r < m; r++) {
+				ct_buf_addstr(&sql, r ? ", (" : "(");
+				for (int i = 0; i < s->nparams; i++)
+					ct_buf_addf(&sql, "%s$%zu", i ? ", " : "", r * (size_t)s->nparams + (size_t)i + 1);
+				ct_buf_addch(&sql, ')');
+			}
+			ct_buf_addstr(&sql, s->ins_tail);
+			int ok = PQsendPrepare(d->conn, name, sql.buf, (int)(m * (size_t)s->nparams), NULL) == 1;
+			ct_buf_release(&sql);
+			if (!ok)
+				goto fail;
+			d->queued++;
+			s->multi_ready[m] = 1;
+		}
+		if (PQsendQueryPrepared(d->conn, name, (int)(m * (size_t)s->nparams), (const char *const *)s->held,
+					NULL, NULL, 0) != 1)
+			goto fail;
+	}
+	drop_held(s);
+	if (++d->queued >= CT_DB_PIPELINE_CHUNK)
+		rc = pipeline_sync(db, 0, NULL);
+	return rc;
+fail:
+	drop_held(s);
+	d->queue_failed = 1;
+	return fail_res(db, NULL);
+}
+
+/* Sends every held row, in the order the statements first held one. */
+static int send_all_held(struct ct_db *db)
+{
+	struct pdb *d = (struct pdb *)db;
+	int rc = 0;
+	for (size_t i = 0; i < d->nholding; i++) {
+		struct pstmt *s = d->holding[i];
+		if (!rc && !db->lost && !d->queue_failed)
+			rc = send_held(s);
+		else
+			drop_held(s);
+		s->is_holding = 0;
+	}
+	d->nholding = 0;
+	return rc;
+}
+
+/* Forgets every held row (a rollback, a lost connection). */
+static void drop_all_held(struct ct_db *db)
+{
+	struct pdb *d = (struct pdb *)db;
+	for (size_t i = 0; i < d->nholding; i++) {
+		drop_held(d->holding[i]);
+		d->holding[i]->is_holding = 0;
+	}
+	d->nholding = 0;
+}
+
+/* Whether sql names a table that has rows held (it must run after them). */
+static int names_held_table(const struct pdb *d, const char *sql)
+{
+	for (size_t i = 0; i < d->nholding; i++) {
+		const char *t = d->holding[i]->table;
+		size_t n = strlen(t);
+		for (const char *p = strstr(sql, t); p; p = strstr(p + 1, t))
+			if ((p == sql || !word_char((unsigned char)p[-1])) && !word_char((unsigned char)p[n]))
+				return 1;
+	}
+	return 0;
+}
+
+static void p_reset(struct ct_db_stmt *q);
+
+static int p_queue(struct ct_db_stmt *q);
+
+static int p_queue_row(struct ct_db_stmt *q)
+{
+	struct pstmt *s = (struct pstmt *)q;
+	struct pdb *d = (struct pdb *)q->db;
+	if (!row_form(s) || q->db->lost || d->queue_failed || !q->db->in_tx)
+		return p_queue(q);
+	if (!s->held)
+		s->held = ct_calloc((size_t)HOLD_MAX * (size_t)s->nparams, sizeof(*s->held));
+	char **row = s->held + s->nheld * (size_t)s->nparams;
+	for (int i = 0; i < s->nparams; i++)
+		row[i] = s->values[i] ? ct_strdup(s->values[i]) : NULL;
+	s->nheld++;
+	if (!s->is_holding) {
+		CT_ALLOC_GROW(d->holding, d->nholding + 1, d->aholding);
+		d->holding[d->nholding++] = s;
+		s->is_holding = 1;
+	}
+	int rc = s->nheld == HOLD_MAX ? send_held(s) : 0;
+	p_reset(q);
+	return rc;
+}
+
 static void p_reset(struct ct_db_stmt *q)
 {
 	struct pstmt *s = (struct pstmt *)q;
@@ -532,6 +758,13 @@ static void p_finalize(struct ct_db_stmt *q)
 {
 	struct pstmt *s = (struct pstmt *)q;
 	struct ct_db *db = q->db;
+	if (s->is_holding) {
+		/* its rows go out now, in their order with the others' */
+		if (!db->lost && db->in_tx)
+			send_all_held(db);
+		else
+			drop_all_held(db);
+	}
 	p_reset(q);
 	/*
 	 * Free the server's copy while the session goes on; a failed
@@ -545,6 +778,10 @@ static void p_finalize(struct ct_db_stmt *q)
 	}
 	free(s->values);
 	free(s->owned);
+	free(s->held);
+	free(s->table);
+	free(s->ins_head);
+	free(s->ins_tail);
 	free(s);
 }
 
@@ -580,12 +817,15 @@ static int p_step(struct ct_db_stmt *q)
 	struct pdb *d = (struct pdb *)q->db;
 	if (!s->res) {
 		PGresult *r = NULL;
+		/* held rows go out first when the query reads their table; otherwise they wait */
+		if (d->nholding && names_held_table(d, q->engine_sql) && !q->db->lost)
+			send_all_held(q->db);
 		if (d->pipelined && !d->queue_failed && !q->db->lost) {
 			/*
 			 * Statements are queued: this one goes out behind them and
 			 * comes back with their results, one round trip for all.
 			 */
-			int sent = !ensure_prepared(s) &&
+			int sent = !d->queue_failed && !ensure_prepared(s) &&
 				   PQsendQueryPrepared(d->conn, s->name, s->nparams,
 						       (const char *const *)s->values, NULL, NULL, 0) == 1;
 			if (sent)
@@ -600,7 +840,7 @@ static int p_step(struct ct_db_stmt *q)
 				return -1;
 			}
 		} else {
-			if (idle(q->db) || ensure_prepared(s))
+			if (idle_holding(q->db, 0) || ensure_prepared(s))
 				return -1;
 			r = PQexecPrepared(conn_of(q->db), s->name, s->nparams,
 					   (const char *const *)s->values, NULL, NULL, 0);
@@ -677,7 +917,10 @@ static int p_queue(struct ct_db_stmt *q)
 	struct pstmt *s = (struct pstmt *)q;
 	struct pdb *d = (struct pdb *)q->db;
 	int rc = 0;
-	if (q->db->lost)
+	/* a statement about a table with held rows runs after them */
+	if (d->nholding && names_held_table(d, q->engine_sql) && send_all_held(q->db))
+		rc = -1;
+	else if (q->db->lost)
 		rc = idle(q->db);
 	else if (d->queue_failed)
 		/* The batch already failed: sending more only adds noise. */
@@ -721,6 +964,7 @@ static int p_tx(struct ct_db *db, int what)
 	struct pdb *d = (struct pdb *)db;
 	if (what == CT_DB_TX_ROLLBACK) {
 		/* Read what is still coming and forget it; keep the first failure's message. */
+		drop_all_held(db);
 		char *keep = ct_strdup(db->err);
 		if (d->pipelined && !db->lost)
 			pipeline_sync(db, 1, NULL);
@@ -735,6 +979,11 @@ static int p_tx(struct ct_db *db, int what)
 		free(db->err);
 		db->err = keep;
 		return db->lost ? -1 : rc;
+	}
+	if (what == CT_DB_TX_COMMIT && d->nholding && !db->lost) {
+		db->in_tx = 1;
+		send_all_held(db);   /* a failure is the sync's below */
+		db->in_tx = 0;
 	}
 	if (what == CT_DB_TX_COMMIT && (d->pipelined || d->queue_failed)) {
 		db->in_tx = 1;        /* the batch's failure belongs to this transaction */
@@ -816,6 +1065,7 @@ const struct ct_db_ops ct_db_pg_ops = {
 	.column_int64 = p_column_int64,
 	.column_double = p_column_double,
 	.queue = p_queue,
+	.queue_row = p_queue_row,
 	.flush = p_flush,
 	.tx = p_tx,
 	.schema_version = p_schema_version,

@@ -984,7 +984,7 @@ static int add_mailbox(struct ct_store *st, int64_t id, const struct ct_item *it
 	ct_db_bind_int64(q, 1, id);
 	ct_store_bind_static(q, 2, it->source ? it->source : "cli");
 	ct_store_bind_static(q, 3, it->mailbox_dept ? it->mailbox_dept : "");
-	if (ct_db_queue(q))
+	if (ct_db_queue_row(q))
 		return ct_store_sqlerr(st, "recording a mailbox");
 	return 0;
 }
@@ -1000,7 +1000,7 @@ static int add_ref(struct ct_store *st, int64_t id, const struct ct_item *it, in
 	ct_db_bind_int64(q, 1, id);
 	ct_store_bind_static(q, 2, ref);
 	ct_store_bind_static(q, 3, kind);
-	if (ct_db_queue(q))
+	if (ct_db_queue_row(q))
 		return ct_store_sqlerr(st, "recording a reference");
 	ct_pf_note_ref(st, id, case_id, it->external_id, ref, kind);
 	return 0;
@@ -1250,7 +1250,7 @@ int ct_store_add_tag(struct ct_store *st, int64_t item_id, const char *category,
 	ct_db_bind_int64(q, 4, (int64_t)start);
 	ct_db_bind_int64(q, 5, (int64_t)end);
 	ct_store_bind_static(q, 6, snippet ? snippet : "");
-	if (ct_db_queue(q))
+	if (ct_db_queue_row(q))
 		return ct_store_sqlerr(st, "storing a tag");
 	return 0;
 }

@@ -28,6 +28,15 @@ reset_db() {
 }
 now() { date +%s.%N; }
 secs() { echo "$2 - $1" | bc; }
+# CPU seconds (user + system) the server has used: the postmaster's own and
+# that of its ended children (the backends, reaped by it), from /proc.
+server_cpu() {
+	awk '{ print ($14 + $15 + $16 + $17) / 100 }' "/proc/$(head -1 "$PG/data/postmaster.pid")/stat"
+}
+# CPU seconds of this shell's ended children (the casetrail runs): "times"
+# must run in this shell (not in a $(...) subshell), so it writes a file.
+cpu_mark() { times >"$TMPDIR/times"; }
+cpu_read() { awk 'NR == 2 { gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }' "$TMPDIR/times"; }
 
 # ---- 1. ingest ----
 dir="$BENCH_DIR/corpus-ingest"
@@ -46,16 +55,26 @@ if [ -n "$dir" ]; then
 	done
 	n=$(find "$dir/maildir" -type f | wc -l)
 	db=$TMPDIR/ingest.db
+	cpu_mark
+	c0=$(cpu_read)
 	t0=$(now)
 	"$CT" -q -c "$dir/casetrail.conf" --db "$db" ingest $sources 2>/dev/null
 	t1=$(now)
 	sq=$(secs "$t0" "$t1")
+	cpu_mark
+	sqcpu=$(echo "$(cpu_read) - $c0" | bc)
 	items=$(sqlite3 "$db" "select count(*) from items")
 	reset_db
+	cpu_mark
+	c0=$(cpu_read)
+	s0=$(server_cpu)
 	t0=$(now)
 	"$CT" -q -c "$dir/casetrail.conf" --db "$PG_URL" ingest $sources 2>/dev/null
 	t1=$(now)
 	pg1=$(secs "$t0" "$t1")
+	cpu_mark
+	c1=$(cpu_read)
+	s1=$(server_cpu)
 	[ "$(pg_sql "select count(*) from items")" = "$items" ] || echo "postgres: 1 worker stored $(pg_sql "select count(*) from items") items, SQLite $items"
 	# The same store, case numbers and all (the batch's lookups are answered from one query each there).
 	"$CT" -c "$dir/casetrail.conf" --db "$db" cases --format json >"$TMPDIR/cases-sqlite.json" 2>/dev/null
@@ -86,6 +105,12 @@ if [ -n "$dir" ]; then
 	fi
 	printf 'ingest %d files (%d items): SQLite %.2f s, PostgreSQL 1 worker %.2f s (%.2fx), 2 workers %.2f s (%.2fx; goal 1.5x)\n' \
 		"$n" "$items" "$sq" "$pg1" "$(echo "$pg1 / $sq" | bc -l)" "$pg2" "$(echo "$pg2 / $sq" | bc -l)"
+	# Where PostgreSQL's time goes: its server shares this machine's cores with the workers.
+	pgc=$(echo "$c1 - $c0" | bc)
+	pgs=$(echo "$s1 - $s0" | bc)
+	printf 'ingest CPU: SQLite %.2f s (casetrail, SQLite inside it); PostgreSQL 1 worker: casetrail %.2f s + server %.2f s = %.2f s, so on %d cores at least %.2f s (%.2fx SQLite'"'"'s time)\n' \
+		"$sqcpu" "$pgc" "$pgs" "$(echo "$pgc + $pgs" | bc)" "$(nproc)" \
+		"$(echo "($pgc + $pgs) / $(nproc)" | bc -l)" "$(echo "($pgc + $pgs) / $(nproc) / $sq" | bc -l)"
 fi
 
 # ---- 2. reports over 1,000,000 items ----

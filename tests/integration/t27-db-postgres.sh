@@ -2,8 +2,9 @@
 # t27-db-postgres.sh - store/db.h against a real PostgreSQL: runs the unit
 # test binary test_db (the same statements as on SQLite: placeholders,
 # upserts, identity columns, transactions, a pipelined batch of 10,000
-# inserts, a killed connection) with CT_TEST_PG_URL set, plus the
-# password (scram-sha-256) and TLS (sslmode=verify-full) connections.
+# inserts, rows held for multi-row INSERTs, a killed connection) with
+# CT_TEST_PG_URL set, plus the password (scram-sha-256) and TLS
+# (sslmode=verify-full) connections.
 set -u
 : "${TMPDIR:?}" "${TOP:?}" "${BUILD:?}"
 cd "$TMPDIR"
@@ -20,7 +21,7 @@ CT_TEST_PG_URL=$PG_URL CT_TEST_PG_SCRAM_URL=$PG_SCRAM_URL CT_TEST_PG_SCRAM_PASSW
 # Every case ran on PostgreSQL, none skipped, and the figures are printed.
 grep -q "not run" db.out && { cat db.out >&2; fail "test_db skipped the PostgreSQL cases"; }
 grep -c '^\[       OK \]' db.out >ok.n
-[ "$(cat ok.n)" = 20 ] || { cat db.out >&2; fail "$(cat ok.n) cases passed, want 20"; }
+[ "$(cat ok.n)" = 22 ] || { cat db.out >&2; fail "$(cat ok.n) cases passed, want 22"; }
 grep '10000 inserts' db.out
 # The tables the test made are in the server, seen from psql.
 [ "$(pg_sql "select count(*) from information_schema.tables where table_name in ('kv', 'items', 'big', 'big2')")" = 4 ] ||
