@@ -76,8 +76,14 @@
  * file-system errors. What stays PostgreSQL-only is in store/access.c
  * (roles, row-level security), the writers' advisory lock (ct_store_begin),
  * the migration lock, and store copy's cursor. The writes of a batch that
- * need no answer go through ct_db_queue(); lookups (threading) step, and a
- * step after queued statements goes out in the same round trip.
+ * need no answer go through ct_db_queue() (and ct_db_queue_row() for the
+ * rows of leaf tables: references, mailboxes, tags); a step after queued
+ * statements goes out in the same round trip. On PostgreSQL the store also
+ * keeps round trips out of the per-item path: new items and cases are
+ * numbered from their sequence once per transaction (so their INSERTs are
+ * queued), the threading lookups of a gathered batch are answered from one
+ * query per kind (store/prefetch.c), and the routing of the cases a batch
+ * touched is read in two queries.
  */
 #ifndef CT_STORE_DB_H
 #define CT_STORE_DB_H
