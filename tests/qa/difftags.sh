@@ -7,10 +7,12 @@
 # (the (item, rule) hits ct_classify_hits gives). The tags (item, category,
 # rule, span, evidence) and the promise ledger of the two are compared.
 #
+# BASE_RULES, NEW_RULES: the rule file each build uses (default: RULES, else
+# config/rules.conf), to compare a rewritten rule set with the one before.
+#
 # SOURCE is a configuration file (its sources are ingested) or a directory
 # holding eml/ (mail files, as the realtext tuning part). Default: the
-# sources named below when present. RULES: rule file (default
-# config/rules.conf). WORK: where the stores are kept between runs
+# sources named below when present. WORK: where the stores are kept between runs
 # (default /tmp/casetrail-difftags; delete it when the sources change).
 # Exit 0: identical everywhere; 1: a difference (printed); 2: usage.
 set -u
@@ -21,6 +23,8 @@ shift 2
 top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${RULES:=$top/config/rules.conf}"
 : "${WORK:=/tmp/casetrail-difftags}"
+: "${BASE_RULES:=$RULES}"
+: "${NEW_RULES:=$RULES}"
 if [ $# -eq 0 ]; then
 	for s in "$top/../shared/corpus/casetrail.conf" /work/data/realtext/tune /work/data/usrp.conf \
 		/tmp/casetrail-bench/corpus-ingest/casetrail.conf; do
@@ -29,8 +33,11 @@ if [ $# -eq 0 ]; then
 fi
 mkdir -p "$WORK"
 # The rule set with every score 1 and every threshold 0.001: nothing is pruned or dropped.
-flat="$WORK/rules-flat.conf"
-sed -e 's/^\([ \t]*score[ \t]*=\).*/\1 1/' -e 's/^\([ \t]*threshold[ \t]*=\).*/\1 0.001/' "$RULES" > "$flat"
+flatten() {
+	sed -e 's/^\([ \t]*score[ \t]*=\).*/\1 1/' -e 's/^\([ \t]*threshold[ \t]*=\).*/\1 0.001/' "$1" > "$2"
+}
+flatten "$BASE_RULES" "$WORK/base-flat.conf"
+flatten "$NEW_RULES" "$WORK/new-flat.conf"
 
 dump() {
 	sqlite3 "$1" "SELECT i.external_id, t.category, t.rule_id, t.span_start, t.span_end, t.snippet
@@ -56,15 +63,19 @@ for src in "$@"; do
 			{ echo "difftags: ingest of $src failed: $(head -3 "$WORK/ingest.err")"; rm -f "$store"; fail=1; continue; }
 	fi
 	items=$(sqlite3 "$store" "SELECT count(*) FROM items")
-	for rules in "$RULES" "$flat"; do
+	for what in tags "every hit"; do
 		for b in base new; do
 			eval bin=\$$b
+			if [ "$what" = tags ]; then
+				eval rules=\$$(echo $b | tr a-z A-Z)_RULES
+			else
+				rules=$WORK/$b-flat.conf
+			fi
 			cp "$store" "$WORK/$b.db"
 			"$bin" -q -c "$conf" --db "$WORK/$b.db" classify --rules "$rules" >/dev/null 2>"$WORK/$b.err" ||
 				{ echo "difftags: $b: classify failed on $src: $(head -3 "$WORK/$b.err")"; fail=1; }
 			dump "$WORK/$b.db" > "$WORK/$b.tags"
 		done
-		what=$([ "$rules" = "$flat" ] && echo "every hit" || echo "tags")
 		n=$(grep -vc '^--promises$' "$WORK/base.tags")
 		if cmp -s "$WORK/base.tags" "$WORK/new.tags"; then
 			echo "difftags: $src: $items items, $what: $n rows, identical"
