@@ -85,6 +85,9 @@ struct prefilter {
 	struct pf_entry *entries;
 	struct anchor *v;
 	size_t n, alloc;
+	/* One-byte anchors (declared punctuation such as "@"): short_of[byte] = index in v + 1, or 0. */
+	uint32_t short_of[256];
+	size_t nshort;
 	uint32_t *always;      /* rules without anchors */
 	size_t nalways, always_alloc;
 };
@@ -133,6 +136,8 @@ int ct_pf_extract(const char *pattern, struct ct_strlist *out, int *at_start);
 int ct_pf_branches(const char *pattern, struct pf_branch **out, size_t *n);
 void ct_pf_branches_free(struct pf_branch *v, size_t n);
 void ct_pf_build(struct ct_rules *r);
+/* May byte c be a declared anchor on its own (ASCII punctuation)? */
+int ct_pf_short_ok(unsigned char c);
 void ct_pf_release(struct prefilter *pf);
 /*
  * Switches the prefilter of r off (every body rule runs on all the text)

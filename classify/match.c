@@ -390,14 +390,37 @@ static int fold_eq(const unsigned char *t, const char *lit, size_t n)
 	return 1;
 }
 
+/* Anchor an found at i: a hit for each of its rules this sender may trigger. */
+static void add_hits(const struct ct_rules *r, struct scratch *sc, const struct anchor *an, size_t i, uint32_t seg,
+		     int is_staff)
+{
+	for (size_t j = 0; j < an->nrules; j++) {
+		uint32_t ri = an->rules[j] >> 16;
+		if (sc->done[ri] || !sender_ok(&r->v[ri], is_staff))
+			continue;
+		CT_ALLOC_GROW(sc->hits, sc->nhits + 1, sc->hits_alloc);
+		sc->hits[sc->nhits].rule = ri;
+		sc->hits[sc->nhits].branch = an->rules[j] & 0xffff;
+		sc->hits[sc->nhits].seg = seg;
+		sc->hits[sc->nhits].pos = i;
+		sc->hits[sc->nhits].len = an->len;
+		sc->nhits++;
+	}
+}
+
 /* One pass over text[s, e) for every anchor; hits for rules this sender may trigger. */
 static void scan(const struct ct_rules *r, struct scratch *sc, const unsigned char *t, size_t s, size_t e,
 		 uint32_t seg, int is_staff)
 {
 	const struct prefilter *pf = &r->pf;
-	if (e - s < 3)
+	const uint32_t *short_of = pf->nshort ? pf->short_of : NULL;
+	if (e - s < 3 && !short_of)
 		return;
-	for (size_t i = s; i + 3 <= e; i++) {
+	for (size_t i = s; i < e; i++) {
+		if (short_of && short_of[t[i]])
+			add_hits(r, sc, &pf->v[short_of[t[i]] - 1], i, seg, is_staff);
+		if (i + 3 > e)
+			continue;
 		uint32_t h = pf_hash3(t + i);
 		if (!((pf->bitmap[h >> 6] >> (h & 63)) & 1))
 			continue;
@@ -414,18 +437,7 @@ static void scan(const struct ct_rules *r, struct scratch *sc, const unsigned ch
 			const struct anchor *an = &pf->v[en->anchor];
 			if (i + an->len > e || (an->len > 4 && !fold_eq(t + i + 4, an->lit + 4, an->len - 4)))
 				continue;
-			for (size_t j = 0; j < an->nrules; j++) {
-				uint32_t ri = an->rules[j] >> 16;
-				if (sc->done[ri] || !sender_ok(&r->v[ri], is_staff))
-					continue;
-				CT_ALLOC_GROW(sc->hits, sc->nhits + 1, sc->hits_alloc);
-				sc->hits[sc->nhits].rule = ri;
-				sc->hits[sc->nhits].branch = an->rules[j] & 0xffff;
-				sc->hits[sc->nhits].seg = seg;
-				sc->hits[sc->nhits].pos = i;
-				sc->hits[sc->nhits].len = an->len;
-				sc->nhits++;
-			}
+			add_hits(r, sc, an, i, seg, is_staff);
 		}
 	}
 }

@@ -647,7 +647,15 @@ void ct_pf_build(struct ct_rules *r)
 	size_t nb = (size_t)1 << PF_BUCKET_BITS;
 	pf->entries = ct_calloc(pf->n ? pf->n : 1, sizeof(*pf->entries));
 	memset(pf->bucket, 0, sizeof(pf->bucket));
+	memset(pf->short_of, 0, sizeof(pf->short_of));
+	pf->nshort = 0;
 	for (size_t a = 0; a < pf->n; a++) {
+		if (pf->v[a].len < 3) {
+			/* Not in the 3-byte table: the scan looks each byte up in short_of. */
+			pf->short_of[(unsigned char)pf->v[a].lit[0]] = (uint32_t)a + 1;
+			pf->nshort++;
+			continue;
+		}
 		uint32_t h = pf_hash3((const unsigned char *)pf->v[a].lit);
 		pf->bitmap[h >> 6] |= (uint64_t)1 << (h & 63);
 		pf->bucket[(h >> (PF_BITS - PF_BUCKET_BITS)) + 1]++;
@@ -656,6 +664,8 @@ void ct_pf_build(struct ct_rules *r)
 		pf->bucket[b + 1] += pf->bucket[b];
 	uint32_t *fill = ct_calloc(nb, sizeof(*fill));
 	for (size_t a = 0; a < pf->n; a++) {
+		if (pf->v[a].len < 3)
+			continue;
 		const unsigned char *l = (const unsigned char *)pf->v[a].lit;
 		uint32_t h = pf_hash3(l) >> (PF_BITS - PF_BUCKET_BITS);
 		struct pf_entry *en = &pf->entries[pf->bucket[h] + fill[h]++];
@@ -669,6 +679,11 @@ void ct_pf_build(struct ct_rules *r)
 		en->anchor = (uint32_t)a;
 	}
 	free(fill);
+}
+
+int ct_pf_short_ok(unsigned char c)
+{
+	return c > ' ' && c < 0x7f && !(c >= '0' && c <= '9') && !((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
 void ct_pf_release(struct prefilter *pf)

@@ -612,8 +612,12 @@ static void validate(struct loader *ld)
 			ct_strlist_split(&l, ru->anchors_decl, ',');
 			for (size_t k = 0; k < l.n; k++) {
 				ct_lower_ascii(l.v[k]);
-				if (strlen(l.v[k]) < 3)
-					lerr(ld, ru->line, "rule %s: anchor '%s' is shorter than 3 bytes", ru->id, l.v[k]);
+				/* One punctuation character (such as "@") is found by a byte table: keep it rare. */
+				int punct = strlen(l.v[k]) == 1 && ct_pf_short_ok((unsigned char)l.v[k][0]);
+				if (strlen(l.v[k]) < 3 && !punct)
+					lerr(ld, ru->line,
+					     "rule %s: anchor '%s' is shorter than 3 bytes (only one punctuation character may be)",
+					     ru->id, l.v[k]);
 				else
 					ct_strlist_push(&ru->anchors, l.v[k]);
 			}

@@ -454,6 +454,41 @@ static void test_looping_in_tags_ccing(void **state)
 	}
 }
 
+/*
+ * A declared anchor of one punctuation character ("@" for an address) is
+ * found by the scan as the longer ones are, at the ends of a segment too;
+ * one letter or two bytes stay refused.
+ */
+static void test_one_byte_anchor(void **state)
+{
+	(void)state;
+	static const char *const texts[] = {
+		"Thanks. bob@example.com is on it now.", "@", "a@b.com is on it", "Nothing here. Is on it.",
+		"Mail x@y.org. Later: z@w.net is on it", "no address is on it", "@@ is on it @",
+	};
+	struct pair p;
+	pair_load_string(&p, "[rule addr]\ncategory = t\nanchors = @, colleague\n"
+			     "pattern = (?:[\\w.]+@\\w+(?:\\.\\w+)+|\\bcolleague)\\s+is\\s+on\\s+it\\b\n"
+			     "example = bob@example.com is on it\nexample = My colleague is on it.\n");
+	assert_int_equal(p.on->pf.nshort, 1);
+	compared = differed = 0;
+	for (size_t i = 0; i < CT_ARRAY_SIZE(texts); i++)
+		same_tags(&p, texts[i], strlen(texts[i]), texts[i]);
+	assert_int_equal(differed, 0);
+	assert_int_equal(ct_rules_check(p.on, stderr), 0);
+	struct ct_tags t = CT_TAGS_INIT;
+	assert_int_equal(ct_classify(p.on, NULL, texts[0], strlen(texts[0]), 0, &t), 0);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.v[0].start, 8);
+	ct_tags_clear(&t);
+	pair_free(&p);
+	struct ct_rules *r = NULL;
+	FILE *devnull = fopen("/dev/null", "w");
+	assert_int_not_equal(ct_rules_load_string("t.conf", "[rule a]\ncategory = t\nanchors = a\npattern = a\n", devnull, &r), 0);
+	assert_int_not_equal(ct_rules_load_string("t.conf", "[rule a]\ncategory = t\nanchors = @@\npattern = @@\n", devnull, &r), 0);
+	fclose(devnull);
+}
+
 /* rules check: an example the pattern matches but the prefilter never lets the rule see. */
 static void test_rules_check_reports_an_example_the_prefilter_hides(void **state)
 {
@@ -489,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_escapes_are_not_read_as_literals),
 		cmocka_unit_test(test_looping_in_tags_ccing),
 		cmocka_unit_test(test_rules_check_reports_an_example_the_prefilter_hides),
+		cmocka_unit_test(test_one_byte_anchor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
