@@ -228,6 +228,21 @@ int ct_store_list_decisions(struct ct_store *st, int64_t case_id,
 static int new_case_for(struct ct_store *st, int64_t from_case, int64_t *out)
 {
 	struct ct_db_stmt *q;
+	/* PostgreSQL numbers new cases itself within a writer's transaction (ct_store_new_id) */
+	if (ct_db_kind(st->db) == CT_DB_POSTGRES && st->in_tx) {
+		if (ct_store_new_id(st, CT_IDS_CASES, out))
+			return -1;
+		if (ct_db_prepare(st->db, "INSERT INTO cases(id, subject, opened_at, last_activity_at)"
+				       " SELECT ?, subject, opened_at, last_activity_at FROM cases WHERE id = ?", &q))
+			return ct_store_sqlerr(st, "creating a case");
+		ct_db_bind_int64(q, 1, *out);
+		ct_db_bind_int64(q, 2, from_case);
+		int rc = ct_db_step(q);
+		ct_db_finalize(q);
+		if (rc != CT_DB_DONE)
+			return ct_store_sqlerr(st, "creating a case");
+		return 0;
+	}
 	if (ct_db_prepare(st->db, "INSERT INTO cases(subject, opened_at, last_activity_at)"
 			       " SELECT subject, opened_at, last_activity_at FROM cases WHERE id = ? RETURNING id", &q))
 		return ct_store_sqlerr(st, "creating a case");

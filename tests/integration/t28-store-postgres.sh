@@ -91,13 +91,20 @@ same case merge "$1" "$2" --by lead@larkspur.example
 same item department "$3" Billing --by lead@larkspur.example
 same case reopen "$1" --by lead@larkspur.example
 same tag confirm "$3" overpromise --by lead@larkspur.example
+# A split makes a case: PostgreSQL numbers it inside the writers' transaction (ct_store_new_id).
+set -- $("$CT" -c sq.conf cases --format json | python3 -c '
+import json, sys
+d = [c for c in json.load(sys.stdin) if c["id"] != '"$id"' and len(c["items"]) >= 2]
+print(d[-1]["id"], d[-1]["items"][-1]["external_id"])')
+same case split "$1" "$2" --by lead@larkspur.example --reason "another matter"
+same cases --format json
 same rules masscheck --store-labels
 # The decisions carry the time they were made: the rest must match.
 for c in sq pg; do
 	"$CT" -c $c.conf decisions --format json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-assert len(d) == 6, d
+assert len(d) == 7, d
 for x in d:
     x.pop("at", None)
 print(json.dumps(d, sort_keys=True))' >dec.$c || fail "decisions on $c"
