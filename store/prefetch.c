@@ -23,6 +23,10 @@
 struct pf_row {
 	int64_t item_id, case_id;
 	char *ext, *kind;
+	/* srows: the item's outside participants, date, and whether it is a reply that started or follows up a case */
+	char *parts;
+	ct_time date;
+	int orphan;
 };
 
 struct pf_ent {
@@ -41,12 +45,15 @@ struct pf_map {
 	size_t n, alloc;
 };
 
-enum { PF_EXT, PF_MSGID, PF_KIDS, PF_SUBJ, PF_TICKET, PF_TREF, PF__N };
+enum { PF_EXT, PF_MSGID, PF_KIDS, PF_SUBJ, PF_TICKET, PF_TREF, PF_SROWS, PF__N };
 
 struct ct_prefetch {
 	struct pf_map map[PF__N];
 	int sorted;
 	int loaded;
+	/* PF_SROWS holds the items of the batch's subjects dated from..to (the batch's dates and a window around them) */
+	ct_time from, to;
+	int dated;
 };
 
 static void add_key(struct ct_prefetch *pf, int m, const char *key)
@@ -65,6 +72,7 @@ static void clear_values(struct pf_ent *e)
 	for (size_t i = 0; i < e->nrows; i++) {
 		free(e->rows[i].ext);
 		free(e->rows[i].kind);
+		free(e->rows[i].parts);
 	}
 	free(e->rows);
 	free(e->ext);
@@ -94,6 +102,16 @@ void ct_store_expect(struct ct_store *st, const struct ct_item *it, const struct
 	add_key(pf, PF_MSGID, it->message_id);
 	add_key(pf, PF_KIDS, it->message_id);
 	add_key(pf, PF_SUBJ, d->norm);
+	/* the items the subject lookups of ct_store_thread_plan may read: the same subject, near in time */
+	ct_time window = (ct_time)(st->opt.thread_window_days > 0 ? st->opt.thread_window_days : 30) * 86400 + 3600;
+	if (d->norm && *d->norm) {
+		add_key(pf, PF_SROWS, d->norm);
+		if (!pf->dated || it->date - window < pf->from)
+			pf->from = it->date - window;
+		if (!pf->dated || it->date + window > pf->to)
+			pf->to = it->date + window;
+		pf->dated = 1;
+	}
 	/* ticket identity and the ticket references of a mail */
 	if (it->ticket_system && it->ticket_id) {
 		add_key(pf, PF_TICKET, it->ticket_id);
@@ -166,6 +184,7 @@ static void add_row(struct pf_ent *e, int64_t item_id, int64_t case_id, const ch
 		if (e->rows[i].item_id == item_id && !strcmp(e->rows[i].kind, kind))
 			return;   /* INSERT OR IGNORE kept the first */
 	CT_ALLOC_GROW(e->rows, e->nrows + 1, e->arows);
+	memset(&e->rows[e->nrows], 0, sizeof(e->rows[0]));
 	e->rows[e->nrows].item_id = item_id;
 	e->rows[e->nrows].case_id = case_id;
 	e->rows[e->nrows].ext = ct_strdup(ext ? ext : "");
@@ -186,7 +205,31 @@ static const char *const pf_sql[PF__N] = {
 	" AND case_id IS NOT NULL ORDER BY id",
 	"SELECT r.ref, i.case_id FROM item_refs r JOIN items i ON i.id = r.item_id"
 	" WHERE r.ref IN (SELECT value FROM json_each(?)) AND r.kind = 'ticket' AND i.case_id IS NOT NULL",
+	"SELECT subject_norm, case_id, external_id, participants, date, id, is_reply = 1"
+	" AND link_reason IN ('new', 'follow-up') FROM items WHERE subject_norm IN (SELECT value FROM json_each(?))"
+	" AND date BETWEEN ? AND ? AND case_id IS NOT NULL ORDER BY date, id",
 };
+
+/* Adds a row of srows entry e, kept in (date, id) order. */
+static void add_srow(struct pf_ent *e, int64_t item_id, int64_t case_id, const char *ext, const char *parts,
+		     ct_time date, int orphan)
+{
+	CT_ALLOC_GROW(e->rows, e->nrows + 1, e->arows);
+	size_t at = e->nrows;
+	while (at > 0 && (e->rows[at - 1].date > date ||
+			  (e->rows[at - 1].date == date && e->rows[at - 1].item_id > item_id)))
+		at--;
+	memmove(&e->rows[at + 1], &e->rows[at], (e->nrows - at) * sizeof(e->rows[0]));
+	struct pf_row *r = &e->rows[at];
+	memset(r, 0, sizeof(*r));
+	r->item_id = item_id;
+	r->case_id = case_id;
+	r->ext = ct_strdup(ext ? ext : "");
+	r->parts = ct_strdup(parts ? parts : "");
+	r->date = date;
+	r->orphan = orphan;
+	e->nrows++;
+}
 
 static int load(struct ct_store *st)
 {
@@ -205,6 +248,10 @@ static int load(struct ct_store *st)
 		struct ct_db_stmt *q = ct_store_stmt(st, ST_PF_EXT + m, pf_sql[m]);
 		char *keys = json_keys(map);
 		ct_db_bind_text_static(q, 1, keys);
+		if (m == PF_SROWS) {
+			ct_db_bind_int64(q, 2, pf->from);
+			ct_db_bind_int64(q, 3, pf->to);
+		}
 		int rc;
 		while ((rc = ct_db_step(q)) == CT_DB_ROW) {
 			struct pf_ent *e = find(map, ct_db_column_text(q, 0));
@@ -237,6 +284,10 @@ static int load(struct ct_store *st)
 				break;
 			case PF_TREF:
 				add_row(e, 0, ct_db_column_int64(q, 1), NULL, NULL);
+				break;
+			case PF_SROWS:
+				add_srow(e, ct_db_column_int64(q, 5), ct_db_column_int64(q, 1), ct_db_column_text(q, 2),
+					 ct_db_column_text(q, 3), ct_db_column_int64(q, 4), (int)ct_db_column_int64(q, 6));
 				break;
 			}
 		}
@@ -368,6 +419,29 @@ int ct_pf_ticket_ref_cases(struct ct_store *st, const char *ref, int64_t **cases
 	return 1;
 }
 
+int ct_pf_subject(struct ct_store *st, const char *norm, ct_time from, ct_time to, size_t *n)
+{
+	int err;
+	struct pf_ent *e = lookup(st, PF_SROWS, norm, &err);
+	if (!e)
+		return err ? -1 : 0;
+	if (from < st->pf->from || to > st->pf->to)
+		return 0;   /* outside what was fetched: ask the database */
+	*n = e->nrows;
+	return 1;
+}
+
+void ct_pf_subject_row(struct ct_store *st, const char *norm, size_t i, struct ct_pf_srow *out)
+{
+	const struct pf_row *r = &find(&st->pf->map[PF_SROWS], norm)->rows[i];
+	out->item_id = r->item_id;
+	out->case_id = r->case_id;
+	out->ext = r->ext;
+	out->participants = r->parts;
+	out->date = r->date;
+	out->orphan = r->orphan;
+}
+
 void ct_pf_note_item(struct ct_store *st, int64_t id, const struct ct_item *it, const struct ct_item_derived *d,
 		     int64_t case_id, const char *reason)
 {
@@ -377,6 +451,9 @@ void ct_pf_note_item(struct ct_store *st, int64_t id, const struct ct_item *it, 
 	struct pf_ent *e;
 	if (it->ticket_id && (e = find(&map[PF_TICKET], it->ticket_id)))
 		add_row(e, id, case_id, it->ticket_system, NULL);
+	if ((e = find(&map[PF_SROWS], d->norm)) && it->date >= st->pf->from && it->date <= st->pf->to)
+		add_srow(e, id, case_id, it->external_id, d->participants, it->date,
+			 d->is_reply && reason && (!strcmp(reason, "new") || !strcmp(reason, "follow-up")));
 	if ((e = find(&map[PF_EXT], it->external_id)) && !e->id)
 		e->id = id;
 	if ((e = find(&map[PF_MSGID], it->message_id)) && !e->case_id) {
@@ -418,7 +495,7 @@ void ct_pf_merge(struct ct_store *st, int64_t from, int64_t into)
 	for (size_t i = 0; i < map[PF_MSGID].n; i++)
 		if (map[PF_MSGID].v[i].case_id == from)
 			map[PF_MSGID].v[i].case_id = into;
-	static const int with_rows[] = { PF_KIDS, PF_TICKET, PF_TREF };
+	static const int with_rows[] = { PF_KIDS, PF_TICKET, PF_TREF, PF_SROWS };
 	for (size_t m = 0; m < CT_ARRAY_SIZE(with_rows); m++)
 		for (size_t i = 0; i < map[with_rows[m]].n; i++)
 			for (size_t k = 0; k < map[with_rows[m]].v[i].nrows; k++)

@@ -22,7 +22,7 @@ enum ct_stmt_id {
 	/* routing.c */
 	ST_ROUTE_CLEAR, ST_ROUTE_ITEMS, ST_ROUTE_INSERT, ST_ROUTE_CASE, ST_ROUTE_BATCH_DEC, ST_ROUTE_BATCH_ITEMS,
 	/* prefetch.c */
-	ST_PF_EXT, ST_PF_MSGID, ST_PF_KIDS, ST_PF_SUBJ, ST_PF_TICKET, ST_PF_TREF,
+	ST_PF_EXT, ST_PF_MSGID, ST_PF_KIDS, ST_PF_SUBJ, ST_PF_TICKET, ST_PF_TREF, ST_PF_SROWS,
 	/* cases.c */
 	ST_CASE_ITEMS, ST_CASE_TAGS, ST_CASE_MAILBOXES,
 	/* report_queries.c */
@@ -190,6 +190,19 @@ int ct_pf_ticket(struct ct_store *st, const char *system, const char *ticket_id,
 		 const char **found_system);
 /* The cases of items with ticket reference ref ("T:id"), ascending, without repeats (*cases: free it). */
 int ct_pf_ticket_ref_cases(struct ct_store *st, const char *ref, int64_t **cases, size_t *n);
+/*
+ * The items with subject norm dated from..to (with a case), *n of them read
+ * with ct_pf_subject_row() in (date, id) order, some perhaps outside
+ * from..to: the caller checks the date.
+ */
+struct ct_pf_srow {
+	int64_t item_id, case_id;
+	const char *ext, *participants;   /* borrowed */
+	ct_time date;
+	int orphan;   /* a reply that started or follows up a case */
+};
+int ct_pf_subject(struct ct_store *st, const char *norm, ct_time from, ct_time to, size_t *n);
+void ct_pf_subject_row(struct ct_store *st, const char *norm, size_t i, struct ct_pf_srow *out);
 /* What the batch wrote: an item filed into case_id, one of its references, a merge. */
 void ct_pf_note_item(struct ct_store *st, int64_t id, const struct ct_item *it, const struct ct_item_derived *d,
 		     int64_t case_id, const char *reason);

@@ -236,6 +236,28 @@ static int ticket_ref_cases(struct ct_store *st, const char *ticket_id, const ch
 	return pf < 0 ? -1 : 0;
 }
 
+/* The item of the same subject nearest in time that shares a participant (then the oldest). */
+struct nearest {
+	int64_t case_id, id;
+	ct_time gap;
+	char *ext;
+};
+
+static void consider(struct nearest *n, int64_t case_id, const char *ext, const char *participants, ct_time date,
+		     int64_t id, ct_time when, const struct ct_strlist *needles)
+{
+	if (!shares_participant(participants, needles))
+		return;
+	ct_time gap = date > when ? date - when : when - date;
+	if (n->case_id && (gap > n->gap || (gap == n->gap && id > n->id)))
+		return;
+	n->case_id = case_id;
+	n->gap = gap;
+	n->id = id;
+	free(n->ext);
+	n->ext = ext ? ct_strdup(ext) : NULL;
+}
+
 /*
  * Chooses the case of an item about to be stored (not in the table yet, so
  * no query needs to leave it out): an existing case, or a new one created
@@ -366,31 +388,32 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 	/* The participant test runs here rather than in SQL: it is a substring
 	   search per candidate row, and SQL would parse a JSON list for each. */
 	if (needles.n && norm && *norm && !parent_found && c.n == 0 && (reply_like || new_ticket)) {
-		q = ct_store_stmt(st, ST_THREAD_SUBJECT,
-			"SELECT i.case_id, i.external_id, i.participants, i.date, i.id FROM items i"
-			" WHERE i.subject_norm = ?1 AND i.date BETWEEN ?2 AND ?3 AND i.case_id IS NOT NULL");
-		ct_store_bind_static(q, 1, norm);
-		ct_db_bind_int64(q, 2, it->date - window);
-		ct_db_bind_int64(q, 3, it->date + (new_ticket ? window : 0) + 60);
-		/* the nearest in time, then the oldest */
-		int64_t best_case = 0, best_id = 0;
-		ct_time best_gap = 0;
-		char *best_ext = NULL;
-		while (ct_db_step(q) == CT_DB_ROW) {
-			if (!shares_participant(ct_db_column_text(q, 2), &needles))
-				continue;
-			ct_time d = ct_db_column_int64(q, 3) - it->date;
-			ct_time gap = d < 0 ? -d : d;
-			int64_t rid = ct_db_column_int64(q, 4);
-			if (best_case && (gap > best_gap || (gap == best_gap && rid > best_id)))
-				continue;
-			best_case = ct_db_column_int64(q, 0);
-			best_gap = gap;
-			best_id = rid;
-			free(best_ext);
-			best_ext = ct_store_col_strdup(q, 1);
+		ct_time lo = it->date - window, hi = it->date + (new_ticket ? window : 0) + 60;
+		struct nearest n = { 0 };
+		size_t nrows;
+		int known = ct_pf_subject(st, norm, lo, hi, &nrows);
+		if (known < 0)
+			goto out;
+		for (size_t i = 0; known && i < nrows; i++) {
+			struct ct_pf_srow r;
+			ct_pf_subject_row(st, norm, i, &r);
+			if (r.date >= lo && r.date <= hi)
+				consider(&n, r.case_id, r.ext, r.participants, r.date, r.item_id, it->date, &needles);
 		}
-		ct_db_reset(q);
+		if (!known) {
+			q = ct_store_stmt(st, ST_THREAD_SUBJECT,
+				"SELECT i.case_id, i.external_id, i.participants, i.date, i.id FROM items i"
+				" WHERE i.subject_norm = ?1 AND i.date BETWEEN ?2 AND ?3 AND i.case_id IS NOT NULL");
+			ct_store_bind_static(q, 1, norm);
+			ct_db_bind_int64(q, 2, lo);
+			ct_db_bind_int64(q, 3, hi);
+			while (ct_db_step(q) == CT_DB_ROW)
+				consider(&n, ct_db_column_int64(q, 0), ct_db_column_text(q, 1), ct_db_column_text(q, 2),
+					 ct_db_column_int64(q, 3), ct_db_column_int64(q, 4), it->date, &needles);
+			ct_db_reset(q);
+		}
+		int64_t best_case = n.case_id;
+		char *best_ext = n.ext;
 		/*
 		 * A case quiet for longer than close_after is closed: a mail that
 		 * comes back to it by subject alone opens a follow-up case linked
@@ -421,7 +444,19 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 	 * first, so the order in which mailboxes are read (or several workers
 	 * interleave) does not decide the cases.
 	 */
-	if (needles.n && norm && *norm && !ct_pf_no_orphans(st, norm, it->date - 60, it->date + window)) {
+	size_t norphans = 0;
+	int orphans_known = needles.n && norm && *norm ? ct_pf_subject(st, norm, it->date - 60, it->date + window, &norphans) : 0;
+	if (orphans_known < 0)
+		goto out;
+	for (size_t i = 0; orphans_known && i < norphans; i++) {
+		struct ct_pf_srow r;
+		ct_pf_subject_row(st, norm, i, &r);
+		if (r.orphan && r.date >= it->date - 60 && r.date <= it->date + window &&
+		    shares_participant(r.participants, &needles))
+			push(&c, r.case_id, "subject+participants",
+			     ct_xstrfmt("earlier reply with the same subject and participant"));
+	}
+	if (!orphans_known && needles.n && norm && *norm && !ct_pf_no_orphans(st, norm, it->date - 60, it->date + window)) {
 		q = ct_store_stmt(st, ST_THREAD_ORPHANS,
 			"SELECT i.case_id, i.participants FROM items i"
 			" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND i.link_reason IN ('new', 'follow-up')"
