@@ -33,9 +33,7 @@ struct pf_ent {
 	char *key;
 	int64_t id, case_id;      /* ext: the item; msgid: the first item with a case, and its case */
 	char *ext;                /* msgid: that item's external id */
-	int flag;                 /* subj: replies that started or follow up a case exist */
-	ct_time dmin, dmax;       /* subj: their first and last dates */
-	ct_time dmax_new;         /* subj: the last date of those that started one (0: none) */
+	ct_time last_new;         /* subj: the last date of a reply that started a case (0: none) */
 	struct pf_row *rows;      /* kids: items that refer to key, by item id */
 	size_t nrows, arows;
 };
@@ -80,8 +78,7 @@ static void clear_values(struct pf_ent *e)
 	e->nrows = e->arows = 0;
 	e->ext = NULL;
 	e->id = e->case_id = 0;
-	e->flag = 0;
-	e->dmin = e->dmax = e->dmax_new = 0;
+	e->last_new = 0;
 }
 
 void ct_store_expect(struct ct_store *st, const struct ct_item *it, const struct ct_item_derived *d)
@@ -198,9 +195,8 @@ static const char *const pf_sql[PF__N] = {
 	" WHERE message_id IN (SELECT value FROM json_each(?)) AND case_id IS NOT NULL ORDER BY id",
 	"SELECT r.ref, i.case_id, i.external_id, r.kind, i.id FROM item_refs r JOIN items i ON i.id = r.item_id"
 	" WHERE r.ref IN (SELECT value FROM json_each(?)) AND i.case_id IS NOT NULL ORDER BY i.id, r.kind",
-	"SELECT subject_norm, min(date), max(date), max(CASE WHEN link_reason = 'new' THEN date END) FROM items"
-	" WHERE subject_norm IN (SELECT value FROM json_each(?))"
-	" AND is_reply = 1 AND link_reason IN ('new', 'follow-up') GROUP BY subject_norm",
+	"SELECT subject_norm, max(date) FROM items WHERE subject_norm IN (SELECT value FROM json_each(?))"
+	" AND is_reply = 1 AND link_reason = 'new' GROUP BY subject_norm",
 	"SELECT ticket_id, case_id, ticket_system, id FROM items WHERE ticket_id IN (SELECT value FROM json_each(?))"
 	" AND case_id IS NOT NULL ORDER BY id",
 	"SELECT r.ref, i.case_id FROM item_refs r JOIN items i ON i.id = r.item_id"
@@ -273,10 +269,7 @@ static int load(struct ct_store *st)
 					ct_db_column_text(q, 2), ct_db_column_text(q, 3));
 				break;
 			case PF_SUBJ:
-				e->flag = 1;
-				e->dmin = ct_db_column_int64(q, 1);
-				e->dmax = ct_db_column_int64(q, 2);
-				e->dmax_new = ct_db_column_is_null(q, 3) ? 0 : ct_db_column_int64(q, 3);
+				e->last_new = ct_db_column_int64(q, 1);
 				break;
 			case PF_TICKET:
 				add_row(e, ct_db_column_int64(q, 3), ct_db_column_int64(q, 1),
@@ -357,18 +350,11 @@ void ct_pf_child(struct ct_store *st, const char *msgid, size_t i, int64_t *case
 	*kind = e->rows[i].kind;
 }
 
-int ct_pf_no_orphans(struct ct_store *st, const char *norm, ct_time from, ct_time to)
-{
-	int err;
-	struct pf_ent *e = lookup(st, PF_SUBJ, norm, &err);
-	return e && (!e->flag || e->dmax < from || e->dmin > to);
-}
-
 int ct_pf_no_later_new(struct ct_store *st, const char *norm, ct_time after)
 {
 	int err;
 	struct pf_ent *e = lookup(st, PF_SUBJ, norm, &err);
-	return e && (!e->flag || !e->dmax_new || e->dmax_new <= after);
+	return e && e->last_new <= after;
 }
 
 /*
@@ -393,12 +379,6 @@ int ct_pf_ticket(struct ct_store *st, const char *system, const char *ticket_id,
 	return 1;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 int ct_pf_ticket_ref_cases(struct ct_store *st, const char *ref, int64_t **cases, size_t *n)
 {
 	int err;
@@ -409,7 +389,7 @@ int ct_pf_ticket_ref_cases(struct ct_store *st, const char *ref, int64_t **cases
 	size_t k = 0;
 	for (size_t i = 0; i < e->nrows; i++)
 		v[k++] = e->rows[i].case_id;
-	qsort(v, k, sizeof(*v), cmp_i64);
+	qsort(v, k, sizeof(*v), ct_store_cmp_i64);
 	size_t w = 0;
 	for (size_t i = 0; i < k; i++)
 		if (!w || v[w - 1] != v[i])
@@ -462,17 +442,9 @@ void ct_pf_note_item(struct ct_store *st, int64_t id, const struct ct_item *it, 
 		free(e->ext);
 		e->ext = ct_strdup(it->external_id ? it->external_id : "");
 	}
-	if (d->is_reply && reason && (!strcmp(reason, "new") || !strcmp(reason, "follow-up")) &&
-	    (e = find(&map[PF_SUBJ], d->norm))) {
-		if (!e->flag || it->date < e->dmin)
-			e->dmin = it->date;
-		if (!e->flag || it->date > e->dmax)
-			e->dmax = it->date;
-		e->flag = 1;
-		/* a date of 0 (none known) still counts: the lookup is then not skipped */
-		if (!strcmp(reason, "new") && (!e->dmax_new || it->date > e->dmax_new))
-			e->dmax_new = it->date ? it->date : 1;
-	}
+	if (d->is_reply && reason && !strcmp(reason, "new") && (e = find(&map[PF_SUBJ], d->norm)) &&
+	    it->date > e->last_new)
+		e->last_new = it->date;
 }
 
 void ct_pf_note_ref(struct ct_store *st, int64_t id, int64_t case_id, const char *ext, const char *ref,

@@ -633,7 +633,7 @@ int ct_store_begin(struct ct_store *st)
 	return 0;
 }
 
-static int cmp_i64(const void *a, const void *b)
+int ct_store_cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 	return x < y ? -1 : x > y;
@@ -720,7 +720,7 @@ int ct_store_commit(struct ct_store *st)
 	if (!st->in_tx)
 		ct_bug("commit without transaction");
 	if (st->ndirty)
-		qsort(st->dirty, st->ndirty, sizeof(*st->dirty), cmp_i64);
+		qsort(st->dirty, st->ndirty, sizeof(*st->dirty), ct_store_cmp_i64);
 	if (st->ndirty && ct_store_route_cases(st, st->dirty, st->ndirty)) {
 		ct_store_rollback(st);
 		return -1;
@@ -851,8 +851,7 @@ void ct_store_mark_reroute(struct ct_store *st, int64_t case_id)
 
 void ct_store_mark_dirty(struct ct_store *st, int64_t case_id)
 {
-	CT_ALLOC_GROW(st->dirty, st->ndirty + 1, st->dirty_alloc);
-	st->dirty[st->ndirty++] = case_id;
+	ct_store_mark_reroute(st, case_id);
 	for (size_t i = st->ntouched; i > 0 && i + 8 > st->ntouched; i--)
 		if (st->touched[i - 1] == case_id)
 			return;
@@ -866,7 +865,7 @@ size_t ct_store_cases_touched(const struct ct_store *st)
 	size_t n = 0;
 	if (st->ntouched) {
 		memcpy(v, st->touched, st->ntouched * sizeof(*v));
-		qsort(v, st->ntouched, sizeof(*v), cmp_i64);
+		qsort(v, st->ntouched, sizeof(*v), ct_store_cmp_i64);
 	}
 	for (size_t i = 0; i < st->ntouched; i++)
 		if (!i || v[i] != v[i - 1])

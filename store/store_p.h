@@ -86,6 +86,8 @@ struct ct_store {
  */
 enum { CT_IDS_ITEMS, CT_IDS_CASES };
 int ct_store_new_id(struct ct_store *st, int table, int64_t *id);
+/* qsort() order of int64_t values. */
+int ct_store_cmp_i64(const void *a, const void *b);
 /* Rows of table (matching where, SQL; may be NULL), -1 when it cannot be read. */
 long ct_store_count_rows(struct ct_store *st, const char *table, const char *where);
 /* Reports the engine's message with what failed and the store path; returns -1. */
@@ -178,12 +180,7 @@ int ct_pf_by_msgid(struct ct_store *st, const char *msgid, int64_t *case_id, con
 int ct_pf_children(struct ct_store *st, const char *msgid, size_t *n);
 void ct_pf_child(struct ct_store *st, const char *msgid, size_t i, int64_t *case_id, const char **ext,
 		 const char **kind);
-/*
- * 1 when no reply with subject norm that started or follows up a case is
- * dated from..to (so none can be an orphan of the item); ct_pf_no_later_new:
- * none that started one is dated after after.
- */
-int ct_pf_no_orphans(struct ct_store *st, const char *norm, ct_time from, ct_time to);
+/* 1 when no reply with subject norm that started a case is dated after after. */
 int ct_pf_no_later_new(struct ct_store *st, const char *norm, ct_time after);
 /* The case of the first item of a ticket (of helpdesk system, or of any when NULL): 0 for none. */
 int ct_pf_ticket(struct ct_store *st, const char *system, const char *ticket_id, int64_t *case_id,

@@ -456,7 +456,7 @@ int ct_store_thread_plan(struct ct_store *st, const struct ct_item *it, const ch
 			push(&c, r.case_id, "subject+participants",
 			     ct_xstrfmt("earlier reply with the same subject and participant"));
 	}
-	if (!orphans_known && needles.n && norm && *norm && !ct_pf_no_orphans(st, norm, it->date - 60, it->date + window)) {
+	if (!orphans_known && needles.n && norm && *norm) {
 		q = ct_store_stmt(st, ST_THREAD_ORPHANS,
 			"SELECT i.case_id, i.participants FROM items i"
 			" WHERE i.subject_norm = ?1 AND i.is_reply = 1 AND i.link_reason IN ('new', 'follow-up')"
