@@ -60,7 +60,8 @@ struct rule {
 	/* Literals (lower case ASCII, >= 3 bytes) one of which every match holds; none: always run. */
 	struct ct_strlist anchors;
 	int anchored;   /* every match begins at an anchor: one anchored attempt per hit */
-	struct pf_branch *br;  /* per branch (from the pattern); NULL with declared anchors */
+	struct pf_branch *br;  /* per branch (from the pattern, or flat); NULL with declared anchors */
+	char *flat;            /* the pattern flattened (ct_pf_flatten) when br are its branches, else NULL */
 	size_t nbr;
 };
 
@@ -132,6 +133,14 @@ static inline uint32_t pf_hash3(const unsigned char *p)
  * *at_start = 1 when every match begins with one of them. Returns how many.
  */
 int ct_pf_extract(const char *pattern, struct ct_strlist *out, int *at_start);
+/*
+ * The same pattern with the alternatives of a group that makes up a whole
+ * top-level alternative (after word boundaries only) moved to the top
+ * level: "\\b(?:A|(?:B|C))" -> "\\bA|\\bB|\\bC". It matches the same text, and
+ * each branch gets its own anchors (the expanded [define]s of a rule are
+ * such groups). Allocated; NULL when nothing is to be flattened.
+ */
+char *ct_pf_flatten(const char *pattern);
 /* Per-branch anchors and confirm sets of pattern; -1 when some branch has none. */
 int ct_pf_branches(const char *pattern, struct pf_branch **out, size_t *n);
 void ct_pf_branches_free(struct pf_branch *v, size_t n);
@@ -167,6 +176,24 @@ int ct_find_hits(const struct ct_rules *r, const char *subject, const char *body
 		 int ledger, struct ct_tags *out);
 /* Sentence around [s, e) inside [lo, hi). */
 void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e, size_t *ws, size_t *we);
+/*
+ * Where the sentences of t[lo, hi) start and end, found in one pass, for
+ * many ct_sentence_bounds questions about the same text (each answered by
+ * binary search, with the same result): a rule's anchor hits each ask for
+ * their sentence, and without punctuation (logs, code, tables) each scan
+ * ran SENTENCE_MAX bytes both ways.
+ */
+struct ct_sentence_index {
+	size_t lo, hi;
+	size_t *starts, nstarts, astarts;  /* positions a sentence may start at, ascending */
+	struct { size_t at, end; } *ends;  /* the byte that ends a sentence, and where it ends */
+	size_t nends, aends;
+};
+void ct_sentence_index(struct ct_sentence_index *x, const char *t, size_t lo, size_t hi);
+void ct_sentence_index_free(struct ct_sentence_index *x);
+/* ct_sentence_bounds(t, x->lo, x->hi, s, e, ws, we) from the index. */
+void ct_sentence_bounds_indexed(const struct ct_sentence_index *x, const char *t, size_t s, size_t e, size_t *ws,
+				size_t *we);
 /*
  * Runs rule ru over text[from, to) (text valid UTF-8); first match whose
  * sentence (within [lo, hi)) does not match unless. 1 found (*ms, *me), 0 none,

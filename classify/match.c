@@ -48,6 +48,9 @@ struct scratch {
 	size_t nrules_alloc;
 	char *fixed;
 	size_t fixed_alloc;
+	struct ct_sentence_index *sidx;  /* per segment, built at its first hit (sidx_built) */
+	unsigned char *sidx_built;
+	size_t sidx_alloc;
 };
 
 static pthread_key_t scratch_key;
@@ -72,6 +75,10 @@ static void scratch_free(void *p)
 	free(sc->sorted);
 	free(sc->first_hit);
 	free(sc->fixed);
+	for (size_t i = 0; i < sc->sidx_alloc; i++)
+		ct_sentence_index_free(&sc->sidx[i]);
+	free(sc->sidx);
+	free(sc->sidx_built);
 	free(sc);
 }
 
@@ -123,37 +130,118 @@ static int blank_line_after(const char *t, size_t hi, size_t nl)
 /* Characters of evidence kept each side of a match, within its sentence. */
 #define SNIPPET_WIDTH 100
 
-void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e, size_t *ws, size_t *we)
+/* Would the backward scan of a sentence stop at i (lo < i): does a sentence start there? */
+static int starts_sentence(const char *t, size_t lo, size_t i)
 {
-	size_t i = s;
-	while (i > lo && s - i < SENTENCE_MAX) {
-		unsigned char c = (unsigned char)t[i - 1];
-		if (c == '\n' && blank_line_before(t, lo, i - 1))
-			break;
-		if (is_space(c) && i - 1 > lo && (t[i - 2] == '.' || t[i - 2] == '!' || t[i - 2] == '?'))
-			break;
-		i--;
+	unsigned char c = (unsigned char)t[i - 1];
+	if (c == '\n' && blank_line_before(t, lo, i - 1))
+		return 1;
+	return is_space(c) && i - 1 > lo && (t[i - 2] == '.' || t[i - 2] == '!' || t[i - 2] == '?');
+}
+
+/* Does a sentence end at i (i < hi)? Its end (past the . ! ? or at the blank line) in *end. */
+static int ends_sentence(const char *t, size_t hi, size_t i, size_t *end)
+{
+	unsigned char c = (unsigned char)t[i];
+	if ((c == '.' || c == '!' || c == '?') && (i + 1 >= hi || is_space((unsigned char)t[i + 1]))) {
+		*end = i + 1;
+		return 1;
 	}
+	if (c == '\n' && blank_line_after(t, hi, i)) {
+		*end = i;
+		return 1;
+	}
+	return 0;
+}
+
+/* The sentence from the raw bounds: no leading blanks, never inside a UTF-8 sequence (the limit may cut there). */
+static void finish_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e, size_t i, size_t j, size_t *ws,
+			  size_t *we)
+{
 	while (i < s && is_space((unsigned char)t[i]))
 		i++;
-	/* Never start inside a UTF-8 sequence (the length limit may stop there). */
 	while (i > lo && i < s && ((unsigned char)t[i] & 0xC0) == 0x80)
 		i--;
 	*ws = i;
-	i = e;
-	while (i < hi && i - e < SENTENCE_MAX) {
-		unsigned char c = (unsigned char)t[i];
-		if ((c == '.' || c == '!' || c == '?') && (i + 1 >= hi || is_space((unsigned char)t[i + 1]))) {
-			i++;
+	while (j < hi && j > e && ((unsigned char)t[j] & 0xC0) == 0x80)
+		j++;
+	*we = j;
+}
+
+void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e, size_t *ws, size_t *we)
+{
+	size_t i = s, j = e, end;
+	while (i > lo && s - i < SENTENCE_MAX && !starts_sentence(t, lo, i))
+		i--;
+	while (j < hi && j - e < SENTENCE_MAX) {
+		if (ends_sentence(t, hi, j, &end)) {
+			j = end;
 			break;
 		}
-		if (c == '\n' && blank_line_after(t, hi, i))
-			break;
-		i++;
+		j++;
 	}
-	while (i < hi && i > e && ((unsigned char)t[i] & 0xC0) == 0x80)
-		i++;
-	*we = i;
+	finish_bounds(t, lo, hi, s, e, i, j, ws, we);
+}
+
+void ct_sentence_index(struct ct_sentence_index *x, const char *t, size_t lo, size_t hi)
+{
+	x->lo = lo;
+	x->hi = hi;
+	x->nstarts = x->nends = 0;
+	for (size_t i = lo; i < hi; i++) {
+		size_t end;
+		/* Only a blank before i + 1 can start a sentence there. */
+		if (is_space((unsigned char)t[i]) && starts_sentence(t, lo, i + 1)) {
+			CT_ALLOC_GROW(x->starts, x->nstarts + 1, x->astarts);
+			x->starts[x->nstarts++] = i + 1;
+		}
+		if (ends_sentence(t, hi, i, &end)) {
+			CT_ALLOC_GROW(x->ends, x->nends + 1, x->aends);
+			x->ends[x->nends].at = i;
+			x->ends[x->nends++].end = end;
+		}
+	}
+}
+
+void ct_sentence_index_free(struct ct_sentence_index *x)
+{
+	free(x->starts);
+	free(x->ends);
+	memset(x, 0, sizeof(*x));
+}
+
+void ct_sentence_bounds_indexed(const struct ct_sentence_index *x, const char *t, size_t s, size_t e, size_t *ws,
+				size_t *we)
+{
+	size_t lo = x->lo, hi = x->hi, i, j;
+	/* The last start in (s - SENTENCE_MAX, s], as the backward scan finds it. */
+	size_t floor = s - lo > SENTENCE_MAX ? s - SENTENCE_MAX : lo;
+	size_t a = 0, b = x->nstarts;
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		if (x->starts[m] <= s)
+			a = m + 1;
+		else
+			b = m;
+	}
+	i = a && x->starts[a - 1] > floor ? x->starts[a - 1] : floor;
+	/* The first end tested in [e, e + SENTENCE_MAX) before hi, as the forward scan finds it. */
+	if (e >= hi) {
+		j = e;
+	} else {
+		size_t limit = hi - e > SENTENCE_MAX ? e + SENTENCE_MAX : hi;
+		a = 0;
+		b = x->nends;
+		while (a < b) {
+			size_t m = a + (b - a) / 2;
+			if (x->ends[m].at < e)
+				a = m + 1;
+			else
+				b = m;
+		}
+		j = a < x->nends && x->ends[a].at < limit ? x->ends[a].end : limit;
+	}
+	finish_bounds(t, lo, hi, s, e, i, j, ws, we);
 }
 
 static pthread_mutex_t jit_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -564,6 +652,13 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		scan(r, sc, (const unsigned char *)t, sc->segs.v[g].start, sc->segs.v[g].end, (uint32_t)g,
 		     is_staff);
 	group_hits(r, sc);
+	if (sc->sidx_alloc < sc->segs.n) {
+		sc->sidx = ct_realloc(sc->sidx, sc->segs.n * sizeof(*sc->sidx));
+		memset(sc->sidx + sc->sidx_alloc, 0, (sc->segs.n - sc->sidx_alloc) * sizeof(*sc->sidx));
+		sc->sidx_built = ct_realloc(sc->sidx_built, sc->segs.n);
+		sc->sidx_alloc = sc->segs.n;
+	}
+	memset(sc->sidx_built, 0, sc->segs.n);
 	int with_subject = r->has_subject && subject && *subject;
 
 	/*
@@ -623,7 +718,11 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 			ws = cws;
 			we = cwe;
 		} else {
-			ct_sentence_bounds(t, sg->start, sg->end, hi->pos, hi->pos + hi->len, &ws, &we);
+			if (!sc->sidx_built[hi->seg]) {
+				ct_sentence_index(&sc->sidx[hi->seg], t, sg->start, sg->end);
+				sc->sidx_built[hi->seg] = 1;
+			}
+			ct_sentence_bounds_indexed(&sc->sidx[hi->seg], t, hi->pos, hi->pos + hi->len, &ws, &we);
 			cws = ws;
 			cwe = we;
 			cpos = hi->pos;

@@ -494,6 +494,114 @@ static int strlist_equal(const struct ct_strlist *a, const struct ct_strlist *b)
 	return 1;
 }
 
+/* The next '|' at the top level of p (not in a group, a class or an escape), or end. */
+static const char *alt_end(const char *p, const char *end)
+{
+	for (; p < end; p++) {
+		if (*p == '\\') {
+			p++;
+			continue;
+		}
+		if (*p == '(') {
+			const char *q = group_end(p, end);
+			p = q < end ? q : end - 1;
+			continue;
+		}
+		if (*p == '[') {
+			const char *q = p + 1;
+			if (q < end && *q == '^')
+				q++;
+			if (q < end && *q == ']')
+				q++;
+			for (; q < end && *q != ']'; q++)
+				if (*q == '\\')
+					q++;
+			p = q < end ? q : end - 1;
+			continue;
+		}
+		if (*p == '|')
+			return p;
+	}
+	return end;
+}
+
+/*
+ * Whether pattern may be flattened: no group kind whose meaning could
+ * change when its alternatives move to the top level (option settings,
+ * branch resets, comments, verbs), no \Q...\E quoting.
+ */
+static int flatten_ok(const char *p)
+{
+	for (; *p; p++) {
+		if (*p == '\\') {
+			if (p[1] == 'Q' || p[1] == 'E')
+				return 0;
+			if (p[1])
+				p++;
+			continue;
+		}
+		if (p[0] == '(' && p[1] == '*')
+			return 0;
+		if (p[0] != '(' || p[1] != '?')
+			continue;
+		char c = p[2];
+		if (c == ':' || c == '=' || c == '!' || c == '>' || c == '<' || c == '\'' || (c == 'P' && p[3] == '<'))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+/* Appends the alternatives of p..end to out, each after pfx, opening the groups that make a whole alternative. */
+static void flatten_into(struct ct_buf *out, const struct ct_buf *pfx, const char *p, const char *end, int depth,
+			 size_t *n)
+{
+	for (;;) {
+		const char *ae = alt_end(p, end), *q = p;
+		/* Word boundaries only before the group: they hold the same wherever the group's branches go. */
+		while (ae - q >= 2 && q[0] == '\\' && q[1] == 'b')
+			q += 2;
+		if (depth < 8 && ae - q >= 4 && !strncmp(q, "(?:", 3) && group_end(q, ae) == ae - 1) {
+			struct ct_buf inner = CT_BUF_INIT;
+			ct_buf_add(&inner, pfx->buf, pfx->len);
+			ct_buf_add(&inner, p, (size_t)(q - p));
+			flatten_into(out, &inner, q + 3, ae - 1, depth + 1, n);
+			ct_buf_release(&inner);
+		} else {
+			if ((*n)++)
+				ct_buf_addch(out, '|');
+			ct_buf_add(out, pfx->buf, pfx->len);
+			ct_buf_add(out, p, (size_t)(ae - p));
+		}
+		if (ae >= end)
+			break;
+		p = ae + 1;
+	}
+}
+
+char *ct_pf_flatten(const char *pattern)
+{
+	if (!flatten_ok(pattern))
+		return NULL;
+	const char *end = pattern + strlen(pattern);
+	size_t before = 0, after = 0;
+	for (const char *p = pattern;; p++) {
+		p = alt_end(p, end);
+		before++;
+		if (p >= end)
+			break;
+	}
+	struct ct_buf out = CT_BUF_INIT, pfx = CT_BUF_INIT;
+	flatten_into(&out, &pfx, pattern, end, 0, &after);
+	ct_buf_release(&pfx);
+	/* Nothing gained, or so many branches that the prefilter table would swell: keep the pattern. */
+	if (after == before || after > 64) {
+		ct_buf_release(&out);
+		return NULL;
+	}
+	return ct_buf_detach(&out, NULL);
+}
+
 void ct_pf_branches_free(struct pf_branch *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -517,34 +625,7 @@ int ct_pf_branches(const char *pattern, struct pf_branch **out, size_t *nout)
 	*nout = 0;
 	while (!x.fail) {
 		/* The next top-level '|' ends this branch (as in parse_alt). */
-		const char *p = x.p, *be = end;
-		for (; p < end; p++) {
-			if (*p == '\\') {
-				p++;
-				continue;
-			}
-			if (*p == '(') {
-				const char *q = group_end(p, end);
-				p = q < end ? q : end - 1;
-				continue;
-			}
-			if (*p == '[') {
-				const char *q = p + 1;
-				if (q < end && *q == '^')
-					q++;
-				if (q < end && *q == ']')
-					q++;
-				for (; q < end && *q != ']'; q++)
-					if (*q == '\\')
-						q++;
-				p = q < end ? q : end - 1;
-				continue;
-			}
-			if (*p == '|') {
-				be = p;
-				break;
-			}
-		}
+		const char *be = alt_end(x.p, end);
 		struct setlist all = { NULL, 0, 0 };
 		struct litset best;
 		const char *bstart = x.p;

@@ -564,7 +564,8 @@ static void compile_branches(struct rule *ru)
 		int errcode;
 		PCRE2_SIZE off;
 		struct pf_branch *br = &ru->br[b];
-		br->re = pcre2_compile((PCRE2_SPTR)ru->pattern + br->off, br->len, opts, &errcode, &off, NULL);
+		br->re = pcre2_compile((PCRE2_SPTR)(ru->flat ? ru->flat : ru->pattern) + br->off, br->len, opts, &errcode,
+				       &off, NULL);
 		if (!br->re) {
 			for (size_t k = 0; k < b; k++) {
 				pcre2_code_free(ru->br[k].re);
@@ -623,9 +624,23 @@ static void validate(struct loader *ld)
 			}
 			ct_strlist_clear(&l);
 			ru->anchored = 0;
+			/* Branches that each hold anchors of their own beat the declared list. */
+			if (ru->re && ru->anchors.n && (ru->flat = ct_pf_flatten(ru->pattern)) &&
+			    ct_pf_branches(ru->flat, &ru->br, &ru->nbr)) {
+				free(ru->flat);
+				ru->flat = NULL;
+				ru->br = NULL;
+				ru->nbr = 0;
+			}
 		} else if (ru->re) {
 			ct_pf_extract(ru->pattern, &ru->anchors, &ru->anchored);
-			if (ru->anchors.n && ct_pf_branches(ru->pattern, &ru->br, &ru->nbr)) {
+			/* The flattened pattern's branches first: more of them, each with rarer anchors. */
+			if (ru->anchors.n && (ru->flat = ct_pf_flatten(ru->pattern)) &&
+			    ct_pf_branches(ru->flat, &ru->br, &ru->nbr)) {
+				free(ru->flat);
+				ru->flat = NULL;
+			}
+			if (ru->anchors.n && !ru->flat && ct_pf_branches(ru->pattern, &ru->br, &ru->nbr)) {
 				ru->br = NULL;
 				ru->nbr = 0;
 			}
@@ -758,6 +773,7 @@ void ct_rules_free(struct ct_rules *r)
 		pcre2_code_free(ru->re_anchored);
 		ct_strlist_clear(&ru->anchors);
 		ct_pf_branches_free(ru->br, ru->nbr);
+		free(ru->flat);
 	}
 	free(r->v);
 	for (size_t i = 0; i < r->ndefs; i++) {

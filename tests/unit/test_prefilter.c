@@ -489,6 +489,90 @@ static void test_one_byte_anchor(void **state)
 	fclose(devnull);
 }
 
+/* ct_pf_flatten: a group that makes up a whole alternative (after \b) gives its branches to the top level. */
+static void test_flatten_moves_whole_groups_to_the_top(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *pattern, *want;  /* want NULL: left as it is */
+	} cases[] = {
+		{ "\\b(?:abc|(?:def|ghi))", "\\babc|\\bdef|\\bghi" },
+		{ "(?:abc|def)|\\b\\b(?:ghi|jkl)", "abc|def|\\b\\bghi|\\b\\bjkl" },
+		{ "\\b(?:(?:a(?:b|c)d|efg)|hij)", "\\ba(?:b|c)d|\\befg|\\bhij" },
+		{ "x(?:[|)]|\\|)", NULL },            /* not after \b only */
+		{ "\\b(?:[|)]abc|\\)def)", "\\b[|)]abc|\\b\\)def" },
+		{ "\\b(?:abc|def)+", NULL },          /* quantified */
+		{ "\\b(?:abc|def)ghi", NULL },        /* more after the group */
+		{ "\\b(abc|def)", NULL },             /* a capture */
+		{ "abc|def", NULL },                  /* nothing to open */
+		{ "\\b(?:(?i)abc|def)", NULL },       /* option settings change meaning at the top */
+		{ "\\b(?:(?|(a)|(b))|cde)", NULL },   /* branch reset */
+		{ "\\b(?:\\Qa|b\\E|cde)", NULL },     /* quoting */
+		{ "\\b(?:abc(?#x|y)|def)", NULL },    /* comment */
+		{ "\\b(?:(?=abc)abcd|(?<!x)efgh)", "\\b(?=abc)abcd|\\b(?<!x)efgh" },
+	};
+	for (size_t i = 0; i < CT_ARRAY_SIZE(cases); i++) {
+		char *got = ct_pf_flatten(cases[i].pattern);
+		if (!cases[i].want != !got || (got && strcmp(got, cases[i].want)))
+			print_error("%s: got \"%s\", want \"%s\"\n", cases[i].pattern, got ? got : "(none)",
+				    cases[i].want ? cases[i].want : "(none)");
+		if (cases[i].want)
+			assert_str(got ? got : "(none)", cases[i].want);
+		else
+			assert_null(got);
+		free(got);
+	}
+	/* The flattened rule gets one branch per alternative, each with its own anchors. */
+	struct pair p;
+	pair_load_string(&p, "[rule flat]\ncategory = t\nanchors = alpha, gamma, epsilon\n"
+			     "pattern = \\b(?:alpha\\s+beta|(?:gamma\\s+delta|epsilon\\s+zeta))\n"
+			     "example = then alpha beta\nexample = then epsilon zeta\n");
+	assert_non_null(p.on->v[0].flat);
+	assert_int_equal(p.on->v[0].nbr, 3);
+	assert_str(p.on->v[0].br[2].anchors.v[0], "epsilon");
+	assert_int_equal(ct_rules_check(p.on, stderr), 0);
+	pair_free(&p);
+}
+
+/* The sentence index answers every question as the scan does, on text built to hit its edges. */
+static void test_sentence_index_answers_as_the_scan(void **state)
+{
+	(void)state;
+	static const char *const pieces[] = {
+		"word ", "Done. ", "Why?\n", "stop!", "\n\n", "\n \t\n", "a.b ", "x", "é", "ü ", "\r\n", "...", " ",
+		"\n", "??", "tail",
+	};
+	seed = 7;
+	struct ct_sentence_index x;
+	memset(&x, 0, sizeof(x));
+	size_t asked = 0;
+	for (int round = 0; round < 300; round++) {
+		struct ct_buf b = CT_BUF_INIT;
+		/* short texts, and long ones without any end (past SENTENCE_MAX, 600 bytes) */
+		size_t n = round % 3 ? 1 + rnd(40) : 200 + rnd(400);
+		for (size_t i = 0; i < n; i++)
+			ct_buf_addstr(&b, round % 3 ? pieces[rnd(CT_ARRAY_SIZE(pieces))]
+						    : pieces[rnd(2) ? 0 : 8]);
+		size_t lo = b.len > 4 ? rnd(4) : 0, hi = b.len - (b.len > 8 ? rnd(4) : 0);
+		ct_sentence_index(&x, b.buf, lo, hi);
+		for (size_t s = lo; s <= hi; s += hi - lo > 300 ? 1 + rnd(9) : 1)
+			for (size_t e = s; e <= hi && e <= s + 7; e += 1 + (e - s) * 3) {
+				size_t ws1, we1, ws2, we2;
+				ct_sentence_bounds(b.buf, lo, hi, s, e, &ws1, &we1);
+				ct_sentence_bounds_indexed(&x, b.buf, s, e, &ws2, &we2);
+				if (ws1 != ws2 || we1 != we2)
+					print_error("[%zu, %zu) in [%zu, %zu) of %zu bytes: scan %zu-%zu, index %zu-%zu\n", s,
+						    e, lo, hi, b.len, ws1, we1, ws2, we2);
+				assert_int_equal(ws1, ws2);
+				assert_int_equal(we1, we2);
+				asked++;
+			}
+		ct_buf_release(&b);
+	}
+	ct_sentence_index_free(&x);
+	assert_true(asked > 10000);
+}
+
 /* rules check: an example the pattern matches but the prefilter never lets the rule see. */
 static void test_rules_check_reports_an_example_the_prefilter_hides(void **state)
 {
@@ -525,6 +609,8 @@ int main(void)
 		cmocka_unit_test(test_looping_in_tags_ccing),
 		cmocka_unit_test(test_rules_check_reports_an_example_the_prefilter_hides),
 		cmocka_unit_test(test_one_byte_anchor),
+		cmocka_unit_test(test_flatten_moves_whole_groups_to_the_top),
+		cmocka_unit_test(test_sentence_index_answers_as_the_scan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
