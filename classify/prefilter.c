@@ -11,6 +11,7 @@
  */
 #include "classify_p.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -547,31 +548,70 @@ static int flatten_ok(const char *p)
 		char c = p[2];
 		if (c == ':' || c == '=' || c == '!' || c == '>' || c == '<' || c == '\'' || (c == 'P' && p[3] == '<'))
 			continue;
+		/* An option group, (?i:...) or (?-i:...), keeps its options inside; (?i) alone does not. */
+		const char *f = p + 2;
+		while (*f == '-' || *f == 'i' || *f == 'm' || *f == 's' || *f == 'n' || *f == 'U')
+			f++;
+		if (f > p + 2 && *f == ':')
+			continue;
 		return 0;
 	}
 	return 1;
 }
 
-/* Appends the alternatives of p..end to out, each after pfx, opening the groups that make a whole alternative. */
-static void flatten_into(struct ct_buf *out, const struct ct_buf *pfx, const char *p, const char *end, int depth,
-			 size_t *n)
+/* Is p (after a group) a quantifier? */
+static int quantifier_at(const char *p, const char *end)
+{
+	return p < end && (*p == '?' || *p == '*' || *p == '+' || (*p == '{' && p + 1 < end && isdigit((unsigned char)p[1])));
+}
+
+/* Does the group text p..end hold a group of its own (a [define], a nested choice)? */
+static int has_group(const char *p, const char *end)
+{
+	for (; p < end; p++) {
+		if (*p == '\\') {
+			p++;
+			continue;
+		}
+		if (*p == '(')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Appends the alternatives of p..end to out, each between pfx and sfx,
+ * opening a non-capturing group that starts an alternative (after word
+ * boundaries only): (?:A|B)R is AR|BR, tried in the same order. A group
+ * with more after it is opened only when it holds groups itself (a
+ * [define], not a word list such as (?:the|our)), and never when
+ * quantified. Stops at 64 branches (*n counts them).
+ */
+static void flatten_into(struct ct_buf *out, const struct ct_buf *pfx, const char *p, const char *end,
+			 const char *sfx, size_t sfxlen, int depth, size_t *n)
 {
 	for (;;) {
-		const char *ae = alt_end(p, end), *q = p;
+		const char *ae = alt_end(p, end), *q = p, *ge = NULL;
 		/* Word boundaries only before the group: they hold the same wherever the group's branches go. */
 		while (ae - q >= 2 && q[0] == '\\' && q[1] == 'b')
 			q += 2;
-		if (depth < 8 && ae - q >= 4 && !strncmp(q, "(?:", 3) && group_end(q, ae) == ae - 1) {
-			struct ct_buf inner = CT_BUF_INIT;
-			ct_buf_add(&inner, pfx->buf, pfx->len);
-			ct_buf_add(&inner, p, (size_t)(q - p));
-			flatten_into(out, &inner, q + 3, ae - 1, depth + 1, n);
-			ct_buf_release(&inner);
+		if (depth < 8 && *n <= 64 && ae - q >= 4 && !strncmp(q, "(?:", 3))
+			ge = group_end(q, ae);
+		if (ge && ge < ae && (ge == ae - 1 || (!quantifier_at(ge + 1, ae) && has_group(q + 3, ge)))) {
+			struct ct_buf pfx2 = CT_BUF_INIT, sfx2 = CT_BUF_INIT;
+			ct_buf_add(&pfx2, pfx->buf, pfx->len);
+			ct_buf_add(&pfx2, p, (size_t)(q - p));
+			ct_buf_add(&sfx2, ge + 1, (size_t)(ae - ge - 1));
+			ct_buf_add(&sfx2, sfx, sfxlen);
+			flatten_into(out, &pfx2, q + 3, ge, sfx2.buf ? sfx2.buf : "", sfx2.len, depth + 1, n);
+			ct_buf_release(&pfx2);
+			ct_buf_release(&sfx2);
 		} else {
 			if ((*n)++)
 				ct_buf_addch(out, '|');
 			ct_buf_add(out, pfx->buf, pfx->len);
 			ct_buf_add(out, p, (size_t)(ae - p));
+			ct_buf_add(out, sfx, sfxlen);
 		}
 		if (ae >= end)
 			break;
@@ -592,7 +632,7 @@ char *ct_pf_flatten(const char *pattern)
 			break;
 	}
 	struct ct_buf out = CT_BUF_INIT, pfx = CT_BUF_INIT;
-	flatten_into(&out, &pfx, pattern, end, 0, &after);
+	flatten_into(&out, &pfx, pattern, end, "", 0, 0, &after);
 	ct_buf_release(&pfx);
 	/* Nothing gained, or so many branches that the prefilter table would swell: keep the pattern. */
 	if (after == before || after > 64) {

@@ -502,7 +502,11 @@ static void test_flatten_moves_whole_groups_to_the_top(void **state)
 		{ "x(?:[|)]|\\|)", NULL },            /* not after \b only */
 		{ "\\b(?:[|)]abc|\\)def)", "\\b[|)]abc|\\b\\)def" },
 		{ "\\b(?:abc|def)+", NULL },          /* quantified */
-		{ "\\b(?:abc|def)ghi", NULL },        /* more after the group */
+		{ "\\b(?:(?:ab)c|def)+ghi", NULL },   /* quantified, with more after it */
+		{ "\\b(?:abc|def)ghi", NULL },        /* a word list with more after it: kept together */
+		{ "\\b(?:(?:ab)c|def)\\s+ghi|jkl", "\\b(?:ab)c\\s+ghi|\\bdef\\s+ghi|jkl" },  /* (?:A|B)R is AR|BR */
+		{ "(?:x(?:y|z)|(?:u|v)w)t", "x(?:y|z)t|(?:u|v)wt" },
+		{ "\\b(?:(?-i:Abc)|def)", "\\b(?-i:Abc)|\\bdef" },  /* an option group keeps its options inside */
 		{ "\\b(abc|def)", NULL },             /* a capture */
 		{ "abc|def", NULL },                  /* nothing to open */
 		{ "\\b(?:(?i)abc|def)", NULL },       /* option settings change meaning at the top */
