@@ -30,12 +30,29 @@ struct example {
  * branch holds one of anchors (start: and begins with it) and one literal of
  * each confirm set.
  */
+/*
+ * A pattern compiled on its first use (ready: tried; re NULL when it could
+ * not be), and JIT-compiled, as a copy (jit), once it has been used often
+ * enough to repay that (ct_lazy_re_get in match.c).
+ */
+struct ct_lazy_re {
+	pcre2_code *re, *jit;
+	int ready;
+	unsigned uses;
+};
+void ct_lazy_re_free(struct ct_lazy_re *l);
+
 struct pf_branch {
 	struct ct_strlist anchors;
 	int start;
 	size_t off, len;        /* the branch's text in the pattern */
-	pcre2_code *re;         /* the branch alone, when it can be compiled alone; else NULL */
-	int jit;                /* re is JIT-compiled (see ct_jit_ready) */
+	/*
+	 * alone: the branch's pattern stands alone, and it is searched by
+	 * itself: from a sentence start (search) or anchored at its hit (at,
+	 * for a start branch). Else the whole pattern does both.
+	 */
+	int alone;
+	struct ct_lazy_re search, at;
 	size_t slot;            /* its index among all branches of the rule set */
 	struct ct_strlist *confirm;
 	size_t nconfirm, confirm_alloc;
@@ -54,9 +71,10 @@ struct rule {
 	pcre2_code *re, *unless_re;
 	/* The pattern compiled with PCRE2_ANCHORED for the anchored attempts (JIT does not honour
 	   PCRE2_ANCHORED given at match time); NULL when no branch begins at its anchor. */
-	pcre2_code *re_anchored;
-	/* re, re_anchored, unless_re are JIT-compiled on their first search (ct_jit_ready). */
-	int jit_re, jit_anchored, jit_unless;
+	struct ct_lazy_re whole_at;  /* the whole pattern, PCRE2_ANCHORED (JIT ignores that option at match time) */
+	struct ct_lazy_re whole;     /* the whole pattern again, for ct_rule_find when the branches search alone */
+	/* re, unless_re are JIT-compiled on their first search (ct_jit_ready). */
+	int jit_re, jit_unless;
 	/* Literals (lower case ASCII, >= 3 bytes) one of which every match holds; none: always run. */
 	struct ct_strlist anchors;
 	int anchored;   /* every match begins at an anchor: one anchored attempt per hit */
@@ -207,8 +225,8 @@ int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, 
  */
 int ct_rule_find_re(const struct rule *ru, const pcre2_code *re, const char *text, size_t lo, size_t hi, size_t from,
 		    size_t to, size_t limit, size_t *ms, size_t *me);
-/* One anchored attempt at offset at (bounded by to), with the unless check. Same returns. */
-int ct_rule_find_at(const struct rule *ru, const char *text, size_t lo, size_t hi, size_t at, size_t to,
-		    size_t *ms, size_t *me);
+/* One anchored attempt at offset at (bounded by to) of br alone if it is, else of the whole pattern, with the unless check. Same returns. */
+int ct_rule_find_at(const struct rule *ru, const struct pf_branch *br, const char *text, size_t lo, size_t hi,
+		    size_t at, size_t to, size_t *ms, size_t *me);
 
 #endif

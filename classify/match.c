@@ -261,17 +261,95 @@ void ct_jit_ready(const pcre2_code *re, const int *done)
 }
 
 /*
- * The whole pattern is JIT-compiled only when its branches have no patterns
- * of their own (then it searches sentences); otherwise it serves subjects
- * and examples, where the interpreter is fast enough and a JIT compile of
- * every big pattern would double what loading a rule set costs.
+ * Uses of a lazily compiled pattern before it is JIT-compiled: a JIT compile
+ * costs about as much as this many interpreted sentence searches (callgrind,
+ * the bench corpus), and most of a large rule set's branches are searched a
+ * few times in a run, if at all.
+ */
+#define LAZY_JIT_AFTER 32
+
+static const pcre2_code *lazy_re_get(const struct ct_lazy_re *lr, const char *pat, size_t len, uint32_t opts)
+{
+	struct ct_lazy_re *l = (struct ct_lazy_re *)lr;
+	const pcre2_code *jit = __atomic_load_n(&l->jit, __ATOMIC_ACQUIRE);
+	if (jit)
+		return jit;
+	if (!__atomic_load_n(&l->ready, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&jit_lock);
+		if (!l->ready) {
+			int errcode;
+			PCRE2_SIZE off;
+			l->re = pcre2_compile((PCRE2_SPTR)pat, len, opts, &errcode, &off, NULL);
+			__atomic_store_n(&l->ready, 1, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&jit_lock);
+	}
+	if (!l->re)
+		return NULL;
+	/*
+	 * Exactly one use reaches the count and compiles a copy: other threads
+	 * may be matching with l->re meanwhile, which a JIT compile of l->re
+	 * itself would change under them.
+	 */
+	if (__atomic_add_fetch(&l->uses, 1, __ATOMIC_RELAXED) == LAZY_JIT_AFTER) {
+		pcre2_code *copy = pcre2_code_copy(l->re);
+		if (copy && pcre2_jit_compile(copy, PCRE2_JIT_COMPLETE) == 0)
+			__atomic_store_n(&l->jit, copy, __ATOMIC_RELEASE);
+		else
+			pcre2_code_free(copy);
+	}
+	return l->re;
+}
+
+void ct_lazy_re_free(struct ct_lazy_re *l)
+{
+	pcre2_code_free(l->re);
+	pcre2_code_free(l->jit);
+	memset(l, 0, sizeof(*l));
+}
+
+static uint32_t rule_opts(const struct rule *ru)
+{
+	return PCRE2_UTF | PCRE2_UCP | (ru->caseless ? PCRE2_CASELESS : 0);
+}
+
+/* Branch br of ru by itself, searched from a sentence start. */
+static const pcre2_code *branch_search_re(const struct rule *ru, const struct pf_branch *br)
+{
+	return lazy_re_get(&br->search, (ru->flat ? ru->flat : ru->pattern) + br->off, br->len,
+			   rule_opts(ru) | PCRE2_USE_OFFSET_LIMIT);
+}
+
+/* Branch br by itself anchored at a hit, or the whole pattern anchored when the branch does not stand alone. */
+static const pcre2_code *anchored_re(const struct rule *ru, const struct pf_branch *br)
+{
+	if (br && br->alone)
+		return lazy_re_get(&br->at, (ru->flat ? ru->flat : ru->pattern) + br->off, br->len,
+				   rule_opts(ru) | PCRE2_ANCHORED);
+	return lazy_re_get(&ru->whole_at, ru->pattern, PCRE2_ZERO_TERMINATED, rule_opts(ru) | PCRE2_ANCHORED);
+}
+
+/*
+ * The whole pattern is JIT-compiled at its first search when its branches
+ * have no patterns of their own (then it searches sentences); otherwise it
+ * serves subjects, examples and the classifier without its prefilter, and
+ * a JIT-compiled copy is made only once it has been used often enough
+ * (whole): a JIT compile of every big pattern would double what loading a
+ * rule set costs.
  */
 int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, size_t from, size_t to,
 		 size_t *ms, size_t *me)
 {
-	if (!(ru->nbr > 1 && ru->br[0].re))
+	const pcre2_code *re = ru->re;
+	if (ru->nbr > 1 && ru->br[0].alone) {
+		const pcre2_code *w = lazy_re_get(&ru->whole, ru->pattern, PCRE2_ZERO_TERMINATED,
+						  rule_opts(ru) | PCRE2_USE_OFFSET_LIMIT);
+		if (w)
+			re = w;
+	} else {
 		ct_jit_ready(ru->re, &ru->jit_re);
-	return ct_rule_find_re(ru, ru->re, text, lo, hi, from, to, SIZE_MAX, ms, me);
+	}
+	return ct_rule_find_re(ru, re, text, lo, hi, from, to, SIZE_MAX, ms, me);
 }
 
 int ct_rule_find_re(const struct rule *ru, const pcre2_code *re, const char *text, size_t lo, size_t hi, size_t from,
@@ -336,14 +414,13 @@ int ct_rule_find_re(const struct rule *ru, const pcre2_code *re, const char *tex
 	return 0;
 }
 
-int ct_rule_find_at(const struct rule *ru, const char *text, size_t lo, size_t hi, size_t at, size_t to,
-		    size_t *ms, size_t *me)
+int ct_rule_find_at(const struct rule *ru, const struct pf_branch *br, const char *text, size_t lo, size_t hi,
+		    size_t at, size_t to, size_t *ms, size_t *me)
 {
 	struct scratch *sc = scratch_get();
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
-	ct_jit_ready(ru->re_anchored, &ru->jit_anchored);
-	int rc = ru->re_anchored
-			 ? pcre2_match(ru->re_anchored, (PCRE2_SPTR)text, to, at, PCRE2_NO_UTF_CHECK, sc->md, NULL)
+	const pcre2_code *anchored = anchored_re(ru, br);
+	int rc = anchored ? pcre2_match(anchored, (PCRE2_SPTR)text, to, at, PCRE2_NO_UTF_CHECK, sc->md, NULL)
 			 : pcre2_match(ru->re, (PCRE2_SPTR)text, to, at, PCRE2_NO_UTF_CHECK | PCRE2_ANCHORED, sc->md, NULL);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
@@ -711,7 +788,8 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		if (hi->pos < sc->covered[hi->rule])
 			goto next;
 		const struct pf_branch *br = &ru->br[hi->branch];
-		if (br->re && hi->pos < sc->bcovered[br->slot])
+		const pcre2_code *bre = br->alone && !br->start ? branch_search_re(ru, br) : NULL;
+		if (bre && hi->pos < sc->bcovered[br->slot])
 			goto next;
 		int rc, ok = 1;
 		if (cseg == hi->seg && hi->pos >= cpos && hi->pos + hi->len <= cwe) {
@@ -737,11 +815,10 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 			goto next;
 		if (br->start) {
 			/* The match can only begin at this hit: one anchored attempt, up to the sentence end. */
-			rc = ct_rule_find_at(ru, t, sg->start, sg->end, hi->pos, we, &ms, &me);
-		} else if (br->re) {
+			rc = ct_rule_find_at(ru, br, t, sg->start, sg->end, hi->pos, we, &ms, &me);
+		} else if (bre) {
 			/* Only this branch can match around this hit: search the sentence with it alone. */
-			ct_jit_ready(br->re, &br->jit);
-			rc = ct_rule_find_re(ru, br->re, t, sg->start, sg->end, ws, we,
+			rc = ct_rule_find_re(ru, bre, t, sg->start, sg->end, ws, we,
 					     last_hit(sc, h, we, hi->rule, (int)hi->branch), &ms, &me);
 			if (!rc && cseg == hi->seg) {
 				if (!sc->bcovered[br->slot])

@@ -12,6 +12,7 @@
 #include "classify_p.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,32 +45,67 @@ static void set_clear(struct litset *s)
  * Words so frequent in mail that an anchor on them would send most sentences
  * to PCRE2: they count as the shortest usable literal, so a rarer one wins.
  */
+static const char *const very_common[] = {
+	"the", "and", "for", "you", "our", "not", "are", "was", "can", "all", "any", "get", "let", "one",
+	"end", "with", "have", "that", "this", "your", "from", "will", "please", "more", "did", "didn",
+	"when", "than", "then", "they", "them", "been", "what", "here", "there", "about", "just", "also",
+	"only", "were", "would", "could", "should", "thank", "thanks", "know", "need", "sure", "nicht",
+	"und", "die", "der", "das", "sie", "wir", "ich", "mit", "ein", "eine",
+};
+static const char *const often_common[] = {
+	"over", "send", "sent", "back", "still", "said", "best", "right", "take", "make", "call", "plan",
+	"time", "team", "email", "mail", "help", "done", "live", "ready", "hand", "pass", "mov", "rout",
+	"refer", "keep", "give", "account", "service", "update", "reply", "answer", "message", "request",
+	"asked", "pay", "payment", "charge", "invoice", "bill", "amount", "price", "total", "agree",
+	"agreed", "match", "contract", "signed", "support", "sales", "customer", "product", "manager",
+	"question", "issue", "matter", "able", "other", "another", "leider", "weiter", "melden",
+	"gesetzt", "sollte", "bereits", "antwort", "rechnung", "vertrag", "show", "list", "before", "after",
+	"since", "though", "although", "close", "leave", "something", "area", "desk",
+};
+
+/* Both lists in one table by hash (asked for every literal of every set while a rule set loads). */
+#define COMMON_SLOTS 512
+static struct {
+	const char *w;
+	int rank;
+} common_tab[COMMON_SLOTS];
+static pthread_once_t common_once = PTHREAD_ONCE_INIT;
+
+static size_t common_slot(const char *w)
+{
+	return (size_t)ct_hash64(w, strlen(w), 0) & (COMMON_SLOTS - 1);
+}
+
+static void common_add(const char *const *v, size_t n, int rank)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t h = common_slot(v[i]);
+		while (common_tab[h].w && strcmp(common_tab[h].w, v[i]))
+			h = (h + 1) & (COMMON_SLOTS - 1);
+		if (!common_tab[h].w) {
+			common_tab[h].w = v[i];
+			common_tab[h].rank = rank;
+		}
+	}
+}
+
+static void common_init(void)
+{
+	common_add(very_common, CT_ARRAY_SIZE(very_common), 2);
+	common_add(often_common, CT_ARRAY_SIZE(often_common), 1);
+}
+
+/*
+ * Words so frequent in mail that an anchor on them would send most sentences
+ * to PCRE2: they count as the shortest usable literal, so a rarer one wins.
+ * 2: in nearly every sentence; 1: in many; 0: neither.
+ */
 static int common_word(const char *w)
 {
-	/* 2: in nearly every sentence; 1: in many. */
-	static const char *const very[] = {
-		"the", "and", "for", "you", "our", "not", "are", "was", "can", "all", "any", "get", "let", "one",
-		"end", "with", "have", "that", "this", "your", "from", "will", "please", "more", "did", "didn",
-		"when", "than", "then", "they", "them", "been", "what", "here", "there", "about", "just", "also",
-		"only", "were", "would", "could", "should", "thank", "thanks", "know", "need", "sure", "nicht",
-		"und", "die", "der", "das", "sie", "wir", "ich", "mit", "ein", "eine",
-	};
-	static const char *const often[] = {
-		"over", "send", "sent", "back", "still", "said", "best", "right", "take", "make", "call", "plan",
-		"time", "team", "email", "mail", "help", "done", "live", "ready", "hand", "pass", "mov", "rout",
-		"refer", "keep", "give", "account", "service", "update", "reply", "answer", "message", "request",
-		"asked", "pay", "payment", "charge", "invoice", "bill", "amount", "price", "total", "agree",
-		"agreed", "match", "contract", "signed", "support", "sales", "customer", "product", "manager",
-		"question", "issue", "matter", "able", "other", "another", "leider", "weiter", "melden",
-		"gesetzt", "sollte", "bereits", "antwort", "rechnung", "vertrag", "show", "list", "before", "after",
-		"since", "though", "although", "close", "leave", "something", "request", "area", "desk",
-	};
-	for (size_t i = 0; i < CT_ARRAY_SIZE(very); i++)
-		if (!strcmp(w, very[i]))
-			return 2;
-	for (size_t i = 0; i < CT_ARRAY_SIZE(often); i++)
-		if (!strcmp(w, often[i]))
-			return 1;
+	pthread_once(&common_once, common_init);
+	for (size_t h = common_slot(w); common_tab[h].w; h = (h + 1) & (COMMON_SLOTS - 1))
+		if (!strcmp(common_tab[h].w, w))
+			return common_tab[h].rank;
 	return 0;
 }
 
@@ -565,6 +601,17 @@ static int quantifier_at(const char *p, const char *end)
 	return p < end && (*p == '?' || *p == '*' || *p == '+' || (*p == '{' && p + 1 < end && isdigit((unsigned char)p[1])));
 }
 
+/* How many alternatives p..end has at its top level (1 for none; an empty range at end: 0 more). */
+static size_t count_alts(const char *p, const char *end)
+{
+	size_t n = 1;
+	while ((p = alt_end(p, end)) < end) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
 /* Does the group text p..end hold a group of its own (a [define], a nested choice)? */
 static int has_group(const char *p, const char *end)
 {
@@ -588,22 +635,27 @@ static int has_group(const char *p, const char *end)
  * quantified. Stops at 64 branches (*n counts them).
  */
 static void flatten_into(struct ct_buf *out, const struct ct_buf *pfx, const char *p, const char *end,
-			 const char *sfx, size_t sfxlen, int depth, size_t *n)
+			 const char *sfx, size_t sfxlen, size_t reserve, int depth, size_t *n)
 {
+	size_t left = count_alts(p, end);   /* alternatives at this level from p on */
 	for (;;) {
 		const char *ae = alt_end(p, end), *q = p, *ge = NULL;
+		left--;
 		/* Word boundaries only before the group: they hold the same wherever the group's branches go. */
 		while (ae - q >= 2 && q[0] == '\\' && q[1] == 'b')
 			q += 2;
-		if (depth < 8 && *n <= 64 && ae - q >= 4 && !strncmp(q, "(?:", 3))
+		if (depth < 8 && ae - q >= 4 && !strncmp(q, "(?:", 3))
 			ge = group_end(q, ae);
-		if (ge && ge < ae && (ge == ae - 1 || (!quantifier_at(ge + 1, ae) && has_group(q + 3, ge)))) {
+		/* Opened only while the branches, those still to come here and above (reserve) counted, stay within 64. */
+		size_t later = left;
+		if (ge && ge < ae && (ge == ae - 1 || (!quantifier_at(ge + 1, ae) && has_group(q + 3, ge))) &&
+		    *n + count_alts(q + 3, ge) + later + reserve <= 64) {
 			struct ct_buf pfx2 = CT_BUF_INIT, sfx2 = CT_BUF_INIT;
 			ct_buf_add(&pfx2, pfx->buf, pfx->len);
 			ct_buf_add(&pfx2, p, (size_t)(q - p));
 			ct_buf_add(&sfx2, ge + 1, (size_t)(ae - ge - 1));
 			ct_buf_add(&sfx2, sfx, sfxlen);
-			flatten_into(out, &pfx2, q + 3, ge, sfx2.buf ? sfx2.buf : "", sfx2.len, depth + 1, n);
+			flatten_into(out, &pfx2, q + 3, ge, sfx2.buf ? sfx2.buf : "", sfx2.len, reserve + later, depth + 1, n);
 			ct_buf_release(&pfx2);
 			ct_buf_release(&sfx2);
 		} else {
@@ -632,7 +684,7 @@ char *ct_pf_flatten(const char *pattern)
 			break;
 	}
 	struct ct_buf out = CT_BUF_INIT, pfx = CT_BUF_INIT;
-	flatten_into(&out, &pfx, pattern, end, "", 0, 0, &after);
+	flatten_into(&out, &pfx, pattern, end, "", 0, 0, 0, &after);
 	ct_buf_release(&pfx);
 	/* Nothing gained, or so many branches that the prefilter table would swell: keep the pattern. */
 	if (after == before || after > 64) {
@@ -644,8 +696,10 @@ char *ct_pf_flatten(const char *pattern)
 
 void ct_pf_branches_free(struct pf_branch *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		pcre2_code_free(v[i].re);
+	for (size_t i = 0; i < n; i++) {
+		ct_lazy_re_free(&v[i].search);
+		ct_lazy_re_free(&v[i].at);
+	}
 	for (size_t i = 0; i < n; i++) {
 		ct_strlist_clear(&v[i].anchors);
 		for (size_t k = 0; k < v[i].nconfirm; k++)
@@ -734,6 +788,8 @@ int ct_pf_extract(const char *pattern, struct ct_strlist *out, int *at_start)
 void ct_pf_build(struct ct_rules *r)
 {
 	struct prefilter *pf = &r->pf;
+	uint32_t *slots = NULL;   /* open addressing: anchor index + 1 by hash of its literal */
+	size_t nslots = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rule *ru = &r->v[i];
 		if (!(ru->fields & FIELD_BODY))
@@ -747,11 +803,28 @@ void ct_pf_build(struct ct_rules *r)
 			for (size_t k = 0; k < ru->br[b].anchors.n; k++) {
 				const char *lit = ru->br[b].anchors.v[k];
 				uint32_t ref = (uint32_t)i << 16 | (uint32_t)b;
-				size_t a;
-				for (a = 0; a < pf->n; a++)
-					if (!strcmp(pf->v[a].lit, lit))
+				/* The literal's entry, by hash (thousands of branches share a few hundred literals). */
+				if (2 * (pf->n + 1) > nslots) {
+					size_t ns = nslots ? 2 * nslots : 1024;
+					uint32_t *t = ct_calloc(ns, sizeof(*t));
+					for (size_t a = 0; a < pf->n; a++) {
+						size_t h = (size_t)ct_hash64(pf->v[a].lit, pf->v[a].len, 0) & (ns - 1);
+						while (t[h])
+							h = (h + 1) & (ns - 1);
+						t[h] = (uint32_t)a + 1;
+					}
+					free(slots);
+					slots = t;
+					nslots = ns;
+				}
+				size_t h = (size_t)ct_hash64(lit, strlen(lit), 0) & (nslots - 1), a = pf->n;
+				for (; slots[h]; h = (h + 1) & (nslots - 1))
+					if (!strcmp(pf->v[slots[h] - 1].lit, lit)) {
+						a = slots[h] - 1;
 						break;
+					}
 				if (a == pf->n) {
+					slots[h] = (uint32_t)a + 1;
 					CT_ALLOC_GROW(pf->v, pf->n + 1, pf->alloc);
 					memset(&pf->v[a], 0, sizeof(pf->v[a]));
 					pf->v[a].lit = ct_strdup(lit);
@@ -765,6 +838,7 @@ void ct_pf_build(struct ct_rules *r)
 				an->rules[an->nrules++] = ref;
 			}
 	}
+	free(slots);
 	size_t nb = (size_t)1 << PF_BUCKET_BITS;
 	pf->entries = ct_calloc(pf->n ? pf->n : 1, sizeof(*pf->entries));
 	memset(pf->bucket, 0, sizeof(pf->bucket));

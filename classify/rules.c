@@ -451,14 +451,6 @@ static void compile_one(struct loader *ld, struct rule *ru, const char *pat, int
 	*out = re;
 }
 
-/* The rule's pattern again, anchored at the start offset. NULL if that fails. */
-static pcre2_code *compile_anchored(const struct rule *ru)
-{
-	int errcode;
-	PCRE2_SIZE off;
-	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_ANCHORED | (ru->caseless ? PCRE2_CASELESS : 0);
-	return pcre2_compile((PCRE2_SPTR)ru->pattern, PCRE2_ZERO_TERMINATED, opts, &errcode, &off, NULL);
-}
 
 /*
  * Appends pat to out with every "(?&NAME)" of a [define NAME] replaced by
@@ -556,25 +548,6 @@ static int branches_stand_alone(const char *p)
 	return 1;
 }
 
-/* Compiles each branch of ru's pattern alone (br->re); on any failure none is used. */
-static void compile_branches(struct rule *ru)
-{
-	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_USE_OFFSET_LIMIT | (ru->caseless ? PCRE2_CASELESS : 0);
-	for (size_t b = 0; b < ru->nbr; b++) {
-		int errcode;
-		PCRE2_SIZE off;
-		struct pf_branch *br = &ru->br[b];
-		br->re = pcre2_compile((PCRE2_SPTR)(ru->flat ? ru->flat : ru->pattern) + br->off, br->len, opts, &errcode,
-				       &off, NULL);
-		if (!br->re) {
-			for (size_t k = 0; k < b; k++) {
-				pcre2_code_free(ru->br[k].re);
-				ru->br[k].re = NULL;
-			}
-			return;
-		}
-	}
-}
 
 static void validate(struct loader *ld)
 {
@@ -653,11 +626,10 @@ static void validate(struct loader *ld)
 			for (size_t k = 0; k < ru->anchors.n; k++)
 				ct_strlist_push(&ru->br[0].anchors, ru->anchors.v[k]);
 		}
-		for (size_t b = 0; ru->re && b < ru->nbr && !ru->re_anchored; b++)
-			if (ru->br[b].start)
-				ru->re_anchored = compile_anchored(ru);
+		/* Searched alone, each branch is compiled when it is first searched (match.c). */
 		if (ru->re && ru->nbr > 1 && branches_stand_alone(ru->pattern))
-			compile_branches(ru);
+			for (size_t b = 0; b < ru->nbr; b++)
+				ru->br[b].alone = 1;
 		for (size_t b = 0; b < ru->nbr; b++)
 			ru->br[b].slot = r->nbranches++;
 		if (ru->fields & FIELD_SUBJECT)
@@ -770,7 +742,8 @@ void ct_rules_free(struct ct_rules *r)
 		free_examples(ru->cex, ru->ncex);
 		pcre2_code_free(ru->re);
 		pcre2_code_free(ru->unless_re);
-		pcre2_code_free(ru->re_anchored);
+		ct_lazy_re_free(&ru->whole_at);
+		ct_lazy_re_free(&ru->whole);
 		ct_strlist_clear(&ru->anchors);
 		ct_pf_branches_free(ru->br, ru->nbr);
 		free(ru->flat);
