@@ -16,7 +16,11 @@
  * a blank, or a blank line); "unless" is tried on that sentence. Each rule's
  * pattern yields literals that every match contains (its "anchors", see
  * "rules check -v"); the body is scanned once for all of them, ASCII case
- * folded, and PCRE2 runs only on sentences that hold them. Caseless matches
+ * folded, and PCRE2 runs only on sentences that hold them. A pattern is read
+ * branch by branch, the alternatives of a leading group (an expanded
+ * [define]) counting as branches of their own, and an anchor hit runs only
+ * its branch; the evidence is then that branch's match in the first
+ * sentence that has one (another branch may match earlier in it). Caseless matches
  * that need Unicode-only case folding of an anchor letter (the Kelvin sign
  * for "k", long s for "s") are therefore not found; declare "anchors =" for
  * such a rule if it matters.
