@@ -607,21 +607,22 @@ static void scan(const struct ct_rules *r, struct scratch *sc, const unsigned ch
 	}
 }
 
-/* Does t[s, e) hold lit (lower case; ASCII case folded)? memchr finds the first byte. */
-static int find_ci(const unsigned char *t, size_t s, size_t e, const char *lit, size_t n)
+/* Does t[s, e) hold lit (lower case, NUL-terminated; ASCII case folded)? memchr finds the first byte. */
+static int find_ci(const unsigned char *t, size_t s, size_t e, const char *lit)
 {
 	unsigned char lc = (unsigned char)lit[0], uc = lc >= 'a' && lc <= 'z' ? lc - 32 : lc;
-	if (s + n > e)
-		return 0;
 	for (int pass = 0; pass < (uc != lc ? 2 : 1); pass++) {
 		size_t i = s;
-		while (i + n <= e) {
-			const unsigned char *p = memchr(t + i, pass ? uc : lc, e - n + 1 - i);
+		while (i < e) {
+			const unsigned char *p = memchr(t + i, pass ? uc : lc, e - i);
 			if (!p)
 				break;
-			if (fold_eq(p, lit, n))
+			size_t j = (size_t)(p - t), k = 1;
+			while (lit[k] && j + k < e && (t[j + k] | 0x20) == ((unsigned char)lit[k] | 0x20))
+				k++;
+			if (!lit[k])
 				return 1;
-			i = (size_t)(p - t) + 1;
+			i = j + 1;
 		}
 	}
 	return 0;
@@ -631,7 +632,7 @@ static int find_ci(const unsigned char *t, size_t s, size_t e, const char *lit, 
 static int has_any(const char *text, size_t s, size_t e, const struct ct_strlist *l)
 {
 	for (size_t k = 0; k < l->n; k++)
-		if (find_ci((const unsigned char *)text, s, e, l->v[k], strlen(l->v[k])))
+		if (find_ci((const unsigned char *)text, s, e, l->v[k]))
 			return 1;
 	return 0;
 }
