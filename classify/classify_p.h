@@ -152,6 +152,16 @@ static inline uint32_t pf_hash3(const unsigned char *p)
  */
 int ct_pf_extract(const char *pattern, struct ct_strlist *out, int *at_start);
 /*
+ * Whether pattern's branches may be moved to the top level (PF_MOVE: no
+ * \Q...\E, no branch reset or comment) and compiled alone (PF_ALONE: no
+ * reference to a group by number or name). Neither allows verbs (*...) or
+ * a bare option setting such as (?i), which carries on into the following
+ * branches; an option group (?i:...) keeps its options inside.
+ */
+#define PF_MOVE 1
+#define PF_ALONE 2
+int ct_pf_syntax_ok(const char *pattern, int what);
+/*
  * The same pattern with the alternatives of a group that makes up a whole
  * top-level alternative (after word boundaries only) moved to the top
  * level: "\\b(?:A|(?:B|C))" -> "\\bA|\\bB|\\bC". It matches the same text, and

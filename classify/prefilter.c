@@ -216,6 +216,37 @@ static const char *group_end(const char *p, const char *end)
 	return end;
 }
 
+/* The next '|' at the top level of p (not in a group, a class or an escape), or end. */
+static const char *alt_end(const char *p, const char *end)
+{
+	for (; p < end; p++) {
+		if (*p == '\\') {
+			p++;
+			continue;
+		}
+		if (*p == '(') {
+			const char *q = group_end(p, end);
+			p = q < end ? q : end - 1;
+			continue;
+		}
+		if (*p == '[') {
+			const char *q = p + 1;
+			if (q < end && *q == '^')
+				q++;
+			if (q < end && *q == ']')
+				q++;
+			for (; q < end && *q != ']'; q++)
+				if (*q == '\\')
+					q++;
+			p = q < end ? q : end - 1;
+			continue;
+		}
+		if (*p == '|')
+			return p;
+	}
+	return end;
+}
+
 enum quant { Q_NONE, Q_OPT, Q_PLUS };
 
 /* Reads a quantifier at x->p, if any. */
@@ -470,34 +501,7 @@ static void parse_alt(struct px *x, const char *end, struct litset *out)
 	memset(&out->v, 0, sizeof(out->v));
 	while (!x->fail) {
 		/* Find the end of this branch: the next top-level '|'. */
-		const char *p = x->p, *be = end;
-		for (; p < end; p++) {
-			if (*p == '\\') {
-				p++;
-				continue;
-			}
-			if (*p == '[' || *p == '(') {
-				const char *q;
-				if (*p == '(') {
-					q = group_end(p, end);
-				} else {
-					q = p + 1;
-					if (q < end && *q == '^')
-						q++;
-					if (q < end && *q == ']')
-						q++;
-					for (; q < end && *q != ']'; q++)
-						if (*q == '\\')
-							q++;
-				}
-				p = q < end ? q : end - 1;
-				continue;
-			}
-			if (*p == '|') {
-				be = p;
-				break;
-			}
-		}
+		const char *be = alt_end(x->p, end);
 		struct litset b;
 		parse_seq(x, be, &b);
 		if (!b.ok || !b.v.n) {
@@ -531,49 +535,18 @@ static int strlist_equal(const struct ct_strlist *a, const struct ct_strlist *b)
 	return 1;
 }
 
-/* The next '|' at the top level of p (not in a group, a class or an escape), or end. */
-static const char *alt_end(const char *p, const char *end)
-{
-	for (; p < end; p++) {
-		if (*p == '\\') {
-			p++;
-			continue;
-		}
-		if (*p == '(') {
-			const char *q = group_end(p, end);
-			p = q < end ? q : end - 1;
-			continue;
-		}
-		if (*p == '[') {
-			const char *q = p + 1;
-			if (q < end && *q == '^')
-				q++;
-			if (q < end && *q == ']')
-				q++;
-			for (; q < end && *q != ']'; q++)
-				if (*q == '\\')
-					q++;
-			p = q < end ? q : end - 1;
-			continue;
-		}
-		if (*p == '|')
-			return p;
-	}
-	return end;
-}
 
-/*
- * Whether pattern may be flattened: no group kind whose meaning could
- * change when its alternatives move to the top level (option settings,
- * branch resets, comments, verbs), no \Q...\E quoting.
- */
-static int flatten_ok(const char *p)
+
+int ct_pf_syntax_ok(const char *p, int what)
 {
 	for (; *p; p++) {
 		if (*p == '\\') {
-			if (p[1] == 'Q' || p[1] == 'E')
+			char c = p[1];
+			if ((what & PF_MOVE) && (c == 'Q' || c == 'E'))
 				return 0;
-			if (p[1])
+			if ((what & PF_ALONE) && ((c >= '1' && c <= '9') || c == 'g' || c == 'k'))
+				return 0;
+			if (c)
 				p++;
 			continue;
 		}
@@ -582,7 +555,11 @@ static int flatten_ok(const char *p)
 		if (p[0] != '(' || p[1] != '?')
 			continue;
 		char c = p[2];
+		/* Lookaround, atomic and named groups (a name is harmless unless referred to: \k, (?&, (?P=). */
 		if (c == ':' || c == '=' || c == '!' || c == '>' || c == '<' || c == '\'' || (c == 'P' && p[3] == '<'))
+			continue;
+		/* A branch reset or a comment may hold a '|' that is not a branch's end. */
+		if ((c == '|' || c == '#') && !(what & PF_MOVE))
 			continue;
 		/* An option group, (?i:...) or (?-i:...), keeps its options inside; (?i) alone does not. */
 		const char *f = p + 2;
@@ -673,7 +650,7 @@ static void flatten_into(struct ct_buf *out, const struct ct_buf *pfx, const cha
 
 char *ct_pf_flatten(const char *pattern)
 {
-	if (!flatten_ok(pattern))
+	if (!ct_pf_syntax_ok(pattern, PF_MOVE))
 		return NULL;
 	const char *end = pattern + strlen(pattern);
 	size_t before = 0, after = 0;

@@ -515,38 +515,6 @@ static int expand_defines(struct loader *ld, char **pat, const char *owner, int 
 	return 0;
 }
 
-/*
- * Can each top-level branch of pattern be compiled on its own and match
- * what it matches inside the whole? Not when a branch refers to a group by
- * number or name (back references, subroutine calls, recursion) or an
- * option setting "(?i)" carries on into the next branches.
- */
-static int branches_stand_alone(const char *p)
-{
-	for (; *p; p++) {
-		if (*p == '\\') {
-			char c = p[1];
-			if ((c >= '1' && c <= '9') || c == 'g' || c == 'k')
-				return 0;
-			if (c)
-				p++;
-			continue;
-		}
-		if (p[0] == '(' && p[1] == '*')
-			return 0;
-		if (p[0] != '(' || p[1] != '?')
-			continue;
-		char c = p[2];
-		if (c == ':' || c == '=' || c == '!' || c == '>' || c == '|' || c == '#')
-			continue;
-		if (c == '<' && (p[3] == '=' || p[3] == '!'))
-			continue;
-		if (c == '<' || (c == 'P' && p[3] == '<') || c == '\'')
-			continue;   /* a named group: harmless unless referred to (\k, (?&, (?P=) */
-		return 0;
-	}
-	return 1;
-}
 
 
 static void validate(struct loader *ld)
@@ -627,7 +595,7 @@ static void validate(struct loader *ld)
 				ct_strlist_push(&ru->br[0].anchors, ru->anchors.v[k]);
 		}
 		/* Searched alone, each branch is compiled when it is first searched (match.c). */
-		if (ru->re && ru->nbr > 1 && branches_stand_alone(ru->pattern))
+		if (ru->re && ru->nbr > 1 && ct_pf_syntax_ok(ru->pattern, PF_ALONE))
 			for (size_t b = 0; b < ru->nbr; b++)
 				ru->br[b].alone = 1;
 		for (size_t b = 0; b < ru->nbr; b++)
