@@ -72,7 +72,7 @@ struct rule {
 	/* The pattern compiled with PCRE2_ANCHORED for the anchored attempts (JIT does not honour
 	   PCRE2_ANCHORED given at match time); NULL when no branch begins at its anchor. */
 	struct ct_lazy_re whole_at;  /* the whole pattern, PCRE2_ANCHORED (JIT ignores that option at match time) */
-	struct ct_lazy_re whole;     /* the whole pattern again, for ct_rule_find when the branches search alone */
+	struct ct_lazy_re whole;     /* re's JIT-compiled copy, for ct_rule_find when the branches search alone */
 	/* re, unless_re are JIT-compiled on their first search (ct_jit_ready). */
 	int jit_re, jit_unless;
 	/* Literals (lower case ASCII, >= 3 bytes) one of which every match holds; none: always run. */

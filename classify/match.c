@@ -268,12 +268,32 @@ void ct_jit_ready(const pcre2_code *re, const int *done)
  */
 #define LAZY_JIT_AFTER 32
 
-static const pcre2_code *lazy_re_get(const struct ct_lazy_re *lr, const char *pat, size_t len, uint32_t opts)
+/*
+ * re itself, or once it has been used LAZY_JIT_AFTER times a JIT-compiled
+ * copy of it (kept in l). Exactly one use reaches the count and compiles the
+ * copy: other threads may be matching with re meanwhile, which a JIT compile
+ * of re itself would change under them.
+ */
+static const pcre2_code *jit_when_used(const struct ct_lazy_re *lr, const pcre2_code *re)
 {
 	struct ct_lazy_re *l = (struct ct_lazy_re *)lr;
 	const pcre2_code *jit = __atomic_load_n(&l->jit, __ATOMIC_ACQUIRE);
 	if (jit)
 		return jit;
+	if (__atomic_add_fetch(&l->uses, 1, __ATOMIC_RELAXED) == LAZY_JIT_AFTER) {
+		pcre2_code *copy = pcre2_code_copy(re);
+		if (copy && pcre2_jit_compile(copy, PCRE2_JIT_COMPLETE) == 0)
+			__atomic_store_n(&l->jit, copy, __ATOMIC_RELEASE);
+		else
+			pcre2_code_free(copy);
+	}
+	return re;
+}
+
+/* The pattern pat (len bytes) compiled on its first use (kept in l), as jit_when_used gives it; NULL if it cannot be. */
+static const pcre2_code *lazy_re_get(const struct ct_lazy_re *lr, const char *pat, size_t len, uint32_t opts)
+{
+	struct ct_lazy_re *l = (struct ct_lazy_re *)lr;
 	if (!__atomic_load_n(&l->ready, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_lock(&jit_lock);
 		if (!l->ready) {
@@ -284,21 +304,7 @@ static const pcre2_code *lazy_re_get(const struct ct_lazy_re *lr, const char *pa
 		}
 		pthread_mutex_unlock(&jit_lock);
 	}
-	if (!l->re)
-		return NULL;
-	/*
-	 * Exactly one use reaches the count and compiles a copy: other threads
-	 * may be matching with l->re meanwhile, which a JIT compile of l->re
-	 * itself would change under them.
-	 */
-	if (__atomic_add_fetch(&l->uses, 1, __ATOMIC_RELAXED) == LAZY_JIT_AFTER) {
-		pcre2_code *copy = pcre2_code_copy(l->re);
-		if (copy && pcre2_jit_compile(copy, PCRE2_JIT_COMPLETE) == 0)
-			__atomic_store_n(&l->jit, copy, __ATOMIC_RELEASE);
-		else
-			pcre2_code_free(copy);
-	}
-	return l->re;
+	return l->re ? jit_when_used(l, l->re) : NULL;
 }
 
 void ct_lazy_re_free(struct ct_lazy_re *l)
@@ -341,14 +347,10 @@ int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, 
 		 size_t *ms, size_t *me)
 {
 	const pcre2_code *re = ru->re;
-	if (ru->nbr > 1 && ru->br[0].alone) {
-		const pcre2_code *w = lazy_re_get(&ru->whole, ru->pattern, PCRE2_ZERO_TERMINATED,
-						  rule_opts(ru) | PCRE2_USE_OFFSET_LIMIT);
-		if (w)
-			re = w;
-	} else {
+	if (ru->nbr > 1 && ru->br[0].alone)
+		re = jit_when_used(&ru->whole, ru->re);
+	else
 		ct_jit_ready(ru->re, &ru->jit_re);
-	}
 	return ct_rule_find_re(ru, re, text, lo, hi, from, to, SIZE_MAX, ms, me);
 }
 
@@ -789,8 +791,9 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		if (hi->pos < sc->covered[hi->rule])
 			goto next;
 		const struct pf_branch *br = &ru->br[hi->branch];
-		const pcre2_code *bre = br->alone && !br->start ? branch_search_re(ru, br) : NULL;
-		if (bre && hi->pos < sc->bcovered[br->slot])
+		int alone = br->alone && !br->start;
+		const pcre2_code *bre;
+		if (alone && hi->pos < sc->bcovered[br->slot])
 			goto next;
 		int rc, ok = 1;
 		if (cseg == hi->seg && hi->pos >= cpos && hi->pos + hi->len <= cwe) {
@@ -817,7 +820,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		if (br->start) {
 			/* The match can only begin at this hit: one anchored attempt, up to the sentence end. */
 			rc = ct_rule_find_at(ru, br, t, sg->start, sg->end, hi->pos, we, &ms, &me);
-		} else if (bre) {
+		} else if (alone && (bre = branch_search_re(ru, br))) {
 			/* Only this branch can match around this hit: search the sentence with it alone. */
 			rc = ct_rule_find_re(ru, bre, t, sg->start, sg->end, ws, we,
 					     last_hit(sc, h, we, hi->rule, (int)hi->branch), &ms, &me);
