@@ -97,7 +97,8 @@ import json, sys
 d = [c for c in json.load(sys.stdin) if c["id"] != '"$id"' and len(c["items"]) >= 2]
 print(d[-1]["id"], d[-1]["items"][-1]["external_id"])')
 same case split "$1" "$2" --by lead@larkspur.example --reason "another matter"
-same cases --format json
+# (the cases after the split, case numbers and all, are compared below without the decisions' times:
+# a close on each engine may fall in different seconds)
 same rules masscheck --store-labels
 # The decisions carry the time they were made: the rest must match.
 for c in sq pg; do
