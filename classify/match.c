@@ -738,7 +738,8 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		sc->sidx_built = ct_realloc(sc->sidx_built, sc->segs.n);
 		sc->sidx_alloc = sc->segs.n;
 	}
-	memset(sc->sidx_built, 0, sc->segs.n);
+	if (sc->segs.n)
+		memset(sc->sidx_built, 0, sc->segs.n);
 	int with_subject = r->has_subject && subject && *subject;
 
 	/*
