@@ -127,7 +127,9 @@ def strip(v):
     return v
 print(json.dumps(strip(json.load(sys.stdin)), sort_keys=True, indent=1))'
 }
-for args in "cases --format json" "audit handoffs --since 2000-01-01 --until 2030-01-01 --format json" \
+# The audit ends at a fixed time: with an open case (the reopen above) an end in the future
+# means "now", which two runs on the engines may read in different seconds.
+for args in "cases --format json" "audit handoffs --since 2000-01-01 --until 2026-06-01 --format json" \
 	"case show $id --format json"; do
 	untimed sq.conf $args >a.out || fail "$args on SQLite"
 	untimed pg.conf $args >b.out || fail "$args on PostgreSQL"
