@@ -225,6 +225,20 @@ int ct_store_list_decisions(struct ct_store *st, int64_t case_id,
 
 /* ---- applying ---- */
 
+/* Runs sql, a statement that returns no rows, with ?1 = a and (nargs 2) ?2 = b; what names it in an error. */
+static int exec_ids(struct ct_store *st, const char *what, const char *sql, int nargs, int64_t a, int64_t b)
+{
+	struct ct_db_stmt *q;
+	if (ct_db_prepare(st->db, sql, &q))
+		return ct_store_sqlerr(st, what);
+	ct_db_bind_int64(q, 1, a);
+	if (nargs > 1)
+		ct_db_bind_int64(q, 2, b);
+	int rc = ct_db_step(q);
+	ct_db_finalize(q);
+	return rc == CT_DB_DONE ? 0 : ct_store_sqlerr(st, what);
+}
+
 static int new_case_for(struct ct_store *st, int64_t from_case, int64_t *out)
 {
 	struct ct_db_stmt *q;
@@ -232,16 +246,10 @@ static int new_case_for(struct ct_store *st, int64_t from_case, int64_t *out)
 	if (ct_db_kind(st->db) == CT_DB_POSTGRES && st->in_tx) {
 		if (ct_store_new_id(st, CT_IDS_CASES, out))
 			return -1;
-		if (ct_db_prepare(st->db, "INSERT INTO cases(id, subject, opened_at, last_activity_at)"
-				       " SELECT ?, subject, opened_at, last_activity_at FROM cases WHERE id = ?", &q))
-			return ct_store_sqlerr(st, "creating a case");
-		ct_db_bind_int64(q, 1, *out);
-		ct_db_bind_int64(q, 2, from_case);
-		int rc = ct_db_step(q);
-		ct_db_finalize(q);
-		if (rc != CT_DB_DONE)
-			return ct_store_sqlerr(st, "creating a case");
-		return 0;
+		return exec_ids(st, "creating a case",
+				"INSERT INTO cases(id, subject, opened_at, last_activity_at)"
+				" SELECT ?1, subject, opened_at, last_activity_at FROM cases WHERE id = ?2",
+				2, *out, from_case);
 	}
 	if (ct_db_prepare(st->db, "INSERT INTO cases(subject, opened_at, last_activity_at)"
 			       " SELECT subject, opened_at, last_activity_at FROM cases WHERE id = ? RETURNING id", &q))
@@ -277,27 +285,15 @@ static int split_case_for(struct ct_store *st, const struct ct_decision *d, int6
 		ct_db_finalize(q);
 	}
 	if (exists) {
-		for (size_t i = 0; i < CT_ARRAY_SIZE(revive); i++) {
-			if (ct_db_prepare(st->db, revive[i], &q))
-				return ct_store_sqlerr(st, "splitting a case");
-			ct_db_bind_int64(q, 1, prev);
-			int rc = ct_db_step(q);
-			ct_db_finalize(q);
-			if (rc != CT_DB_DONE)
-				return ct_store_sqlerr(st, "splitting a case");
-		}
+		for (size_t i = 0; i < CT_ARRAY_SIZE(revive); i++)
+			if (exec_ids(st, "splitting a case", revive[i], 1, prev, 0))
+				return -1;
 		*out = prev;
 		return 0;
 	}
 	if (new_case_for(st, from_case, out))
 		return -1;
-	if (ct_db_prepare(st->db, "UPDATE decisions SET value = ?2 WHERE id = ?1", &q))
-		return ct_store_sqlerr(st, "recording a split");
-	ct_db_bind_int64(q, 1, d->id);
-	ct_db_bind_int64(q, 2, *out);
-	int rc = ct_db_step(q);
-	ct_db_finalize(q);
-	return rc == CT_DB_DONE ? 0 : ct_store_sqlerr(st, "recording a split");
+	return exec_ids(st, "recording a split", "UPDATE decisions SET value = ?2 WHERE id = ?1", 2, d->id, *out);
 }
 
 static int exec_item(struct ct_store *st, const char *sql, int64_t item_id, const char *a, const char *b,
