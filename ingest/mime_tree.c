@@ -416,26 +416,31 @@ static int dash2(const char *m, size_t len, size_t *idx, const char *bnd, size_t
 		 const char **text, size_t *tlen)
 {
 	size_t begin = *idx, end = len, cur = begin;
+	/*
+	 * Only a line that starts with '-' matters: the scan goes from dash
+	 * to dash (base64, most of a mailbox's bytes, has none), not from line
+	 * to line. A line end at q >= cur followed by '-' is what counts.
+	 */
 	for (;;) {
-		const char *nl = cur < len ? memchr(m + cur, '\n', len - cur) : NULL;
-		if (!nl) {
+		const char *dash = cur + 1 < len ? memchr(m + cur + 1, '-', len - cur - 1) : NULL;
+		if (!dash) {
 			cur = len;
 			break;
 		}
-		size_t q = (size_t)(nl - m);
-		if (q + 1 < len && m[q + 1] == '-') {
-			end = q + 1;
-			if (q + 2 < len && m[q + 2] == '-') {
-				if (boundary_at(m, len, q + 3, bnd, blen)) {
-					cur = q + 3 + blen;
-					break;
-				}
-				cur = q + 3;
-			} else {
-				cur = q + 2;
-			}
-		} else {
+		size_t q = (size_t)(dash - m) - 1;
+		if (m[q] != '\n') {
 			cur = q + 1;
+			continue;
+		}
+		end = q + 1;
+		if (q + 2 < len && m[q + 2] == '-') {
+			if (boundary_at(m, len, q + 3, bnd, blen)) {
+				cur = q + 3 + blen;
+				break;
+			}
+			cur = q + 3;
+		} else {
+			cur = q + 2;
 		}
 	}
 	if (end > begin && m[end - 1] == '\n')
