@@ -375,6 +375,97 @@ static int enqueue(struct ct_pipeline *p, struct ct_job *j)
 	return 0;
 }
 
+/* ---- tagger thread: classifies the items on their way to the writer ---- */
+
+/* Tags an item job with the rule set (ticket moves carry no text). 0 or -1. */
+static int tag_job(const struct ct_pipeline *p, struct ct_job *j)
+{
+	if (!p->rules || j->it.kind == CT_ITEM_TICKET_MOVE)
+		return 0;
+	if (ct_classify_ledger(p->rules, j->it.subject, j->it.body, j->it.body_len, j->it.role == CT_ROLE_STAFF,
+			       j->it.date, j->it.date_has_tz ? j->it.date_tz : 0, &j->tags, &j->ledger))
+		return -1;
+	j->tagged = 1;
+	return 0;
+}
+
+/*
+ * Takes the tagger's queue at once, classifies its items and passes every
+ * job on to the writer in the order it came. After an item fails to
+ * classify, the items and cursors behind it are dropped, as if the fetcher
+ * had stopped there (it stops at its next item: tag_failed); flushes still
+ * pass, so what came before is committed.
+ */
+static void *tagger_main(void *arg)
+{
+	struct ct_pipeline *p = arg;
+	for (int stop = 0; !stop;) {
+		pthread_mutex_lock(&p->qlock);
+		while (!p->t_head) {
+			p->tagger_waiting = 1;
+			pthread_cond_wait(&p->t_nonempty, &p->qlock);
+			p->tagger_waiting = 0;
+		}
+		struct ct_job *batch = p->t_head;
+		p->t_head = p->t_tail = NULL;
+		p->t_queued = 0;
+		if (p->t_producer_waiting)
+			pthread_cond_signal(&p->t_space);
+		pthread_mutex_unlock(&p->qlock);
+		while (batch) {
+			struct ct_job *j = batch;
+			batch = j->next;
+			j->next = NULL;
+			int dropped = __atomic_load_n(&p->tag_failed, __ATOMIC_ACQUIRE);
+			if (j->type == JOB_ITEM && !dropped && tag_job(p, j)) {
+				__atomic_store_n(&p->tag_failed, 1, __ATOMIC_RELEASE);
+				dropped = 1;
+			}
+			if (dropped && (j->type == JOB_ITEM || j->type == JOB_CURSOR)) {
+				job_free(j);
+				continue;
+			}
+			stop |= j->type == JOB_STOP;
+			enqueue(p, j);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Hands a job over from the fetcher's thread: to the tagger when it runs,
+ * else to the writer. Waits while the tagger's queue is full.
+ */
+static int submit(struct ct_pipeline *p, struct ct_job *j)
+{
+	if (!p->tagger_started)
+		return enqueue(p, j);
+	pthread_mutex_lock(&p->qlock);
+	while (p->t_queued >= p->max_queued && !p->failed) {
+		p->t_producer_waiting = 1;
+		pthread_cond_wait(&p->t_space, &p->qlock);
+		p->t_producer_waiting = 0;
+	}
+	/* as enqueue() refuses items after a failed write; after a failed tagging, cursors too */
+	int tag_failed = __atomic_load_n(&p->tag_failed, __ATOMIC_ACQUIRE);
+	if ((j->type == JOB_ITEM && (p->failed || tag_failed)) || (j->type == JOB_CURSOR && tag_failed)) {
+		pthread_mutex_unlock(&p->qlock);
+		job_free(j);
+		return -1;
+	}
+	j->next = NULL;
+	if (p->t_tail)
+		p->t_tail->next = j;
+	else
+		p->t_head = j;
+	p->t_tail = j;
+	p->t_queued++;
+	if (p->tagger_waiting && (p->t_queued >= 32 || j->type != JOB_ITEM))
+		pthread_cond_signal(&p->t_nonempty);
+	pthread_mutex_unlock(&p->qlock);
+	return 0;
+}
+
 /* Queues a flush and waits until the writer committed everything before it. */
 static int flush_wait(struct ct_pipeline *p, enum job_type type)
 {
@@ -385,7 +476,7 @@ static int flush_wait(struct ct_pipeline *p, enum job_type type)
 	pthread_mutex_lock(&p->qlock);
 	long want = ++p->flushes_asked;
 	pthread_mutex_unlock(&p->qlock);
-	enqueue(p, j);
+	submit(p, j);
 	pthread_mutex_lock(&p->qlock);
 	while (p->flushes_done < want)
 		pthread_cond_wait(&p->flushed, &p->qlock);
@@ -435,17 +526,12 @@ static int sink_item(struct ct_sink *s, struct ct_item *it)
 	j->it = *it;           /* the job takes the item's contents */
 	memset(it, 0, sizeof(*it));
 	ct_pipeline_prepare(p, &j->it);
-	if (p->rules && j->it.kind != CT_ITEM_TICKET_MOVE) {
-		if (ct_classify_ledger(p->rules, j->it.subject, j->it.body, j->it.body_len, j->it.role == CT_ROLE_STAFF,
-				       j->it.date, j->it.date_has_tz ? j->it.date_tz : 0, &j->tags, &j->ledger)) {
-			job_free(j);
-			return -1;
-		}
-		j->tagged = 1;
+	if (!p->tagger_started && tag_job(p, j)) {
+		job_free(j);
+		return -1;
 	}
-	if (!p->dry_run)
-		ct_store_derive(p->store, &j->it, &j->derived);
-	return enqueue(p, j);
+	ct_store_derive(p->store, &j->it, &j->derived);
+	return submit(p, j);
 }
 
 static char *sink_get_cursor(struct ct_sink *s, const char *source, const char *name)
@@ -469,7 +555,7 @@ static int sink_set_cursor(struct ct_sink *s, const char *source, const char *na
 	j->source = ct_strdup(source);
 	j->name = ct_strdup(name);
 	j->value = ct_strdup(value ? value : "");
-	return enqueue(p, j);
+	return submit(p, j);
 }
 
 static int sink_flush(struct ct_sink *s)
@@ -547,6 +633,8 @@ int ct_pipeline_init(struct ct_pipeline *p, const struct ct_config *cfg, struct 
 	pthread_cond_init(&p->nonempty, NULL);
 	pthread_cond_init(&p->space, NULL);
 	pthread_cond_init(&p->flushed, NULL);
+	pthread_cond_init(&p->t_nonempty, NULL);
+	pthread_cond_init(&p->t_space, NULL);
 	return 0;
 }
 
@@ -563,10 +651,14 @@ int ct_pipeline_start(struct ct_pipeline *p)
 	sigaddset(&block, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	int rc = pthread_create(&p->writer, NULL, writer_main, p);
+	if (!rc)
+		p->writer_started = 1;
+	/* without the tagger, the fetcher's thread classifies (slower, same result) */
+	if (!rc && p->rules && !pthread_create(&p->tagger, NULL, tagger_main, p))
+		p->tagger_started = 1;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc)
 		return ct_error("cannot start the store writer thread");
-	p->writer_started = 1;
 	return 0;
 }
 
@@ -582,8 +674,10 @@ int ct_pipeline_finish(struct ct_pipeline *p)
 int ct_pipeline_failed(struct ct_pipeline *p)
 {
 	pthread_mutex_lock(&p->qlock);
-	int f = p->failed;
-	p->failed = 0;           /* the next source starts clean */
+	int f = p->failed || p->tag_failed;
+	/* the next source starts clean (the tagger is past this one's jobs: they were flushed) */
+	p->failed = 0;
+	__atomic_store_n(&p->tag_failed, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&p->qlock);
 	return f;
 }
@@ -592,8 +686,10 @@ void ct_pipeline_release(struct ct_pipeline *p)
 {
 	if (p->writer_started) {
 		flush_wait(p, JOB_STOP);
+		if (p->tagger_started)
+			pthread_join(p->tagger, NULL);
 		pthread_join(p->writer, NULL);
-		p->writer_started = 0;
+		p->writer_started = p->tagger_started = 0;
 	}
 	free_jobs(p->done);
 	p->done = NULL;
@@ -608,6 +704,8 @@ void ct_pipeline_release(struct ct_pipeline *p)
 	pthread_cond_destroy(&p->nonempty);
 	pthread_cond_destroy(&p->space);
 	pthread_cond_destroy(&p->flushed);
+	pthread_cond_destroy(&p->t_nonempty);
+	pthread_cond_destroy(&p->t_space);
 	pcre2_code_free(p->ticket_ref_re);
 	pcre2_code_free(p->rt_ref_re);
 	pcre2_match_data_free(p->match_data);

@@ -538,8 +538,9 @@ struct ct_pipeline {
 	int dry_lines;               /* dry run: print a network source's "where: n unit" lines */
 	/*
 	 * The writer thread owns the store's transactions: the fetcher's thread
-	 * decodes and tags, the writer files items into cases, so the two run on
-	 * two cores. Jobs keep their order (items, cursors, flushes).
+	 * decodes, the tagger (below) classifies, the writer files items into
+	 * cases, so they run on several cores. Jobs keep their order (items,
+	 * cursors, flushes).
 	 */
 	pthread_t writer;
 	int writer_started;
@@ -557,6 +558,18 @@ struct ct_pipeline {
 	struct ct_job *held, *held_tail;
 	long nheld;
 	size_t queued, max_queued;
+	/*
+	 * The tagger thread (with rules, not on dry runs) classifies items
+	 * between the fetcher and the writer, so decoding, classifying and
+	 * filing run at once: its own queue (under qlock), jobs in order.
+	 */
+	pthread_t tagger;
+	int tagger_started;
+	pthread_cond_t t_nonempty, t_space;
+	int tagger_waiting, t_producer_waiting;
+	struct ct_job *t_head, *t_tail;
+	size_t t_queued;
+	int tag_failed;              /* classifying failed: the source stops there */
 	int failed;                  /* a store write failed: stop the fetcher */
 	long flushes_done, flushes_asked;
 	int flush_rc;
@@ -577,11 +590,11 @@ struct ct_pipeline {
 /* Sets up p (compiles ticket_ref). 0 or -1. */
 int ct_pipeline_init(struct ct_pipeline *p, const struct ct_config *cfg, struct ct_store *st,
 		     struct ct_rules *rules);
-/* Starts the writer thread (not for dry runs). 0 or -1. */
+/* Starts the writer thread and, with rules, the tagger thread (not for dry runs). 0 or -1. */
 int ct_pipeline_start(struct ct_pipeline *p);
 /* Waits until everything handed over is committed; 0 or -1. */
 int ct_pipeline_finish(struct ct_pipeline *p);
-/* 1 when a store write failed since the last call (and clears it). */
+/* 1 when a store write or classifying failed since the last call (and clears it). */
 int ct_pipeline_failed(struct ct_pipeline *p);
 void ct_pipeline_release(struct ct_pipeline *p);
 
