@@ -129,6 +129,61 @@ static void job_free(struct ct_job *j)
 /* Items per batch of a gathering writer (PostgreSQL), and what the queue may hold meanwhile. */
 #define GATHER_BATCH 2000
 
+/* ---- the queues between the threads ---- */
+
+/* Waits (qlock held) while q is full and no write failed. */
+static void wait_for_room(struct ct_pipeline *p, struct ct_job_queue *q)
+{
+	while (q->n >= p->max_queued && !p->failed) {
+		q->giver_waiting = 1;
+		pthread_cond_wait(&q->space, &p->qlock);
+		q->giver_waiting = 0;
+	}
+}
+
+/* Appends j to q (qlock held): wakes its taker for a batch, not for every item (any other job wakes it). */
+static void push(struct ct_job_queue *q, struct ct_job *j)
+{
+	j->next = NULL;
+	if (q->tail)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
+	q->n++;
+	if (q->taker_waiting && (q->n >= 32 || j->type != JOB_ITEM))
+		pthread_cond_signal(&q->nonempty);
+}
+
+/* Takes every job of q (qlock held), waiting for one. */
+static struct ct_job *take_all(struct ct_pipeline *p, struct ct_job_queue *q)
+{
+	while (!q->head) {
+		q->taker_waiting = 1;
+		pthread_cond_wait(&q->nonempty, &p->qlock);
+		q->taker_waiting = 0;
+	}
+	struct ct_job *all = q->head;
+	q->head = q->tail = NULL;
+	q->n = 0;
+	if (q->giver_waiting)
+		pthread_cond_signal(&q->space);
+	return all;
+}
+
+static void queue_init(struct ct_job_queue *q)
+{
+	memset(q, 0, sizeof(*q));
+	pthread_cond_init(&q->nonempty, NULL);
+	pthread_cond_init(&q->space, NULL);
+}
+
+static void queue_destroy(struct ct_job_queue *q)
+{
+	pthread_cond_destroy(&q->nonempty);
+	pthread_cond_destroy(&q->space);
+}
+
 /* ---- writer thread (the only user of the write connection while it runs) ---- */
 
 static int w_begin(struct ct_pipeline *p)
@@ -257,16 +312,7 @@ static void *writer_main(void *arg)
 	while (!stop) {
 		pthread_mutex_lock(&p->qlock);
 		hand_back(p, &done, &done_tail);
-		while (!p->head) {
-			p->writer_waiting = 1;
-			pthread_cond_wait(&p->nonempty, &p->qlock);
-			p->writer_waiting = 0;
-		}
-		struct ct_job *batch = p->head;
-		p->head = p->tail = NULL;
-		p->queued = 0;
-		if (p->producer_waiting)
-			pthread_cond_signal(&p->space);
+		struct ct_job *batch = take_all(p, &p->wq);
 		int failed = p->failed;
 		pthread_mutex_unlock(&p->qlock);
 
@@ -333,8 +379,8 @@ static void *writer_main(void *arg)
 		if (failed && !flushes) {
 			pthread_mutex_lock(&p->qlock);
 			p->failed = 1;
-			if (p->producer_waiting)
-				pthread_cond_signal(&p->space);
+			if (p->wq.giver_waiting)
+				pthread_cond_signal(&p->wq.space);
 			pthread_mutex_unlock(&p->qlock);
 		}
 	}
@@ -344,30 +390,17 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/* Queues a job (the fetcher's thread); waits while the queue is full. */
+/* Queues a job for the writer (the fetcher's or the tagger's thread); waits while the queue is full. */
 static int enqueue(struct ct_pipeline *p, struct ct_job *j)
 {
 	pthread_mutex_lock(&p->qlock);
-	while (p->queued >= p->max_queued && !p->failed) {
-		p->producer_waiting = 1;
-		pthread_cond_wait(&p->space, &p->qlock);
-		p->producer_waiting = 0;
-	}
+	wait_for_room(p, &p->wq);
 	if (p->failed && j->type == JOB_ITEM) {
 		pthread_mutex_unlock(&p->qlock);
 		job_free(j);
 		return -1;
 	}
-	j->next = NULL;
-	if (p->tail)
-		p->tail->next = j;
-	else
-		p->head = j;
-	p->tail = j;
-	p->queued++;
-	/* wake the writer for a batch, not for every item (a flush always wakes it) */
-	if (p->writer_waiting && (p->queued >= 32 || j->type != JOB_ITEM))
-		pthread_cond_signal(&p->nonempty);
+	push(&p->wq, j);
 	struct ct_job *done = p->done;
 	p->done = NULL;
 	pthread_mutex_unlock(&p->qlock);
@@ -401,16 +434,7 @@ static void *tagger_main(void *arg)
 	struct ct_pipeline *p = arg;
 	for (int stop = 0; !stop;) {
 		pthread_mutex_lock(&p->qlock);
-		while (!p->t_head) {
-			p->tagger_waiting = 1;
-			pthread_cond_wait(&p->t_nonempty, &p->qlock);
-			p->tagger_waiting = 0;
-		}
-		struct ct_job *batch = p->t_head;
-		p->t_head = p->t_tail = NULL;
-		p->t_queued = 0;
-		if (p->t_producer_waiting)
-			pthread_cond_signal(&p->t_space);
+		struct ct_job *batch = take_all(p, &p->tq);
 		pthread_mutex_unlock(&p->qlock);
 		while (batch) {
 			struct ct_job *j = batch;
@@ -441,11 +465,7 @@ static int submit(struct ct_pipeline *p, struct ct_job *j)
 	if (!p->tagger_started)
 		return enqueue(p, j);
 	pthread_mutex_lock(&p->qlock);
-	while (p->t_queued >= p->max_queued && !p->failed) {
-		p->t_producer_waiting = 1;
-		pthread_cond_wait(&p->t_space, &p->qlock);
-		p->t_producer_waiting = 0;
-	}
+	wait_for_room(p, &p->tq);
 	/* as enqueue() refuses items after a failed write; after a failed tagging, cursors too */
 	int tag_failed = __atomic_load_n(&p->tag_failed, __ATOMIC_ACQUIRE);
 	if ((j->type == JOB_ITEM && (p->failed || tag_failed)) || (j->type == JOB_CURSOR && tag_failed)) {
@@ -453,15 +473,7 @@ static int submit(struct ct_pipeline *p, struct ct_job *j)
 		job_free(j);
 		return -1;
 	}
-	j->next = NULL;
-	if (p->t_tail)
-		p->t_tail->next = j;
-	else
-		p->t_head = j;
-	p->t_tail = j;
-	p->t_queued++;
-	if (p->tagger_waiting && (p->t_queued >= 32 || j->type != JOB_ITEM))
-		pthread_cond_signal(&p->t_nonempty);
+	push(&p->tq, j);
 	pthread_mutex_unlock(&p->qlock);
 	return 0;
 }
@@ -630,11 +642,9 @@ int ct_pipeline_init(struct ct_pipeline *p, const struct ct_config *cfg, struct 
 	/* new items are stored as tagged by this rule set (none: untagged) */
 	ct_store_set_classifier(st, rules ? ct_rules_hash(rules) : NULL);
 	pthread_mutex_init(&p->qlock, NULL);
-	pthread_cond_init(&p->nonempty, NULL);
-	pthread_cond_init(&p->space, NULL);
 	pthread_cond_init(&p->flushed, NULL);
-	pthread_cond_init(&p->t_nonempty, NULL);
-	pthread_cond_init(&p->t_space, NULL);
+	queue_init(&p->wq);
+	queue_init(&p->tq);
 	return 0;
 }
 
@@ -701,11 +711,9 @@ void ct_pipeline_release(struct ct_pipeline *p)
 		w_forget(p);
 	}
 	pthread_mutex_destroy(&p->qlock);
-	pthread_cond_destroy(&p->nonempty);
-	pthread_cond_destroy(&p->space);
 	pthread_cond_destroy(&p->flushed);
-	pthread_cond_destroy(&p->t_nonempty);
-	pthread_cond_destroy(&p->t_space);
+	queue_destroy(&p->wq);
+	queue_destroy(&p->tq);
 	pcre2_code_free(p->ticket_ref_re);
 	pcre2_code_free(p->rt_ref_re);
 	pcre2_match_data_free(p->match_data);

@@ -515,6 +515,14 @@ int ct_store_recompute_if_changed(struct ct_store *st, const struct ct_config *c
 struct ct_rules;
 struct ct_job;
 
+/* A queue of jobs from one thread of the pipeline to the next (under ct_pipeline.qlock). */
+struct ct_job_queue {
+	struct ct_job *head, *tail;
+	size_t n;
+	int taker_waiting, giver_waiting;
+	pthread_cond_t nonempty, space;
+};
+
 struct ct_pipeline {
 	const struct ct_config *cfg;
 	struct ct_store *store;
@@ -544,10 +552,9 @@ struct ct_pipeline {
 	 */
 	pthread_t writer;
 	int writer_started;
-	pthread_mutex_t qlock;       /* the queue, flush and failure state */
-	pthread_cond_t nonempty, space, flushed;
-	int writer_waiting, producer_waiting;
-	struct ct_job *head, *tail;
+	pthread_mutex_t qlock;       /* the queues, flush and failure state */
+	pthread_cond_t flushed;
+	struct ct_job_queue wq;      /* to the writer */
 	struct ct_job *done;         /* worked off by the writer, freed by the producer */
 	/*
 	 * A store shared with other writers (PostgreSQL): the writer gathers a
@@ -557,18 +564,15 @@ struct ct_pipeline {
 	int gather;
 	struct ct_job *held, *held_tail;
 	long nheld;
-	size_t queued, max_queued;
+	size_t max_queued;           /* jobs each queue may hold */
 	/*
 	 * The tagger thread (with rules, not on dry runs) classifies items
 	 * between the fetcher and the writer, so decoding, classifying and
-	 * filing run at once: its own queue (under qlock), jobs in order.
+	 * filing run at once: its own queue, jobs in order.
 	 */
 	pthread_t tagger;
 	int tagger_started;
-	pthread_cond_t t_nonempty, t_space;
-	int tagger_waiting, t_producer_waiting;
-	struct ct_job *t_head, *t_tail;
-	size_t t_queued;
+	struct ct_job_queue tq;      /* to the tagger */
 	int tag_failed;              /* classifying failed: the source stops there */
 	int failed;                  /* a store write failed: stop the fetcher */
 	long flushes_done, flushes_asked;
