@@ -211,9 +211,16 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 		free(dname);
 	}
 
-	/* Rules that fired in the period. */
-	if (ct_db_prepare(st->db, "SELECT i.department, t.rule_id, count(*) FROM tags t JOIN items i ON i.id = t.item_id"
-		" WHERE i.date >= ?2 AND i.date < ?3 AND i.department IS NOT NULL"
+	/*
+	 * Rules that fired in the period. Here and below the tags drive the
+	 * join ("tags t CROSS JOIN items i" makes SQLite keep that order;
+	 * PostgreSQL plans it as any inner join): with its statistics SQLite
+	 * otherwise walks the items of the period by a skip-scan of
+	 * items_subject and looks up each one's tags, 2.7 s instead of 0.1 s
+	 * over two years of a 1,000,000-item store with 60,000 tags.
+	 */
+	if (ct_db_prepare(st->db, "SELECT i.department, t.rule_id, count(*) FROM tags t CROSS JOIN items i"
+		" WHERE i.id = t.item_id AND i.date >= ?2 AND i.date < ?3 AND i.department IS NOT NULL"
 		" AND (?1 IS NULL OR i.department = ?1) GROUP BY 1, 2", &q))
 		goto sqlerr;
 	ct_store_bind_text(q, 1, dept);
@@ -255,8 +262,8 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 		/* 1970-01-05 was a Monday */
 		const ct_time monday0 = 4 * 86400;
 		if (ct_db_prepare(st->db, "SELECT (i.date - ?3) / 604800, t.category, count(DISTINCT i.case_id)"
-			" FROM tags t JOIN items i ON i.id = t.item_id"
-			" WHERE i.date >= ?2 AND i.date < ?4 AND (?1 IS NULL OR i.department = ?1)"
+			" FROM tags t CROSS JOIN items i"
+			" WHERE i.id = t.item_id AND i.date >= ?2 AND i.date < ?4 AND (?1 IS NULL OR i.department = ?1)"
 			" GROUP BY 1, 2 ORDER BY 1, 2", &q))
 			goto sqlerr;
 		ct_store_bind_text(q, 1, dept);
@@ -280,8 +287,8 @@ int ct_store_complaints(struct ct_store *st, ct_time since, ct_time until, const
 			: "SELECT CAST(extract(epoch FROM date_trunc('month', to_timestamp(i.date) AT TIME ZONE 'UTC'))"
 			  " AS BIGINT),";
 		char *sql = ct_xstrfmt("%s t.category, count(DISTINCT i.case_id)"
-			" FROM tags t JOIN items i ON i.id = t.item_id"
-			" WHERE i.date >= ?2 AND i.date < ?3 AND (?1 IS NULL OR i.department = ?1)"
+			" FROM tags t CROSS JOIN items i"
+			" WHERE i.id = t.item_id AND i.date >= ?2 AND i.date < ?3 AND (?1 IS NULL OR i.department = ?1)"
 			" GROUP BY 1, 2 ORDER BY 1, 2", month);
 		rc = ct_db_prepare(st->db, sql, &q);
 		free(sql);
@@ -419,7 +426,7 @@ static int audit_decision(const struct ct_decision *d, void *data)
 
 int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time until, struct ct_audit *a)
 {
-	struct ct_db_stmt *q = NULL, *r = NULL, *u = NULL;
+	struct ct_db_stmt *q = NULL, *r = NULL;
 	double *days[4] = { NULL, NULL, NULL, NULL };
 	size_t ndays[4] = { 0, 0, 0, 0 }, adays[4] = { 0, 0, 0, 0 };
 	int rc, ret = -1;
@@ -428,16 +435,23 @@ int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time 
 	a->until = until;
 	if (ct_db_prepare(st->db,
 		"SELECT id, subject, customer, opened_at, last_activity_at, closed_at, last_role, trail,"
-		" handoffs, ping_pong, close_reason, reopened_at, " LAST_BEFORE("?1") " FROM cases c WHERE merged_into IS NULL AND item_count > 0"
+		" handoffs, ping_pong, close_reason, reopened_at, " LAST_BEFORE("?1") ","
+		/*
+		 * Unanswered: no staff of the department the case last moved to
+		 * wrote after that move (NULL without a move). In the query, not
+		 * one query per case: over two years of a 1,000,000-item store that
+		 * was 30,000 round trips, 6 of PostgreSQL's 7.7 s.
+		 */
+		" (SELECT CASE WHEN EXISTS (SELECT 1 FROM items x WHERE x.case_id = e.case_id"
+		"    AND x.role = " SQL_ROLE_STAFF " AND x.department = e.to_department AND x.date > e.at AND x.date < ?1)"
+		"  THEN 0 ELSE 1 END FROM routing_events e WHERE e.case_id = c.id AND e.at < ?1 ORDER BY e.seq DESC LIMIT 1)"
+		" FROM cases c WHERE merged_into IS NULL AND item_count > 0"
 		" AND opened_at < ?1 AND (?2 = 0 OR last_activity_at >= ?2)"
 		" AND handoffs >= ?3 AND (?4 = 0 OR ping_pong = 1)"
 		" AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(trail) WHERE value = ?5))"
 		" ORDER BY id", &q) ||
 	    ct_db_prepare(st->db, "SELECT case_id, at, from_department, to_department, via, actor, observed"
-		" FROM routing_events WHERE at < ?1 ORDER BY case_id, seq", &r) ||
-	    ct_db_prepare(st->db,
-		"SELECT 1 FROM items WHERE case_id = ?1 AND role = " SQL_ROLE_STAFF " AND department = ?2 AND date > ?3"
-		" AND date < ?4 LIMIT 1", &u))
+		" FROM routing_events WHERE at < ?1 ORDER BY case_id, seq", &r))
 		goto sqlerr;
 	ct_db_bind_int64(q, 1, until);
 	ct_db_bind_int64(q, 2, f ? f->since : 0);
@@ -502,13 +516,7 @@ int ct_store_audit(struct ct_store *st, const struct ct_case_filter *f, ct_time 
 		}
 		json_decref(trail);
 		if (c->nrouting) {
-			struct ct_routing_event *last = &c->routing[c->nrouting - 1];
-			ct_db_reset(u);
-			ct_db_bind_int64(u, 1, c->id);
-			ct_store_bind_text(u, 2, last->to_department);
-			ct_db_bind_int64(u, 3, last->at);
-			ct_db_bind_int64(u, 4, until);
-			c->unanswered = ct_db_step(u) != CT_DB_ROW;
+			c->unanswered = ct_db_column_int64(q, 13) != 0;
 			a->unanswered += c->unanswered;
 		}
 		if (!c->open) {
@@ -543,7 +551,6 @@ sqlerr:
 out:
 	ct_db_finalize(q);
 	ct_db_finalize(r);
-	ct_db_finalize(u);
 	for (int b = 0; b < 4; b++)
 		free(days[b]);
 	return ret;
