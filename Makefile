@@ -164,7 +164,7 @@ demo: all
 	@sh examples/demo.sh ./casetrail
 
 bench: all $(BENCH_BIN)
-	@CASETRAIL=$(CURDIR)/casetrail BUILD=$(CURDIR)/$(BUILD) sh tests/bench/run.sh
+	@CASETRAIL=$(CURDIR)/casetrail BUILD=$(CURDIR)/$(BUILD) USRP="$(USRP)" sh tests/bench/run.sh
 
 SHARED ?= ../shared
 USRP ?=

@@ -2,7 +2,8 @@
 # run.sh - `make bench`: every benchmark, figures printed as they come.
 # Environment: CASETRAIL (binary), BUILD (build dir), BENCH_DIR (scratch,
 # default /tmp/casetrail-bench), GENCORPUS (corpus generator; default
-# ../shared/tools/gencorpus beside the checkout, when present).
+# ../shared/tools/gencorpus beside the checkout, when present), USRP (a
+# Maildir of usrp-users for usrp.sh, which skips without one).
 # A fragment that cannot run (missing tool) says so and the others go on.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${BENCH_DIR:=/tmp/casetrail-bench}"
@@ -10,7 +11,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 export CASETRAIL BUILD BENCH_DIR GENCORPUS TOP="$top"
 mkdir -p "$BENCH_DIR"
 status=0
-for f in ingest classify imap tickets reports postgres; do
+for f in ingest classify usrp imap tickets reports postgres; do
 	s="$top/tests/bench/$f.sh"
 	[ -f "$s" ] || continue
 	echo "== bench: $f"
