@@ -6,7 +6,8 @@
 #   make fuzz-smoke the fuzz targets without libFuzzer over their seeds (make check runs it)
 #   make demo       ingest the bundled examples and print the reports
 #   make deps       install missing Debian packages (no-op when all present)
-#   make bench      benchmarks (see bench/README in README.md)
+#   make bench      benchmarks (see Benchmarks in README.md; USRP=MAILDIR adds the
+#                   usrp-users ingest against the 33-rule build)
 #   make accuracy              tag accuracy on every labelled source, held-out parts apart
 #                              (SHARED=DIR, USRP=MAILDIR; see tests/qa/README.md)
 #   make accuracy CORPUS=DIR   cases, routing and tags against one labelled corpus
