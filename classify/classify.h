@@ -103,6 +103,14 @@ struct ct_tags {
 int ct_classify(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
 		int is_staff, struct ct_tags *out);
 /*
+ * A rule whose pattern PCRE2 cannot finish matching on a text (its match
+ * limit, on a pattern that backtracks without end) does not count for that
+ * text, and the other rules go on. The first such failure of the calling
+ * thread's last ct_classify*() call ("rule 'ID': matching failed: match
+ * limit exceeded"), or NULL: the caller says so (a warning on the item).
+ */
+const char *ct_classify_failure(void);
+/*
  * The same without scores: every rule that hits, whether or not its
  * category's sum reaches the threshold (for rule QA).
  */

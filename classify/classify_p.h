@@ -224,8 +224,8 @@ void ct_sentence_bounds_indexed(const struct ct_sentence_index *x, const char *t
 				size_t *we);
 /*
  * Runs rule ru over text[from, to) (text valid UTF-8); first match whose
- * sentence (within [lo, hi)) does not match unless. 1 found (*ms, *me), 0 none,
- * -1 error.
+ * sentence (within [lo, hi)) does not match unless. 1 found (*ms, *me), 0 none
+ * (also when PCRE2 could not finish a match: kept for ct_classify_failure).
  */
 int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, size_t from, size_t to,
 		 size_t *ms, size_t *me);

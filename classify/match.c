@@ -48,6 +48,7 @@ struct scratch {
 	size_t nrules_alloc;
 	char *fixed;
 	size_t fixed_alloc;
+	char failure[320];   /* the first match PCRE2 could not finish in this call (ct_classify_failure) */
 	struct ct_sentence_index *sidx;  /* per segment, built at its first hit (sidx_built) */
 	unsigned char *sidx_built;
 	size_t sidx_alloc;
@@ -354,6 +355,29 @@ int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, 
 	return ct_rule_find_re(ru, re, text, lo, hi, from, to, SIZE_MAX, ms, me);
 }
 
+/*
+ * PCRE2 could not finish a match (its match limit, on a pattern that
+ * backtracks without end): the rule does not count here, and classifying
+ * goes on with the others. The first such failure is kept for the caller
+ * (ct_classify_failure): one crafted mail must not stop a mailbox's ingest.
+ */
+static int match_failed(const struct rule *ru, int rc, const char *what)
+{
+	struct scratch *sc = scratch_get();
+	if (!sc->failure[0]) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(rc, msg, sizeof(msg));
+		snprintf(sc->failure, sizeof(sc->failure), "rule '%s': %s failed: %s", ru->id, what, (char *)msg);
+	}
+	return 0;
+}
+
+const char *ct_classify_failure(void)
+{
+	struct scratch *sc = scratch_get();
+	return sc->failure[0] ? sc->failure : NULL;
+}
+
 int ct_rule_find_re(const struct rule *ru, const pcre2_code *re, const char *text, size_t lo, size_t hi, size_t from,
 		    size_t to, size_t limit, size_t *ms, size_t *me)
 {
@@ -369,11 +393,8 @@ int ct_rule_find_re(const struct rule *ru, const pcre2_code *re, const char *tex
 		int rc = pcre2_match(re, (PCRE2_SPTR)text, to, from, PCRE2_NO_UTF_CHECK, sc->md, mc);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			return 0;
-		if (rc < 0) {
-			PCRE2_UCHAR msg[256];
-			pcre2_get_error_message(rc, msg, sizeof(msg));
-			return ct_error("rule '%s': matching failed: %s", ru->id, (char *)msg);
-		}
+		if (rc < 0)
+			return match_failed(ru, rc, "matching");
 		size_t s = ov[0], e = ov[1];
 		if (e <= s) {
 			/* An empty match is no evidence: try one character further. */
@@ -392,7 +413,7 @@ int ct_rule_find_re(const struct rule *ru, const pcre2_code *re, const char *tex
 				continue;
 			}
 			if (rc < 0)
-				return ct_error("rule '%s': matching failed", ru->id);
+				return match_failed(ru, rc, "matching");
 			s = ov[0];
 			e = ov[1];
 		}
@@ -407,7 +428,7 @@ int ct_rule_find_re(const struct rule *ru, const pcre2_code *re, const char *tex
 				continue;
 			}
 			if (rc != PCRE2_ERROR_NOMATCH)
-				return ct_error("rule '%s': matching 'unless' failed", ru->id);
+				return match_failed(ru, rc, "matching 'unless'");
 		}
 		*ms = s;
 		*me = e;
@@ -426,11 +447,8 @@ int ct_rule_find_at(const struct rule *ru, const struct pf_branch *br, const cha
 			 : pcre2_match(ru->re, (PCRE2_SPTR)text, to, at, PCRE2_NO_UTF_CHECK | PCRE2_ANCHORED, sc->md, NULL);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
-	if (rc < 0) {
-		PCRE2_UCHAR msg[256];
-		pcre2_get_error_message(rc, msg, sizeof(msg));
-		return ct_error("rule '%s': matching failed: %s", ru->id, (char *)msg);
-	}
+	if (rc < 0)
+		return match_failed(ru, rc, "matching");
 	size_t s = ov[0], e = ov[1];
 	if (e <= s)
 		return 0;
@@ -442,7 +460,7 @@ int ct_rule_find_at(const struct rule *ru, const struct pf_branch *br, const cha
 		if (rc >= 0)
 			return 0;
 		if (rc != PCRE2_ERROR_NOMATCH)
-			return ct_error("rule '%s': matching 'unless' failed", ru->id);
+			return match_failed(ru, rc, "matching 'unless'");
 	}
 	*ms = s;
 	*me = e;
@@ -728,6 +746,7 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 		t = sanitize(sc, t, body_len);
 	ct_strip_authored(t, body_len, &sc->segs);
 	sc->nhits = 0;
+	sc->failure[0] = '\0';
 	for (size_t g = 0; g < sc->segs.n; g++)
 		scan(r, sc, (const unsigned char *)t, sc->segs.v[g].start, sc->segs.v[g].end, (uint32_t)g,
 		     is_staff);

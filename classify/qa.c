@@ -127,6 +127,8 @@ int ct_qa_add(struct ct_qa *q, const char *external_id, const char *const *label
 	struct ct_tags t = CT_TAGS_INIT;
 	if (ct_classify_hits(q->r, subject, body, body_len, is_staff, &t))
 		return -1;
+	if (ct_classify_failure())
+		ct_warn("%s: %s; that rule did not count", external_id, ct_classify_failure());
 	CT_ALLOC_GROW(q->v, q->n + 1, q->alloc);
 	struct qa_item *it = &q->v[q->n++];
 	memset(it, 0, sizeof(*it));

@@ -58,6 +58,9 @@ static int classify_one(const struct ct_stored_item *it, void *data)
 		ct_ledger_clear(&ledger);
 		return -1;
 	}
+	const char *failure = ct_classify_failure();
+	if (failure)
+		ct_warn("item %s: %s; that rule did not count for it", it->external_id ? it->external_id : "?", failure);
 	int failed = ct_store_clear_tags(st, it->id);
 	for (size_t i = 0; !failed && i < r->tags.n; i++) {
 		const struct ct_tag *t = &r->tags.v[i];

@@ -166,6 +166,8 @@ static int cmd_test(int argc, char **argv, struct ct_cli *cli)
 		ret = 1;
 		goto out;
 	}
+	if (ct_classify_failure())
+		ct_warn("%s; that rule did not count", ct_classify_failure());
 	if (!tags.n)
 		printf("no tags\n");
 	for (size_t i = 0; i < tags.n; i++) {

@@ -410,25 +410,35 @@ static int enqueue(struct ct_pipeline *p, struct ct_job *j)
 
 /* ---- tagger thread: classifies the items on their way to the writer ---- */
 
-/* Tags an item job with the rule set (ticket moves carry no text). 0 or -1. */
-static int tag_job(const struct ct_pipeline *p, struct ct_job *j)
+/*
+ * Tags an item job with the rule set (ticket moves carry no text). A rule
+ * PCRE2 could not finish matching did not count: the item says so in a
+ * warning (stored with it, and printed when it is stored), and is stored
+ * all the same, as one that could not be classified at all would be.
+ */
+static void tag_job(const struct ct_pipeline *p, struct ct_job *j)
 {
 	if (!p->rules || j->it.kind == CT_ITEM_TICKET_MOVE)
-		return 0;
+		return;
 	if (ct_classify_ledger(p->rules, j->it.subject, j->it.body, j->it.body_len, j->it.role == CT_ROLE_STAFF,
-			       j->it.date, j->it.date_has_tz ? j->it.date_tz : 0, &j->tags, &j->ledger))
-		return -1;
+			       j->it.date, j->it.date_has_tz ? j->it.date_tz : 0, &j->tags, &j->ledger)) {
+		ct_tags_clear(&j->tags);
+		ct_ledger_clear(&j->ledger);
+		ct_item_warn(&j->it, "classifying failed: stored without tags");
+	} else if (ct_classify_failure()) {
+		ct_item_warn(&j->it, "classifying: %s; that rule did not count for this item", ct_classify_failure());
+	} else {
+		j->tagged = 1;
+		return;
+	}
+	if (j->derived.ready) {   /* worked out before: again, with the warning */
+		ct_store_derived_free(&j->derived);
+		ct_store_derive(p->store, &j->it, &j->derived);
+	}
 	j->tagged = 1;
-	return 0;
 }
 
-/*
- * Takes the tagger's queue at once, classifies its items and passes every
- * job on to the writer in the order it came. After an item fails to
- * classify, the items and cursors behind it are dropped, as if the fetcher
- * had stopped there (it stops at its next item: tag_failed); flushes still
- * pass, so what came before is committed.
- */
+/* Takes the tagger's queue at once, classifies its items and passes every job on to the writer in the order it came. */
 static void *tagger_main(void *arg)
 {
 	struct ct_pipeline *p = arg;
@@ -440,15 +450,8 @@ static void *tagger_main(void *arg)
 			struct ct_job *j = batch;
 			batch = j->next;
 			j->next = NULL;
-			int dropped = __atomic_load_n(&p->tag_failed, __ATOMIC_ACQUIRE);
-			if (j->type == JOB_ITEM && !dropped && tag_job(p, j)) {
-				__atomic_store_n(&p->tag_failed, 1, __ATOMIC_RELEASE);
-				dropped = 1;
-			}
-			if (dropped && (j->type == JOB_ITEM || j->type == JOB_CURSOR)) {
-				job_free(j);
-				continue;
-			}
+			if (j->type == JOB_ITEM)
+				tag_job(p, j);
 			stop |= j->type == JOB_STOP;
 			enqueue(p, j);
 		}
@@ -466,9 +469,8 @@ static int submit(struct ct_pipeline *p, struct ct_job *j)
 		return enqueue(p, j);
 	pthread_mutex_lock(&p->qlock);
 	wait_for_room(p, &p->tq);
-	/* as enqueue() refuses items after a failed write; after a failed tagging, cursors too */
-	int tag_failed = __atomic_load_n(&p->tag_failed, __ATOMIC_ACQUIRE);
-	if ((j->type == JOB_ITEM && (p->failed || tag_failed)) || (j->type == JOB_CURSOR && tag_failed)) {
+	/* as enqueue() refuses items after a failed write */
+	if (j->type == JOB_ITEM && p->failed) {
 		pthread_mutex_unlock(&p->qlock);
 		job_free(j);
 		return -1;
@@ -538,10 +540,8 @@ static int sink_item(struct ct_sink *s, struct ct_item *it)
 	j->it = *it;           /* the job takes the item's contents */
 	memset(it, 0, sizeof(*it));
 	ct_pipeline_prepare(p, &j->it);
-	if (!p->tagger_started && tag_job(p, j)) {
-		job_free(j);
-		return -1;
-	}
+	if (!p->tagger_started)
+		tag_job(p, j);
 	ct_store_derive(p->store, &j->it, &j->derived);
 	return submit(p, j);
 }
@@ -684,10 +684,8 @@ int ct_pipeline_finish(struct ct_pipeline *p)
 int ct_pipeline_failed(struct ct_pipeline *p)
 {
 	pthread_mutex_lock(&p->qlock);
-	int f = p->failed || p->tag_failed;
-	/* the next source starts clean (the tagger is past this one's jobs: they were flushed) */
-	p->failed = 0;
-	__atomic_store_n(&p->tag_failed, 0, __ATOMIC_RELEASE);
+	int f = p->failed;
+	p->failed = 0;           /* the next source starts clean */
 	pthread_mutex_unlock(&p->qlock);
 	return f;
 }

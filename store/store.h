@@ -573,7 +573,6 @@ struct ct_pipeline {
 	pthread_t tagger;
 	int tagger_started;
 	struct ct_job_queue tq;      /* to the tagger */
-	int tag_failed;              /* classifying failed: the source stops there */
 	int failed;                  /* a store write failed: stop the fetcher */
 	long flushes_done, flushes_asked;
 	int flush_rc;
@@ -598,7 +597,7 @@ int ct_pipeline_init(struct ct_pipeline *p, const struct ct_config *cfg, struct 
 int ct_pipeline_start(struct ct_pipeline *p);
 /* Waits until everything handed over is committed; 0 or -1. */
 int ct_pipeline_finish(struct ct_pipeline *p);
-/* 1 when a store write or classifying failed since the last call (and clears it). */
+/* 1 when a store write failed since the last call (and clears it). */
 int ct_pipeline_failed(struct ct_pipeline *p);
 void ct_pipeline_release(struct ct_pipeline *p);
 

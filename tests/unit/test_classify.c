@@ -207,6 +207,39 @@ static void test_invalid_utf8_is_matched_safely(void **state)
 	ct_tags_clear(&t);
 }
 
+/*
+ * A rule PCRE2 cannot finish matching (its match limit: a pattern that
+ * backtracks without end) does not count for that text; the other rules
+ * tag as always, the call succeeds, and ct_classify_failure() names the
+ * rule until the next call.
+ */
+static void test_unfinished_match_skips_only_that_rule(void **state)
+{
+	struct ct_rules *r = NULL;
+	assert_int_equal(ct_rules_load_string("slow.conf",
+		"[rule billing.twice]\ncategory = billing_dispute\npattern = \\bcharged\\s+twice\\b\n"
+		"[rule slow.backtrack]\ncategory = billing_dispute\npattern = (?:x+x+)+[yz]\n"
+		"[rule slow.unless]\ncategory = handoff\npattern = \\bxx\nunless = (?:x+x+)+[yz]\n",
+		stderr, &r), 0);
+	const char body[] = "You charged twice. xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+	struct ct_tags t = CT_TAGS_INIT;
+	assert_int_equal(ct_classify_hits(r, "", body, sizeof(body) - 1, 0, &t), 0);
+	assert_int_equal(t.n, 1);
+	assert_string_equal(t.v[0].rule_id, "billing.twice");
+	const char *f = ct_classify_failure();
+	assert_non_null(f);
+	assert_non_null(strstr(f, "match limit"));
+	assert_true(strstr(f, "rule 'slow.backtrack'") || strstr(f, "rule 'slow.unless'"));
+	ct_tags_clear(&t);
+	/* a text that matches in time: no failure left over from the call before */
+	const char ok[] = "You charged twice. xxy";
+	assert_int_equal(ct_classify_hits(r, "", ok, sizeof(ok) - 1, 0, &t), 0);
+	assert_null(ct_classify_failure());
+	assert_int_equal(t.n, 2);   /* billing.twice, slow.backtrack; slow.unless is cancelled by its unless */
+	ct_tags_clear(&t);
+	ct_rules_free(r);
+}
+
 struct pf_case {
 	const char *pattern, *want;
 	int at_start;
@@ -286,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_utf8_is_matched_safely),
 		cmocka_unit_test(test_prefilter_extracts_required_literals),
 		cmocka_unit_test(test_classify_is_thread_safe),
+		cmocka_unit_test(test_unfinished_match_skips_only_that_rule),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
