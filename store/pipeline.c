@@ -425,17 +425,16 @@ static void tag_job(const struct ct_pipeline *p, struct ct_job *j)
 		ct_tags_clear(&j->tags);
 		ct_ledger_clear(&j->ledger);
 		ct_item_warn(&j->it, "classifying failed: stored without tags");
-	} else if (ct_classify_failure()) {
-		ct_item_warn(&j->it, "classifying: %s; that rule did not count for this item", ct_classify_failure());
 	} else {
 		j->tagged = 1;
-		return;
+		if (!ct_classify_failure())
+			return;
+		ct_item_warn(&j->it, "classifying: %s; that rule did not count for this item", ct_classify_failure());
 	}
 	if (j->derived.ready) {   /* worked out before: again, with the warning */
 		ct_store_derived_free(&j->derived);
 		ct_store_derive(p->store, &j->it, &j->derived);
 	}
-	j->tagged = 1;
 }
 
 /* Takes the tagger's queue at once, classifies its items and passes every job on to the writer in the order it came. */
