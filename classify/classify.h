@@ -98,7 +98,9 @@ struct ct_tags {
  * the text the author wrote). is_staff: the sender is staff
  * (organization.internal_domains). body need not be NUL-terminated; invalid
  * UTF-8 is matched as if each bad byte were '?', spans still index body.
- * Thread-safe for concurrent calls with the same rules. Returns 0 or -1.
+ * Thread-safe for concurrent calls with the same rules. Returns 0 or -1
+ * (these functions keep -1 for errors to come; matching no longer fails:
+ * a rule PCRE2 cannot finish is reported by ct_classify_failure()).
  */
 int ct_classify(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
 		int is_staff, struct ct_tags *out);

@@ -26,14 +26,9 @@ struct example {
 };
 
 /*
- * One top-level branch of a pattern for the prefilter: every match of the
- * branch holds one of anchors (start: and begins with it) and one literal of
- * each confirm set.
- */
-/*
  * A pattern compiled on its first use (ready: tried; re NULL when it could
  * not be), and JIT-compiled, as a copy (jit), once it has been used often
- * enough to repay that (ct_lazy_re_get in match.c).
+ * enough to repay that (lazy_re_get in match.c).
  */
 struct ct_lazy_re {
 	pcre2_code *re, *jit;
@@ -42,6 +37,11 @@ struct ct_lazy_re {
 };
 void ct_lazy_re_free(struct ct_lazy_re *l);
 
+/*
+ * One top-level branch of a pattern for the prefilter: every match of the
+ * branch holds one of anchors (start: and begins with it) and one literal of
+ * each confirm set.
+ */
 struct pf_branch {
 	struct ct_strlist anchors;
 	int start;
@@ -235,7 +235,10 @@ int ct_rule_find(const struct rule *ru, const char *text, size_t lo, size_t hi, 
  */
 int ct_rule_find_re(const struct rule *ru, const pcre2_code *re, const char *text, size_t lo, size_t hi, size_t from,
 		    size_t to, size_t limit, size_t *ms, size_t *me);
-/* One anchored attempt at offset at (bounded by to) of br alone if it is, else of the whole pattern, with the unless check. Same returns. */
+/*
+ * One anchored attempt at offset at (bounded by to): of br alone if it
+ * stands alone, else of the whole pattern; with the unless check. Same returns.
+ */
 int ct_rule_find_at(const struct rule *ru, const struct pf_branch *br, const char *text, size_t lo, size_t hi,
 		    size_t at, size_t to, size_t *ms, size_t *me);
 

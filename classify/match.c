@@ -709,7 +709,7 @@ static void group_hits(const struct ct_rules *r, struct scratch *sc)
  * searched further: ct_classify would drop its tags anyway. Without it
  * (ct_classify_hits), every rule is tried.
  */
-static int find_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
+static void find_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
 		     int is_staff, int ledger, int prune, struct ct_tags *out)
 {
 	struct scratch *sc = scratch_get();
@@ -859,8 +859,6 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 				sc->covered[hi->rule] = we;
 			}
 		}
-		if (rc < 0)
-			return -1;
 		if (rc) {
 			add_tag(out, ru, t, sg->start, sg->end, ms, me, 0);
 			sc->done[hi->rule] = 1;
@@ -880,8 +878,6 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 			const struct ct_span *sg = &sc->segs.v[g];
 			size_t ms, me;
 			int rc = ct_rule_find(ru, t, sg->start, sg->end, sg->start, sg->end, &ms, &me);
-			if (rc < 0)
-				return -1;
 			if (rc) {
 				add_tag(out, ru, t, sg->start, sg->end, ms, me, 0);
 				hit = 1;
@@ -902,8 +898,6 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 			if (!(ru->fields & FIELD_SUBJECT) || !sender_ok(ru, is_staff) || CAT_DEAD(ru) || (ledger != 2 && !ru->ledger != !ledger))
 				continue;
 			int rc = ct_rule_find(ru, st, 0, slen, 0, slen, &ms, &me);
-			if (rc < 0)
-				return -1;
 			if (rc)
 				add_tag(out, ru, st, 0, slen, ms, me, 1);
 		}
@@ -911,19 +905,20 @@ static int find_hits(const struct ct_rules *r, const char *subject, const char *
 #undef CAT_DEAD
 	if (out->n - first > 1)
 		qsort(out->v + first, out->n - first, sizeof(*out->v), tag_cmp);
-	return 0;
 }
 
 int ct_classify_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len,
 		     int is_staff, struct ct_tags *out)
 {
-	return find_hits(r, subject, body, body_len, is_staff, 0, 0, out);
+	find_hits(r, subject, body, body_len, is_staff, 0, 0, out);
+	return 0;
 }
 
 int ct_find_hits(const struct ct_rules *r, const char *subject, const char *body, size_t body_len, int is_staff,
 		 int ledger, struct ct_tags *out)
 {
-	return find_hits(r, subject, body, body_len, is_staff, ledger, 0, out);
+	find_hits(r, subject, body, body_len, is_staff, ledger, 0, out);
+	return 0;
 }
 
 static void apply_thresholds(const struct ct_rules *r, struct ct_tags *out, size_t first);
@@ -999,10 +994,7 @@ int ct_ledger_find(const struct ct_rules *r, const char *body, size_t body_len, 
 		   int tz_min, struct ct_ledger *out)
 {
 	struct ct_tags t = CT_TAGS_INIT;
-	if (find_hits(r, NULL, body, body_len, is_staff, 1, 0, &t)) {
-		ct_tags_clear(&t);
-		return -1;
-	}
+	find_hits(r, NULL, body, body_len, is_staff, 1, 0, &t);
 	split_ledger(r, body, body_len, &t, written, tz_min, NULL, out);
 	return 0;
 }
@@ -1012,10 +1004,7 @@ int ct_classify_ledger(const struct ct_rules *r, const char *subject, const char
 {
 	struct ct_tags t = CT_TAGS_INIT;
 	size_t first = out->n;
-	if (find_hits(r, subject, body, body_len, is_staff, 2, 1, &t)) {
-		ct_tags_clear(&t);
-		return -1;
-	}
+	find_hits(r, subject, body, body_len, is_staff, 2, 1, &t);
 	split_ledger(r, body ? body : "", body ? body_len : 0, &t, written, tz_min, out, ledger);
 	apply_thresholds(r, out, first);
 	return 0;
@@ -1074,8 +1063,7 @@ int ct_classify(const struct ct_rules *r, const char *subject, const char *body,
 		int is_staff, struct ct_tags *out)
 {
 	size_t first = out->n;
-	if (find_hits(r, subject, body, body_len, is_staff, 0, 1, out))
-		return -1;
+	find_hits(r, subject, body, body_len, is_staff, 0, 1, out);
 	apply_thresholds(r, out, first);
 	return 0;
 }

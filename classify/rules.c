@@ -451,7 +451,6 @@ static void compile_one(struct loader *ld, struct rule *ru, const char *pat, int
 	*out = re;
 }
 
-
 /*
  * Appends pat to out with every "(?&NAME)" of a [define NAME] replaced by
  * "(?:its pattern)", itself expanded (depth counts the nesting). A name that
@@ -514,8 +513,6 @@ static int expand_defines(struct loader *ld, char **pat, const char *owner, int 
 	*pat = ct_buf_detach(&b, NULL);
 	return 0;
 }
-
-
 
 static void validate(struct loader *ld)
 {

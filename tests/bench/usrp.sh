@@ -26,26 +26,11 @@ fi
 work="$BENCH_DIR/usrp"
 rm -rf "$work"
 mkdir -p "$work"
-conf() { # NAME RULES
-	cat >"$work/$1.conf" <<EOF
-[store]
-path = $work/$1.db
-[organization]
-internal_domains = ettus.com, ni.com, emerson.com
-rules = $2
-[department Support]
-addresses = usrp-users@lists.ettus.com
-[source usrp]
-type = maildir
-path = $USRP
-department = Support
-EOF
-}
-conf base "$base/config/rules.conf"
-conf this "$TOP/config/rules.conf"
+sh "$TOP/tests/qa/usrp-conf.sh" "$USRP" "$base/config/rules.conf" >"$work/base.conf"
+sh "$TOP/tests/qa/usrp-conf.sh" "$USRP" "$TOP/config/rules.conf" >"$work/this.conf"
 one() { # NAME BINARY: appends "wall cpu" to $work/NAME.times
 	rm -f "$work/$1.db" "$work/$1.db-wal" "$work/$1.db-shm"
-	/usr/bin/time -f "%e %U %S" -o "$work/t" "$2" -q -c "$work/$1.conf" ingest >/dev/null 2>&1 ||
+	/usr/bin/time -f "%e %U %S" -o "$work/t" "$2" -q -c "$work/$1.conf" --db "$work/$1.db" ingest >/dev/null 2>&1 ||
 		{ echo "usrp: $1 ingest failed"; exit 1; }
 	awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' "$work/t" >>"$work/$1.times"
 }

@@ -61,17 +61,7 @@ for c in corpus2 corpus; do
 	fi
 done
 if [ -n "$usrp" ] && [ -d "$usrp" ]; then
-	cat > "$tmp/usrp.conf" <<EOF
-[organization]
-internal_domains = ettus.com, ni.com, emerson.com
-rules = $rules
-[department Support]
-addresses = usrp-users@lists.ettus.com
-[source usrp]
-type = maildir
-path = $usrp
-department = Support
-EOF
+	sh "$(dirname "$0")/usrp-conf.sh" "$usrp" "$rules" > "$tmp/usrp.conf"
 	"$bin" -c "$tmp/usrp.conf" --db "$tmp/usrp.db" ingest -q --no-classify 2>/dev/null || true
 	"$bin" -c "$tmp/usrp.conf" --db "$tmp/usrp.db" rules masscheck --rules "$rules" \
 		--categories overpromise,billing_dispute,handoff --format json > "$tmp/usrp.json"
