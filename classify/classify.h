@@ -44,6 +44,22 @@ int ct_rules_load(const char *path, struct ct_rules **out);
 int ct_rules_load_file(const char *path, FILE *err, struct ct_rules **out);
 /* The same from a string; name stands for the file name in messages. */
 int ct_rules_load_string(const char *name, const char *text, FILE *err, struct ct_rules **out);
+/*
+ * What the configuration knows of the organization: the names of its
+ * departments and helpdesk groups, and the departments' mail addresses.
+ * Loaded with it, the rules' [define]s org_dept and org_addr match those
+ * (names as configured, each run of blanks as any blank run; addresses
+ * exactly); without it, or with none given, they keep the rule file's
+ * pattern, or match nothing when the file has none. So rules can name
+ * "a department of this organization" for any organization.
+ */
+struct ct_rules_org {
+	const char *const *names;
+	size_t nnames;
+	const char *const *addrs;
+	size_t naddrs;
+};
+int ct_rules_load_org(const char *path, const struct ct_rules_org *org, FILE *err, struct ct_rules **out);
 void ct_rules_free(struct ct_rules *r);
 
 /*
@@ -152,6 +168,13 @@ void ct_qa_free(struct ct_qa *q);
  */
 int ct_qa_add(struct ct_qa *q, const char *external_id, const char *const *labels, size_t nlabels, int labelled,
 	      const char *subject, const char *body, size_t body_len, int is_staff);
+/*
+ * The rules ct_qa_add classifies with from now on: the same rule file loaded
+ * for another organization (ct_rules_load_org; same rules in the same order),
+ * for a labelled source with a configuration of its own. NULL: those of
+ * ct_qa_new again. Borrowed until the next call.
+ */
+void ct_qa_use_rules(struct ct_qa *q, const struct ct_rules *r);
 size_t ct_qa_count(const struct ct_qa *q);
 /* Prints the report (json: one JSON document), with up to samples false hits and misses per category. */
 int ct_qa_report(const struct ct_qa *q, int json, size_t samples, FILE *out);

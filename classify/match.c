@@ -169,7 +169,11 @@ static void finish_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t 
 	*we = j;
 }
 
-void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e, size_t *ws, size_t *we)
+/*
+ * ct_sentence_bounds; returns 1 when the sentence is as long as the length
+ * limit (a long paragraph), so that its bounds depend on where they were taken.
+ */
+static int sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e, size_t *ws, size_t *we)
 {
 	size_t i = s, j = e, end;
 	while (i > lo && s - i < SENTENCE_MAX && !starts_sentence(t, lo, i))
@@ -182,6 +186,13 @@ void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e,
 		j++;
 	}
 	finish_bounds(t, lo, hi, s, e, i, j, ws, we);
+	/* A window this long depends on where it was taken from: a later match's may differ. */
+	return j - i >= SENTENCE_MAX;
+}
+
+void ct_sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e, size_t *ws, size_t *we)
+{
+	sentence_bounds(t, lo, hi, s, e, ws, we);
 }
 
 void ct_sentence_index(struct ct_sentence_index *x, const char *t, size_t lo, size_t hi)
@@ -419,12 +430,18 @@ int ct_rule_find_re(const struct rule *ru, const pcre2_code *re, const char *tex
 		}
 		if (ru->unless_re) {
 			size_t ws, we;
-			ct_sentence_bounds(text, lo, hi, s, e, &ws, &we);
+			int cut = sentence_bounds(text, lo, hi, s, e, &ws, &we);
 			ct_jit_ready(ru->unless_re, &ru->jit_unless);
 			rc = pcre2_match(ru->unless_re, (PCRE2_SPTR)text, we, ws, PCRE2_NO_UTF_CHECK, sc->md, NULL);
 			if (rc >= 0 || rc == PCRE2_ERROR_PARTIAL) {
-				/* Negated: the rest of this sentence is cancelled too. */
-				from = we > e ? we : e;
+				/*
+				 * Negated: the rest of this sentence is cancelled too. Not
+				 * in a paragraph as long as the length limit: a later
+				 * match there has a window of its own, which may not hold
+				 * what negated this one (as when the prefilter tries each
+				 * anchor).
+				 */
+				from = cut ? s + ct_utf8_seqlen((const unsigned char *)text + s, to - s) : we > e ? we : e;
 				continue;
 			}
 			if (rc != PCRE2_ERROR_NOMATCH)

@@ -609,8 +609,9 @@ static int has_group(const char *p, const char *end)
  * boundaries only): (?:A|B)R is AR|BR, tried in the same order. A group
  * with more after it is opened only when it holds groups itself (a
  * [define], not a word list such as (?:the|our)), and never when
- * quantified. Stops at 64 branches (*n counts them).
+ * quantified. Stops at PF_MAX_BRANCHES branches (*n counts them).
  */
+#define PF_MAX_BRANCHES 64
 static void flatten_into(struct ct_buf *out, const struct ct_buf *pfx, const char *p, const char *end,
 			 const char *sfx, size_t sfxlen, size_t reserve, int depth, size_t *n)
 {
@@ -623,10 +624,10 @@ static void flatten_into(struct ct_buf *out, const struct ct_buf *pfx, const cha
 			q += 2;
 		if (depth < 8 && ae - q >= 4 && !strncmp(q, "(?:", 3))
 			ge = group_end(q, ae);
-		/* Opened only while the branches, those still to come here and above (reserve) counted, stay within 64. */
+		/* Opened only while the branches, those still to come here and above (reserve) counted, stay within PF_MAX_BRANCHES. */
 		size_t later = left;
 		if (ge && ge < ae && (ge == ae - 1 || (!quantifier_at(ge + 1, ae) && has_group(q + 3, ge))) &&
-		    *n + count_alts(q + 3, ge) + later + reserve <= 64) {
+		    *n + count_alts(q + 3, ge) + later + reserve <= PF_MAX_BRANCHES) {
 			struct ct_buf pfx2 = CT_BUF_INIT, sfx2 = CT_BUF_INIT;
 			ct_buf_add(&pfx2, pfx->buf, pfx->len);
 			ct_buf_add(&pfx2, p, (size_t)(q - p));
@@ -664,7 +665,7 @@ char *ct_pf_flatten(const char *pattern)
 	flatten_into(&out, &pfx, pattern, end, "", 0, 0, 0, &after);
 	ct_buf_release(&pfx);
 	/* Nothing gained, or so many branches that the prefilter table would swell: keep the pattern. */
-	if (after == before || after > 64) {
+	if (after == before || after > PF_MAX_BRANCHES) {
 		ct_buf_release(&out);
 		return NULL;
 	}

@@ -35,6 +35,7 @@ struct qa_item {
 
 struct ct_qa {
 	const struct ct_rules *r;
+	const struct ct_rules *cur;   /* what ct_qa_add classifies with (ct_qa_use_rules), else r */
 	struct qa_item *v;
 	size_t n, alloc;
 	/* Scored categories: names borrowed from the rules (or owned when no rule has them). */
@@ -85,6 +86,7 @@ static int cat_index(const struct ct_qa *q, const char *name)
 	return -1;
 }
 
+/* Index of the rule whose id is rule_id (borrowed from r: compared as a pointer). */
 static int rule_index(const struct ct_rules *r, const char *rule_id)
 {
 	for (size_t i = 0; i < r->n; i++)
@@ -125,7 +127,7 @@ int ct_qa_add(struct ct_qa *q, const char *external_id, const char *const *label
 	      const char *subject, const char *body, size_t body_len, int is_staff)
 {
 	struct ct_tags t = CT_TAGS_INIT;
-	if (ct_classify_hits(q->r, subject, body, body_len, is_staff, &t))
+	if (ct_classify_hits(q->cur ? q->cur : q->r, subject, body, body_len, is_staff, &t))
 		return -1;
 	if (ct_classify_failure())
 		ct_warn("%s: %s; that rule did not count", external_id, ct_classify_failure());
@@ -142,7 +144,7 @@ int ct_qa_add(struct ct_qa *q, const char *external_id, const char *const *label
 	}
 	it->hits = ct_calloc(t.n ? t.n : 1, sizeof(*it->hits));
 	for (size_t i = 0; i < t.n; i++) {
-		int ri = rule_index(q->r, t.v[i].rule_id), dup = 0;
+		int ri = rule_index(q->cur ? q->cur : q->r, t.v[i].rule_id), dup = 0;
 		for (size_t k = 0; k < it->nhits && !dup; k++)
 			dup = it->hits[k].rule == (uint32_t)ri;
 		if (ri < 0 || dup)
@@ -155,6 +157,11 @@ int ct_qa_add(struct ct_qa *q, const char *external_id, const char *const *label
 	it->head = text_head(body ? body : "", body ? body_len : 0);
 	ct_tags_clear(&t);
 	return 0;
+}
+
+void ct_qa_use_rules(struct ct_qa *q, const struct ct_rules *r)
+{
+	q->cur = r;
 }
 
 size_t ct_qa_count(const struct ct_qa *q)

@@ -14,6 +14,7 @@
 #include "classify_p.h"
 #include "../config/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 struct loader {
 	const char *file;
+	const struct ct_rules_org *org;
 	FILE *err;
 	FILE *fp;
 	const char *text;       /* ct_rules_load_string */
@@ -514,6 +516,53 @@ static int expand_defines(struct loader *ld, char **pat, const char *owner, int 
 	return 0;
 }
 
+static const struct define *find_define(const struct ct_rules *r, const char *name)
+{
+	for (size_t i = 0; i < r->ndefs; i++)
+		if (!strcmp(r->defs[i].name, name))
+			return &r->defs[i];
+	return NULL;
+}
+
+/*
+ * A rule with declared anchors that takes the organization's names (its
+ * expanded pattern holds org_dept's) runs only where one of its anchors is:
+ * each name's longest word (ASCII letters and digits, 3 bytes or more) joins
+ * them, and "@" for the addresses. A name without such a word ("IT") cannot
+ * be anchored: such a rule does not see it.
+ */
+static void add_org_anchors(struct loader *ld, struct rule *ru)
+{
+	const struct ct_rules_org *o = ld->org;
+	const struct define *dd = find_define(ld->r, "org_dept"), *da = find_define(ld->r, "org_addr");
+	if (!o || !ru->pattern)
+		return;
+	if (o->nnames && dd && strstr(ru->pattern, dd->pattern))
+		for (size_t i = 0; i < o->nnames; i++) {
+			const char *n = o->names[i], *best = NULL;
+			size_t best_len = 0;
+			for (const char *p = n; p && *p;) {
+				size_t len = 0;
+				while (isalnum((unsigned char)p[len]) && (unsigned char)p[len] < 0x80)
+					len++;
+				if (len > best_len) {
+					best = p;
+					best_len = len;
+				}
+				p += len ? len : 1;
+			}
+			if (best_len < 3)
+				continue;
+			char *w = ct_strndup(best, best_len);
+			ct_lower_ascii(w);
+			if (!ct_strlist_has(&ru->anchors, w))
+				ct_strlist_push(&ru->anchors, w);
+			free(w);
+		}
+	if (o->naddrs && da && strstr(ru->pattern, da->pattern) && !ct_strlist_has(&ru->anchors, "@"))
+		ct_strlist_push(&ru->anchors, "@");
+}
+
 static void validate(struct loader *ld)
 {
 	for (size_t i = 0; i < ld->r->ndefs; i++)
@@ -561,6 +610,7 @@ static void validate(struct loader *ld)
 					ct_strlist_push(&ru->anchors, l.v[k]);
 			}
 			ct_strlist_clear(&l);
+			add_org_anchors(ld, ru);
 			ru->anchored = 0;
 			/* Branches that each hold anchors of their own beat the declared list. */
 			if (ru->re && ru->anchors.n && (ru->flat = ct_pf_flatten(ru->pattern)) &&
@@ -572,16 +622,26 @@ static void validate(struct loader *ld)
 			}
 		} else if (ru->re) {
 			ct_pf_extract(ru->pattern, &ru->anchors, &ru->anchored);
-			/* The flattened pattern's branches first: more of them, each with rarer anchors. */
-			if (ru->anchors.n && (ru->flat = ct_pf_flatten(ru->pattern)) &&
-			    ct_pf_branches(ru->flat, &ru->br, &ru->nbr)) {
+			/*
+			 * The flattened pattern's branches first: more of them, each with
+			 * rarer anchors. Also when the whole pattern gave none: its
+			 * literals may be too many to keep as one set (over 64) while
+			 * each branch has a few of its own.
+			 */
+			if ((ru->flat = ct_pf_flatten(ru->pattern)) && ct_pf_branches(ru->flat, &ru->br, &ru->nbr)) {
 				free(ru->flat);
 				ru->flat = NULL;
 			}
-			if (ru->anchors.n && !ru->flat && ct_pf_branches(ru->pattern, &ru->br, &ru->nbr)) {
+			if (!ru->flat && ct_pf_branches(ru->pattern, &ru->br, &ru->nbr)) {
 				ru->br = NULL;
 				ru->nbr = 0;
 			}
+			/* Then the rule's anchors are those of its branches. */
+			int from_branches = !ru->anchors.n;
+			for (size_t b = 0; from_branches && ru->br && b < ru->nbr; b++)
+				for (size_t k = 0; k < ru->br[b].anchors.n; k++)
+					if (!ct_strlist_has(&ru->anchors, ru->br[b].anchors.v[k]))
+						ct_strlist_push(&ru->anchors, ru->br[b].anchors.v[k]);
 		}
 		if (ru->anchors.n && !ru->br) {
 			/* One branch holding all anchors, nothing to confirm. */
@@ -630,6 +690,75 @@ static void compute_hash(struct ct_rules *r)
 	ct_buf_release(&b);
 }
 
+/* Appends text to b as a PCRE2 pattern matching it literally; a run of blanks matches any run of blanks. */
+static void add_literal(struct ct_buf *b, const char *text)
+{
+	for (const char *p = text; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == ' ' || c == '\t') {
+			while (p[1] == ' ' || p[1] == '\t')
+				p++;
+			ct_buf_addstr(b, "\\s+");
+		} else if (c < 0x80 && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+			if (c < 0x20)
+				continue;
+			ct_buf_addch(b, '\\');
+			ct_buf_addch(b, (char)c);
+		} else {
+			ct_buf_addch(b, (char)c);
+		}
+	}
+}
+
+static int longer_first(const void *a, const void *b)
+{
+	size_t x = strlen(*(const char *const *)a), y = strlen(*(const char *const *)b);
+	return x < y ? 1 : x > y ? -1 : strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Sets define name to the alternation of v (longest first, so that "Account
+ * Management" wins over "Account"), adding the define when the file has
+ * none; with v empty, the file's own pattern stays, or a pattern that
+ * matches nothing is added.
+ */
+static void set_org_define(struct loader *ld, const char *name, const char *const *v, size_t n)
+{
+	struct ct_rules *r = ld->r;
+	struct define *d = NULL;
+	for (size_t i = 0; i < r->ndefs && !d; i++)
+		if (!strcmp(r->defs[i].name, name))
+			d = &r->defs[i];
+	if (!d) {
+		CT_ALLOC_GROW(r->defs, r->ndefs + 1, r->defs_alloc);
+		d = &r->defs[r->ndefs++];
+		d->name = ct_strdup(name);
+		d->pattern = ct_strdup("(?!)");
+		d->line = 0;
+	}
+	const char **sorted = ct_malloc((n ? n : 1) * sizeof(*sorted));
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] && *v[i])
+			sorted[m++] = v[i];
+	if (m) {
+		qsort(sorted, m, sizeof(*sorted), longer_first);
+		struct ct_buf b = CT_BUF_INIT;
+		ct_buf_addstr(&b, "(?:");
+		for (size_t i = 0; i < m; i++) {
+			if (i && !strcmp(sorted[i], sorted[i - 1]))
+				continue;
+			if (b.len > 3)
+				ct_buf_addch(&b, '|');
+			add_literal(&b, sorted[i]);
+		}
+		ct_buf_addch(&b, ')');
+		free(d->pattern);
+		d->pattern = ct_buf_detach(&b, NULL);
+	}
+	free(sorted);
+}
+
 static int load(struct loader *ld, struct ct_rules **out)
 {
 	struct ct_rules *r = ct_calloc(1, sizeof(*r));
@@ -640,6 +769,11 @@ static int load(struct loader *ld, struct ct_rules **out)
 		lerr(ld, rc, "not a 'key = value' line or a [section] header");
 	else if (rc < 0)
 		lerr(ld, 0, "cannot parse the file");
+	if (!ld->errors) {
+		const struct ct_rules_org *o = ld->org;
+		set_org_define(ld, "org_dept", o ? o->names : NULL, o ? o->nnames : 0);
+		set_org_define(ld, "org_addr", o ? o->addrs : NULL, o ? o->naddrs : 0);
+	}
 	validate(ld);
 	if (ld->errors) {
 		ct_rules_free(r);
@@ -654,9 +788,15 @@ static int load(struct loader *ld, struct ct_rules **out)
 
 int ct_rules_load_file(const char *path, FILE *err, struct ct_rules **out)
 {
+	return ct_rules_load_org(path, NULL, err, out);
+}
+
+int ct_rules_load_org(const char *path, const struct ct_rules_org *org, FILE *err, struct ct_rules **out)
+{
 	struct loader ld;
 	memset(&ld, 0, sizeof(ld));
 	ld.file = path;
+	ld.org = org;
 	ld.err = err ? err : stderr;
 	ld.fp = fopen(path, "r");
 	*out = NULL;

@@ -49,6 +49,13 @@ struct ct_cli {
 const char *ct_cli_rules_path(const struct ct_cli *cli);
 /* Reports that ct_cli_rules_path() found none, naming where it looked; the caller adds a hint. */
 void ct_cli_rules_missing(void);
+struct ct_rules;
+/*
+ * Loads the rule file at path for the organization of cfg (NULL: none): its
+ * departments' names, helpdesk groups and addresses become the rules'
+ * org_dept and org_addr (ct_rules_load_org). Problems are printed; -1.
+ */
+int ct_cli_load_rules(const struct ct_config *cfg, const char *path, struct ct_rules **out);
 
 /* Opens cli->store when it is not open yet (the path from --db or [store] path). */
 /*

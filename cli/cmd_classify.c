@@ -121,7 +121,7 @@ int ct_cmd_classify(int argc, char **argv, struct ct_cli *cli)
 		ct_hint("pass --rules FILE, or set [organization] rules in the configuration");
 		return 2;
 	}
-	if (ct_rules_load(rules_path, &rules))
+	if (ct_cli_load_rules(&cli->cfg, rules_path, &rules))
 		return 2;
 	if (!cli->store && ct_cli_open_store(cli, 1)) {
 		ct_rules_free(rules);

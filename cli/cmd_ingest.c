@@ -106,6 +106,48 @@ void ct_cli_rules_missing(void)
 		 "beside this casetrail, none installed in '%s'", CT_DATADIR);
 }
 
+int ct_cli_load_rules(const struct ct_config *cfg, const char *path, struct ct_rules **out)
+{
+	struct ct_strlist names = CT_STRLIST_INIT, addrs = CT_STRLIST_INIT;
+	for (size_t i = 0; cfg && i < cfg->ndepts; i++) {
+		const struct ct_department *d = &cfg->depts[i];
+		ct_strlist_push(&names, d->name);
+		for (size_t k = 0; k < d->helpdesk_groups.n; k++)
+			ct_strlist_push(&names, d->helpdesk_groups.v[k]);
+		for (size_t k = 0; k < d->addresses.n; k++)
+			ct_strlist_push(&addrs, d->addresses.v[k]);
+	}
+	struct ct_rules_org org = { (const char *const *)names.v, names.n, (const char *const *)addrs.v, addrs.n };
+	int rc;
+	if (!names.n && !addrs.n) {
+		rc = ct_rules_load_org(path, NULL, stderr, out);
+	} else {
+		/*
+		 * A pattern that takes the names many times may grow past what
+		 * PCRE2 compiles: then the rules are loaded without them, with a
+		 * warning, rather than not at all (the file's own problems are
+		 * printed by the second load).
+		 */
+		char *msg = NULL;
+		size_t msg_len = 0;
+		FILE *err = open_memstream(&msg, &msg_len);
+		rc = ct_rules_load_org(path, &org, err ? err : stderr, out);
+		if (err)
+			fclose(err);
+		if (rc && (rc = ct_rules_load_org(path, NULL, stderr, out)) == 0) {
+			char *nl = msg ? strchr(msg, '\n') : NULL;
+			if (nl)
+				*nl = '\0';
+			ct_warn("the rules are used without the configured departments' names and addresses "
+				"(org_dept, org_addr): with them, %s", msg && *msg ? msg : "they did not load");
+		}
+		free(msg);
+	}
+	ct_strlist_clear(&names);
+	ct_strlist_clear(&addrs);
+	return rc;
+}
+
 /* The signal that interrupted the run (SIGTERM, SIGINT), or 0. */
 static volatile sig_atomic_t interrupted;
 
@@ -483,7 +525,7 @@ int ct_cmd_ingest(int argc, char **argv, struct ct_cli *cli)
 			ret = fail_early(&r, 2);
 			goto out_early;
 		}
-		if (ct_rules_load(rp, &rules)) {
+		if (ct_cli_load_rules(&cli->cfg, rp, &rules)) {
 			ret = fail_early(&r, 2);
 			goto out_early;
 		}

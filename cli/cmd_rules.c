@@ -132,7 +132,7 @@ static int cmd_test(int argc, char **argv, struct ct_cli *cli)
 	if (!rules_path && !(rules_path = default_rules(cli)))
 		return 2;
 	struct ct_rules *r;
-	if (ct_rules_load(rules_path, &r))
+	if (ct_cli_load_rules(&cli->cfg, rules_path, &r))
 		return 2;
 	struct ct_buf raw = CT_BUF_INIT;
 	struct ct_item it;

@@ -258,14 +258,21 @@ static int collect_corpus(const char *dir, struct collect *c)
 	char *argv[] = { "ingest", "--no-classify", "-q", "--eml", eml, NULL };
 	int argc = sub.have_config ? 3 : 5;
 	int rc = ct_cmd_ingest(argc, argv, &sub);
+	struct ct_rules *own = NULL;
+	/* A corpus with a configuration is classified for its organization (its departments). */
+	if ((rc == 0 || rc == 1) && sub.have_config && ct_cli_load_rules(&sub.cfg, c->o->rules_path, &own))
+		rc = 2;
 	if (rc == 0 || rc == 1) {
 		c->cfg = &sub.cfg;
+		ct_qa_use_rules(c->qa, own);
 		if (ct_store_items_to_classify(sub.store, "", collect_one, c))
 			ret = 1;
+		ct_qa_use_rules(c->qa, NULL);
 		c->cfg = NULL;
 	} else {
 		ret = rc;
 	}
+	ct_rules_free(own);
 	ct_store_close(sub.store);
 	sub.store = NULL;
 	free(db);
@@ -427,7 +434,7 @@ static int run(int argc, char **argv, struct ct_cli *cli, int fit)
 		ret = 2;
 		goto out;
 	}
-	if (ct_rules_load(o.rules_path, &rules)) {
+	if (ct_cli_load_rules(&cli->cfg, o.rules_path, &rules)) {
 		ret = 2;
 		goto out;
 	}

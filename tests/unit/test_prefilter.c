@@ -392,6 +392,40 @@ static void test_long_paragraph_window_holds_a_later_match(void **state)
 }
 
 /*
+ * In a paragraph longer than a sentence may be, a match negated by
+ * 'unless' (its window reaches back to "never") does not cancel a later
+ * match whose own window does not: without the prefilter the search went on
+ * from the end of the first window and lost the second, which the
+ * prefilter, trying each anchor, tagged.
+ */
+static void test_long_paragraph_unless_cancels_one_window(void **state)
+{
+	(void)state;
+	struct pair p;
+	pair_load_string(&p, "[rule fb]\ncategory = t\npattern = \\bfoo\\s+bar\\b\nunless = \\bnever\\b\n");
+	struct ct_buf b = CT_BUF_INIT;
+	ct_buf_addstr(&b, "never mind\n");
+	for (int i = 0; i < 8; i++)
+		ct_buf_addstr(&b, "item 4711 seat renewal for project alpha\n");
+	ct_buf_addstr(&b, "foo bar\n");
+	for (int i = 0; i < 12; i++)
+		ct_buf_addstr(&b, "item 4711 seat renewal for project alpha\n");
+	ct_buf_addstr(&b, "and foo bar again.");
+	for (int off = 0; off < 2; off++) {
+		char *got = tag_list(off ? p.off : p.on, b.buf, b.len, 0, 1);
+		assert_non_null(strstr(got, "fb@"));
+		/* the second one: the first lies within reach of "never" */
+		assert_null(strstr(got, "fb@341"));
+		free(got);
+	}
+	compared = differed = 0;
+	same_tags(&p, b.buf, b.len, "long paragraph");
+	assert_int_equal(differed, 0);
+	pair_free(&p);
+	ct_buf_release(&b);
+}
+
+/*
  * \pL, \g1 and octal escapes were read as an escape letter followed by
  * literal text ("labcd", confirm "1yz", "123def"), so these rules never ran.
  */
@@ -609,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_synthetic_rules_tag_alike),
 		cmocka_unit_test(test_known_differences_at_sentence_bounds),
 		cmocka_unit_test(test_long_paragraph_window_holds_a_later_match),
+		cmocka_unit_test(test_long_paragraph_unless_cancels_one_window),
 		cmocka_unit_test(test_escapes_are_not_read_as_literals),
 		cmocka_unit_test(test_looping_in_tags_ccing),
 		cmocka_unit_test(test_rules_check_reports_an_example_the_prefilter_hides),

@@ -3,6 +3,8 @@
 #include "../../classify/classify.h"
 #include "../../base/base.h"
 
+#include <unistd.h>
+
 /* Loads text as "t.conf"; returns the messages printed (owned), *rc the result. */
 static char *load_msgs(const char *text, struct ct_rules **out, int *rc)
 {
@@ -394,6 +396,75 @@ static void test_default_rules_pass_their_examples(void **state)
 	free(path);
 }
 
+/* The rules' org_dept and org_addr: the configured departments' names and addresses, or nothing. */
+static char *org_tags(const struct ct_rules *r, const char *body)
+{
+	struct ct_tags t = CT_TAGS_INIT;
+	struct ct_buf b = CT_BUF_INIT;
+	assert_int_equal(ct_classify(r, "", body, strlen(body), 1, &t), 0);
+	for (size_t i = 0; i < t.n; i++)
+		ct_buf_addf(&b, "%s%s@%zu-%zu", b.len ? " " : "", t.v[i].rule_id, t.v[i].start, t.v[i].end);
+	ct_tags_clear(&t);
+	return b.buf ? ct_buf_detach(&b, NULL) : ct_strdup("");
+}
+
+static void test_org_defines_name_the_configured_departments(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/casetrail-test-org-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	/* org_dept defined by the file (its own default), org_addr not: the loader adds it. */
+	static const char text[] =
+		"[define org_dept]\npattern = Nothing\\s+Here\n"
+		"[rule dept]\ncategory = handoff\npattern = \\bpassed\\s+to\\s+(?-i:(?&org_dept))(?=[.,]|$)\n"
+		"[rule addr]\ncategory = handoff\npattern = \\bwrite\\s+to\\s+(?&org_addr)\n"
+		"[rule dept2]\ncategory = other\npattern = \\bhanded\\s+to\\s+(?-i:(?&org_dept))\n"
+		/* declared anchors that name no department of this organization: its names' words join them */
+		"[rule decl]\ncategory = third\nanchors = billing\npattern = \\bcopying\\s+in\\s+(?:billing|(?-i:(?&org_dept)))\\b\n";
+	assert_true(write(fd, text, sizeof(text) - 1) == (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	static const char *const names[] = { "Account", "Revenue Assurance", "R&D (EU)", "Account Management", "" };
+	static const char *const addrs[] = { "ra@corp.example" };
+	struct ct_rules_org org = { names, CT_ARRAY_SIZE(names), addrs, CT_ARRAY_SIZE(addrs) };
+	struct ct_rules *with, *without, *none;
+	assert_int_equal(ct_rules_load_org(path, &org, stderr, &with), 0);
+	assert_int_equal(ct_rules_load_org(path, NULL, stderr, &without), 0);
+	struct ct_rules_org empty = { NULL, 0, NULL, 0 };
+	assert_int_equal(ct_rules_load_org(path, &empty, stderr, &none), 0);
+	static const struct {
+		const char *body, *with, *without;
+	} cases[] = {
+		{ "I have passed to Revenue  Assurance.", "dept@7-35", "" },
+		{ "I have passed to revenue assurance.", "", "" },          /* names as configured */
+		{ "I have passed to R&D (EU).", "dept@7-25", "" },          /* punctuation taken literally */
+		{ "I have passed to R&D EU.", "", "" },
+		{ "I have passed to Account Management.", "dept@7-35", "" },
+		{ "I have handed to Account Management today.", "dept2@7-35", "" }, /* the longer name first */
+		{ "I have passed to Nothing Here.", "", "dept@7-29" },       /* the file's own, without names */
+		{ "Please write to RA@corp.example today.", "addr@7-31", "" },
+		{ "We are copying in Revenue Assurance now.", "decl@7-35", "" },
+		{ "We are copying in billing now.", "decl@7-25", "decl@7-25" },
+		{ "Please write to ra@corpXexample today.", "", "" },
+	};
+	for (size_t i = 0; i < CT_ARRAY_SIZE(cases); i++) {
+		char *a = org_tags(with, cases[i].body), *b = org_tags(without, cases[i].body), *c = org_tags(none, cases[i].body);
+		assert_string_equal(a, cases[i].with);
+		assert_string_equal(b, cases[i].without);
+		assert_string_equal(c, cases[i].without);
+		free(a);
+		free(b);
+		free(c);
+	}
+	/* The names are part of what the rules are: another organization, another hash. */
+	assert_string_not_equal(ct_rules_hash(with), ct_rules_hash(without));
+	assert_string_equal(ct_rules_hash(none), ct_rules_hash(without));
+	ct_rules_free(with);
+	ct_rules_free(without);
+	ct_rules_free(none);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_default_rules_pass_their_examples),
 		cmocka_unit_test(test_promise_examples_state_the_due_time),
 		cmocka_unit_test(test_ledger_rules_tag_nothing_and_find_promises),
+		cmocka_unit_test(test_org_defines_name_the_configured_departments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
