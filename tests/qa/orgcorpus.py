@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""orgcorpus.py GENCORPUS BANK OUT [--seed N] [--cases N] - a labelled corpus of a
+"""orgcorpus.py GENCORPUS BANK OUT [--seed N] [--cases N] [--bank-phrases] - a labelled corpus of a
 company whose departments have names no rule lists ("Revenue Assurance",
 "Helpline", "Client Setup", ...), written from the team's own sentence lists.
 
@@ -9,8 +9,10 @@ covered), put into gencorpus's mail (greetings, signatures, quotes, forwards,
 internal notes, tickets) with the company's own department names and addresses
 in the handoffs. What the rules miss there they miss for the names, not for the
 words. BANK is gencorpus's public phrase bank (for everything but the tagged
-sentences and the departments); GENCORPUS the generator; OUT the corpus
-directory, then read with `casetrail rules masscheck --corpus OUT`."""
+sentences and the company); GENCORPUS the generator; OUT the corpus
+directory, then read with `casetrail rules masscheck --corpus OUT`.
+--bank-phrases keeps the bank's own tagged sentences and changes only the
+company (departments, domain, invoice and money formats, products, plans)."""
 import argparse, json, os, re, subprocess, sys
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -49,9 +51,15 @@ def main():
     ap.add_argument('out')
     ap.add_argument('--seed', default='3')
     ap.add_argument('--cases', default='300')
+    ap.add_argument('--bank-phrases', action='store_true',
+                    help="keep the bank's own tagged sentences (the wording the rules were tuned on): only the "
+                         "company (departments, domain, formats, products) changes")
     a = ap.parse_args()
     bank = json.load(open(a.bank, encoding='utf-8'))
     ph = bank['phrases']
+    if a.bank_phrases:
+        set_company(bank)
+        return generate(a, bank)
     lists = {c: third_round(os.path.join(TOP, 'tests', 'qa', 'phrases', c + '.txt'))
              for c in ('overpromise', 'billing_dispute', 'handoff')}
     pos = lambda c, who: [t for s, w, t in lists[c] if s == '+' and w == who]
@@ -92,12 +100,28 @@ def main():
             ph[k] = v
     ph['ho_not_ours_ref'] = [t.rstrip('.') + ', quoting {ticket}.' for t in ho['ho_not_ours'][:2]] or ph['ho_not_ours_ref']
     ph['neg_ho_staff'] = neg('handoff', 'staff')
+    set_company(bank)
+    return generate(a, bank)
+
+
+def set_company(bank):
+    """Another company: its departments' names and addresses, domain, number and money formats, products."""
     for d in bank['departments']:
         name, addrs = DEPTS[d['role']]
         d.update(name=name, groups=[name], addresses=addrs, titles=[name + ' Lead', name + ' Specialist'])
-    bank['company'].update(name='Harbourline Logistics', short='Harbourline', domain='harbourline.example',
-                           mail_host='mail.harbourline.example', site='www.harbourline.example',
-                           zendesk_subdomain='harbourline', system_name='Harbourline Notifications')
+    bank['company'].update(name='Quaymark Logistics', short='Quaymark', domain='quaymark.example',
+                           mail_host='mail.quaymark.example', site='www.quaymark.example',
+                           zendesk_subdomain='quaymark', system_name='Quaymark Notifications',
+                           invoice_format='RE-{year}/{n}', order_format='AUF {n}', po_format='BE-{n}',
+                           quote_format='ANG/{year}/{n}', currency_format='{v} EUR', account_prefix='QM-',
+                           products=['the Fleet Portal', 'Quaymark Drive', 'the driver app'],
+                           features=['mileage reporting', 'damage claims', 'the fuel card integration', 'tyre swaps',
+                                     'the pool-car calendar', 'e-invoicing', 'the telematics feed',
+                                     'driver onboarding', 'lease-end inspections', 'the tax export'],
+                           plans=['Basic Lease', 'Full Service', 'Fleet Plus', 'Fleet Enterprise'])
+
+
+def generate(a, bank):
     os.makedirs(a.out, exist_ok=True)
     bank_path = os.path.join(a.out, 'bank-org.json')
     json.dump(bank, open(bank_path, 'w', encoding='utf-8'), indent=1)
