@@ -516,7 +516,7 @@ static int expand_defines(struct loader *ld, char **pat, const char *owner, int 
 	return 0;
 }
 
-static const struct define *find_define(const struct ct_rules *r, const char *name)
+static struct define *find_define(const struct ct_rules *r, const char *name)
 {
 	for (size_t i = 0; i < r->ndefs; i++)
 		if (!strcmp(r->defs[i].name, name))
@@ -725,10 +725,7 @@ static int longer_first(const void *a, const void *b)
 static void set_org_define(struct loader *ld, const char *name, const char *const *v, size_t n)
 {
 	struct ct_rules *r = ld->r;
-	struct define *d = NULL;
-	for (size_t i = 0; i < r->ndefs && !d; i++)
-		if (!strcmp(r->defs[i].name, name))
-			d = &r->defs[i];
+	struct define *d = find_define(r, name);
 	if (!d) {
 		CT_ALLOC_GROW(r->defs, r->ndefs + 1, r->defs_alloc);
 		d = &r->defs[r->ndefs++];
