@@ -603,6 +603,9 @@ static int has_group(const char *p, const char *end)
 	return 0;
 }
 
+/* Most branches a flattened rule keeps: more would swell the prefilter's table. */
+#define PF_MAX_BRANCHES 64
+
 /*
  * Appends the alternatives of p..end to out, each between pfx and sfx,
  * opening a non-capturing group that starts an alternative (after word
@@ -611,7 +614,6 @@ static int has_group(const char *p, const char *end)
  * [define], not a word list such as (?:the|our)), and never when
  * quantified. Stops at PF_MAX_BRANCHES branches (*n counts them).
  */
-#define PF_MAX_BRANCHES 64
 static void flatten_into(struct ct_buf *out, const struct ct_buf *pfx, const char *p, const char *end,
 			 const char *sfx, size_t sfxlen, size_t reserve, int depth, size_t *n)
 {
