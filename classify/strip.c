@@ -30,6 +30,7 @@ struct line {
 	size_t s, e;       /* [s, e) without the line end */
 	size_t ts, te;     /* the same without leading/trailing blanks */
 	unsigned char keep;
+	unsigned char machine;  /* machine_signs of the line */
 };
 
 /*
@@ -204,7 +205,9 @@ static int fwd_intro(const char *s, size_t n)
 
 static const struct lit footer_starts[] = {
 	L_("this e-mail and any"), L_("this email and any"), L_("this message and any"), L_("this e-mail message and any"),
-	L_("this email message and any"), L_("this e-mail is confidential"), L_("this email is confidential"),
+	L_("this email message and any"), L_("this e-mail is confidential"), L_("this e-mail is intended"),
+	L_("this email is intended"), L_("this message is intended"), L_("access to this e-mail by anyone"),
+	L_("access to this email by anyone"), L_("access to this message by anyone"), L_("the information transmitted"), L_("this email is confidential"),
 	L_("this message is confidential"), L_("this e-mail may contain"), L_("this email may contain"),
 	L_("this message may contain"), L_("this communication is confidential"), L_("this e-mail (including"),
 	L_("this email (including"), L_("the information contained in this"), L_("the information in this e-mail"),
@@ -296,6 +299,149 @@ static void pair_init(void)
 	pair_add(bulk_marks, CT_ARRAY_SIZE(bulk_marks), G_BULK);
 }
 
+/*
+ * Patches: a diff starts at "diff --git", "diff -u ...", a hunk header "@@ -"
+ * or a "--- " line over a "+++ " line; its lines are dropped while they
+ * look like diff lines (raw, without trimming: context lines start with a
+ * blank).
+ */
+static int diff_start(const char *s, size_t n, const char *next, size_t nn)
+{
+	if (n >= 6 && (!memcmp(s, "diff -", 6) || (n >= 7 && !memcmp(s, "@@ -", 4) && memchr(s + 4, '@', n - 4))))
+		return 1;
+	return n >= 4 && !memcmp(s, "--- ", 4) && next && nn >= 4 && !memcmp(next, "+++ ", 4);
+}
+
+static int diff_line(const char *s, size_t n)
+{
+	static const struct lit heads[] = {
+		L_("diff "), L_("index "), L_("new file mode"), L_("deleted file mode"), L_("similarity index"),
+		L_("dissimilarity index"), L_("rename from"), L_("rename to"), L_("copy from"), L_("copy to"),
+		L_("old mode"), L_("new mode"), L_("Binary files"),
+	};
+	if (!n)
+		return 1;
+	if (s[0] == '+' || s[0] == '-' || s[0] == ' ' || s[0] == '\\' || s[0] == '@' || s[0] == '\t')
+		return 1;
+	for (size_t i = 0; i < CT_ARRAY_SIZE(heads); i++)
+		if (heads[i].n <= n && !memcmp(s, heads[i].s, heads[i].n))
+			return 1;
+	return 0;
+}
+
+static inline int is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline int is_lower(unsigned char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+static inline int is_alpha(unsigned char c)
+{
+	return is_lower(lower(c)) || c >= 0x80;
+}
+
+/*
+ * Machine text: a log line, a stack frame, code, command output. Signs
+ * (each counted once): a time hh:mm:ss or a log stamp "[  12.345]", a hex
+ * number "0x..", a call "name(" , a path "/usr/lib", "key=value", code
+ * operators ("->", "::", "==", "!=", "&&", "||"), a snake_case word, a line
+ * ending in ';', '{' or '}'. Returns how many (2 for a long line with few
+ * letters): prose may have one (a time, a URL), machine text has two.
+ */
+static int machine_signs(const char *s, size_t n)
+{
+	enum { S_TIME = 1, S_HEX = 2, S_CALL = 4, S_PATH = 8, S_KV = 16, S_OP = 32, S_SNAKE = 64, S_END = 128 };
+	unsigned sig = 0;
+	size_t letters = 0, nonblank = 0, slashes = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = u[i], p = i ? u[i - 1] : ' ', x = i + 1 < n ? u[i + 1] : ' ';
+		if (c == ' ' || c == '\t') {
+			slashes = 0;
+			continue;
+		}
+		nonblank++;
+		if (is_alpha(c)) {
+			letters++;
+			continue;
+		}
+		switch (c) {
+		case ':':
+			if (i >= 2 && i + 5 < n && is_digit(u[i - 1]) && is_digit(u[i - 2]) && is_digit(u[i + 1]) &&
+			    is_digit(u[i + 2]) && u[i + 3] == ':' && is_digit(u[i + 4]) && is_digit(u[i + 5]))
+				sig |= S_TIME;
+			else if (x == ':' && is_lower(lower(p)))
+				sig |= S_OP;
+			break;
+		case '0':
+			if ((x == 'x' || x == 'X') && i + 2 < n && (is_digit(u[i + 2]) || (lower(u[i + 2]) >= 'a' && lower(u[i + 2]) <= 'f')) &&
+			    !is_alpha(p) && !is_digit(p))
+				sig |= S_HEX;
+			break;
+		case '[':
+			if (x == ' ' || is_digit(x)) {
+				size_t k = i + 1;
+				while (k < n && u[k] == ' ')
+					k++;
+				size_t d = k;
+				while (k < n && is_digit(u[k]))
+					k++;
+				if (k > d && k + 1 < n && u[k] == '.' && is_digit(u[k + 1]))
+					sig |= S_TIME;
+			}
+			break;
+		case '(':
+			if (p == '_' || is_lower(p) || is_digit(p))
+				sig |= S_CALL;
+			break;
+		case '/':
+			if (is_lower(x) && ++slashes >= 2)
+				sig |= S_PATH;
+			break;
+		case '=':
+			if (p == '=' || p == '!')
+				sig |= S_OP;
+			else if (p != ' ' && x != ' ' && x != '=' && i > 0 && i + 1 < n)
+				sig |= S_KV;
+			break;
+		case '>':
+			if (p == '-')
+				sig |= S_OP;
+			break;
+		case '&':
+		case '|':
+			if (x == c)
+				sig |= S_OP;
+			break;
+		case '_':
+			if (is_alpha(p) && is_alpha(x))
+				sig |= S_SNAKE;
+			break;
+		}
+	}
+	unsigned char last = n ? u[n - 1] : ' ';
+	if (last == ';' || last == '{' || last == '}')
+		sig |= S_END;
+	if (nonblank >= 24 && letters * 10 < nonblank * 3)
+		return 2;
+	return __builtin_popcount(sig);
+}
+
+/* A sentence of four words or more ("The fee is computed here:"), not "Call Trace:". */
+static int prose_line(const char *s, size_t n)
+{
+	if (!n || !memchr(".?!:", s[n - 1], 4))
+		return 0;
+	int words = 0;
+	for (size_t i = 0; i < n && words < 4; i++)
+		words += is_alpha((unsigned char)s[i]) && (!i || s[i - 1] == ' ');
+	return words >= 4;
+}
+
 /* Makes line k available; 0 when the body has fewer lines. */
 static int have_line(struct lines *L, size_t k)
 {
@@ -336,6 +482,7 @@ void ct_strip_authored(const char *b, size_t len, struct ct_spans *out)
 {
 	struct lines L;
 	size_t i, cut = SIZE_MAX;
+	int in_diff = 0;      /* inside a patch's lines */
 	out->n = 0;
 	pthread_once(&pair_once, pair_init);
 	L.b = b;
@@ -350,6 +497,19 @@ void ct_strip_authored(const char *b, size_t len, struct ct_spans *out)
 		if (!n)
 			continue;
 		if (*t == '>') {
+			L.v[i].keep = 0;
+			continue;
+		}
+		if (in_diff) {
+			if (diff_line(b + L.v[i].s, L.v[i].e - L.v[i].s)) {
+				L.v[i].keep = 0;
+				continue;
+			}
+			in_diff = 0;
+		}
+		if ((*t == 'd' || *t == '@' || *t == '-') &&
+		    diff_start(t, n, have_line(&L, i + 1) ? b + L.v[i + 1].ts : NULL, have_line(&L, i + 1) ? L.v[i + 1].te - L.v[i + 1].ts : 0)) {
+			in_diff = 1;
 			L.v[i].keep = 0;
 			continue;
 		}
@@ -407,6 +567,35 @@ void ct_strip_authored(const char *b, size_t len, struct ct_spans *out)
 	}
 	if (cut > L.n)
 		cut = L.n;
+
+	/*
+	 * Machine text (see machine_signs): a line with two signs goes, and so
+	 * does a whole paragraph when 40 % of its lines have two or 60 % have
+	 * one and some two (a log: the stamp line and the message lines around
+	 * the frames), except its sentences ("The fee is computed here:").
+	 */
+	for (i = 0; i < cut;) {
+		if (L.v[i].ts == L.v[i].te) {
+			i++;
+			continue;
+		}
+		size_t j = i, lines = 0, two = 0, one = 0;
+		for (; j < cut && L.v[j].ts < L.v[j].te; j++) {
+			if (!L.v[j].keep)
+				continue;
+			int m = machine_signs(b + L.v[j].ts, L.v[j].te - L.v[j].ts);
+			L.v[j].machine = (unsigned char)m;
+			lines++;
+			two += m >= 2;
+			one += m >= 1;
+		}
+		int all = lines >= 2 && two && (two * 10 >= lines * 4 || one * 10 >= lines * 6);
+		for (size_t k = i; k < j; k++)
+			if (L.v[k].keep && (L.v[k].machine >= 2 ||
+					    (all && (L.v[k].machine || !prose_line(b + L.v[k].ts, L.v[k].te - L.v[k].ts)))))
+				L.v[k].keep = 0;
+		i = j;
+	}
 
 	/* A sign-off block at the end: "Best regards,\nSofia\nBilling". */
 	{

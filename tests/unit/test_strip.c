@@ -91,6 +91,27 @@ static const struct strip_case cases[] = {
 	  "Siehe unten.\n\nDiese E-Mail enthält vertrauliche Informationen. Doppelt abgebucht.\n", "Siehe unten." },
 	{ "newsletter",
 	  "Hi there,\n\nWe guarantee you will find one idea.\n\nWeekly Digest\n\nUnsubscribe at any time.\n", "" },
+	{ "patch: the diff goes, the text after it stays",
+	  "Something like this fixes it:\n\ndiff --git a/md.c b/md.c\nindex 1234..5678 100644\n--- a/md.c\n+++ b/md.c\n"
+	  "@@ -1,3 +1,3 @@\n context line\n-/* we guarantee the refund */\n+/* charged twice */\n\nDoes that help?\n",
+	  "Something like this fixes it:|Does that help?" },
+	{ "hunk without a diff header",
+	  "See:\n@@ -10,2 +10,2 @@ static int f(void)\n-\tfee = 1;\n+\tfee = 2;\nDoes it work?\n", "See:|Does it work?" },
+	{ "unified diff of two files",
+	  "Try:\n--- old.conf\n+++ new.conf\n-refund = no\n+refund = yes\nOK?\n", "Try:|OK?" },
+	{ "a log paragraph goes, prose with a time stays",
+	  "It broke at 03:25:30 last night.\n\nrun test at Fri Apr 28 03:25:30 UTC 2023\n"
+	  "md: could not open device unknown-block(1,0).\nCall Trace:\n dump_stack_lvl+0xe7/0x180\n"
+	  " sysfs_warn_dup+0xa2/0xd0\n\nAny idea?\n",
+	  "It broke at 03:25:30 last night.|Any idea?" },
+	{ "code lines go",
+	  "The charge is computed here:\n  if (fee_total != 0 && refund) {\n    total = fee_total->amount;\n  }\nIs that the right formula?\n",
+	  "The charge is computed here:|Is that the right formula?" },
+	{ "redacted dates and amounts are prose",
+	  "On XX/XX/2019 they charged {$25.00} again (a late fee) and on XX/XX/XXXX another one.\n",
+	  "On XX/XX/2019 they charged {$25.00} again (a late fee) and on XX/XX/XXXX another one." },
+	{ "disclaimer: access by anyone else",
+	  "Regards to all.\nAccess to this email by anyone else is unauthorised.\n", "Regards to all." },
 	{ "first line thanks is not a sign-off block",
 	  "Thanks!\n\nBut you charged us twice.\n", "Thanks!\n\nBut you charged us twice." },
 };
