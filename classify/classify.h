@@ -142,6 +142,21 @@ void ct_tags_clear(struct ct_tags *t);
 double ct_tags_category_score(const struct ct_tags *t, size_t first, const char *category);
 
 /*
+ * Weak cues count together only when they are close: a category's score is
+ * the sum of its negative scores and subject hits, plus the largest sum of
+ * positive scores whose hits start within CT_CUE_WINDOW bytes of each other
+ * in the body (on a long mail, cues pages apart are chance, not one
+ * complaint). ct_cue_score reorders v.
+ */
+#define CT_CUE_WINDOW 2000
+struct ct_cue {
+	size_t pos;     /* where the hit starts in the body */
+	int anywhere;   /* a subject hit, or one that counts wherever it is */
+	double score;
+};
+double ct_cue_score(struct ct_cue *v, size_t n);
+
+/*
  * rules check: runs every example (must match its rule) and counter_example
  * (must not), prints each failure to out as "file:line: rule ID: ...".
  * Returns the number of failures, or -1.

@@ -1036,18 +1036,63 @@ void ct_ledger_clear(struct ct_ledger *l)
 	l->n = l->alloc = 0;
 }
 
+static int cue_cmp(const void *a, const void *b)
+{
+	const struct ct_cue *x = a, *y = b;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+double ct_cue_score(struct ct_cue *v, size_t n)
+{
+	double base = 0, best = 0, run = 0;
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].anywhere || v[i].score <= 0)
+			base += v[i].score;
+		else
+			v[m++] = v[i];
+	}
+	if (m > 1)
+		qsort(v, m, sizeof(*v), cue_cmp);
+	for (size_t lo = 0, hi = 0; hi < m; hi++) {
+		run += v[hi].score;
+		while (v[hi].pos - v[lo].pos > CT_CUE_WINDOW)
+			run -= v[lo++].score;
+		if (run > best)
+			best = run;
+	}
+	return base + best;
+}
+
 double ct_tags_category_score(const struct ct_tags *t, size_t first, const char *category)
 {
-	double sum = 0;
+	struct ct_cue stack[32], *v = stack;
+	size_t n = 0, cap = CT_ARRAY_SIZE(stack);
 	for (size_t i = first; i < t->n; i++) {
 		if (t->v[i].category != category)
 			continue;
 		int dup = 0;
 		for (size_t k = first; k < i && !dup; k++)
 			dup = t->v[k].rule_id == t->v[i].rule_id;
-		if (!dup)
-			sum += t->v[i].score;
+		if (dup)
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			if (v == stack) {
+				v = ct_malloc(cap * sizeof(*v));
+				memcpy(v, stack, sizeof(stack));
+			} else {
+				v = ct_realloc(v, cap * sizeof(*v));
+			}
+		}
+		v[n].pos = t->v[i].start;
+		v[n].anywhere = t->v[i].in_subject;
+		v[n].score = t->v[i].score;
+		n++;
 	}
+	double sum = ct_cue_score(v, n);
+	if (v != stack)
+		free(v);
 	return sum;
 }
 

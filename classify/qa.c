@@ -21,6 +21,8 @@
 
 struct qa_hit {
 	uint32_t rule;
+	size_t pos;            /* where it starts in the body */
+	int in_subject;
 	char *snippet;
 };
 
@@ -150,6 +152,8 @@ int ct_qa_add(struct ct_qa *q, const char *external_id, const char *const *label
 		if (ri < 0 || dup)
 			continue;
 		it->hits[it->nhits].rule = (uint32_t)ri;
+		it->hits[it->nhits].pos = t.v[i].start;
+		it->hits[it->nhits].in_subject = t.v[i].in_subject;
 		it->hits[it->nhits].snippet = t.v[i].snippet;
 		t.v[i].snippet = NULL;
 		it->nhits++;
@@ -187,16 +191,21 @@ static double cat_threshold(const struct ct_qa *q, size_t c)
 /* Does the item get category c: do its rules of c reach the threshold? */
 static int tagged(const struct ct_qa *q, const struct qa_item *it, size_t c)
 {
-	double sum = 0;
-	int any = 0;
+	struct ct_cue stack[32], *v = it->nhits > 32 ? ct_malloc(it->nhits * sizeof(*v)) : stack;
+	size_t n = 0;
 	for (size_t k = 0; k < it->nhits; k++) {
 		const struct rule *ru = &q->r->v[it->hits[k].rule];
 		if (strcmp(ru->cat, q->cats[c]))
 			continue;
-		sum += rule_score(q, it->hits[k].rule);
-		any = 1;
+		v[n].pos = it->hits[k].pos;
+		v[n].anywhere = it->hits[k].in_subject;
+		v[n].score = rule_score(q, it->hits[k].rule);
+		n++;
 	}
-	return any && sum + 1e-9 >= cat_threshold(q, c);
+	double sum = n ? ct_cue_score(v, n) : 0;
+	if (v != stack)
+		free(v);
+	return n && sum + 1e-9 >= cat_threshold(q, c);
 }
 
 struct prf {

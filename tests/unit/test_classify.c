@@ -240,6 +240,51 @@ static void test_unfinished_match_skips_only_that_rule(void **state)
 	ct_rules_free(r);
 }
 
+/* Weak cues add up only within CT_CUE_WINDOW bytes of each other (or from the subject). */
+static void test_weak_cues_count_when_close(void **state)
+{
+	struct ct_rules *r = NULL;
+	assert_int_equal(ct_rules_load_string("cues.conf",
+		"[rule cue.refund]\ncategory = billing_dispute\nscore = 0.6\nfields = subject, body\npattern = \\brefund\\b\n"
+		"[rule cue.fee]\ncategory = billing_dispute\nscore = 0.6\npattern = \\bfee\\b\n"
+		"[rule cue.thanks]\ncategory = billing_dispute\nscore = -0.3\npattern = \\bthanks\\b\n",
+		stderr, &r), 0);
+	struct ct_buf far = CT_BUF_INIT;
+	ct_buf_addstr(&far, "The refund is late.");
+	while (far.len < CT_CUE_WINDOW + 100)
+		ct_buf_addstr(&far, " Nothing else to say here.");
+	ct_buf_addstr(&far, " The fee is odd.");
+	struct ct_tags t = CT_TAGS_INIT;
+	const char near[] = "The refund is late. The fee is odd.";
+	assert_int_equal(ct_classify(r, "", near, sizeof(near) - 1, 0, &t), 0);
+	assert_int_equal(t.n, 2);
+	ct_tags_clear(&t);
+	/* the same two cues pages apart: chance, not one complaint */
+	assert_int_equal(ct_classify(r, "", far.buf, far.len, 0, &t), 0);
+	assert_int_equal(t.n, 0);
+	assert_int_equal(ct_classify_hits(r, "", far.buf, far.len, 0, &t), 0);
+	assert_int_equal(t.n, 2);
+	assert_true(ct_tags_category_score(&t, 0, t.v[0].category) < 0.7);
+	ct_tags_clear(&t);
+	/* a subject cue counts with a body cue anywhere */
+	const char *body = strstr(far.buf, "Nothing");
+	assert_int_equal(ct_classify(r, "Refund", body, strlen(body), 0, &t), 0);
+	assert_int_equal(t.n, 2);
+	ct_tags_clear(&t);
+	/* a negative cue counts wherever it is */
+	struct ct_buf neg = CT_BUF_INIT;
+	ct_buf_addstr(&neg, "Thanks.");
+	while (neg.len < CT_CUE_WINDOW + 100)
+		ct_buf_addstr(&neg, " Nothing else to say here.");
+	ct_buf_addstr(&neg, " The refund and the fee are odd.");
+	assert_int_equal(ct_classify(r, "", neg.buf, neg.len, 0, &t), 0);
+	assert_int_equal(t.n, 0);
+	ct_tags_clear(&t);
+	ct_buf_release(&neg);
+	ct_buf_release(&far);
+	ct_rules_free(r);
+}
+
 struct pf_case {
 	const char *pattern, *want;
 	int at_start;
@@ -320,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_prefilter_extracts_required_literals),
 		cmocka_unit_test(test_classify_is_thread_safe),
 		cmocka_unit_test(test_unfinished_match_skips_only_that_rule),
+		cmocka_unit_test(test_weak_cues_count_when_close),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
