@@ -352,23 +352,28 @@ static inline int is_alpha(unsigned char c)
  * ending in ';', '{' or '}'. Returns how many (2 for a long line with few
  * letters): prose may have one (a time, a URL), machine text has two.
  */
+enum { MC_OTHER, MC_ALPHA, MC_BLANK, MC_SIGN };
+/* What machine_signs looks at in a byte: one lookup, the signs' bytes only are examined. */
+static const unsigned char mcls[256] = {
+	['a' ... 'z'] = MC_ALPHA, ['A' ... 'Z'] = MC_ALPHA, [0x80 ... 0xff] = MC_ALPHA,
+	[' '] = MC_BLANK, ['\t'] = MC_BLANK,
+	[':'] = MC_SIGN, ['0'] = MC_SIGN, ['['] = MC_SIGN, ['('] = MC_SIGN, ['/'] = MC_SIGN, ['='] = MC_SIGN,
+	['>'] = MC_SIGN, ['&'] = MC_SIGN, ['|'] = MC_SIGN, ['_'] = MC_SIGN,
+};
+
 static int machine_signs(const char *s, size_t n)
 {
 	enum { S_TIME = 1, S_HEX = 2, S_CALL = 4, S_PATH = 8, S_KV = 16, S_OP = 32, S_SNAKE = 64, S_END = 128 };
 	unsigned sig = 0;
-	size_t letters = 0, nonblank = 0, slashes = 0;
+	size_t letters = 0, nonblank = 0;
 	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < n; i++) {
+		unsigned cl = mcls[u[i]];
+		letters += cl == MC_ALPHA;
+		nonblank += cl != MC_BLANK;
+		if (cl != MC_SIGN)
+			continue;
 		unsigned char c = u[i], p = i ? u[i - 1] : ' ', x = i + 1 < n ? u[i + 1] : ' ';
-		if (c == ' ' || c == '\t') {
-			slashes = 0;
-			continue;
-		}
-		nonblank++;
-		if (is_alpha(c)) {
-			letters++;
-			continue;
-		}
 		switch (c) {
 		case ':':
 			if (i >= 2 && i + 5 < n && is_digit(u[i - 1]) && is_digit(u[i - 2]) && is_digit(u[i + 1]) &&
@@ -399,8 +404,13 @@ static int machine_signs(const char *s, size_t n)
 				sig |= S_CALL;
 			break;
 		case '/':
-			if (is_lower(x) && ++slashes >= 2)
-				sig |= S_PATH;
+			/* "/usr/lib": another "/letter" earlier in the same word */
+			if (is_lower(x))
+				for (size_t k = i; k-- > 0 && u[k] != ' ' && u[k] != '\t';)
+					if (u[k] == '/' && is_lower(u[k + 1])) {
+						sig |= S_PATH;
+						break;
+					}
 			break;
 		case '=':
 			if (p == '=' || p == '!')
