@@ -9,9 +9,11 @@
  * forwarded original ("---------- Forwarded message ---------", "Begin
  * forwarded message:", "-------- Weitergeleitete Nachricht --------"), a
  * signature ("-- "), a long separator rule ("_____", "-----") or a
- * legal/confidentiality footer. A second pass over the kept lines drops a
- * sign-off block at the end ("Best regards,\nName\nTitle"), and a newsletter
- * (an unsubscribe footer in the last paragraph) keeps nothing at all.
+ * legal/confidentiality footer; it also drops a patch's lines (diff_start,
+ * diff_line). A second pass drops machine text (logs, stack frames, code:
+ * machine_signs), a third a sign-off block at the end ("Best
+ * regards,\nName\nTitle"), and a newsletter (an unsubscribe footer in the
+ * last paragraph) keeps nothing at all.
  */
 #include "classify_p.h"
 

@@ -3,14 +3,4 @@
 # (report.sh) and the ingest bench (tests/bench/usrp.sh) read the usrp-users
 # archive with: the list's own domains are staff, the list is one department.
 [ $# -eq 2 ] || { echo "usage: $0 MAILDIR RULES" >&2; exit 2; }
-cat <<CONF
-[organization]
-internal_domains = ettus.com, ni.com, emerson.com
-rules = $2
-[department Support]
-addresses = usrp-users@lists.ettus.com
-[source usrp]
-type = maildir
-path = $1
-department = Support
-CONF
+exec sh "$(dirname "$0")/list-conf.sh" "$1" "$2" usrp-users@lists.ettus.com "ettus.com, ni.com, emerson.com" usrp
