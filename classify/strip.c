@@ -407,7 +407,7 @@ static int machine_signs(const char *s, size_t n)
 			break;
 		case '/':
 			/* "/usr/lib": another "/letter" earlier in the same word */
-			if (is_lower(x))
+			if (is_lower(x) && !(sig & S_PATH))
 				for (size_t k = i; k-- > 0 && u[k] != ' ' && u[k] != '\t';)
 					if (u[k] == '/' && is_lower(u[k + 1])) {
 						sig |= S_PATH;
