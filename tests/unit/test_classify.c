@@ -240,6 +240,15 @@ static void test_unfinished_match_skips_only_that_rule(void **state)
 	ct_rules_free(r);
 }
 
+/* first, then filler sentences past CT_CUE_WINDOW, then last. */
+static void far_apart(struct ct_buf *b, const char *first, const char *last)
+{
+	ct_buf_addstr(b, first);
+	while (b->len < CT_CUE_WINDOW + 100)
+		ct_buf_addstr(b, " Nothing else to say here.");
+	ct_buf_addstr(b, last);
+}
+
 /* Weak cues add up only within CT_CUE_WINDOW bytes of each other (or from the subject). */
 static void test_weak_cues_count_when_close(void **state)
 {
@@ -250,10 +259,7 @@ static void test_weak_cues_count_when_close(void **state)
 		"[rule cue.thanks]\ncategory = billing_dispute\nscore = -0.3\npattern = \\bthanks\\b\n",
 		stderr, &r), 0);
 	struct ct_buf far = CT_BUF_INIT;
-	ct_buf_addstr(&far, "The refund is late.");
-	while (far.len < CT_CUE_WINDOW + 100)
-		ct_buf_addstr(&far, " Nothing else to say here.");
-	ct_buf_addstr(&far, " The fee is odd.");
+	far_apart(&far, "The refund is late.", " The fee is odd.");
 	struct ct_tags t = CT_TAGS_INIT;
 	const char near[] = "The refund is late. The fee is odd.";
 	assert_int_equal(ct_classify(r, "", near, sizeof(near) - 1, 0, &t), 0);
@@ -273,10 +279,7 @@ static void test_weak_cues_count_when_close(void **state)
 	ct_tags_clear(&t);
 	/* a negative cue counts wherever it is */
 	struct ct_buf neg = CT_BUF_INIT;
-	ct_buf_addstr(&neg, "Thanks.");
-	while (neg.len < CT_CUE_WINDOW + 100)
-		ct_buf_addstr(&neg, " Nothing else to say here.");
-	ct_buf_addstr(&neg, " The refund and the fee are odd.");
+	far_apart(&neg, "Thanks.", " The refund and the fee are odd.");
 	assert_int_equal(ct_classify(r, "", neg.buf, neg.len, 0, &t), 0);
 	assert_int_equal(t.n, 0);
 	ct_tags_clear(&t);
