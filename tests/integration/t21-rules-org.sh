@@ -3,8 +3,9 @@
 # handing a case to a department whose name is in no built-in list ("Revenue
 # Assurance", "Helpline") is a handoff when casetrail.conf names it, and only
 # then; ingest, 'rules test' and 'rules masscheck' (a corpus with its own
-# casetrail.conf) read the same names; a configuration whose names would make
-# a pattern too large for PCRE2 loads the rules without them, with a warning.
+# casetrail.conf) read the same names; twenty departments with a group each
+# load with their names; a configuration whose names would make a pattern too
+# large for PCRE2 loads the rules without them, with a warning.
 set -eu
 : "${CASETRAIL:?}" "${TMPDIR:?}" "${TOP:?}"
 cd "$TMPDIR"
@@ -58,6 +59,20 @@ n=$(sqlite3 store.db "select count(distinct item_id) from tags where category = 
 # masscheck reads each corpus for its own organization
 "$CT" rules masscheck --corpus corpus --samples 0 >mc.out 2>&1 || fail "masscheck: $(cat mc.out)"
 grep -Eq '^handoff +1\.00 +3 +3 +3 +0 +1\.00 +1\.00 +1\.00' mc.out || fail "masscheck: $(grep '^handoff' mc.out)"
+
+# Twenty departments with a helpdesk group each (names of about 15 characters,
+# what the README promises) load with their names
+{
+	printf '[organization]\ninternal_domains = harbour.example\n'
+	i=0
+	while [ $i -lt 20 ]; do
+		i=$((i + 1))
+		printf '[department Client Service %02d]\naddresses = dept%d@harbour.example\nhelpdesk_groups = Queue Tier %02d\n' $i $i $i
+	done
+} >twenty.conf
+"$CT" -c twenty.conf --db twenty.db rules test --staff corpus/maildir/helpline/cur/1:2,S >twenty.out 2>&1 ||
+	fail "rules test with 20 departments: $(cat twenty.out)"
+! grep -q "used without the configured departments" twenty.out || fail "20 departments do not load: $(head -1 twenty.out)"
 
 # Too many names for a pattern: the rules load without them, with a warning
 {
