@@ -259,7 +259,10 @@ static int collect_corpus(const char *dir, struct collect *c)
 	sub.quiet = 1;
 	char *argv[] = { "ingest", "--no-classify", "-q", "--eml", eml, NULL };
 	int argc = sub.have_config ? 3 : 5;
+	/* The ingest is quiet; what comes after it (the rules for this organization) is not. */
+	int quiet = ct_quiet;
 	int rc = ct_cmd_ingest(argc, argv, &sub);
+	ct_quiet = quiet;
 	struct ct_rules *own = NULL;
 	/* A corpus with a configuration is classified for its organization (its departments). */
 	if ((rc == 0 || rc == 1) && sub.have_config && ct_cli_load_rules(&sub.cfg, c->o->rules_path, &own))

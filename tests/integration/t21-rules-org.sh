@@ -87,4 +87,11 @@ grep -Eq '^handoff +1\.00 +3 +3 +3 +0 +1\.00 +1\.00 +1\.00' mc.out || fail "mass
 "$CT" -c big.conf --db big.db rules test corpus/maildir/helpline/cur/1:2,S >big.out 2>&1 || fail "rules test with 60 departments: $(cat big.out)"
 grep -q "warning: the rules are used without the configured departments' names" big.out || fail "no warning: $(head -3 big.out)"
 grep -q 'too large' big.out || fail "the warning does not say why: $(head -1 big.out)"
+# masscheck says so too, for a corpus whose configuration is that large
+mkdir -p bigcorpus
+cp corpus/truth.json bigcorpus/
+{ cat big.conf; printf '[source helpline-mailbox]\ntype = maildir\npath = %s/corpus/maildir/helpline\n' "$PWD"; } >bigcorpus/casetrail.conf
+"$CT" rules masscheck --corpus bigcorpus --samples 0 >bigmc.out 2>&1 || fail "masscheck with 60 departments: $(cat bigmc.out)"
+grep -q "warning: the rules are used without the configured departments' names" bigmc.out ||
+	fail "masscheck does not warn: $(head -3 bigmc.out)"
 echo "ok"
