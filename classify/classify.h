@@ -144,9 +144,9 @@ double ct_tags_category_score(const struct ct_tags *t, size_t first, const char 
 /*
  * Weak cues count together only when they are close: a category's score is
  * the sum of its negative scores and subject hits, plus the largest sum of
- * positive scores whose hits start within CT_CUE_WINDOW bytes of each other
- * in the body (on a long mail, cues pages apart are chance, not one
- * complaint). ct_cue_score reorders v.
+ * positive scores whose hits (each rule's first) start within CT_CUE_WINDOW
+ * bytes of each other in the body (on a long mail, cues pages apart are
+ * chance, not one complaint). ct_cue_score reorders v.
  */
 #define CT_CUE_WINDOW 2000
 struct ct_cue {

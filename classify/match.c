@@ -1066,8 +1066,8 @@ double ct_cue_score(struct ct_cue *v, size_t n)
 
 double ct_tags_category_score(const struct ct_tags *t, size_t first, const char *category)
 {
-	struct ct_cue stack[32], *v = stack;
-	size_t n = 0, cap = CT_ARRAY_SIZE(stack);
+	struct ct_cue stack[32], *v = t->n - first > 32 ? ct_malloc((t->n - first) * sizeof(*v)) : stack;
+	size_t n = 0;
 	for (size_t i = first; i < t->n; i++) {
 		if (t->v[i].category != category)
 			continue;
@@ -1076,15 +1076,6 @@ double ct_tags_category_score(const struct ct_tags *t, size_t first, const char 
 			dup = t->v[k].rule_id == t->v[i].rule_id;
 		if (dup)
 			continue;
-		if (n == cap) {
-			cap *= 2;
-			if (v == stack) {
-				v = ct_malloc(cap * sizeof(*v));
-				memcpy(v, stack, sizeof(stack));
-			} else {
-				v = ct_realloc(v, cap * sizeof(*v));
-			}
-		}
 		v[n].pos = t->v[i].start;
 		v[n].anywhere = t->v[i].in_subject;
 		v[n].score = t->v[i].score;
