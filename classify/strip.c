@@ -13,7 +13,8 @@
  * diff_line). A second pass drops machine text (logs, stack frames, code:
  * machine_signs), a third a sign-off block at the end ("Best
  * regards,\nName\nTitle"), and a newsletter (an unsubscribe footer in the
- * last paragraph) keeps nothing at all.
+ * last paragraph) keeps nothing at all. URLs are cut out of the kept lines
+ * (next_url).
  */
 #include "classify_p.h"
 
@@ -454,6 +455,67 @@ static int prose_line(const char *s, size_t n)
 	return words >= 4;
 }
 
+/* [s, e) goes on the range before it (*chain) or starts one. */
+static void add_range(struct ct_spans *out, size_t s, size_t e, int *chain)
+{
+	if (*chain) {
+		out->v[out->n - 1].end = e;
+		return;
+	}
+	CT_ALLOC_GROW(out->v, out->n + 1, out->alloc);
+	out->v[out->n].start = s;
+	out->v[out->n].end = e;
+	out->n++;
+	*chain = 1;
+}
+
+static inline int url_char_end(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '<' || c == '>' || c == '"';
+}
+
+/*
+ * The first URL in [p, e) ("scheme://..." or "www...."), up to a blank, '<',
+ * '>' or '"', without trailing punctuation: its start, its end in *ue; e
+ * when there is none. A URL's words ("/you-charged-me-twice") are no one's
+ * sentence.
+ */
+static size_t next_url(const char *b, size_t p, size_t e, size_t *ue)
+{
+	const char *t = b + p;
+	size_t n = e - p, best = e;
+	const char *c = memmem(t, n, "://", 3);
+	while (c) {
+		size_t k = (size_t)(c - b);
+		size_t st = k;
+		while (st > p && is_alpha((unsigned char)b[st - 1]) && (unsigned char)b[st - 1] < 0x80)
+			st--;
+		if (k - st >= 2 && (st == p || !is_alpha((unsigned char)b[st - 1]))) {
+			best = st;
+			break;
+		}
+		c = memmem(c + 3, (size_t)(b + e - (c + 3)), "://", 3);
+	}
+	const char *w = memmem(t, (best < e ? best : e) - p, "www.", 4);
+	while (w) {
+		size_t k = (size_t)(w - b);
+		if (k == p || (!is_alpha((unsigned char)b[k - 1]) && !is_digit((unsigned char)b[k - 1]) && b[k - 1] != '.')) {
+			best = k;
+			break;
+		}
+		w = memmem(w + 4, (size_t)(b + best - (w + 4)), "www.", 4);
+	}
+	if (best >= e)
+		return e;
+	size_t end = best;
+	while (end < e && !url_char_end((unsigned char)b[end]))
+		end++;
+	while (end > best + 4 && memchr(".,;:!?)]'", b[end - 1], 9))
+		end--;
+	*ue = end;
+	return best;
+}
+
 /* Makes line k available; 0 when the body has fewer lines. */
 static int have_line(struct lines *L, size_t k)
 {
@@ -650,7 +712,7 @@ void ct_strip_authored(const char *b, size_t len, struct ct_spans *out)
 		}
 	}
 
-	/* Kept lines into ranges; blank lines join, a dropped line separates. */
+	/* Kept lines into ranges; blank lines join, a dropped line or a URL separates. */
 	{
 		int chain = 0;
 		for (i = 0; i < cut; i++) {
@@ -660,15 +722,16 @@ void ct_strip_authored(const char *b, size_t len, struct ct_spans *out)
 			}
 			if (L.v[i].ts == L.v[i].te)
 				continue;
-			if (chain) {
-				out->v[out->n - 1].end = L.v[i].e;
-				continue;
+			size_t p = L.v[i].s, e = L.v[i].e, ue = e;
+			while (p < e) {
+				size_t us = next_url(b, p, e, &ue);
+				if (us > p)
+					add_range(out, p, us, &chain);
+				if (us >= e)
+					break;
+				chain = 0;
+				p = ue;
 			}
-			CT_ALLOC_GROW(out->v, out->n + 1, out->alloc);
-			out->v[out->n].start = L.v[i].s;
-			out->v[out->n].end = L.v[i].e;
-			out->n++;
-			chain = 1;
 		}
 	}
 	if (L.v != L.stack)
