@@ -712,9 +712,15 @@ void ct_strip_authored(const char *b, size_t len, struct ct_spans *out)
 		}
 	}
 
-	/* Kept lines into ranges; blank lines join, a dropped line or a URL separates. */
+	/*
+	 * Kept lines into ranges; blank lines join, a dropped line or a URL
+	 * separates. The URLs are found in one search over the kept text (a
+	 * URL ends at a line end), not line by line.
+	 */
 	{
 		int chain = 0;
+		size_t text_end = cut ? L.v[cut - 1].e : 0, ue = 0;
+		size_t us = next_url(b, 0, text_end, &ue);
 		for (i = 0; i < cut; i++) {
 			if (!L.v[i].keep) {
 				chain = 0;
@@ -722,15 +728,19 @@ void ct_strip_authored(const char *b, size_t len, struct ct_spans *out)
 			}
 			if (L.v[i].ts == L.v[i].te)
 				continue;
-			size_t p = L.v[i].s, e = L.v[i].e, ue = e;
+			size_t p = L.v[i].s, e = L.v[i].e;
+			while (us < p && us < text_end)
+				us = next_url(b, ue > p ? ue : p, text_end, &ue);
 			while (p < e) {
-				size_t us = next_url(b, p, e, &ue);
+				if (us >= e) {
+					add_range(out, p, e, &chain);
+					break;
+				}
 				if (us > p)
 					add_range(out, p, us, &chain);
-				if (us >= e)
-					break;
 				chain = 0;
 				p = ue;
+				us = next_url(b, ue, text_end, &ue);
 			}
 		}
 	}
