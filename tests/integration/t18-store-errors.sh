@@ -176,9 +176,11 @@ trap 'chattr -i ro/s.db ro/s.db-wal 2>/dev/null || true' EXIT
 "$CASETRAIL" --db ro/s.db ingest --batch 1 --department Support --eml "$@" 2>midrun.err &
 pid=$!
 i=0
-while [ "$(sqlite3 ro/s.db 'SELECT count(*) FROM items' 2>/dev/null || echo 0)" -lt 32 ] && [ $i -lt 300 ]; do
+# (up to two minutes: a sanitizer build on a busy machine is slow to start)
+while [ "$(sqlite3 ro/s.db 'SELECT count(*) FROM items' 2>/dev/null || echo 0)" -lt 32 ] && [ $i -lt 1200 ]; do
 	sleep 0.1; i=$((i + 1))
 done
+[ $i -lt 1200 ] || { kill $pid 2>/dev/null; fail "read-only mid-run: 32 items not stored within two minutes"; }
 if chattr +i ro/s.db ro/s.db-wal 2>/dev/null; then
 	timeout 60 sh -c 'cat ro/held.eml >ro/e/41.eml' || fail "the run did not read the FIFO"
 	rc=0; wait $pid || rc=$?
