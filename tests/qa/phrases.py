@@ -6,6 +6,11 @@ Each FILE holds one sentence per line:
     + staff    overpromise   I can promise you the fix ships on Thursday.
     - customer overpromise   Could you promise me a date?
     # a comment
+    # departments: Billing, Field Engineering, Accounts Receivable
+
+A "# departments:" line names departments of the writer's company: they go
+into the corpus's casetrail.conf (as a real configuration names its own),
+so that the rules know them as they would at that company.
 
 '+' the sentence must get the category, '-' it must not; the sender is staff
 (internal domain corp.example) or customer. The sentences become one mail
@@ -31,7 +36,7 @@ def main():
     ap.add_argument('--keep', metavar='DIR', help='write the corpus to DIR (for rules fit) and keep it')
     ap.add_argument('files', nargs='+')
     a = ap.parse_args()
-    items, cats = {}, []
+    items, cats, depts = {}, [], []
     with tempfile.TemporaryDirectory(prefix='casetrail-phrases.') as tmp:
         if a.keep:
             tmp = a.keep
@@ -40,6 +45,10 @@ def main():
         for path in a.files:
             for lineno, line in enumerate(open(path, encoding='utf-8'), 1):
                 line = line.strip()
+                if line.lower().startswith('# departments:'):
+                    depts += [d.strip() for d in line.split(':', 1)[1].split(',')
+                              if d.strip() and d.strip() not in depts and d.strip() != 'Support']
+                    continue
                 if not line or line.startswith('#'):
                     continue
                 try:
@@ -62,6 +71,9 @@ def main():
         with open(os.path.join(tmp, 'casetrail.conf'), 'w') as f:
             f.write(f'[organization]\ninternal_domains = corp.example\nrules = {os.path.abspath(a.rules)}\n'
                     f'[department Support]\naddresses = help@corp.example\n'
+                    + ''.join(f'[department {d}]\naddresses = '
+                              f'{"".join(c for c in d.lower() if c.isalnum()) or "dept"}@corp.example\n'
+                              for d in depts) +
                     f'[source phrases]\ntype = eml\npath = eml\ndepartment = Support\n')
         cmd = [a.casetrail, 'rules', 'masscheck', '--rules', a.rules, '--corpus', tmp, '--samples', '1000']
         if a.json:
