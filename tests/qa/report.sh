@@ -68,6 +68,19 @@ for c in corpus2 corpus; do
 		echo "| $c: not found | | | | |"
 	fi
 done
+# Batches written apart from the rules by writers who saw only the definitions
+# (tests/qa/fresh): the one named -tune was tuned on, the -held-out ones only measured.
+for f in "$top"/tests/qa/fresh/*.txt; do
+	[ -f "$f" ] || continue
+	name=$(basename "$f" .txt)
+	python3 "$top/tests/qa/phrases.py" --casetrail "$bin" --rules "$rules" --json "$f" > "$tmp/fresh.json" 2>"$tmp/err" ||
+		{ echo "| fresh batch $name: failed: $(head -1 "$tmp/err") | | | | |"; continue; }
+	case $name in
+	*-held-out) label="fresh batch $name (held out)" ;;
+	*) label="fresh batch $name (tuned on)" ;;
+	esac
+	figures "$label" "$tmp/fresh.json"
+done
 if [ -n "$usrp" ] && [ -d "$usrp" ]; then
 	sh "$(dirname "$0")/usrp-conf.sh" "$usrp" "$rules" > "$tmp/usrp.conf"
 	"$bin" -c "$tmp/usrp.conf" --db "$tmp/usrp.db" ingest -q --no-classify 2>/dev/null || true
