@@ -132,4 +132,14 @@ grep -q '^broken.conf:3: rule broken: missing closing parenthesis at offset 9$' 
 grep -q "^from: dana@corp.example (staff)$" t.out || fail "rules test sender: $(cat t.out)"
 grep -q "^overpromise  promise.guarantee  body\[0-11\]  \"I guarantee\"  score 1$" t.out || fail "rules test: $(cat t.out)"
 grep -q "billing_dispute" t.out && fail "rules test tagged the quote: $(cat t.out)"
+
+# The default rules: none without anchors (such a rule runs its pattern on
+# every byte of every mail; a branch whose only literal is shorter than three
+# ASCII bytes, as a lone "cc’d", does that), with and without a configuration
+# that fills in the departments.
+"$CASETRAIL" rules check -v "$TOP/config/rules.conf" > v.out 2>&1 || fail "rules check -v: exit $?"
+grep -q 'rule hand.cust-sent-back: category handoff' v.out || fail "rules check -v lists no rules: $(tail -3 v.out)"
+! grep 'always runs' v.out || fail "default rules that always run (above)"
+"$CASETRAIL" -c "$TOP/examples/casetrail.conf" rules check -v "$TOP/config/rules.conf" > v2.out 2>&1 || fail "rules check -v with a configuration: exit $?"
+! grep 'always runs' v2.out || fail "default rules that always run with the example configuration (above)"
 echo "ok"
