@@ -155,6 +155,12 @@ static int ends_sentence(const char *t, size_t hi, size_t i, size_t *end)
 	return 0;
 }
 
+/* Does the match [s, e) end with a '.', '!' or '?' (which may end its sentence)? */
+static int ends_with_stop(const char *t, size_t s, size_t e)
+{
+	return e > s && (t[e - 1] == '.' || t[e - 1] == '!' || t[e - 1] == '?');
+}
+
 /* The sentence from the raw bounds: no leading blanks, never inside a UTF-8 sequence (the limit may cut there). */
 static void finish_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e, size_t i, size_t j, size_t *ws,
 			  size_t *we)
@@ -175,10 +181,11 @@ static void finish_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t 
  */
 static int sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e, size_t *ws, size_t *we)
 {
-	size_t i = s, j = e, end;
+	/* A match may end with its sentence's '.', '!' or '?': the end is looked for from there. */
+	size_t i = s, j = ends_with_stop(t, s, e) ? e - 1 : e, end;
 	while (i > lo && s - i < SENTENCE_MAX && !starts_sentence(t, lo, i))
 		i--;
-	while (j < hi && j - e < SENTENCE_MAX) {
+	while (j < hi && j + 1 - e < SENTENCE_MAX + 1) {
 		if (ends_sentence(t, hi, j, &end)) {
 			j = end;
 			break;
@@ -237,16 +244,16 @@ void ct_sentence_bounds_indexed(const struct ct_sentence_index *x, const char *t
 			b = m;
 	}
 	i = a && x->starts[a - 1] > floor ? x->starts[a - 1] : floor;
-	/* The first end tested in [e, e + SENTENCE_MAX) before hi, as the forward scan finds it. */
+	/* The first end tested in [e', e + SENTENCE_MAX) before hi, as the forward scan finds it (e' = e - 1 after a match ending in a stop). */
 	if (e >= hi) {
 		j = e;
 	} else {
-		size_t limit = hi - e > SENTENCE_MAX ? e + SENTENCE_MAX : hi;
+		size_t limit = hi - e > SENTENCE_MAX ? e + SENTENCE_MAX : hi, from = ends_with_stop(t, s, e) ? e - 1 : e;
 		a = 0;
 		b = x->nends;
 		while (a < b) {
 			size_t m = a + (b - a) / 2;
-			if (x->ends[m].at < e)
+			if (x->ends[m].at < from)
 				a = m + 1;
 			else
 				b = m;

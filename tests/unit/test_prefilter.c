@@ -618,6 +618,31 @@ static void test_sentence_index_answers_as_the_scan(void **state)
 	assert_true(asked > 10000);
 }
 
+/*
+ * A match that ends with its sentence's '.' ("it is not.") keeps to that
+ * sentence: its "unless" is tried there only, and the search goes on in the
+ * next one. The sentence end used to be looked for after the match, so the
+ * window took in the next sentence too: "thanks" cancelled both, and the
+ * next sentence's match was lost without the prefilter (found with it).
+ */
+static void test_match_ending_its_sentence(void **state)
+{
+	(void)state;
+	struct pair p;
+	pair_load_string(&p, "[rule r]\ncategory = t\npattern = \\bis\\s+not\\.|,\\s*yet\\b\nunless = \\bthanks\\b\n");
+	const char *text = "thanks it is not. The promotion said no interest, yet interest appeared.";
+	char *on = tag_list(p.on, text, strlen(text), 0, 1), *off = tag_list(p.off, text, strlen(text), 0, 1);
+	assert_string_equal(on, "r@48-53");
+	assert_string_equal(off, "r@48-53");
+	free(on);
+	free(off);
+	size_t ws, we;
+	ct_sentence_bounds(text, 0, strlen(text), 7, 17, &ws, &we);
+	assert_int_equal(ws, 0);
+	assert_int_equal(we, 17);
+	pair_free(&p);
+}
+
 /* rules check: an example the pattern matches but the prefilter never lets the rule see. */
 static void test_rules_check_reports_an_example_the_prefilter_hides(void **state)
 {
@@ -653,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_long_paragraph_unless_cancels_one_window),
 		cmocka_unit_test(test_escapes_are_not_read_as_literals),
 		cmocka_unit_test(test_looping_in_tags_ccing),
+		cmocka_unit_test(test_match_ending_its_sentence),
 		cmocka_unit_test(test_rules_check_reports_an_example_the_prefilter_hides),
 		cmocka_unit_test(test_one_byte_anchor),
 		cmocka_unit_test(test_flatten_moves_whole_groups_to_the_top),
