@@ -244,7 +244,10 @@ void ct_sentence_bounds_indexed(const struct ct_sentence_index *x, const char *t
 			b = m;
 	}
 	i = a && x->starts[a - 1] > floor ? x->starts[a - 1] : floor;
-	/* The first end tested in [e', e + SENTENCE_MAX) before hi, as the forward scan finds it (e' = e - 1 after a match ending in a stop). */
+	/*
+	 * The first end tested in [e', e + SENTENCE_MAX) before hi, as the
+	 * forward scan finds it (e' = e - 1 after a match ending in a stop).
+	 */
 	if (e >= hi) {
 		j = e;
 	} else {
