@@ -69,7 +69,7 @@ for c in corpus2 corpus; do
 	fi
 done
 # Batches written apart from the rules by writers who saw only the definitions
-# (tests/qa/fresh): the one named -tune was tuned on, the -held-out ones only measured.
+# (tests/qa/fresh): those named -tune were tuned on, the -held-out ones only measured.
 for f in "$top"/tests/qa/fresh/*.txt; do
 	[ -f "$f" ] || continue
 	name=$(basename "$f" .txt)
