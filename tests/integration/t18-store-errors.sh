@@ -173,7 +173,11 @@ done
 mkfifo ro/e/41.eml
 set -- $(ls ro/e/*)
 trap 'chattr -i ro/s.db ro/s.db-wal 2>/dev/null || true' EXIT
-"$CASETRAIL" --db ro/s.db ingest --batch 1 --department Support --eml "$@" 2>midrun.err &
+# Without classifying: classified items are committed as the fetcher hands over the next
+# message, so a fetcher blocked at the FIFO would hold back as many as the tagger thread had not
+# returned by then (a sanitizer build with the full rule set fell behind by all 40); this case is
+# about the store.
+"$CASETRAIL" --db ro/s.db ingest --no-classify --batch 1 --department Support --eml "$@" 2>midrun.err &
 pid=$!
 i=0
 # (up to two minutes: a sanitizer build on a busy machine is slow to start)
