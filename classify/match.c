@@ -155,10 +155,14 @@ static int ends_sentence(const char *t, size_t hi, size_t i, size_t *end)
 	return 0;
 }
 
-/* Does the match [s, e) end with a '.', '!' or '?' (which may end its sentence)? */
-static int ends_with_stop(const char *t, size_t s, size_t e)
+/*
+ * Where the end of the sentence of the match [s, e) is looked for: at its
+ * last byte when that is a '.', '!' or '?' (which may end the sentence),
+ * else after it.
+ */
+static size_t end_search_from(const char *t, size_t s, size_t e)
 {
-	return e > s && (t[e - 1] == '.' || t[e - 1] == '!' || t[e - 1] == '?');
+	return e > s && (t[e - 1] == '.' || t[e - 1] == '!' || t[e - 1] == '?') ? e - 1 : e;
 }
 
 /* The sentence from the raw bounds: no leading blanks, never inside a UTF-8 sequence (the limit may cut there). */
@@ -181,11 +185,10 @@ static void finish_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t 
  */
 static int sentence_bounds(const char *t, size_t lo, size_t hi, size_t s, size_t e, size_t *ws, size_t *we)
 {
-	/* A match may end with its sentence's '.', '!' or '?': the end is looked for from there. */
-	size_t i = s, j = ends_with_stop(t, s, e) ? e - 1 : e, end;
+	size_t i = s, j = end_search_from(t, s, e), end;
 	while (i > lo && s - i < SENTENCE_MAX && !starts_sentence(t, lo, i))
 		i--;
-	while (j < hi && j + 1 - e < SENTENCE_MAX + 1) {
+	while (j < hi && j < e + SENTENCE_MAX) {
 		if (ends_sentence(t, hi, j, &end)) {
 			j = end;
 			break;
@@ -251,7 +254,7 @@ void ct_sentence_bounds_indexed(const struct ct_sentence_index *x, const char *t
 	if (e >= hi) {
 		j = e;
 	} else {
-		size_t limit = hi - e > SENTENCE_MAX ? e + SENTENCE_MAX : hi, from = ends_with_stop(t, s, e) ? e - 1 : e;
+		size_t limit = hi - e > SENTENCE_MAX ? e + SENTENCE_MAX : hi, from = end_search_from(t, s, e);
 		a = 0;
 		b = x->nends;
 		while (a < b) {
