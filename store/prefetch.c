@@ -32,6 +32,7 @@ struct pf_row {
 struct pf_ent {
 	char *key;
 	int64_t id, case_id;      /* ext: the item; msgid: the first item with a case, and its case */
+	int has_tz;               /* ext: the item's Date offset is stored */
 	char *ext;                /* msgid: that item's external id */
 	ct_time last_new;         /* subj: the last date of a reply that started a case (0: none) */
 	struct pf_row *rows;      /* kids: items that refer to key, by item id */
@@ -190,7 +191,7 @@ static void add_row(struct pf_ent *e, int64_t item_id, int64_t case_id, const ch
 }
 
 static const char *const pf_sql[PF__N] = {
-	"SELECT external_id, id FROM items WHERE external_id IN (SELECT value FROM json_each(?))",
+	"SELECT external_id, id, date_tz IS NOT NULL FROM items WHERE external_id IN (SELECT value FROM json_each(?))",
 	"SELECT message_id, case_id, external_id, id FROM items"
 	" WHERE message_id IN (SELECT value FROM json_each(?)) AND case_id IS NOT NULL ORDER BY id",
 	"SELECT r.ref, i.case_id, i.external_id, r.kind, i.id FROM item_refs r JOIN items i ON i.id = r.item_id"
@@ -256,6 +257,7 @@ static int load(struct ct_store *st)
 			switch (m) {
 			case PF_EXT:
 				e->id = ct_db_column_int64(q, 1);
+				e->has_tz = (int)ct_db_column_int64(q, 2);
 				break;
 			case PF_MSGID:
 				if (!e->case_id) {   /* the first by id */
@@ -310,14 +312,22 @@ static struct pf_ent *lookup(struct ct_store *st, int m, const char *key, int *e
 	return find(&st->pf->map[m], key);
 }
 
-int ct_pf_find_ext(struct ct_store *st, const char *ext, int64_t *id)
+int ct_pf_find_ext(struct ct_store *st, const char *ext, int64_t *id, int *has_tz)
 {
 	int err;
 	struct pf_ent *e = lookup(st, PF_EXT, ext, &err);
 	if (!e)
 		return err ? -1 : 0;
 	*id = e->id;
+	*has_tz = e->id && e->has_tz;
 	return 1;
+}
+
+void ct_pf_note_tz(struct ct_store *st, const char *ext)
+{
+	struct pf_ent *e;
+	if (st->pf && st->pf->loaded && (e = find(&st->pf->map[PF_EXT], ext)))
+		e->has_tz = 1;
 }
 
 int ct_pf_by_msgid(struct ct_store *st, const char *msgid, int64_t *case_id, const char **ext)
@@ -434,8 +444,10 @@ void ct_pf_note_item(struct ct_store *st, int64_t id, const struct ct_item *it, 
 	if ((e = find(&map[PF_SROWS], d->norm)) && it->date >= st->pf->from && it->date <= st->pf->to)
 		add_srow(e, id, case_id, it->external_id, d->participants, it->date,
 			 d->is_reply && reason && (!strcmp(reason, "new") || !strcmp(reason, "follow-up")));
-	if ((e = find(&map[PF_EXT], it->external_id)) && !e->id)
+	if ((e = find(&map[PF_EXT], it->external_id)) && !e->id) {
 		e->id = id;
+		e->has_tz = it->date_has_tz;
+	}
 	if ((e = find(&map[PF_MSGID], it->message_id)) && !e->case_id) {
 		e->case_id = case_id;
 		e->id = id;

@@ -1027,11 +1027,13 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 
 	*is_new = 0;
 	/* A content id may be stored under its pre-SHA-256 form: look for both. */
+	const char *ext = NULL;
+	int has_tz = 0;   /* known to be stored */
 	for (int k = 0; k < 2 && !id; k++) {
-		const char *ext = k ? it->legacy_external_id : it->external_id;
+		ext = k ? it->legacy_external_id : it->external_id;
 		if (!ext)
 			break;
-		int pf = ct_pf_find_ext(st, ext, &id);
+		int pf = ct_pf_find_ext(st, ext, &id, &has_tz);
 		if (pf < 0)
 			return -1;
 		if (pf)
@@ -1046,8 +1048,11 @@ int ct_store_add_item_derived(struct ct_store *st, const struct ct_item *it,
 		/* The same message found again (another mailbox, Cc copy). */
 		*item_id = id;
 		/* A store written before offsets were kept learns it now. */
-		if (it->date_has_tz && ct_store_set_date_tz(st, id, it->date_tz))
-			return -1;
+		if (it->date_has_tz && !has_tz) {
+			if (ct_store_set_date_tz(st, id, it->date_tz))
+				return -1;
+			ct_pf_note_tz(st, ext);
+		}
 		return add_mailbox(st, id, it);
 	}
 

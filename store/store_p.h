@@ -172,8 +172,10 @@ void ct_store_mark_reroute(struct ct_store *st, int64_t case_id);
  */
 void ct_store_expect(struct ct_store *st, const struct ct_item *it, const struct ct_item_derived *d);
 void ct_store_expect_done(struct ct_store *st);
-/* *id: the item stored under ext, 0 for none. */
-int ct_pf_find_ext(struct ct_store *st, const char *ext, int64_t *id);
+/* *id: the item stored under ext, 0 for none; *has_tz: its Date offset is stored. */
+int ct_pf_find_ext(struct ct_store *st, const char *ext, int64_t *id, int *has_tz);
+/* The item of ext now has its Date offset stored. */
+void ct_pf_note_tz(struct ct_store *st, const char *ext);
 /* The first item with a case that has Message-ID msgid: its case (0 for none) and external id. */
 int ct_pf_by_msgid(struct ct_store *st, const char *msgid, int64_t *case_id, const char **ext);
 /* Items with a case that refer to msgid: *n of them, read with ct_pf_child(), by item id and kind. */

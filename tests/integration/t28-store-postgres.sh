@@ -147,6 +147,16 @@ cmp -s site-sq/index.html site-pg/index.html || fail "the site's index differs"
 grep -qx ok out || fail "store check on PostgreSQL says: $(cat out)"
 echo "ok: every command reads the same from PostgreSQL as from SQLite"
 
+# A store written before Date offsets were kept learns them when a message
+# is found again (the batch lookups say which items have one already).
+pg_sql "select external_id || ' ' || coalesce(date_tz::text, '-') from items order by 1" >tz.want
+[ "$(grep -vc ' -$' tz.want)" -gt 10 ] || fail "the example has too few Date offsets to test"
+pg_sql "UPDATE items SET date_tz = NULL; DELETE FROM seen; DELETE FROM cursors" || fail "forgetting the offsets"
+"$CT" -c pg.conf ingest -q 2>pg.err || [ $? = 1 ] || { cat pg.err >&2; fail "ingest again into PostgreSQL"; }
+pg_sql "select external_id || ' ' || coalesce(date_tz::text, '-') from items order by 1" >tz.got
+cmp -s tz.want tz.got || { diff tz.want tz.got | head >&2; fail "the Date offsets were not learnt again"; }
+echo "ok: an item found again learns its Date offset ($(grep -vc ' -$' tz.got) items)"
+
 # ---- the accuracy run ----
 reset_db
 python3 "$TOP/tests/accuracy.py" --casetrail "$CT" --corpus "$EX" --json --db "$PG_URL" >acc-pg.json ||
