@@ -65,6 +65,7 @@ struct rule {
 	const char *cat;  /* the category's name in struct ct_rules (one pointer per category) */
 	size_t cat_ix;    /* its index in ct_rules.cats */
 	double score;   /* added to its category's sum when it hits (default 1) */
+	int repeat;     /* it hits once it has matched in this many sentences of the body (0: the first) */
 	int line, pattern_line, unless_line, category_line;
 	struct example *ex, *cex;
 	size_t nex, ex_alloc, ncex, cex_alloc;
@@ -136,6 +137,7 @@ struct ct_rules {
 	char hash[33];
 	struct prefilter pf;
 	int has_subject;
+	int has_repeat;          /* a rule has repeat > 1 */
 };
 
 /* Hash of three bytes folded to lower case (ASCII; other bytes collide harmlessly). */

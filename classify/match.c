@@ -27,6 +27,12 @@ struct scratch {
 	struct hit *hits;
 	size_t nhits, hits_alloc;
 	unsigned char *done;
+	/* Rules with repeat: the sentences matched so far (reps, cleared per call) and the first match. */
+	unsigned char *reps;
+	struct rep_first {
+		size_t ms, me;
+		uint32_t seg;
+	} *rep_first;
 	/*
 	 * Per rule and per branch (pf_branch.slot, for branches searched
 	 * alone): the end of a sentence already searched in vain. Zero but
@@ -67,6 +73,8 @@ static void scratch_free(void *p)
 	free(sc->segs.v);
 	free(sc->hits);
 	free(sc->done);
+	free(sc->reps);
+	free(sc->rep_first);
 	free(sc->covered);
 	free(sc->bcovered);
 	free(sc->touched);
@@ -750,6 +758,8 @@ static void find_hits(const struct ct_rules *r, const char *subject, const char 
 	/* Only the entries the last call set are cleared: clearing every branch's took 5 % of the time. */
 	if (sc->nrules_alloc < r->n) {
 		sc->done = ct_realloc(sc->done, r->n);
+		sc->reps = ct_realloc(sc->reps, r->n);
+		sc->rep_first = ct_realloc(sc->rep_first, r->n * sizeof(*sc->rep_first));
 		free(sc->covered);
 		free(sc->touched);
 		sc->covered = ct_calloc(r->n, sizeof(*sc->covered));
@@ -766,6 +776,8 @@ static void find_hits(const struct ct_rules *r, const char *subject, const char 
 		sc->nbranches_alloc = r->nbranches;
 	}
 	memset(sc->done, 0, r->n);
+	if (r->has_repeat)
+		memset(sc->reps, 0, r->n);
 	for (size_t k = 0; k < sc->ntouched; k++)
 		sc->covered[sc->touched[k]] = 0;
 	for (size_t k = 0; k < sc->nbtouched; k++)
@@ -889,6 +901,28 @@ static void find_hits(const struct ct_rules *r, const char *subject, const char 
 				sc->covered[hi->rule] = we;
 			}
 		}
+		if (rc && ru->repeat > 1) {
+			/* One more sentence matched: the rule hits at its repeat-th, shown at its first. */
+			struct rep_first *f = &sc->rep_first[hi->rule];
+			if (!sc->reps[hi->rule]) {
+				f->ms = ms;
+				f->me = me;
+				f->seg = hi->seg;
+			}
+			if (++sc->reps[hi->rule] >= ru->repeat) {
+				const struct ct_span *fs = &sc->segs.v[f->seg];
+				add_tag(out, ru, t, fs->start, fs->end, f->ms, f->me, 0);
+				sc->done[hi->rule] = 1;
+				continue;
+			}
+			/* the next must lie in another sentence */
+			size_t past = we > me ? we : me;
+			if (!sc->covered[hi->rule])
+				sc->touched[sc->ntouched++] = hi->rule;
+			if (past > sc->covered[hi->rule])
+				sc->covered[hi->rule] = past;
+			goto next;
+		}
 		if (rc) {
 			add_tag(out, ru, t, sg->start, sg->end, ms, me, 0);
 			sc->done[hi->rule] = 1;
@@ -903,16 +937,30 @@ static void find_hits(const struct ct_rules *r, const char *subject, const char 
 		const struct rule *ru = &r->v[r->pf.always[k]];
 		if (!sender_ok(ru, is_staff) || CAT_DEAD(ru) || (ledger != 2 && !ru->ledger != !ledger))
 			continue;
-		int hit = 0;
-		for (size_t g = 0; g < sc->segs.n; g++) {
+		int hit = 0, need = ru->repeat > 1 ? ru->repeat : 1, got = 0;
+		size_t fms = 0, fme = 0;
+		const struct ct_span *fsg = NULL;
+		for (size_t g = 0; g < sc->segs.n && got < need; g++) {
 			const struct ct_span *sg = &sc->segs.v[g];
-			size_t ms, me;
-			int rc = ct_rule_find(ru, t, sg->start, sg->end, sg->start, sg->end, &ms, &me);
-			if (rc) {
-				add_tag(out, ru, t, sg->start, sg->end, ms, me, 0);
-				hit = 1;
-				break;
+			size_t ms, me, from = sg->start;
+			while (got < need && from < sg->end &&
+			       ct_rule_find(ru, t, sg->start, sg->end, from, sg->end, &ms, &me)) {
+				if (!got++) {
+					fms = ms;
+					fme = me;
+					fsg = sg;
+				}
+				/* with repeat, the next match must lie in another sentence */
+				size_t ws, we;
+				ct_sentence_bounds(t, sg->start, sg->end, ms, me, &ws, &we);
+				from = we > me ? we : me;
+				if (from <= ms)
+					from = ms + 1;
 			}
+		}
+		if (got >= need) {
+			add_tag(out, ru, t, fsg->start, fsg->end, fms, fme, 0);
+			hit = 1;
 		}
 		if (!hit && prune && ru->score > 0 && !ru->ledger && !(with_subject && (ru->fields & FIELD_SUBJECT)))
 			reach[ru->cat_ix] -= ru->score;

@@ -354,9 +354,15 @@ static void on_key(struct loader *ld, const char *key, const char *value)
 	} else if (!strcmp(key, "score") || !strcmp(key, "weight")) {
 		if (parse_number(value, -1000, 1000, &ru->score))
 			lerr(ld, ld->line, "rule %s: bad score '%s' (a number from -1000 to 1000)", ru->id, value);
+	} else if (!strcmp(key, "repeat")) {
+		double v;
+		if (parse_number(value, 1, 9, &v) || v != (int)v)
+			lerr(ld, ld->line, "rule %s: bad repeat '%s' (a whole number from 1 to 9)", ru->id, value);
+		else
+			ru->repeat = (int)v;
 	} else {
 		lerr(ld, ld->line,
-		     "rule %s: unknown key '%s' (known: category, pattern, fields, sender, unless, example, counter_example, score, caseless, anchors)",
+		     "rule %s: unknown key '%s' (known: category, pattern, fields, sender, unless, example, counter_example, score, caseless, anchors, repeat)",
 		     ru->id, key);
 	}
 	snprintf(ld->last_key, sizeof(ld->last_key), "%s", key);
@@ -581,6 +587,9 @@ static void validate(struct loader *ld)
 			lerr(ld, ru->pattern_line, "rule %s: empty 'pattern'", ru->id);
 			continue;
 		}
+		if (ru->repeat > 1 && (ru->ledger || (ru->fields & FIELD_SUBJECT)))
+			lerr(ld, ru->line, "rule %s: repeat counts sentences of the body: not for a %s", ru->id,
+			     ru->ledger ? "promise ledger rule" : "rule that reads the subject");
 		if (ru->ledger) {
 			ru->cat = ru->category;
 		} else if (ru->category) {
@@ -659,6 +668,8 @@ static void validate(struct loader *ld)
 			ru->br[b].slot = r->nbranches++;
 		if (ru->fields & FIELD_SUBJECT)
 			r->has_subject = 1;
+		if (ru->repeat > 1)
+			r->has_repeat = 1;
 	}
 	for (size_t i = 0; i < r->n; i++)
 		for (size_t c = 0; c < r->ncats; c++)
@@ -678,6 +689,8 @@ static void compute_hash(struct ct_rules *r)
 		ct_buf_addf(&b, "%s%c%s%c%s%c%s%c%d%c%d%c%d%c%.6g%c", ru->id, 0, ru->category, 0, ru->pattern, 0,
 			    ru->unless ? ru->unless : "", 0, ru->fields, 0, ru->sender, 0, ru->caseless, 0,
 			    ru->score, 0);
+		if (ru->repeat > 1)
+			ct_buf_addf(&b, "repeat%c%d%c", 0, ru->repeat, 0);
 		if (ru->ledger)
 			ct_buf_addf(&b, "ledger%c%d%c", 0, ru->ledger, 0);
 		for (size_t k = 0; k < ru->anchors.n; k++)
@@ -1085,8 +1098,12 @@ int ct_rules_check(const struct ct_rules *r, FILE *out)
 			}
 			if (rc == 1 && !example_tags(r, ru, ru->ex[k].text)) {
 				failures++;
-				fprintf(out, "%s:%d: rule %s: example matches the pattern but the prefilter never runs the rule on it: \"%s\"\n",
-					r->file, ru->ex[k].line, ru->id, ru->ex[k].text);
+				if (ru->repeat > 1)
+					fprintf(out, "%s:%d: rule %s: example does not match in %d sentences (repeat), or the prefilter never runs the rule on it: \"%s\"\n",
+						r->file, ru->ex[k].line, ru->id, ru->repeat, ru->ex[k].text);
+				else
+					fprintf(out, "%s:%d: rule %s: example matches the pattern but the prefilter never runs the rule on it: \"%s\"\n",
+						r->file, ru->ex[k].line, ru->id, ru->ex[k].text);
 				continue;
 			}
 			if (rc == 1)
@@ -1098,6 +1115,9 @@ int ct_rules_check(const struct ct_rules *r, FILE *out)
 		for (size_t k = 0; k < ru->ncex; k++) {
 			int rc = example_hits(ru, ru->cex[k].text, &ms, &me);
 			if (rc == 0)
+				continue;
+			/* with repeat, one matching sentence is not yet a hit */
+			if (rc == 1 && ru->repeat > 1 && !example_tags(r, ru, ru->cex[k].text))
 				continue;
 			failures++;
 			if (rc < 0)

@@ -288,6 +288,57 @@ static void test_weak_cues_count_when_close(void **state)
 	ct_rules_free(r);
 }
 
+/*
+ * repeat = N: a rule hits once its pattern has matched in N different
+ * sentences of the body; two matches in one sentence are one. The tag
+ * shows the first match. The same with declared anchors (the hit loop)
+ * and without any (the rule that always runs).
+ */
+static void test_repeat_counts_sentences(void **state)
+{
+	static const char *const variants[] = {
+		"[rule hand.referred]\ncategory = handoff\nrepeat = 2\nscore = 1\n"
+		"pattern = \\btold me to (?:call|contact) (?:the )?\\w+\n",
+		"[rule hand.referred]\ncategory = handoff\nrepeat = 2\nscore = 1\nanchors = told\n"
+		"pattern = \\btold me to (?:call|contact) (?:the )?\\w+\n",
+		"[rule hand.referred]\ncategory = handoff\nrepeat = 2\nscore = 1\n"
+		/* extended mode: the prefilter finds no anchor, the rule always runs */
+		"pattern = (?x) \\b \\w+ \\s me \\s to \\s (?:call|contact) \\s (?:the\\s)? \\w+\n",
+	};
+	for (size_t v = 0; v < sizeof(variants) / sizeof(*variants); v++) {
+		struct ct_rules *r = NULL;
+		assert_int_equal(ct_rules_load_string("rep.conf", variants[v], stderr, &r), 0);
+		assert_int_equal(r->v[0].anchors.n == 0, v == 2);
+		struct ct_tags t = CT_TAGS_INIT;
+		const char once[] = "Billing told me to call the helpdesk, and I did.";
+		assert_int_equal(ct_classify(r, "", once, sizeof(once) - 1, 0, &t), 0);
+		assert_int_equal(t.n, 0);
+		const char same[] = "Billing told me to call Sales and Sales told me to contact Billing.";
+		assert_int_equal(ct_classify(r, "", same, sizeof(same) - 1, 0, &t), 0);
+		assert_int_equal(t.n, 0);
+		const char twice[] = "Billing told me to call Sales. Then Sales told me to contact the helpdesk.";
+		assert_int_equal(ct_classify(r, "", twice, sizeof(twice) - 1, 0, &t), 0);
+		assert_int_equal(t.n, 1);
+		assert_int_equal(t.v[0].start, strstr(twice, "told") - twice);
+		assert_int_equal(t.v[0].end, strstr(twice, " Sales.") + 6 - twice);
+		ct_tags_clear(&t);
+		ct_rules_free(r);
+	}
+	/* repeat is for the body's sentences: not for a rule that reads the subject */
+	struct ct_rules *r = NULL;
+	FILE *err = tmpfile();
+	assert_int_equal(ct_rules_load_string("bad.conf",
+		"[rule x]\ncategory = handoff\nrepeat = 2\nfields = any\npattern = \\btold\\b\n"
+		"[rule y]\ncategory = handoff\nrepeat = 1.5\npattern = \\btold\\b\n", err, &r), -1);
+	char buf[512] = "";
+	rewind(err);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, err);
+	buf[n] = '\0';
+	fclose(err);
+	assert_non_null(strstr(buf, "rule x: repeat counts sentences of the body"));
+	assert_non_null(strstr(buf, "rule y: bad repeat '1.5'"));
+}
+
 struct pf_case {
 	const char *pattern, *want;
 	int at_start;
@@ -369,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_classify_is_thread_safe),
 		cmocka_unit_test(test_unfinished_match_skips_only_that_rule),
 		cmocka_unit_test(test_weak_cues_count_when_close),
+		cmocka_unit_test(test_repeat_counts_sentences),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

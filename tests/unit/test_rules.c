@@ -27,7 +27,9 @@ static const struct err_case err_cases[] = {
 	  "t.conf:4: rule u: missing terminating ] for character class at offset 3\n" },
 	{ "unknown key", "[rule k]\ncategory = x\npattern = abc\ncolour = red\n",
 	  "t.conf:4: rule k: unknown key 'colour' (known: category, pattern, fields, sender, unless, example, "
-	  "counter_example, score, caseless, anchors)\n" },
+	  "counter_example, score, caseless, anchors, repeat)\n" },
+	{ "bad repeat", "[rule r]\ncategory = x\nrepeat = 10\npattern = abc\n",
+	  "t.conf:3: rule r: bad repeat '10' (a whole number from 1 to 9)\n" },
 	{ "missing pattern", "[rule p]\ncategory = x\n", "t.conf:1: rule p: missing 'pattern'\n" },
 	{ "missing category", "\n[rule c]\npattern = abc\n", "t.conf:2: rule c: missing 'category'\n" },
 	{ "bad fields", "[rule f]\ncategory = x\npattern = abc\nfields = body, header\n",
